@@ -1,0 +1,16 @@
+// `riposte` subcommands. Each takes the arguments after its own name and returns the exit
+// code; usage errors print one line and return 2.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace riposte::cli {
+
+using Args = std::vector<std::string>;
+
+int rules_validate(const Args& args);
+int playbook_validate(const Args& args);
+int alert_publish(const Args& args);
+
+}  // namespace riposte::cli

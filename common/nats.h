@@ -1,0 +1,227 @@
+// A thin C++ wrapper over nats.c (core NATS and JetStream). Every nats.c handle is owned by
+// exactly one object here and released in its destructor; failures come back as Result/Status
+// with the library's own explanation in the message.
+//
+// Lifetimes: objects handed out by a Connection (Subscription, PullConsumer, KeyValue, and the
+// Messages they produce) keep the nats.c objects they need alive by reference counting, so they
+// may outlive the Connection without crashing; once the Connection is gone they just fail.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+// nats.c's opaque types, so that including this header does not drag <nats/nats.h> along.
+struct __natsConnection;
+struct __natsSubscription;
+struct __natsMsg;
+struct __jsCtx;
+struct __kvStore;
+
+namespace riposte::nats {
+
+struct Options {
+  std::string url = "nats://127.0.0.1:4222";  // comma-separated list for a cluster
+  std::string name;                           // shows up in the server's connz
+  std::string user, password;
+  std::string token;
+  std::string creds_file;      // .creds (user JWT + nkey seed), decentralized auth
+  std::string nkey_seed_file;  // file holding an "SU..." user nkey seed
+  std::string ca_file;         // setting it turns TLS on
+  std::string cert_file, key_file;  // optional client certificate (mutual TLS)
+  int reconnect_wait_ms = 250;
+  int max_reconnect = -1;  // -1: forever, so daemons ride out a nats-server restart
+  int timeout_ms = 5000;   // connect, flush and JetStream API requests
+  // Called from a nats.c thread on every connect/disconnect/reconnect/close.
+  std::function<void(bool connected)> on_state;
+};
+
+struct StreamConfig {
+  std::string name;
+  std::vector<std::string> subjects;
+  int replicas = 1;
+  int64_t duplicate_window_ms = 120000;  // how long Nats-Msg-Id dedup remembers an id
+  int64_t max_age_ms = 0;                // 0: no age limit
+  bool memory = false;                   // memory instead of file storage
+};
+
+struct ConsumerConfig {
+  std::string stream;
+  std::string durable;         // processes sharing it split the messages between them
+  std::string filter_subject;  // empty: every subject of the stream
+  int64_t ack_wait_ms = 30000;
+  int max_deliver = 5;                // -1: unlimited
+  std::vector<int64_t> backoff_ms;    // redelivery delays; overrides ack_wait when set
+  int max_ack_pending = 10000;
+};
+
+struct PubAck {
+  std::string stream;
+  uint64_t sequence = 0;
+  bool duplicate = false;  // the server had already stored this Nats-Msg-Id
+};
+
+struct KvEntry {
+  std::string value;
+  uint64_t revision = 0;
+};
+
+// Distinguishable failures of KeyValue::create and KeyValue::update. Result carries only a
+// message, so these are fixed message prefixes; test with the helpers, not by hand.
+inline constexpr std::string_view kKeyExists = "key exists";
+inline constexpr std::string_view kWrongRevision = "wrong revision";
+bool is_key_exists(std::string_view error);
+bool is_wrong_revision(std::string_view error);
+
+// One received message, core or JetStream. Owns its natsMsg.
+class Message {
+ public:
+  Message() = default;
+  Message(__natsMsg* msg, std::shared_ptr<void> keep_alive);
+  Message(Message&& other) noexcept;
+  Message& operator=(Message&& other) noexcept;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  ~Message();
+
+  std::string_view data() const;
+  std::string_view subject() const;
+  std::string_view reply() const;
+  std::optional<std::string> header(const std::string& key) const;
+  // JetStream delivery metadata; 0 for core messages.
+  uint64_t num_delivered() const;
+  uint64_t stream_sequence() const;
+
+  // Waits for the server's confirmation, so "acked" means the server recorded it.
+  Status ack();
+  // Asks for redelivery, after delay_ms when > 0 (otherwise per the consumer's policy).
+  Status nak(int64_t delay_ms = 0);
+  // Never redeliver (poison message).
+  Status term();
+  // Resets the ack-wait timer for slow work.
+  Status in_progress();
+
+ private:
+  void load_metadata() const;
+
+  __natsMsg* msg_ = nullptr;
+  // The subscription a JetStream message came from: acks go through it.
+  std::shared_ptr<void> keep_alive_;
+  mutable bool meta_loaded_ = false;
+  mutable uint64_t num_delivered_ = 0;
+  mutable uint64_t stream_sequence_ = 0;
+};
+
+// A core NATS subscription; unsubscribes in the destructor and waits until the handler has
+// returned for the last time, so the handler may capture objects that die right after.
+// Do not destroy it from inside its own handler.
+class Subscription {
+ public:
+  struct State;
+  explicit Subscription(std::shared_ptr<State> state);
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  ~Subscription();
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+// A durable pull consumer with explicit acks.
+class PullConsumer {
+ public:
+  PullConsumer(std::shared_ptr<__natsSubscription> sub, ConsumerConfig config);
+  PullConsumer(const PullConsumer&) = delete;
+  PullConsumer& operator=(const PullConsumer&) = delete;
+  ~PullConsumer();
+
+  // Up to max_msgs messages, waiting up to timeout_ms for the first; a timeout with nothing
+  // to deliver is an empty vector, not an error.
+  Result<std::vector<Message>> fetch(int max_msgs, int timeout_ms);
+  const ConsumerConfig& config() const { return config_; }
+
+ private:
+  std::shared_ptr<__natsSubscription> sub_;
+  ConsumerConfig config_;
+};
+
+// A JetStream KeyValue bucket.
+class KeyValue {
+ public:
+  KeyValue(__kvStore* kv, std::string bucket);
+  KeyValue(const KeyValue&) = delete;
+  KeyValue& operator=(const KeyValue&) = delete;
+  ~KeyValue();
+
+  // Stores value only if key is absent (or deleted); fails with kKeyExists otherwise.
+  // Returns the new revision.
+  Result<uint64_t> create(const std::string& key, std::string_view value);
+  // nullopt when the key is absent or deleted.
+  Result<std::optional<KvEntry>> get(const std::string& key);
+  Result<uint64_t> put(const std::string& key, std::string_view value);
+  Status del(const std::string& key);
+  // Compare-and-set: stores value only if the key's latest revision is last_revision; fails
+  // with kWrongRevision otherwise.
+  Result<uint64_t> update(const std::string& key, std::string_view value, uint64_t last_revision);
+  const std::string& bucket() const { return bucket_; }
+
+ private:
+  __kvStore* kv_ = nullptr;
+  std::string bucket_;
+};
+
+class Connection {
+ public:
+  // Connects, or, when no server answers, returns a connection that keeps retrying in the
+  // background (connected() false until it succeeds). Bad credentials and TLS problems are
+  // errors.
+  static Result<std::unique_ptr<Connection>> connect(const Options& options);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  bool connected() const;
+  // The server's URL when connected, else "".
+  std::string connected_url() const;
+
+  // Core NATS: fire and forget (buffered while reconnecting).
+  Status publish(const std::string& subject, std::string_view payload);
+  Status flush(int timeout_ms);
+  // queue_group may be empty. handler runs on a nats.c thread, one message at a time.
+  Result<std::unique_ptr<Subscription>> subscribe(const std::string& subject,
+                                                  const std::string& queue_group,
+                                                  std::function<void(Message&&)> handler);
+
+  // Creates the stream, or updates it when it exists with different subjects, replicas,
+  // duplicate window or max age. Safe to call from several processes at once.
+  Status ensure_stream(const StreamConfig& config);
+  // msg_id sets Nats-Msg-Id, so a retried publish is stored once per duplicate window.
+  Result<PubAck> js_publish(const std::string& subject, std::string_view payload,
+                            const std::string& msg_id = {},
+                            const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Creates or updates the durable consumer, then binds a pull subscription to it.
+  Result<std::unique_ptr<PullConsumer>> pull_consumer(const ConsumerConfig& config);
+  // Binds to the bucket, creating it when missing. ttl_ms 0: values never expire.
+  Result<std::unique_ptr<KeyValue>> key_value(const std::string& bucket, int64_t ttl_ms = 0,
+                                              int replicas = 1);
+
+  struct Callbacks;
+
+ private:
+  Connection(__natsConnection* nc, __jsCtx* js, std::shared_ptr<Callbacks> callbacks,
+             int timeout_ms);
+
+  __natsConnection* nc_ = nullptr;
+  __jsCtx* js_ = nullptr;
+  std::shared_ptr<Callbacks> callbacks_;
+  int timeout_ms_;
+};
+
+}  // namespace riposte::nats

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds the upstream control-plane binaries riposte's local cluster needs from the Go module
+# proxy, cached outside the work tree and keyed by version, so only the first run pays.
+#
+# k8s.io/kubernetes replaces every staging module with ./staging/src/..., which `go install
+# pkg@version` refuses; a throwaway wrapper module requires it at the pinned version and maps
+# each staging module onto its published k8s.io/X v0.Y.Z instead (list derived from that
+# version's go.mod, so a bump of K8S_VERSION needs no edit here).
+#
+# kubectl is built too when the one on PATH is missing or outside the +/-1 minor skew the
+# apiserver supports (Debian's kubernetes-client is 1.20, far too old); cluster.sh then puts
+# this bin directory first on PATH in its env file.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache=${RIPOSTE_CACHE:-$HOME/.cache/riposte}
+k8s_bin=$cache/kubernetes-$K8S_VERSION/bin
+kwok_bin=$cache/kwok-$KWOK_VERSION/bin
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+log() { printf '[build-control-plane] %s\n' "$*"; }
+die() { printf '[build-control-plane] error: %s\n' "$*" >&2; exit 1; }
+
+# True when a kubectl matching the server's minor (+/-1) must be built.
+kubectl_needed() {
+  [[ ${RIPOSTE_BUILD_KUBECTL:-0} == 1 ]] && return 0
+  [[ -x $k8s_bin/kubectl ]] && return 0 # built before: keep it current with the cache
+  command -v kubectl >/dev/null || return 0
+  local have want
+  have=$(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
+  want=${K8S_VERSION#v1.}
+  want=${want%%.*}
+  [[ -n $have ]] || return 0
+  ((have < want - 1 || have > want + 1))
+}
+
+# Runs `go build` for one binary, under /usr/bin/time when present so the log shows the
+# build's peak memory (the 2-core/24 GiB machines make that the number to watch).
+go_build() {
+  local out=$1 pkg=$2 timing=$3
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -o "$timing" -f '%e s wall, peak RSS %M KB' \
+      go build -trimpath -ldflags="-s -w" -o "$out" "$pkg"
+  else
+    go build -trimpath -ldflags="-s -w" -o "$out" "$pkg"
+  fi
+}
+
+build_kubernetes() {
+  local want=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
+  if kubectl_needed; then want+=(kubectl); fi
+  for b in "${want[@]}"; do [[ -x $k8s_bin/$b ]] || missing+=("$b"); done
+  if ((${#missing[@]} == 0)); then log "kubernetes $K8S_VERSION: cached in $k8s_bin"; return; fi
+  command -v go >/dev/null || die "go is not installed (needed to build ${missing[*]})"
+  local work=$cache/kubernetes-$K8S_VERSION/src
+  mkdir -p "$work" "$k8s_bin"
+  local staging_minor="v0.${K8S_VERSION#v1.}"
+  log "kubernetes $K8S_VERSION: writing wrapper module (staging modules -> $staging_minor)"
+  (
+    cd "$work"
+    go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >/dev/null
+    local mod go_directive
+    mod=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod
+    # Same go directive as upstream: the toolchain refuses a main module older than its
+    # dependencies, and it selects the GODEBUG defaults upstream was tested with.
+    go_directive=$(awk '$1 == "go" {print $2; exit}' "$mod")
+    {
+      echo "module riposte.local/controlplane"
+      echo
+      echo "go ${go_directive:-1.23}"
+      echo
+      echo "require k8s.io/kubernetes $K8S_VERSION"
+      echo
+      grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$mod" |
+        awk -v v="$staging_minor" '{print "replace " $1 " => " $1 " " v}'
+    } >go.mod
+    {
+      printf '//go:build tools\n\npackage tools\n\nimport (\n'
+      for b in "${want[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"; done
+      printf ')\n'
+    } >tools.go
+    log "kubernetes $K8S_VERSION: resolving modules (go mod tidy)"
+    # -e: the sample-* and code-generator staging modules are not always published; nothing
+    # built here imports them, so their absence must not stop the build.
+    go mod tidy -e >/dev/null 2>&1 || true
+    GOFLAGS="$GOFLAGS -mod=mod" go mod download
+    for b in "${missing[@]}"; do
+      log "kubernetes $K8S_VERSION: go build $b (cold: several minutes)"
+      local t0=$SECONDS
+      if ! GOFLAGS="$GOFLAGS -mod=mod" go_build "$k8s_bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" "$work/$b.time"; then
+        rm -f "$k8s_bin/$b.tmp"
+        die "go build $b failed; if it says 'module version is not available', the Go module proxy lacks a k8s.io staging module at $staging_minor: pick another K8S_VERSION in $here/versions.env"
+      fi
+      mv "$k8s_bin/$b.tmp" "$k8s_bin/$b"
+      log "kubernetes $K8S_VERSION: $b built in $((SECONDS - t0))s ($(cat "$work/$b.time" 2>/dev/null || echo "no /usr/bin/time"))"
+    done
+  )
+}
+
+build_kwok() {
+  if [[ -x $kwok_bin/kwok ]]; then log "kwok $KWOK_VERSION: cached in $kwok_bin"; return; fi
+  command -v go >/dev/null || die "go is not installed (needed to build kwok)"
+  mkdir -p "$kwok_bin"
+  log "kwok $KWOK_VERSION: go install"
+  local t0=$SECONDS
+  GOBIN=$kwok_bin go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  log "kwok $KWOK_VERSION: built in $((SECONDS - t0))s"
+}
+
+build_kubernetes
+build_kwok
+log "done"

@@ -1,0 +1,638 @@
+#!/usr/bin/env bash
+# A real, local Kubernetes control plane plus NATS JetStream for riposte's tests and demos:
+# etcd, kube-apiserver (TLS, RBAC), kube-controller-manager, kube-scheduler, kwok (one fake node
+# whose pods become Running without a kubelet) and nats-server -js, all bound to 127.0.0.1.
+#
+#   cluster.sh up       start (or report the already running cluster), write $STATE/env
+#   cluster.sh down     stop every process of this cluster, remove $STATE
+#   cluster.sh status   show which components are alive
+#   cluster.sh env      print the path of the env file (source it: . "$(cluster.sh env)")
+#
+# Everything lives in $RIPOSTE_LOCAL_DIR (default /tmp/riposte-local) and every port is picked
+# free at `up`, so several clusters with different RIPOSTE_LOCAL_DIR run side by side.
+#
+# Knobs: RIPOSTE_UP_TIMEOUT (s per component, default 120), RIPOSTE_KUBE_PORT,
+# RIPOSTE_NATS_PORT, RIPOSTE_NATS_MONITOR_PORT (fixed ports instead of free ones),
+# RIPOSTE_CACHE (where build-control-plane.sh put the binaries).
+set -euo pipefail
+set +m # no job control: background children must stay in our process group (see start_daemon)
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache=${RIPOSTE_CACHE:-$HOME/.cache/riposte}
+k8s_bin=$cache/kubernetes-$K8S_VERSION/bin
+kwok_bin=$cache/kwok-$KWOK_VERSION/bin
+state=$(realpath -m "${RIPOSTE_LOCAL_DIR:-/tmp/riposte-local}")
+pki=$state/pki
+logs=$state/logs
+pids=$state/pids
+marker=$state/.riposte-local # only a directory holding this file is ever removed
+node_name=riposte-node-0
+service_cidr=10.96.0.0/16
+service_ip=10.96.0.1
+up_timeout=${RIPOSTE_UP_TIMEOUT:-120}
+# Start order; `down` and the health report walk it too.
+components=(nats-server etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# Ports, set by pick_ports at `up` (and saved to $state/ports).
+etcd_port='' etcd_peer_port='' kube_port='' kcm_port='' sched_port='' kwok_port=''
+nats_port='' nats_mon_port=''
+
+log() { printf '[cluster] %s\n' "$*"; }
+die() {
+  printf '[cluster] error: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+pid_of() { [[ -s $pids/$1 ]] && cat "$pids/$1"; }
+
+# True when the process is alive *and* still ours: its command line names our state dir, so a
+# recycled pid of some unrelated process is never reported alive nor signalled.
+is_ours() {
+  local pid=$1 cmdline
+  [[ -r /proc/$pid/cmdline ]] || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$state/"* ]]
+}
+
+alive() {
+  local pid
+  pid=$(pid_of "$1") || return 1
+  is_ours "$pid"
+}
+
+# Closes every inherited descriptor above stderr: a daemon holding the pipe of whoever ran
+# `up` (ctest, make, a CI runner) would keep that caller waiting for EOF forever.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/self/fd/*; do
+    fd=${fd##*/}
+    ((fd > 2)) || continue
+    eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
+# start_daemon NAME CMD...: runs CMD in its own session (so `down` can signal the whole process
+# group, children included), output appended to $logs/NAME.log, pid in $pids/NAME. Without job
+# control the subshell is not a group leader, so setsid(1) calls setsid() and execs in place:
+# $! is the daemon's own pid, not a wrapper's.
+start_daemon() {
+  local name=$1
+  shift
+  (
+    close_inherited_fds
+    exec setsid "$@" </dev/null >>"$logs/$name.log" 2>&1
+  ) &
+  echo "$!" >"$pids/$name"
+}
+
+# Pids of every process that belongs to this cluster: the recorded daemons, anything in their
+# sessions (children), and any of our binaries whose command line names the state dir (a
+# daemon whose pid file was lost).
+cluster_pids() {
+  local sids=() p name pid stat rest sid argv0
+  for name in "${components[@]}"; do
+    pid=$(pid_of "$name") || continue
+    is_ours "$pid" && sids+=("$pid")
+  done
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    stat=$(cat "$p/stat" 2>/dev/null) || continue
+    rest=${stat##*) } # fields after "(comm) ": state ppid pgrp session ...
+    read -r _ _ _ sid _ <<<"$rest"
+    if [[ " ${sids[*]} " == *" $sid "* ]]; then
+      echo "$pid"
+      continue
+    fi
+    argv0=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -n1) || continue
+    case ${argv0##*/} in
+      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | nats-server)
+        is_ours "$pid" && echo "$pid"
+        ;;
+    esac
+  done
+}
+
+# SIGTERM to every process of the cluster, SIGKILL to what is left after a grace period.
+stop_processes() {
+  local grace=${1:-5} left deadline
+  mapfile -t left < <(cluster_pids)
+  ((${#left[@]})) || return 0
+  kill -TERM "${left[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + grace))
+  while ((SECONDS < deadline)); do
+    mapfile -t left < <(cluster_pids)
+    ((${#left[@]})) || return 0
+    sleep 0.2
+  done
+  log "still running after ${grace}s, sending SIGKILL: ${left[*]}"
+  kill -KILL "${left[@]}" 2>/dev/null || true
+  for _ in $(seq 50); do
+    mapfile -t left < <(cluster_pids)
+    ((${#left[@]})) || return 0
+    sleep 0.1
+  done
+  die "could not stop: ${left[*]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# ports
+
+port_in_use() {
+  local port=$1
+  if command -v ss >/dev/null; then
+    [[ -n $(ss -Htan "( sport = :$port )" 2>/dev/null) ]]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+  fi
+}
+
+picked_ports=()
+
+# pick_port VAR WHAT [FIXED]: a free loopback port into VAR, or FIXED when given (and free).
+# Random picks from 20000-31999 stay below the kernel's ephemeral range (32768+), where
+# outgoing connections would otherwise grab them between our check and the daemon's bind.
+pick_port() {
+  local var=$1 what=$2 fixed=${3:-} port tries=0
+  if [[ -n $fixed ]]; then
+    port_in_use "$fixed" && die "port $fixed for $what is already in use (choose another or unset the override)"
+    picked_ports+=("$fixed")
+    printf -v "$var" '%s' "$fixed"
+    return
+  fi
+  while :; do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    if [[ " ${picked_ports[*]} " != *" $port "* ]] && ! port_in_use "$port"; then break; fi
+    ((++tries < 200)) || die "no free loopback port found for $what"
+  done
+  picked_ports+=("$port")
+  printf -v "$var" '%s' "$port"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PKI (openssl only; P-256 keys keep generation well under a second)
+
+openssl_cnf() {
+  cat >"$pki/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign, digitalSignature
+subjectKeyIdentifier = hash
+[client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+authorityKeyIdentifier = keyid
+subjectAltName = @sans
+[sans]
+IP.1 = 127.0.0.1
+IP.2 = SERVICE_IP
+DNS.1 = localhost
+DNS.2 = kubernetes
+DNS.3 = kubernetes.default
+DNS.4 = kubernetes.default.svc
+DNS.5 = kubernetes.default.svc.cluster.local
+EOF
+  sed -i "s/SERVICE_IP/$service_ip/" "$pki/openssl.cnf"
+}
+
+# issue NAME SUBJECT PROFILE: NAME.key + NAME.crt signed by the cluster CA.
+issue() {
+  local name=$1 subject=$2 profile=$3
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -config "$pki/openssl.cnf" -subj "$subject" \
+    -keyout "$pki/$name.key" -out "$pki/$name.csr" 2>/dev/null
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 3650 \
+    -extfile "$pki/openssl.cnf" -extensions "$profile" -out "$pki/$name.crt" 2>/dev/null
+  rm -f "$pki/$name.csr"
+}
+
+make_pki() {
+  mkdir -p "$pki"
+  chmod 700 "$pki"
+  openssl_cnf
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -config "$pki/openssl.cnf" -extensions ca -subj "/CN=riposte-local-ca" -days 3650 \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+  issue kube-apiserver "/CN=kube-apiserver" server
+  issue admin "/O=system:masters/CN=riposte-admin" client
+  issue kube-controller-manager "/CN=system:kube-controller-manager" client
+  issue kube-scheduler "/CN=system:kube-scheduler" client
+  issue kwok "/O=system:masters/CN=riposte-kwok" client
+  # ServiceAccount tokens: RSA, so they are RS256 like on any real cluster.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key" 2>/dev/null
+  openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+}
+
+# write_kubeconfig FILE CERT_NAME: credentials embedded, so the file still works when copied.
+write_kubeconfig() {
+  local file=$1 who=$2
+  cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: riposte-local
+  cluster:
+    server: https://127.0.0.1:$kube_port
+    certificate-authority-data: $(base64 -w0 <"$pki/ca.crt")
+users:
+- name: $who
+  user:
+    client-certificate-data: $(base64 -w0 <"$pki/$who.crt")
+    client-key-data: $(base64 -w0 <"$pki/$who.key")
+contexts:
+- name: riposte-local
+  context:
+    cluster: riposte-local
+    user: $who
+current-context: riposte-local
+EOF
+  chmod 600 "$file"
+}
+
+# ---------------------------------------------------------------------------------------------
+# binaries
+
+kubectl_bin() {
+  if [[ -x $k8s_bin/kubectl ]]; then
+    echo "$k8s_bin/kubectl"
+  else
+    command -v kubectl || true
+  fi
+}
+
+find_system_bin() { # etcd and nats-server come from Debian; /usr/sbin is not always on PATH
+  command -v "$1" 2>/dev/null || { [[ -x /usr/sbin/$1 ]] && echo "/usr/sbin/$1"; } || true
+}
+
+ensure_binaries() {
+  local b missing=0
+  for b in "$k8s_bin"/{kube-apiserver,kube-controller-manager,kube-scheduler} "$kwok_bin/kwok"; do
+    [[ -x $b ]] || missing=1
+  done
+  if ((missing)); then
+    log "control-plane binaries missing in $cache: building them (first time: many minutes)"
+    "$here/build-control-plane.sh"
+  fi
+  etcd_bin=$(find_system_bin etcd)
+  nats_bin=$(find_system_bin nats-server)
+  kubectl=$(kubectl_bin)
+  [[ -n $etcd_bin ]] || die "etcd not found (Debian package etcd-server): run deploy/local/install.sh"
+  [[ -n $nats_bin ]] || die "nats-server not found (Debian package nats-server): run deploy/local/install.sh"
+  [[ -n $kubectl ]] || die "kubectl not found: run deploy/local/install.sh"
+  for b in openssl curl setsid; do
+    command -v "$b" >/dev/null || die "$b not found: run deploy/local/install.sh"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# readiness
+
+kube() { "$kubectl" --kubeconfig "$state/kubeconfig" --request-timeout=5s "$@"; }
+
+etcd_ready() { curl -sf --max-time 2 "http://127.0.0.1:$etcd_port/health" | grep -q '"health":"true"'; }
+apiserver_ready() {
+  [[ $(curl -sf --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "https://127.0.0.1:$kube_port/readyz") == ok ]]
+}
+# /healthz is reachable anonymously on the components' secure ports (always-allow paths).
+https_healthz() { [[ $(curl -skf --max-time 2 "https://127.0.0.1:$1/healthz") == ok ]]; }
+controller_manager_ready() { https_healthz "$kcm_port"; }
+scheduler_ready() { https_healthz "$sched_port"; }
+kwok_ready() { [[ $(curl -sf --max-time 2 "http://127.0.0.1:$kwok_port/healthz") == ok ]]; }
+nats_ready() {
+  curl -sf --max-time 2 "http://127.0.0.1:$nats_mon_port/healthz?js-enabled-only=true" | grep -q '"ok"'
+}
+node_ready() {
+  [[ $(kube get node "$node_name" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]
+}
+default_sa_ready() { kube -n default get serviceaccount default >/dev/null 2>&1; }
+
+# A component failed: one line naming it, the tail of its log, everything stopped, exit 1.
+fail() {
+  local name=$1 why=$2
+  printf '[cluster] error: %s %s (log: %s)\n' "$name" "$why" "$logs/$name.log" >&2
+  if [[ -s $logs/$name.log ]]; then
+    printf '[cluster] last 20 lines of %s:\n' "$logs/$name.log" >&2
+    tail -n 20 "$logs/$name.log" | sed 's/^/    /' >&2
+  fi
+  teardown_failed_up
+  exit 1
+}
+
+# wait_for NAME WHAT CHECK: polls CHECK until it passes; fails when the daemon NAME dies or
+# the timeout passes.
+wait_for() {
+  local name=$1 what=$2 check=$3 deadline=$((SECONDS + up_timeout))
+  until "$check"; do
+    alive "$name" || fail "$name" "exited while waiting for $what"
+    ((SECONDS < deadline)) || fail "$name" "not $what after ${up_timeout}s"
+    sleep 0.25
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# up
+
+up_done=0
+teardown_failed_up() {
+  trap - EXIT INT TERM
+  stop_processes 3 >&2 || true
+  rm -f "$state/env"
+  log "stopped what was started; logs kept in $logs ('cluster.sh down' removes them)" >&2
+}
+on_up_exit() { ((up_done)) || teardown_failed_up; }
+
+# Refuses paths the env file could not quote plainly (it is read by shells and by the C++
+# tests' simple KEY="value" parser).
+check_state_path() {
+  [[ $state != / && $state != "$HOME" ]] || die "refusing RIPOSTE_LOCAL_DIR=$state"
+  case $state in *[\"\$\`\\[:space:]]*) die "RIPOSTE_LOCAL_DIR must not contain quotes, \$, backslashes or spaces: $state" ;; esac
+}
+
+# Leaves $state absent or empty-but-ours; a stale cluster (some daemon dead) is cleared.
+prepare_state() {
+  if [[ -e $state && ! -f $marker ]]; then
+    if [[ -d $state && -z $(ls -A "$state") ]]; then return; fi
+    die "$state exists and was not created by cluster.sh: set RIPOSTE_LOCAL_DIR to a new directory"
+  fi
+  if [[ -f $marker ]]; then
+    local name dead=()
+    for name in "${components[@]}"; do alive "$name" || dead+=("$name"); done
+    if ((${#dead[@]} == 0)) && [[ -f $state/env ]]; then
+      log "already up: $state/env"
+      exit 0
+    fi
+    log "found a stale cluster in $state (not running: ${dead[*]}): replacing it"
+    stop_processes 5
+    rm -rf "$state"
+  fi
+}
+
+pick_ports() {
+  pick_port etcd_port "etcd client"
+  pick_port etcd_peer_port "etcd peer"
+  pick_port kube_port kube-apiserver "${RIPOSTE_KUBE_PORT:-}"
+  pick_port kcm_port kube-controller-manager
+  pick_port sched_port kube-scheduler
+  pick_port kwok_port kwok
+  pick_port nats_port nats-server "${RIPOSTE_NATS_PORT:-}"
+  pick_port nats_mon_port "nats-server monitoring" "${RIPOSTE_NATS_MONITOR_PORT:-}"
+  cat >"$state/ports" <<EOF
+etcd_port=$etcd_port
+etcd_peer_port=$etcd_peer_port
+kube_port=$kube_port
+kcm_port=$kcm_port
+sched_port=$sched_port
+kwok_port=$kwok_port
+nats_port=$nats_port
+nats_mon_port=$nats_mon_port
+EOF
+}
+
+start_nats() {
+  mkdir -p "$state/nats"
+  cat >"$state/nats.conf" <<EOF
+listen: 127.0.0.1:$nats_port
+http: 127.0.0.1:$nats_mon_port
+server_name: riposte-local
+jetstream {
+  store_dir: "$state/nats"
+  max_memory_store: 268435456
+  max_file_store: 1073741824
+}
+EOF
+  start_daemon nats-server "$nats_bin" -c "$state/nats.conf"
+}
+
+start_etcd() {
+  start_daemon etcd "$etcd_bin" --name riposte --data-dir "$state/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster "riposte=http://127.0.0.1:$etcd_peer_port" \
+    --initial-cluster-state new --logger zap --log-outputs stderr
+}
+
+start_apiserver() {
+  # --endpoint-reconciler-type=none: the `kubernetes` Service would get 127.0.0.1 as endpoint,
+  # which Endpoints validation rejects (loopback) on every reconcile; nothing here needs it.
+  start_daemon kube-apiserver "$k8s_bin/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$kube_port" \
+    --tls-cert-file "$pki/kube-apiserver.crt" --tls-private-key-file "$pki/kube-apiserver.key" \
+    --client-ca-file "$pki/ca.crt" \
+    --authorization-mode Node,RBAC \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$pki/sa.pub" \
+    --service-account-signing-key-file "$pki/sa.key" \
+    --service-cluster-ip-range "$service_cidr" \
+    --endpoint-reconciler-type none \
+    --allow-privileged=true \
+    --cert-dir "$state/kube-apiserver" \
+    --profiling=false
+}
+
+start_controller_manager() {
+  local kc=$state/kube-controller-manager.kubeconfig
+  start_daemon kube-controller-manager "$k8s_bin/kube-controller-manager" \
+    --kubeconfig "$kc" --authentication-kubeconfig "$kc" --authorization-kubeconfig "$kc" \
+    --bind-address 127.0.0.1 --secure-port "$kcm_port" \
+    --cert-dir "$state/kube-controller-manager" \
+    --leader-elect=false \
+    --controllers '*' \
+    --use-service-account-credentials=true \
+    --service-account-private-key-file "$pki/sa.key" \
+    --root-ca-file "$pki/ca.crt" \
+    --cluster-signing-cert-file "$pki/ca.crt" --cluster-signing-key-file "$pki/ca.key" \
+    --cluster-name "riposte-local" \
+    --service-cluster-ip-range "$service_cidr" \
+    --profiling=false
+}
+
+start_scheduler() {
+  local kc=$state/kube-scheduler.kubeconfig
+  start_daemon kube-scheduler "$k8s_bin/kube-scheduler" \
+    --kubeconfig "$kc" --authentication-kubeconfig "$kc" --authorization-kubeconfig "$kc" \
+    --bind-address 127.0.0.1 --secure-port "$sched_port" \
+    --cert-dir "$state/kube-scheduler" \
+    --leader-elect=false \
+    --profiling=false
+}
+
+start_kwok() {
+  # HOME inside the state dir: kwok always loads ~/.kwok/kwok.yaml when it exists, and a
+  # developer's own kwok config must not change how this cluster behaves.
+  mkdir -p "$state/kwok-home"
+  start_daemon kwok env HOME="$state/kwok-home" "$kwok_bin/kwok" \
+    --kubeconfig "$state/kwok.kubeconfig" \
+    --manage-all-nodes=false \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --server-address "127.0.0.1:$kwok_port" \
+    --node-lease-duration-seconds 40
+}
+
+create_node() {
+  kube apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node_name
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    kubernetes.io/hostname: $node_name
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+spec: {}
+status:
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110"}
+  capacity: {cpu: "16", memory: 64Gi, pods: "110"}
+  nodeInfo:
+    architecture: amd64
+    operatingSystem: linux
+    kubeletVersion: fake
+EOF
+}
+
+write_env() {
+  local path_line=""
+  # Only when build-control-plane.sh had to build kubectl (none, or a too old one, on PATH).
+  [[ $kubectl == "$k8s_bin/kubectl" ]] && path_line="export PATH=\"$k8s_bin:\$PATH\""
+  cat >"$state/env.tmp" <<EOF
+# Written by deploy/local/cluster.sh up. Source it: . $state/env
+export RIPOSTE_LOCAL_DIR="$state"
+export KUBECONFIG="$state/kubeconfig"
+export RIPOSTE_KUBE_SERVER="https://127.0.0.1:$kube_port"
+export RIPOSTE_KUBE_CA="$pki/ca.crt"
+export RIPOSTE_KUBE_CLIENT_CERT="$pki/admin.crt"
+export RIPOSTE_KUBE_CLIENT_KEY="$pki/admin.key"
+export RIPOSTE_KUBECTL="$kubectl"
+export RIPOSTE_NATS_URL="nats://127.0.0.1:$nats_port"
+export RIPOSTE_NATS_MONITOR="http://127.0.0.1:$nats_mon_port"
+export RIPOSTE_NODE_NAME="$node_name"
+$path_line
+EOF
+  mv "$state/env.tmp" "$state/env" # atomically: tests take the file's presence as "up"
+}
+
+cmd_up() {
+  local t0=$SECONDS
+  check_state_path
+  prepare_state
+  ensure_binaries
+  mkdir -p "$state" "$logs" "$pids"
+  : >"$marker"
+  trap on_up_exit EXIT
+  trap 'exit 130' INT TERM
+
+  pick_ports
+  log "state $state; ports: apiserver $kube_port, etcd $etcd_port, nats $nats_port (monitor $nats_mon_port)"
+  log "generating PKI (CA, apiserver serving cert, client certs, service-account key)"
+  make_pki
+  write_kubeconfig "$state/kubeconfig" admin
+  write_kubeconfig "$state/kube-controller-manager.kubeconfig" kube-controller-manager
+  write_kubeconfig "$state/kube-scheduler.kubeconfig" kube-scheduler
+  write_kubeconfig "$state/kwok.kubeconfig" kwok
+
+  log "starting nats-server (JetStream) and etcd"
+  start_nats
+  start_etcd
+  wait_for etcd healthy etcd_ready
+  log "etcd ready ($((SECONDS - t0))s); starting kube-apiserver $K8S_VERSION"
+  start_apiserver
+  wait_for kube-apiserver ready apiserver_ready
+  log "kube-apiserver ready ($((SECONDS - t0))s); starting controller-manager, scheduler, kwok $KWOK_VERSION"
+  start_controller_manager
+  start_scheduler
+  start_kwok
+  wait_for nats-server "healthy with JetStream" nats_ready
+  wait_for kube-controller-manager healthy controller_manager_ready
+  wait_for kube-scheduler healthy scheduler_ready
+  wait_for kwok healthy kwok_ready
+  log "creating fake node $node_name"
+  create_node || fail kube-apiserver "refused to create node $node_name"
+  wait_for kwok "reporting node $node_name Ready" node_ready
+  wait_for kube-controller-manager "creating ServiceAccount default/default" default_sa_ready
+
+  write_env
+  up_done=1
+  trap - EXIT INT TERM
+  log "up in $((SECONDS - t0))s: . $state/env"
+}
+
+# ---------------------------------------------------------------------------------------------
+# down, status, env
+
+cmd_down() {
+  local t0=$SECONDS
+  # Even without a state dir, sweep for daemons naming it (a dir removed by hand).
+  stop_processes 5
+  if [[ -e $state ]]; then
+    if [[ -f $marker ]]; then
+      rm -rf "$state"
+    elif [[ -d $state && -z $(ls -A "$state") ]]; then
+      rmdir "$state"
+    else
+      die "$state was not created by cluster.sh: not removing it"
+    fi
+    log "down in $((SECONDS - t0))s ($state removed)"
+  else
+    log "nothing running in $state"
+  fi
+}
+
+cmd_status() {
+  if [[ ! -f $marker ]]; then
+    log "not up ($state)"
+    return 1
+  fi
+  local name pid all=0
+  # shellcheck source=/dev/null
+  [[ -f $state/ports ]] && . "$state/ports"
+  for name in "${components[@]}"; do
+    pid=$(pid_of "$name" || echo -)
+    if alive "$name"; then
+      printf '%-24s %-8s running\n' "$name" "$pid"
+    else
+      printf '%-24s %-8s NOT running\n' "$name" "$pid"
+      all=1
+    fi
+  done
+  if [[ -f $state/env ]]; then echo "env: $state/env"; else echo "env: (not written: up did not finish)"; fi
+  return "$all"
+}
+
+cmd_env() {
+  [[ -f $state/env ]] || die "not up: no $state/env (run: deploy/local/cluster.sh up)"
+  echo "$state/env"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *)
+    echo "usage: $0 up|down|status|env   (state dir: \$RIPOSTE_LOCAL_DIR, default /tmp/riposte-local)" >&2
+    exit 2
+    ;;
+esac

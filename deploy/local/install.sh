@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Idempotent installer for everything riposte builds, tests and demos with, run by `make test`
+# and `make demo` on a fresh machine: Debian packages (only the missing ones), then the
+# upstream control-plane binaries (build-control-plane.sh, cached per version).
+# Safe without a terminal: no prompts, no stdin.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  # toolchain and build
+  build-essential cmake ninja-build pkg-config clang llvm
+  # eBPF
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  # libraries
+  libnats-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
+  # tests and benchmarks
+  libgmock-dev libgtest-dev googletest libbenchmark-dev
+  # local cluster (deploy/local/cluster.sh) and the tools its scripts call
+  etcd-server nats-server busybox-static openssl curl iproute2 util-linux procps jq
+  # /usr/bin/time: build-control-plane.sh logs each binary's build time and peak memory
+  time
+)
+
+log() { printf '[install] %s\n' "$*"; }
+die() {
+  printf '[install] error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Root runs apt directly; anyone else needs a passwordless sudo (no stdin to ask on).
+as_root() {
+  if ((EUID == 0)); then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo -n "$@"
+  else
+    die "not root and no sudo: cannot run $*"
+  fi
+}
+
+is_installed() {
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+}
+
+install_packages() {
+  local p missing=()
+  for p in "${packages[@]}"; do is_installed "$p" || missing+=("$p"); done
+  if ((${#missing[@]} == 0)); then
+    log "all ${#packages[@]} Debian packages present"
+    return
+  fi
+  log "missing Debian packages: ${missing[*]}"
+  # One update, only when something is missing: the package lists of a fresh machine may be
+  # empty or stale, and a machine with everything installed should not touch the network.
+  log "apt-get update"
+  as_root apt-get update -q </dev/null
+  log "apt-get install ${missing[*]}"
+  as_root apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    "${missing[@]}" </dev/null
+  for p in "${missing[@]}"; do is_installed "$p" || die "package $p did not install"; done
+  log "installed ${#missing[@]} package(s)"
+}
+
+# kubectl: Debian bookworm's only package (kubernetes-client) is 1.20, far outside the +/-1
+# minor skew a 1.3x apiserver supports, so it is never installed from there; when kubectl is
+# missing or too old, build-control-plane.sh builds one matching the apiserver and
+# cluster.sh's env file puts it first on PATH.
+report_kubectl() {
+  if command -v kubectl >/dev/null; then
+    log "kubectl on PATH: $(command -v kubectl) ($(kubectl version --client 2>/dev/null | head -n1))"
+  else
+    log "kubectl not on PATH: build-control-plane.sh will build it"
+  fi
+}
+
+check_go() {
+  command -v go >/dev/null || die "go is not installed: it is needed to build the control-plane binaries (Debian's golang-go 1.19 is too old; the machine image provides a current Go)"
+  log "go: $(go version)"
+}
+
+install_packages
+report_kubectl
+check_go
+log "building control-plane binaries (cached after the first run)"
+t0=$SECONDS
+"$here/build-control-plane.sh" </dev/null
+log "done ($((SECONDS - t0))s for control-plane binaries)"

@@ -1,0 +1,112 @@
+// Falco's field catalogue as served from riposte's event model (detector/event/event.h):
+// name resolution at load time, and allocation-free extraction at evaluation time.
+//
+// Extraction writes FieldValues whose string_views point either into the event's state
+// (process, fd, container, args) or into an EvalScratch buffer that keeps its capacity
+// between events, so the steady state does no heap allocation.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detector/event/event.h"
+
+namespace riposte::detector::rules {
+
+enum class FieldType : uint8_t {
+  kString,
+  kBytes,    // string compared byte-wise (evt.buffer); bcontains / bstartswith
+  kInt,      // signed 64-bit
+  kBool,
+  kIp,       // an address; compares against addresses or CIDR networks
+  kIpNet,    // an address matched against CIDR networks (fd.net...)
+  kPort,     // number
+  kAbsTime,  // ns since the epoch; number in JSON, "HH:MM:SS.nnnnnnnnn" in text (evt.time)
+  kRelTime,  // duration in ns; number
+};
+
+bool is_numeric(FieldType t);
+
+enum class FieldId : uint16_t;
+
+// A field reference resolved against the catalogue: "proc.aname[2]" → (kProcAname, index 2).
+struct ResolvedField {
+  FieldId id{};
+  FieldType type = FieldType::kString;
+  std::string name;  // canonical display name as Falco prints it in output_fields: "proc.aname[2]"
+  std::string key;   // string argument ("app" for k8s.pod.label[app], "flags" for evt.arg.flags)
+  int64_t index = -1;  // numeric argument; -1 = none
+  bool multi = false;  // may yield several values (e.g. proc.aname without index: any ancestor)
+  uint16_t sub = 0;    // resolved sub-selector (evt.arg name id)
+};
+
+// Resolves "name" with an optional bracket argument. On failure returns false and sets
+// *error ("unknown field 'foo.bar'" or an argument problem).
+bool resolve_field(std::string_view name, std::string_view arg, bool has_arg, ResolvedField* out,
+                   std::string* error);
+
+// Resolves a field written in output format syntax starting at text[0] ("proc.aname[2]=..."):
+// the longest known field name, then an optional [arg] or .arg. Sets *consumed.
+bool resolve_field_prefix(std::string_view text, ResolvedField* out, size_t* consumed,
+                          std::string* error);
+
+struct FieldValue {
+  FieldType type = FieldType::kString;
+  bool flag = false;
+  int64_t num = 0;
+  std::string_view str;
+  IpAddr ip;
+};
+
+// Reusable buffers for values that must be built (proc.cmdline, rendered flags, transformer
+// output). Buffers keep their capacity across events. Views handed out stay valid until
+// reset() is called (at the start of each check and each output rendering).
+class EvalScratch {
+ public:
+  std::string& buffer() {
+    if (next_ == bufs_.size()) bufs_.emplace_back();
+    std::string& b = bufs_[next_++];
+    b.clear();
+    return b;
+  }
+  void reset() { next_ = 0; }
+
+ private:
+  std::deque<std::string> bufs_;
+  size_t next_ = 0;
+};
+
+inline constexpr size_t kMaxFieldValues = 64;
+
+struct EvalContext {
+  const Event* ev = nullptr;
+  std::string_view hostname;
+  EvalScratch* scratch = nullptr;
+};
+
+// Extracts up to `cap` values; returns how many (0 = the field has no value for this event).
+size_t extract_field(const ResolvedField& f, const EvalContext& ctx, FieldValue* out, size_t cap);
+
+// Text rendering as Falco prints it in the output line (no "<NA>" handling: callers do that).
+void append_value_text(const FieldValue& v, std::string* out);
+
+// Helpers shared with output rendering.
+std::string_view errno_name(int64_t err);  // "ENOENT"; "" when unknown
+void format_time_hms(uint64_t ts_ns, std::string* out);  // "HH:MM:SS.nnnnnnnnn" (UTC)
+void format_ip(const IpAddr& ip, std::string* out);
+bool parse_ip(std::string_view s, IpAddr* out);
+// "10.0.0.0/8", "fe80::/10" or a plain address (= full-length prefix).
+struct IpNet {
+  IpAddr addr;
+  uint8_t prefix = 0;
+};
+bool parse_cidr(std::string_view s, IpNet* out);
+bool ip_in_net(const IpAddr& ip, const IpNet& net);
+
+// Every field name the catalogue knows (for docs and tests).
+std::vector<std::string_view> known_field_names();
+
+}  // namespace riposte::detector::rules

@@ -1,0 +1,450 @@
+#include "detector/rules/parser.h"
+
+#include <array>
+#include <utility>
+
+namespace riposte::detector::rules {
+namespace {
+
+constexpr std::array<std::string_view, 5> kTransformers = {"tolower", "toupper", "b64",
+                                                           "basename", "len"};
+// Longest first where one is a prefix of another.
+constexpr std::array<std::string_view, 7> kSymOps = {"==", "!=", "<=", ">=", "=", "<", ">"};
+constexpr std::array<std::string_view, 11> kWordCmpOps = {
+    "contains", "icontains", "bcontains", "startswith", "bstartswith", "endswith",
+    "glob",     "iglob",     "regex",     "exists",     "intersects"};
+constexpr std::array<std::string_view, 3> kListOps = {"in", "intersects", "pmatch"};
+constexpr size_t kMaxDepth = 1000;
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ident_char(char c) { return is_alpha(c) || is_digit(c); }
+bool is_bare_char(char c) {
+  return !is_blank(c) && c != '(' && c != ')' && c != ',' && c != '=' && c != '"' && c != '\'';
+}
+
+struct Error {
+  size_t pos;
+  std::string msg;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string_view in) : in_(in) {}
+
+  std::unique_ptr<ast::Expr> parse_all() {
+    auto e = parse_or();
+    skip_blanks();
+    if (p_ < in_.size()) fail("unexpected token after end of expression: '" + snippet() + "'");
+    return e;
+  }
+
+  bool parse_field_only(ast::FieldExpr* out) {
+    skip_blanks();
+    if (!parse_field_or_xform(out)) fail("expected a field name");
+    skip_blanks();
+    if (p_ < in_.size()) fail("unexpected text after field: '" + snippet() + "'");
+    return true;
+  }
+
+  [[noreturn]] void fail(std::string msg) { throw Error{p_, std::move(msg)}; }
+  [[noreturn]] void fail_at(size_t pos, std::string msg) { throw Error{pos, std::move(msg)}; }
+
+ private:
+  std::string snippet() const {
+    std::string s(in_.substr(p_, 20));
+    if (p_ + 20 < in_.size()) s += "...";
+    return s;
+  }
+
+  void skip_blanks() {
+    while (p_ < in_.size() && is_blank(in_[p_])) ++p_;
+  }
+
+  bool at_end() const { return p_ >= in_.size(); }
+  char peek(size_t off = 0) const { return p_ + off < in_.size() ? in_[p_ + off] : '\0'; }
+
+  // Keyword followed by blank, '(' or end of input.
+  bool lex_keyword(std::string_view kw) {
+    if (in_.substr(p_, kw.size()) != kw) return false;
+    size_t e = p_ + kw.size();
+    if (e < in_.size() && !is_blank(in_[e]) && in_[e] != '(') return false;
+    p_ = e;
+    return true;
+  }
+
+  std::unique_ptr<ast::Expr> make_binary(ast::Expr::Kind k, size_t pos,
+                                         std::unique_ptr<ast::Expr> first) {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = k;
+    e->pos = pos;
+    e->children.push_back(std::move(first));
+    return e;
+  }
+
+  struct DepthGuard {
+    explicit DepthGuard(Parser* p) : p_(p) {
+      if (++p_->depth_ > kMaxDepth) p_->fail("expression nested too deeply");
+    }
+    ~DepthGuard() { --p_->depth_; }
+    Parser* p_;
+  };
+
+  std::unique_ptr<ast::Expr> parse_or() {
+    DepthGuard g(this);
+    skip_blanks();
+    size_t pos = p_;
+    auto left = parse_and();
+    std::unique_ptr<ast::Expr> node;
+    while (true) {
+      skip_blanks();
+      if (!lex_keyword("or")) break;
+      if (!node) node = make_binary(ast::Expr::Kind::kOr, pos, std::move(left));
+      node->children.push_back(parse_and());
+    }
+    return node ? std::move(node) : std::move(left);
+  }
+
+  std::unique_ptr<ast::Expr> parse_and() {
+    DepthGuard g(this);
+    skip_blanks();
+    size_t pos = p_;
+    auto left = parse_not();
+    std::unique_ptr<ast::Expr> node;
+    while (true) {
+      skip_blanks();
+      if (!lex_keyword("and")) break;
+      if (!node) node = make_binary(ast::Expr::Kind::kAnd, pos, std::move(left));
+      node->children.push_back(parse_not());
+    }
+    return node ? std::move(node) : std::move(left);
+  }
+
+  std::unique_ptr<ast::Expr> parse_not() {
+    DepthGuard g(this);
+    skip_blanks();
+    size_t pos = p_;
+    if (lex_keyword("not")) {
+      auto e = std::make_unique<ast::Expr>();
+      e->kind = ast::Expr::Kind::kNot;
+      e->pos = pos;
+      e->children.push_back(parse_not());
+      return e;
+    }
+    return parse_primary();
+  }
+
+  std::unique_ptr<ast::Expr> parse_primary() {
+    skip_blanks();
+    size_t pos = p_;
+    if (at_end()) fail("unexpected end of condition");
+    if (peek() == '(') {
+      ++p_;
+      auto e = parse_or();
+      skip_blanks();
+      if (peek() != ')') fail("expected ')'");
+      ++p_;
+      return e;
+    }
+    if (!is_alpha(peek())) fail("expected a field, a macro name, 'not' or '(' but found '" +
+                                snippet() + "'");
+    // Identifier or field name (or transformer call).
+    size_t start = p_;
+    while (is_ident_char(peek())) ++p_;
+    std::string_view word = in_.substr(start, p_ - start);
+    if (peek() == '(' && is_transformer(word)) {
+      p_ = start;
+      auto e = std::make_unique<ast::Expr>();
+      e->kind = ast::Expr::Kind::kCheck;
+      e->pos = pos;
+      if (!parse_field_or_xform(&e->field)) fail("expected a field");
+      parse_condition_tail(e.get());
+      return e;
+    }
+    if (peek() != '.') {
+      if (word == "and" || word == "or" || word == "not") fail_at(start, "unexpected keyword '" + std::string(word) + "'");
+      auto e = std::make_unique<ast::Expr>();
+      e->kind = ast::Expr::Kind::kMacroRef;
+      e->pos = pos;
+      e->ident = std::string(word);
+      return e;
+    }
+    p_ = start;
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = ast::Expr::Kind::kCheck;
+    e->pos = pos;
+    if (!parse_field(&e->field)) fail("expected a field name");
+    parse_condition_tail(e.get());
+    return e;
+  }
+
+  static bool is_transformer(std::string_view w) {
+    for (auto t : kTransformers)
+      if (t == w) return true;
+    return false;
+  }
+
+  // Field ::= FieldName ('[' FieldArg ']')?
+  bool parse_field(ast::FieldExpr* f) {
+    size_t start = p_;
+    if (!is_alpha(peek())) return false;
+    while (is_ident_char(peek())) ++p_;
+    int segments = 0;
+    while (peek() == '.' && is_ident_char(peek(1))) {
+      ++p_;
+      while (is_ident_char(peek())) ++p_;
+      ++segments;
+    }
+    if (segments == 0) {
+      p_ = start;
+      return false;
+    }
+    f->name = std::string(in_.substr(start, p_ - start));
+    f->pos = start;
+    if (peek() == '[') {
+      ++p_;
+      f->has_arg = true;
+      if (peek() == '"' || peek() == '\'') {
+        f->arg = lex_quoted();
+      } else {
+        size_t a = p_;
+        while (!at_end() && !is_blank(peek()) && peek() != '[' && peek() != ']' &&
+               peek() != '"' && peek() != '\'')
+          ++p_;
+        f->arg = std::string(in_.substr(a, p_ - a));
+      }
+      if (peek() != ']') fail("expected ']' after field argument");
+      ++p_;
+    }
+    return true;
+  }
+
+  bool parse_field_or_xform(ast::FieldExpr* f) {
+    size_t start = p_;
+    while (is_ident_char(peek())) ++p_;
+    std::string_view word = in_.substr(start, p_ - start);
+    if (peek() == '(' && is_transformer(word)) {
+      ++p_;
+      skip_blanks();
+      if (!parse_field_or_xform(f)) fail("expected a field inside " + std::string(word) + "()");
+      f->transformers.insert(f->transformers.begin(), std::string(word));
+      skip_blanks();
+      if (peek() != ')') fail("expected ')' to close " + std::string(word) + "(");
+      ++p_;
+      return true;
+    }
+    p_ = start;
+    return parse_field(f);
+  }
+
+  std::string lex_quoted() {
+    char q = peek();
+    size_t start = p_;
+    ++p_;
+    size_t inner = p_;
+    while (!at_end() && peek() != q) {
+      if (peek() == '\\' && p_ + 1 < in_.size()) ++p_;
+      ++p_;
+    }
+    if (at_end()) fail_at(start, "unterminated quoted string");
+    std::string out = unescape_quoted(in_.substr(inner, p_ - inner));
+    ++p_;
+    return out;
+  }
+
+  // Lexes an operator; returns "" when none.
+  std::string lex_operator() {
+    for (auto op : kSymOps) {
+      if (in_.substr(p_, op.size()) == op) {
+        p_ += op.size();
+        return std::string(op == "==" ? "=" : op);
+      }
+    }
+    size_t start = p_;
+    while (is_ident_char(peek())) ++p_;
+    std::string_view w = in_.substr(start, p_ - start);
+    if (!w.empty() && (at_end() || is_blank(peek()) || peek() == '(' || peek() == ')' ||
+                       peek() == '"' || peek() == '\'')) {
+      for (auto op : kWordCmpOps)
+        if (op == w) return std::string(w);
+      for (auto op : kListOps)
+        if (op == w) return std::string(w);
+    }
+    p_ = start;
+    return {};
+  }
+
+  void parse_condition_tail(ast::Expr* e) {
+    skip_blanks();
+    e->op_pos = p_;
+    e->op = lex_operator();
+    if (e->op.empty()) {
+      fail("expected an operator after field '" + e->field.name + "' but found '" + snippet() +
+           "'");
+    }
+    if (e->op == "exists") {
+      e->rhs = ast::Expr::RhsKind::kNone;
+      return;
+    }
+    skip_blanks();
+    if (at_end()) fail("expected a value after operator '" + e->op + "'");
+    // RHS field: val(field) or transformer(field)
+    if (try_rhs_field(e)) return;
+    if (is_list_operator(e->op)) {
+      if (peek() == '(') {
+        parse_list(e);
+        return;
+      }
+      if (is_alpha(peek())) {
+        size_t start = p_;
+        while (is_ident_char(peek())) ++p_;
+        e->rhs = ast::Expr::RhsKind::kListRef;
+        e->values.push_back({std::string(in_.substr(start, p_ - start)), false, start});
+        return;
+      }
+      fail("expected a list '(...)' after operator '" + e->op + "'");
+    }
+    e->rhs = ast::Expr::RhsKind::kValue;
+    e->values.push_back(parse_value());
+  }
+
+  bool try_rhs_field(ast::Expr* e) {
+    size_t start = p_;
+    while (is_ident_char(peek())) ++p_;
+    std::string_view w = in_.substr(start, p_ - start);
+    bool is_val = w == "val";
+    if (peek() != '(' || !(is_val || is_transformer(w))) {
+      p_ = start;
+      return false;
+    }
+    e->rhs = ast::Expr::RhsKind::kField;
+    if (is_val) {
+      ++p_;
+      skip_blanks();
+      if (!parse_field(&e->rhs_field)) fail("expected a field inside val()");
+      skip_blanks();
+      if (peek() != ')') fail("expected ')' to close val(");
+      ++p_;
+    } else {
+      p_ = start;
+      if (!parse_field_or_xform(&e->rhs_field)) fail("expected a field");
+    }
+    return true;
+  }
+
+  ast::Value parse_value() {
+    ast::Value v;
+    v.pos = p_;
+    if (peek() == '"' || peek() == '\'') {
+      v.text = lex_quoted();
+      v.quoted = true;
+      return v;
+    }
+    size_t start = p_;
+    while (!at_end() && is_bare_char(peek())) ++p_;
+    if (p_ == start) fail("expected a value but found '" + snippet() + "'");
+    v.text = std::string(in_.substr(start, p_ - start));
+    return v;
+  }
+
+  void parse_list(ast::Expr* e) {
+    e->rhs = ast::Expr::RhsKind::kList;
+    ++p_;  // '('
+    skip_blanks();
+    if (peek() == ')') {
+      ++p_;
+      return;
+    }
+    while (true) {
+      skip_blanks();
+      e->values.push_back(parse_value());
+      skip_blanks();
+      if (peek() == ',') {
+        ++p_;
+        continue;
+      }
+      if (peek() == ')') {
+        ++p_;
+        return;
+      }
+      fail("expected ',' or ')' in list");
+    }
+  }
+
+  std::string_view in_;
+  size_t p_ = 0;
+  size_t depth_ = 0;
+};
+
+}  // namespace
+
+std::string unescape_quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= s.size()) {
+      out += c;
+      continue;
+    }
+    char n = s[++i];
+    switch (n) {
+      case '\\': out += '\\'; break;
+      case '"': out += '"'; break;
+      case '\'': out += '\''; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      default:
+        out += '\\';
+        out += n;
+    }
+  }
+  return out;
+}
+
+ParseResult parse_condition(std::string_view text) {
+  ParseResult r;
+  Parser p(text);
+  try {
+    r.expr = p.parse_all();
+  } catch (const Error& e) {
+    r.expr.reset();
+    r.error_pos = e.pos;
+    r.error = e.msg;
+  }
+  return r;
+}
+
+bool parse_field_expr(std::string_view text, ast::FieldExpr* out, std::string* error) {
+  Parser p(text);
+  try {
+    return p.parse_field_only(out);
+  } catch (const Error& e) {
+    if (error) *error = e.msg;
+    return false;
+  }
+}
+
+bool is_known_operator(std::string_view op) {
+  for (auto o : kSymOps)
+    if (o == op) return true;
+  for (auto o : kWordCmpOps)
+    if (o == op) return true;
+  for (auto o : kListOps)
+    if (o == op) return true;
+  return false;
+}
+
+bool is_list_operator(std::string_view op) {
+  for (auto o : kListOps)
+    if (o == op) return true;
+  return false;
+}
+
+}  // namespace riposte::detector::rules

@@ -1,0 +1,61 @@
+#include "detector/sensor/exec_record.h"
+
+#include <cstring>
+#include <string_view>
+
+extern "C" {
+#include "bpf/events.h"
+}
+
+namespace riposte::detector {
+namespace {
+
+std::string bounded_string(const char* s, size_t cap) { return std::string(s, strnlen(s, cap)); }
+
+std::string join_cgroup(const riposte_cgroup_path& p) {
+  if (p.depth == 0) return "/";
+  std::string out;
+  for (uint32_t i = std::min<uint32_t>(p.depth, RIPOSTE_CGROUP_DEPTH); i-- > 0;) {
+    out += '/';
+    out += bounded_string(p.names[i], RIPOSTE_CGROUP_NAME_LEN);
+  }
+  // A truncated path lost its top components; keep it relative-looking so nothing mistakes
+  // it for a full path from the root. Parsers only look at the tail anyway.
+  return p.truncated ? "..." + out : out;
+}
+
+}  // namespace
+
+std::optional<ExecRecord> decode_exec_record(const void* data, size_t size) {
+  if (size < sizeof(riposte_exec_record)) return std::nullopt;
+  riposte_exec_record raw;
+  std::memcpy(&raw, data, sizeof raw);
+  if (raw.kind != RIPOSTE_REC_EXEC || raw.size != sizeof raw) return std::nullopt;
+
+  ExecRecord r;
+  r.boot_ns = raw.boot_ns;
+  r.pid = raw.pid;
+  r.tid = raw.tid;
+  r.ppid = raw.ppid;
+  r.vpid = raw.vpid;
+  r.uid = raw.uid;
+  r.gid = raw.gid;
+  r.loginuid = raw.loginuid;
+  r.tty = raw.tty;
+  r.cap_effective = raw.cap_effective;
+  r.cgroup_id = raw.cgroup_id;
+  r.comm = bounded_string(raw.comm, sizeof raw.comm);
+  r.filename = bounded_string(raw.filename, sizeof raw.filename);
+  std::string_view args(raw.args, std::min<size_t>(raw.args_len, sizeof raw.args));
+  while (!args.empty()) {
+    auto nul = args.find('\0');
+    r.argv.emplace_back(args.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    args.remove_prefix(nul + 1);
+  }
+  r.cgroup_v2 = join_cgroup(raw.cgroup_v2);
+  r.cgroup_v1 = raw.cgroup_v1.depth == 0 ? "" : join_cgroup(raw.cgroup_v1);
+  return r;
+}
+
+}  // namespace riposte::detector

@@ -1,0 +1,29 @@
+// A decoded exec record: the C++ view of bpf/events.h's riposte_exec_record, so everything
+// after the ring buffer is testable without the kernel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace riposte::detector {
+
+struct ExecRecord {
+  uint64_t boot_ns = 0;
+  uint32_t pid = 0, tid = 0, ppid = 0, vpid = 0;
+  uint32_t uid = 0, gid = 0, loginuid = UINT32_MAX, tty = 0;
+  uint64_t cap_effective = 0;
+  uint64_t cgroup_id = 0;
+  std::string comm;
+  std::string filename;           // path given to execve
+  std::vector<std::string> argv;  // argv[0] first
+  std::string cgroup_v2;          // "/kubepods.slice/...", "/" at the root
+  std::string cgroup_v1;          // cpu controller path ("" when absent)
+};
+
+// nullopt when the buffer is not a well-formed exec record (wrong kind or size).
+std::optional<ExecRecord> decode_exec_record(const void* data, size_t size);
+
+}  // namespace riposte::detector

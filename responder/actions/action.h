@@ -1,0 +1,83 @@
+// The plug-in interface for response actions (pod.delete, later pod.evict, workload.scale,
+// node.cordon, ...). An action validates its params once when a playbook is loaded and then
+// runs once per matching alert; every mutating request goes through mutate(), which is what
+// makes dry-run exact and uniform across actions.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/alert.h"
+#include "common/result.h"
+#include "responder/actions/guardrails.h"
+#include "responder/kube/kube_client.h"
+
+namespace riposte::actions {
+
+// A problem in a step's params, at the position of the offending node in the playbook file.
+struct ParamError {
+  YAML::Mark mark;
+  std::string message;
+};
+
+// A mutating request an action sent, or in dry-run would have sent.
+struct SentRequest {
+  std::string method;
+  std::string path;  // with the escaped query, as on the wire
+  std::string body;
+  // "DELETE /api/v1/namespaces/shop/pods/web-1"
+  std::string str() const { return method + " " + path; }
+  bool operator==(const SentRequest&) const = default;
+};
+
+struct ActionResult {
+  enum Status {
+    kSucceeded,
+    kFailed,
+    kSkipped,  // nothing to do or not allowed (guardrails); sent nothing
+    kDryRun,   // would have acted; `requests` lists exactly what it would have sent
+  };
+  Status status = kSucceeded;
+  std::vector<std::string> targets;  // objects acted on: "pods/shop/web-1"
+  std::vector<SentRequest> requests;
+  std::string message;
+
+  static ActionResult failed(std::string message);
+  static ActionResult skipped(std::string message);
+};
+
+std::string_view status_name(ActionResult::Status status);
+
+struct ActionContext {
+  const Alert& alert;
+  const YAML::Node& params;  // the step's params, already accepted by Action::validate
+  kube::KubeClient& kube;
+  const Guardrails& guardrails;
+  bool dry_run = false;
+  std::string_view playbook;  // name of the running playbook, for messages and annotations
+};
+
+class Action {
+ public:
+  virtual ~Action() = default;
+  // The name playbooks use: "pod.delete".
+  virtual std::string_view name() const = 0;
+  // Called when a playbook is loaded; every problem found, none when params are usable.
+  // params is undefined or null when the step has none.
+  virtual std::vector<ParamError> validate(const YAML::Node& params) const = 0;
+  // Alert values are attacker-controlled: validate anything taken from them (see target.h)
+  // and check the guardrails before sending.
+  virtual ActionResult execute(ActionContext& ctx) const = 0;
+};
+
+// Records a mutating request in result->requests and sends it, unless ctx.dry_run: then
+// nothing is sent and nullopt returned. Reads (GET) go to ctx.kube directly: they are safe in
+// dry-run, and actions like drain need their answers to know what they would change.
+std::optional<Result<kube::KubeResponse>> mutate(ActionContext& ctx, ActionResult* result,
+                                                 const kube::KubeRequest& request);
+
+}  // namespace riposte::actions

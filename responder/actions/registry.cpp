@@ -1,0 +1,36 @@
+#include "responder/actions/registry.h"
+
+#include <stdexcept>
+
+namespace riposte::actions {
+
+const ActionRegistry& ActionRegistry::builtin() {
+  // Explicit factories rather than self-registering statics: a static library drops object
+  // files nothing refers to, and with them their registrations.
+  static const ActionRegistry* registry = [] {
+    auto* r = new ActionRegistry();
+    r->add(make_pod_delete());
+    return r;
+  }();
+  return *registry;
+}
+
+void ActionRegistry::add(std::unique_ptr<Action> action) {
+  std::string name(action->name());
+  if (!actions_.emplace(name, std::move(action)).second) {
+    throw std::logic_error("action \"" + name + "\" registered twice");
+  }
+}
+
+const Action* ActionRegistry::find(std::string_view name) const {
+  auto it = actions_.find(name);
+  return it == actions_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> ActionRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, action] : actions_) out.push_back(name);
+  return out;
+}
+
+}  // namespace riposte::actions

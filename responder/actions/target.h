@@ -1,0 +1,42 @@
+// Turning alert fields into Kubernetes object names. Alerts are attacker-influenced (a
+// process in the container controls much of what the detector sees), so a field becomes a
+// name only when it is a JSON string that is a valid Kubernetes name; everything else is
+// rejected with an error naming the field and the rule it broke.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/alert.h"
+#include "common/result.h"
+
+namespace riposte::actions {
+
+inline constexpr std::string_view kNamespaceField = "k8s.ns.name";
+inline constexpr std::string_view kPodNameField = "k8s.pod.name";
+inline constexpr std::string_view kPodUidField = "k8s.pod.uid";
+
+enum class NameKind {
+  kLabel,      // DNS-1123 label, <= 63: namespaces
+  kSubdomain,  // DNS-1123 subdomain, <= 253: pods and most other objects
+};
+
+// Ok, or what rule the value breaks ("must be at most 63 characters").
+Status validate_name(std::string_view value, NameKind kind);
+
+// The value of an alert output field as an object name; the error names the field and
+// quotes (escaped, truncated) the offending value.
+Result<std::string> name_from_field(const Alert& alert, std::string_view field, NameKind kind);
+
+struct PodTarget {
+  std::string namespace_;
+  std::string name;
+  std::string uid;  // "" when the alert carries none
+  std::string str() const { return "pods/" + namespace_ + "/" + name; }
+};
+
+// The pod an alert is about: k8s.ns.name and k8s.pod.name, plus k8s.pod.uid when present
+// (a UUID), so an action can refuse to touch a newer pod that reuses the name.
+Result<PodTarget> pod_target(const Alert& alert);
+
+}  // namespace riposte::actions

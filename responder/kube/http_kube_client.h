@@ -1,0 +1,44 @@
+// The real KubeClient: HTTPS to the API server over one persistent connection (cpp-httplib +
+// OpenSSL), server certificate always verified against the configured CA only, bearer token
+// or client certificate auth, bounded retries with jittered exponential backoff.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "responder/kube/kube_client.h"
+#include "responder/kube/kube_config.h"
+
+namespace riposte::kube {
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{30000};
+  // Attempts per request, the first included. Retried: transport errors (except TLS
+  // verification failures, which are fatal), 429 and 5xx. Never retried: other statuses.
+  int max_attempts = 4;
+  std::chrono::milliseconds initial_backoff{200};
+  // Caps both the backoff and a server's Retry-After, so one alert cannot stall the responder.
+  std::chrono::milliseconds max_backoff{5000};
+  std::string user_agent = "riposte-responder";
+};
+
+class HttpKubeClient final : public KubeClient {
+ public:
+  static Result<std::unique_ptr<HttpKubeClient>> create(const KubeConfig& config,
+                                                        HttpClientOptions options = {});
+  ~HttpKubeClient() override;
+
+  // Thread-safe; concurrent calls share the connection one at a time.
+  Result<KubeResponse> request(const KubeRequest& request) override;
+
+  struct Impl;
+
+ private:
+  explicit HttpKubeClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace riposte::kube

@@ -1,0 +1,65 @@
+#include "tests/support/local_cluster.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sys/wait.h>
+
+namespace riposte::testing {
+
+bool load_local_cluster(LocalCluster* out) {
+  const char* dir = std::getenv("RIPOSTE_LOCAL_DIR");
+  if (!dir || !*dir) {
+    ADD_FAILURE() << "RIPOSTE_LOCAL_DIR is not set: run this test through ctest (fixture "
+                     "`cluster`) or after `deploy/local/cluster.sh up`";
+    return false;
+  }
+  out->dir = dir;
+  std::ifstream in(out->dir + "/env");
+  if (!in) {
+    ADD_FAILURE() << "no " << out->dir << "/env: the local cluster is not up";
+    return false;
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    std::string v = line.substr(eq + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+      v = v.substr(1, v.size() - 2);
+    }
+    out->env[line.substr(0, eq)] = v;
+  }
+  out->kubeconfig = out->env["KUBECONFIG"];
+  out->server = out->env["RIPOSTE_KUBE_SERVER"];
+  out->ca_file = out->env["RIPOSTE_KUBE_CA"];
+  out->nats_url = out->env["RIPOSTE_NATS_URL"];
+  out->node_name = out->env["RIPOSTE_NODE_NAME"];
+  if (out->kubeconfig.empty() || out->nats_url.empty()) {
+    ADD_FAILURE() << out->dir << "/env lacks KUBECONFIG or RIPOSTE_NATS_URL";
+    return false;
+  }
+  return true;
+}
+
+std::string kubectl(const LocalCluster& c, const std::string& args, int* rc) {
+  std::string cmd = "kubectl --kubeconfig '" + c.kubeconfig + "' " + args + " 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    if (rc) *rc = -1;
+    return out;
+  }
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+}  // namespace riposte::testing
