@@ -15,10 +15,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
 
+# HOME can be missing in stripped-down environments (some CI runners, ctest ENVIRONMENT).
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 cache=${RIPOSTE_CACHE:-$HOME/.cache/riposte}
 k8s_bin=$cache/kubernetes-$K8S_VERSION/bin
 kwok_bin=$cache/kwok-$KWOK_VERSION/bin
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+# Bump when the way the binaries are built changes: cached binaries of an older recipe are
+# rebuilt. 2: version stamped via -ldflags -X.
+recipe=2
 
 log() { printf '[build-control-plane] %s\n' "$*"; }
 die() { printf '[build-control-plane] error: %s\n' "$*" >&2; exit 1; }
@@ -29,28 +34,47 @@ kubectl_needed() {
   [[ -x $k8s_bin/kubectl ]] && return 0 # built before: keep it current with the cache
   command -v kubectl >/dev/null || return 0
   local have want
-  have=$(kubectl version --client -o json 2>/dev/null | sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
+  have=$(kubectl version --client -o json 2>/dev/null | sed -n '/"minor"/{s/.*"minor": *"\([0-9]*\).*/\1/p;q;}') || have=
   want=${K8S_VERSION#v1.}
   want=${want%%.*}
   [[ -n $have ]] || return 0
   ((have < want - 1 || have > want + 1))
 }
 
+# -X flags upstream's hack/lib/version.sh passes: without them the binaries report
+# v0.0.0-master+$Format:%H$, which kubectl cannot parse ("could not parse pre-release") and
+# clients that gate on the server version misread. buildDate: the module's publication time
+# (reproducible), from the proxy's .info file.
+version_ldflags() {
+  local info=$1 minor date pkg
+  minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  date=$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "$info" 2>/dev/null)
+  for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean -X %s.buildDate=%s ' \
+      "$pkg" "$K8S_VERSION" "$pkg" "$pkg" "$minor" "$pkg" "$pkg" "${date:-1970-01-01T00:00:00Z}"
+  done
+}
+
 # Runs `go build` for one binary, under /usr/bin/time when present so the log shows the
 # build's peak memory (the 2-core/24 GiB machines make that the number to watch).
 go_build() {
-  local out=$1 pkg=$2 timing=$3
+  local out=$1 pkg=$2 timing=$3 ldflags=$4
   if [[ -x /usr/bin/time ]]; then
     /usr/bin/time -o "$timing" -f '%e s wall, peak RSS %M KB' \
-      go build -trimpath -ldflags="-s -w" -o "$out" "$pkg"
+      go build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$pkg"
   else
-    go build -trimpath -ldflags="-s -w" -o "$out" "$pkg"
+    go build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$pkg"
   fi
 }
 
 build_kubernetes() {
   local want=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
   if kubectl_needed; then want+=(kubectl); fi
+  if [[ -d $k8s_bin && $(cat "$k8s_bin/.recipe" 2>/dev/null) != "$recipe" ]]; then
+    log "kubernetes $K8S_VERSION: binaries in $k8s_bin are from an older build recipe: rebuilding"
+    rm -f "$k8s_bin"/kube-* "$k8s_bin/kubectl"
+  fi
   for b in "${want[@]}"; do [[ -x $k8s_bin/$b ]] || missing+=("$b"); done
   if ((${#missing[@]} == 0)); then log "kubernetes $K8S_VERSION: cached in $k8s_bin"; return; fi
   command -v go >/dev/null || die "go is not installed (needed to build ${missing[*]})"
@@ -61,8 +85,9 @@ build_kubernetes() {
   (
     cd "$work"
     go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >/dev/null
-    local mod go_directive
+    local mod go_directive ldflags
     mod=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod
+    ldflags=$(version_ldflags "${mod%.mod}.info")
     # Same go directive as upstream: the toolchain refuses a main module older than its
     # dependencies, and it selects the GODEBUG defaults upstream was tested with.
     go_directive=$(awk '$1 == "go" {print $2; exit}' "$mod")
@@ -89,13 +114,14 @@ build_kubernetes() {
     for b in "${missing[@]}"; do
       log "kubernetes $K8S_VERSION: go build $b (cold: several minutes)"
       local t0=$SECONDS
-      if ! GOFLAGS="$GOFLAGS -mod=mod" go_build "$k8s_bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" "$work/$b.time"; then
+      if ! GOFLAGS="$GOFLAGS -mod=mod" go_build "$k8s_bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" "$work/$b.time" "$ldflags"; then
         rm -f "$k8s_bin/$b.tmp"
         die "go build $b failed; if it says 'module version is not available', the Go module proxy lacks a k8s.io staging module at $staging_minor: pick another K8S_VERSION in $here/versions.env"
       fi
       mv "$k8s_bin/$b.tmp" "$k8s_bin/$b"
       log "kubernetes $K8S_VERSION: $b built in $((SECONDS - t0))s ($(cat "$work/$b.time" 2>/dev/null || echo "no /usr/bin/time"))"
     done
+    echo "$recipe" >"$k8s_bin/.recipe"
   )
 }
 

@@ -21,6 +21,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
 
+# HOME can be missing in stripped-down environments (some CI runners, ctest ENVIRONMENT).
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 cache=${RIPOSTE_CACHE:-$HOME/.cache/riposte}
 k8s_bin=$cache/kubernetes-$K8S_VERSION/bin
 kwok_bin=$cache/kwok-$KWOK_VERSION/bin
@@ -53,10 +55,9 @@ pid_of() { [[ -s $pids/$1 ]] && cat "$pids/$1"; }
 # True when the process is alive *and* still ours: its command line names our state dir, so a
 # recycled pid of some unrelated process is never reported alive nor signalled.
 is_ours() {
-  local pid=$1 cmdline
-  [[ -r /proc/$pid/cmdline ]] || return 1
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"$state/"* ]]
+  local args=()
+  mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
+  [[ " ${args[*]} " == *"$state/"* ]]
 }
 
 alive() {
@@ -94,7 +95,7 @@ start_daemon() {
 # sessions (children), and any of our binaries whose command line names the state dir (a
 # daemon whose pid file was lost).
 cluster_pids() {
-  local sids=() p name pid stat rest sid argv0
+  local sids=() p name pid stat rest sid argv=()
   for name in "${components[@]}"; do
     pid=$(pid_of "$name") || continue
     is_ours "$pid" && sids+=("$pid")
@@ -102,15 +103,17 @@ cluster_pids() {
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    stat=$(cat "$p/stat" 2>/dev/null) || continue
+    # builtins only (read, mapfile): this loop visits every process, forks would add up
+    read -r stat 2>/dev/null <"$p/stat" || continue
     rest=${stat##*) } # fields after "(comm) ": state ppid pgrp session ...
     read -r _ _ _ sid _ <<<"$rest"
     if [[ " ${sids[*]} " == *" $sid "* ]]; then
       echo "$pid"
       continue
     fi
-    argv0=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -n1) || continue
-    case ${argv0##*/} in
+    mapfile -d '' -n 1 argv 2>/dev/null <"$p/cmdline" || continue
+    ((${#argv[@]})) || continue # kernel thread or zombie
+    case ${argv[0]##*/} in
       etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | nats-server)
         is_ours "$pid" && echo "$pid"
         ;;
@@ -118,23 +121,47 @@ cluster_pids() {
   done
 }
 
+# Waits (briefly) until the given pids are gone from /proc, zombies included: a dead daemon
+# stays a <defunct> entry until its new parent (init) reaps it, and `pgrep` right after
+# `down` should not see it.
+wait_reaped() {
+  local pid _ pending
+  for _ in $(seq 30); do
+    pending=0
+    for pid in "$@"; do
+      if [[ -e /proc/$pid ]]; then
+        pending=1
+        break
+      fi
+    done
+    ((pending)) || return 0
+    sleep 0.1
+  done
+}
+
 # SIGTERM to every process of the cluster, SIGKILL to what is left after a grace period.
 stop_processes() {
-  local grace=${1:-5} left deadline
-  mapfile -t left < <(cluster_pids)
-  ((${#left[@]})) || return 0
-  kill -TERM "${left[@]}" 2>/dev/null || true
+  local grace=${1:-5} victims left deadline
+  mapfile -t victims < <(cluster_pids)
+  ((${#victims[@]})) || return 0
+  kill -TERM "${victims[@]}" 2>/dev/null || true
   deadline=$((SECONDS + grace))
   while ((SECONDS < deadline)); do
     mapfile -t left < <(cluster_pids)
-    ((${#left[@]})) || return 0
+    if ((${#left[@]} == 0)); then
+      wait_reaped "${victims[@]}"
+      return 0
+    fi
     sleep 0.2
   done
   log "still running after ${grace}s, sending SIGKILL: ${left[*]}"
   kill -KILL "${left[@]}" 2>/dev/null || true
   for _ in $(seq 50); do
     mapfile -t left < <(cluster_pids)
-    ((${#left[@]})) || return 0
+    if ((${#left[@]} == 0)); then
+      wait_reaped "${victims[@]}"
+      return 0
+    fi
     sleep 0.1
   done
   die "could not stop: ${left[*]}"
@@ -210,13 +237,13 @@ EOF
   sed -i "s/SERVICE_IP/$service_ip/" "$pki/openssl.cnf"
 }
 
-# issue NAME SUBJECT PROFILE: NAME.key + NAME.crt signed by the cluster CA.
+# issue NAME SUBJECT PROFILE [CA]: NAME.key + NAME.crt signed by CA (default: the cluster CA).
 issue() {
-  local name=$1 subject=$2 profile=$3
+  local name=$1 subject=$2 profile=$3 ca=${4:-ca}
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -config "$pki/openssl.cnf" -subj "$subject" \
     -keyout "$pki/$name.key" -out "$pki/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" \
     -set_serial "0x$(openssl rand -hex 16)" -days 3650 \
     -extfile "$pki/openssl.cnf" -extensions "$profile" -out "$pki/$name.crt" 2>/dev/null
   rm -f "$pki/$name.csr"
@@ -234,6 +261,13 @@ make_pki() {
   issue kube-controller-manager "/CN=system:kube-controller-manager" client
   issue kube-scheduler "/CN=system:kube-scheduler" client
   issue kwok "/O=system:masters/CN=riposte-kwok" client
+  # Front-proxy (request-header) CA and client: the controller-manager and scheduler read its
+  # CA from the extension-apiserver-authentication ConfigMap and log an error every few
+  # seconds when it is absent; aggregated API servers need it too.
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -config "$pki/openssl.cnf" -extensions ca -subj "/CN=riposte-local-front-proxy-ca" -days 3650 \
+    -keyout "$pki/front-proxy-ca.key" -out "$pki/front-proxy-ca.crt" 2>/dev/null
+  issue front-proxy-client "/CN=front-proxy-client" client front-proxy-ca
   # ServiceAccount tokens: RSA, so they are RS256 like on any real cluster.
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key" 2>/dev/null
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -305,7 +339,9 @@ ensure_binaries() {
 
 kube() { "$kubectl" --kubeconfig "$state/kubeconfig" --request-timeout=5s "$@"; }
 
-etcd_ready() { curl -sf --max-time 2 "http://127.0.0.1:$etcd_port/health" | grep -q '"health":"true"'; }
+# Bodies are captured, not piped to `grep -q`: with pipefail, grep exiting first can fail the
+# check through curl's SIGPIPE.
+etcd_ready() { [[ $(curl -sf --max-time 2 "http://127.0.0.1:$etcd_port/health") == *'"health":"true"'* ]]; }
 apiserver_ready() {
   [[ $(curl -sf --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
     "https://127.0.0.1:$kube_port/readyz") == ok ]]
@@ -316,7 +352,7 @@ controller_manager_ready() { https_healthz "$kcm_port"; }
 scheduler_ready() { https_healthz "$sched_port"; }
 kwok_ready() { [[ $(curl -sf --max-time 2 "http://127.0.0.1:$kwok_port/healthz") == ok ]]; }
 nats_ready() {
-  curl -sf --max-time 2 "http://127.0.0.1:$nats_mon_port/healthz?js-enabled-only=true" | grep -q '"ok"'
+  [[ $(curl -sf --max-time 2 "http://127.0.0.1:$nats_mon_port/healthz?js-enabled-only=true") == *'"ok"'* ]]
 }
 node_ready() {
   [[ $(kube get node "$node_name" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]
@@ -352,9 +388,13 @@ wait_for() {
 up_done=0
 teardown_failed_up() {
   trap - EXIT INT TERM
-  stop_processes 3 >&2 || true
-  rm -f "$state/env"
-  log "stopped what was started; logs kept in $logs ('cluster.sh down' removes them)" >&2
+  if compgen -G "$pids/*" >/dev/null; then
+    stop_processes 3 >&2 || true
+    rm -f "$state/env"
+    log "stopped what was started; logs kept in $logs ('cluster.sh down' removes them)" >&2
+  else
+    rm -rf "$state" # nothing was started: nothing to debug either
+  fi
 }
 on_up_exit() { ((up_done)) || teardown_failed_up; }
 
@@ -438,6 +478,13 @@ start_apiserver() {
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$kube_port" \
     --tls-cert-file "$pki/kube-apiserver.crt" --tls-private-key-file "$pki/kube-apiserver.key" \
     --client-ca-file "$pki/ca.crt" \
+    --requestheader-client-ca-file "$pki/front-proxy-ca.crt" \
+    --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User \
+    --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$pki/front-proxy-client.crt" \
+    --proxy-client-key-file "$pki/front-proxy-client.key" \
     --authorization-mode Node,RBAC \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" \
@@ -509,7 +556,7 @@ status:
   nodeInfo:
     architecture: amd64
     operatingSystem: linux
-    kubeletVersion: fake
+    kubeletVersion: $K8S_VERSION
 EOF
 }
 
@@ -605,20 +652,25 @@ cmd_status() {
     log "not up ($state)"
     return 1
   fi
-  local name pid all=0
+  local name pid rc=0 how
   # shellcheck source=/dev/null
   [[ -f $state/ports ]] && . "$state/ports"
+  local -A where=(
+    [nats-server]="nats://127.0.0.1:$nats_port (monitor http://127.0.0.1:$nats_mon_port)"
+    [etcd]="http://127.0.0.1:$etcd_port"
+    [kube-apiserver]="https://127.0.0.1:$kube_port"
+    [kube-controller-manager]="https://127.0.0.1:$kcm_port/healthz"
+    [kube-scheduler]="https://127.0.0.1:$sched_port/healthz"
+    [kwok]="http://127.0.0.1:$kwok_port/healthz"
+  )
   for name in "${components[@]}"; do
     pid=$(pid_of "$name" || echo -)
-    if alive "$name"; then
-      printf '%-24s %-8s running\n' "$name" "$pid"
-    else
-      printf '%-24s %-8s NOT running\n' "$name" "$pid"
-      all=1
-    fi
+    how=running
+    alive "$name" || { how="NOT running" && rc=1; }
+    printf '%-24s %-8s %-12s %s\n' "$name" "$pid" "$how" "${where[$name]}"
   done
   if [[ -f $state/env ]]; then echo "env: $state/env"; else echo "env: (not written: up did not finish)"; fi
-  return "$all"
+  return "$rc"
 }
 
 cmd_env() {

@@ -47,7 +47,10 @@ bool load_local_cluster(LocalCluster* out) {
 }
 
 std::string kubectl(const LocalCluster& c, const std::string& args, int* rc) {
-  std::string cmd = "kubectl --kubeconfig '" + c.kubeconfig + "' " + args + " 2>&1";
+  // RIPOSTE_KUBECTL: the kubectl deploy/local built when the machine had none in version skew.
+  auto it = c.env.find("RIPOSTE_KUBECTL");
+  const std::string bin = it != c.env.end() && !it->second.empty() ? it->second : "kubectl";
+  std::string cmd = bin + " --kubeconfig '" + c.kubeconfig + "' " + args + " 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) {

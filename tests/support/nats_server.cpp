@@ -1,0 +1,116 @@
+#include "tests/support/nats_server.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace riposte::testing {
+
+NatsServer::NatsServer(NatsServerOptions options) : options_(std::move(options)) {}
+
+NatsServer::~NatsServer() {
+  stop();
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+std::string NatsServer::binary() {
+  const char* env = std::getenv("RIPOSTE_NATS_SERVER");
+  if (env && *env) return env;
+  // Debian's package installs it in /usr/sbin, which is not on every user's PATH.
+  for (const char* p :
+       {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"}) {
+    if (access(p, X_OK) == 0) return p;
+  }
+  return "/usr/sbin/nats-server";
+}
+
+bool NatsServer::start() {
+  if (proc_ && proc_->running()) return true;
+  const std::string bin = binary();
+  if (access(bin.c_str(), X_OK) != 0) {
+    ADD_FAILURE() << "nats-server not found (looked at $RIPOSTE_NATS_SERVER, /usr/sbin, /usr/bin, "
+                     "/usr/local/bin): install it (apt-get install nats-server) or set "
+                     "RIPOSTE_NATS_SERVER";
+    return false;
+  }
+  if (dir_.empty()) {
+    dir_ = make_temp_dir("riposte-nats");
+    if (dir_.empty()) {
+      ADD_FAILURE() << "cannot create a temporary directory for nats-server";
+      return false;
+    }
+    store_dir_ = dir_ + "/store";
+    std::filesystem::create_directories(store_dir_);
+  }
+  if (port_ == 0) port_ = pick_free_port();
+  if (options_.monitor && monitor_port_ == 0) monitor_port_ = pick_free_port();
+
+  std::vector<std::string> argv = {
+      bin,   "-js",      "-a", "127.0.0.1",   "-p", std::to_string(port_),
+      "-sd", store_dir_, "-n", "riposte-test"};
+  if (options_.monitor) {
+    argv.insert(argv.end(), {"-m", std::to_string(monitor_port_)});
+  }
+  if (!options_.user.empty()) argv.insert(argv.end(), {"--user", options_.user});
+  if (!options_.password.empty()) argv.insert(argv.end(), {"--pass", options_.password});
+  if (!options_.config.empty()) {
+    const std::string conf = dir_ + "/nats-server.conf";
+    std::ofstream(conf) << options_.config << "\n";
+    argv.insert(argv.end(), {"-c", conf});
+  }
+  const std::string log_path = dir_ + "/nats-server." + std::to_string(++starts_) + ".log";
+  auto proc = Subprocess::spawn(argv, {}, log_path);
+  if (!proc) {
+    ADD_FAILURE() << "cannot start nats-server: " << proc.error();
+    return false;
+  }
+  proc_ = std::move(*proc);
+
+  // Ready means the client port accepts connections and the server says so; JetStream is
+  // enabled before the client listener opens.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!proc_->running()) {
+      ADD_FAILURE() << "nats-server exited during startup; log " << log_path << ":\n"
+                    << proc_->log_tail();
+      return false;
+    }
+    if (wait_for_port(port_, 100) &&
+        proc_->log_tail(1 << 20).find("Server is ready") != std::string::npos) {
+      return true;
+    }
+  }
+  ADD_FAILURE() << "nats-server did not accept connections on 127.0.0.1:" << port_
+                << " within 15s; log " << log_path << ":\n"
+                << proc_->log_tail();
+  proc_->stop();
+  return false;
+}
+
+void NatsServer::stop() {
+  if (proc_) {
+    proc_->stop(10000);
+    proc_.reset();
+  }
+}
+
+bool NatsServer::restart() {
+  stop();
+  return start();
+}
+
+bool NatsServer::running() const { return proc_ != nullptr; }
+
+std::string NatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+std::string NatsServer::log() const { return proc_ ? proc_->log_tail(1 << 20) : std::string(); }
+
+}  // namespace riposte::testing

@@ -1,0 +1,60 @@
+// A private nats-server with JetStream for one test (or suite): its own free port, its own
+// store directory, removed afterwards. Start failures fail the test with the server's log;
+// a missing nats-server binary is a failure, never a skip.
+//
+//   NatsServer srv;
+//   ASSERT_TRUE(srv.start());
+//   auto conn = nats::Connection::connect({.url = srv.url()});
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tests/support/subprocess.h"
+
+namespace riposte::testing {
+
+struct NatsServerOptions {
+  std::string user{};      // --user
+  std::string password{};  // --pass
+  std::string config{};    // nats-server.conf text (e.g. an authorization block), or ""
+  bool monitor = false;    // also serve the HTTP monitor (-m) on a free port
+};
+
+class NatsServer {
+ public:
+  explicit NatsServer(NatsServerOptions options = {});
+  ~NatsServer();
+  NatsServer(const NatsServer&) = delete;
+  NatsServer& operator=(const NatsServer&) = delete;
+
+  // Starts and waits until it accepts connections; on failure ADD_FAILURE()s with the tail of
+  // its log and returns false. Picks the port on the first start only.
+  bool start();
+  // SIGTERM (JetStream flushes its store), then reaped.
+  void stop();
+  // stop() + start() on the same port and store directory: for reconnect tests.
+  bool restart();
+
+  bool running() const;
+  std::string url() const;  // nats://127.0.0.1:<port>
+  int port() const { return port_; }
+  int monitor_port() const { return monitor_port_; }
+  const std::string& store_dir() const { return store_dir_; }
+  std::string log() const;
+
+  // The nats-server binary: $RIPOSTE_NATS_SERVER, else the first of /usr/sbin, /usr/bin and
+  // /usr/local/bin that has one.
+  static std::string binary();
+
+ private:
+  NatsServerOptions options_;
+  std::string dir_;  // temp dir: store, config, log
+  std::string store_dir_;
+  int port_ = 0;
+  int monitor_port_ = 0;
+  int starts_ = 0;
+  std::unique_ptr<Subprocess> proc_;
+};
+
+}  // namespace riposte::testing
