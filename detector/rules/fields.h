@@ -24,7 +24,7 @@ enum class FieldType : uint8_t {
   kIp,       // an address; compares against addresses or CIDR networks
   kIpNet,    // an address matched against CIDR networks (fd.net...)
   kPort,     // number
-  kAbsTime,  // ns since the epoch; number in JSON, "HH:MM:SS.nnnnnnnnn" in text (evt.time)
+  kAbsTime,  // ns since the epoch (number); evt.time itself is a "HH:MM:SS.nnnnnnnnn" string
   kRelTime,  // duration in ns; number
 };
 
@@ -34,13 +34,14 @@ enum class FieldId : uint16_t;
 
 // A field reference resolved against the catalogue: "proc.aname[2]" → (kProcAname, index 2).
 struct ResolvedField {
+  // Hot members first: evaluation reads these for every check.
   FieldId id{};
   FieldType type = FieldType::kString;
-  std::string name;  // canonical display name as Falco prints it in output_fields: "proc.aname[2]"
-  std::string key;   // string argument ("app" for k8s.pod.label[app], "flags" for evt.arg.flags)
-  int64_t index = -1;  // numeric argument; -1 = none
   bool multi = false;  // may yield several values (e.g. proc.aname without index: any ancestor)
   uint16_t sub = 0;    // resolved sub-selector (evt.arg name id)
+  int64_t index = -1;  // numeric argument; -1 = none
+  std::string key;     // string argument ("app" for k8s.pod.label[app], "flags" for evt.arg.flags)
+  std::string name;    // canonical display name as Falco prints it in output_fields: "proc.aname[2]"
 };
 
 // Resolves "name" with an optional bracket argument. On failure returns false and sets
@@ -61,6 +62,8 @@ struct FieldValue {
   IpAddr ip;
 };
 
+inline constexpr size_t kMaxFieldValues = 64;
+
 // Reusable buffers for values that must be built (proc.cmdline, rendered flags, transformer
 // output). Buffers keep their capacity across events. Views handed out stay valid until
 // reset() is called (at the start of each check and each output rendering).
@@ -74,12 +77,31 @@ class EvalScratch {
   }
   void reset() { next_ = 0; }
 
+  // Per-event memo of values built from the process (proc.cmdline, proc.args,
+  // proc.pcmdline); begin_event() invalidates it.
+  void begin_event() { memo_valid_ = 0; }
+  enum Memo : unsigned { kCmdline = 1, kArgs = 2, kPcmdline = 4 };
+  bool memo(Memo m, std::string** out) {
+    std::string* s = m == kCmdline ? &cmdline_ : m == kArgs ? &args_ : &pcmdline_;
+    *out = s;
+    if (memo_valid_ & m) return true;
+    s->clear();
+    memo_valid_ |= m;
+    return false;
+  }
+
+  // Value arrays for one check (left and right side), kept here so evaluation does not
+  // initialise them per check.
+  FieldValue lhs[kMaxFieldValues];
+  FieldValue rhs[kMaxFieldValues];
+
  private:
   std::deque<std::string> bufs_;
   size_t next_ = 0;
+  unsigned memo_valid_ = 0;
+  std::string cmdline_, args_, pcmdline_;
 };
 
-inline constexpr size_t kMaxFieldValues = 64;
 
 struct EvalContext {
   const Event* ev = nullptr;
@@ -105,6 +127,8 @@ struct IpNet {
 };
 bool parse_cidr(std::string_view s, IpNet* out);
 bool ip_in_net(const IpAddr& ip, const IpNet& net);
+
+bool is_event_type_field(const ResolvedField& f);
 
 // Every field name the catalogue knows (for docs and tests).
 std::vector<std::string_view> known_field_names();

@@ -1,0 +1,134 @@
+// riposte's Falco-compatible rules engine: public API.
+//
+// Pipeline: YAML files (lists, macros, rules; append/override; exceptions) → validation →
+// condition ASTs with positions (parser.h) → compiled filters with typed constants (filter.h)
+// → rules indexed by event type → evaluation, and output rendering into Falco alerts.
+//
+//   auto res = rules::load_rules({"/etc/riposte/rules.yaml"}, {});
+//   for (const auto& d : res.diagnostics) log(d.str());
+//   if (!res.ok()) exit(1);
+//   std::vector<const rules::CompiledRule*> hits;
+//   res.ruleset->evaluate(event, &hits);
+//   for (auto* r : hits) publish(rules::make_alert(*r, event, hostname));
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/alert.h"
+#include "detector/event/event.h"
+#include "detector/rules/filter.h"
+#include "detector/rules/output.h"
+
+namespace riposte::detector::rules {
+
+// The Falco engine version riposte claims to implement (for required_engine_version).
+inline constexpr std::string_view kEngineVersion = "0.57.0";
+
+struct Diagnostic {
+  enum Severity { kError, kWarning };
+  Severity severity = kError;
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+  int col = 0;   // 1-based; 0 when unknown
+  // Falco's load_result codes: LOAD_ERR_YAML_PARSE, LOAD_ERR_YAML_VALIDATE, LOAD_ERR_VALIDATE,
+  // LOAD_ERR_COMPILE_CONDITION, LOAD_ERR_COMPILE_OUTPUT, LOAD_ERR_FILE_READ; warnings
+  // LOAD_UNKNOWN_SOURCE, LOAD_NO_EVTTYPE, LOAD_UNKNOWN_FILTER, LOAD_UNUSED_MACRO,
+  // LOAD_UNUSED_LIST, LOAD_UNKNOWN_ITEM, LOAD_UNKNOWN_KEY, LOAD_DEPRECATED_ITEM,
+  // LOAD_APPEND_NO_VALUES, LOAD_UNKNOWN_EVTTYPE, LOAD_ENGINE_VERSION.
+  std::string code;
+  std::string message;
+  // "file:line:col: error: message" (or "warning"); ":line:col" left out when unknown.
+  std::string str() const;
+};
+
+enum class RuleMatching { kFirst, kAll };
+
+struct LoadOptions {
+  // Falco's rule_matching: "first" reports only the first matching rule (in load order) per
+  // event; "all" reports every matching rule.
+  RuleMatching rule_matching = RuleMatching::kFirst;
+  // Rules less severe than this are not loaded (Falco's priority setting).
+  Priority min_priority = Priority::kDebug;
+  // Value of evt.hostname in conditions; empty = gethostname().
+  std::string hostname;
+};
+
+struct CompiledRule {
+  std::string name;
+  std::string desc;
+  std::string source = "syscall";
+  std::string output;  // the format, as written
+  Priority priority = Priority::kWarning;
+  std::vector<std::string> tags;  // sorted, unique (as Falco keeps them)
+  bool enabled = true;
+  EventTypeSet event_types;  // types the condition can match
+  size_t index = 0;          // load order
+  std::vector<std::string> exception_fields;
+
+  Filter filter;
+  OutputFormat format;
+};
+
+class Ruleset {
+ public:
+  // Appends the rules matching `ev` to *out (cleared first), in load order; with
+  // RuleMatching::kFirst at most one. Returns the number appended. Thread-safe (each thread
+  // uses its own scratch space); no heap allocation when nothing matches and `out` has
+  // capacity.
+  size_t evaluate(const Event& ev, std::vector<const CompiledRule*>* out) const;
+
+  // Every EventType that at least one enabled rule can match (for the kernel-side filter).
+  const EventTypeSet& event_types() const { return types_; }
+
+  // Enabled rules, in load order.
+  const std::vector<const CompiledRule*>& enabled_rules() const { return enabled_; }
+  // Every successfully compiled rule, enabled or not, in load order.
+  const std::vector<std::unique_ptr<CompiledRule>>& all_rules() const { return rules_; }
+  const CompiledRule* find(std::string_view name) const;
+
+  RuleMatching rule_matching() const { return matching_; }
+  const std::string& hostname() const { return hostname_; }
+
+ private:
+  friend class Loader;
+  std::vector<std::unique_ptr<CompiledRule>> rules_;
+  std::vector<const CompiledRule*> enabled_;
+  std::vector<const CompiledRule*> by_type_[kEventTypeCount];
+  EventTypeSet types_;
+  RuleMatching matching_ = RuleMatching::kFirst;
+  std::string hostname_;
+};
+
+struct LoadResult {
+  // The rules that compiled; present even when some items had errors (those are left out).
+  std::unique_ptr<Ruleset> ruleset;
+  std::vector<Diagnostic> diagnostics;
+  bool ok() const { return ruleset != nullptr && errors() == 0; }
+  size_t errors() const;
+  size_t warnings() const;
+};
+
+// Loads rules files in order (later files append to / override earlier ones).
+LoadResult load_rules(const std::vector<std::string>& files, const LoadOptions& opts = {});
+
+struct RulesSource {
+  std::string name;  // used as the file name in diagnostics
+  std::string content;
+};
+LoadResult load_rules_from_sources(const std::vector<RulesSource>& sources,
+                                   const LoadOptions& opts = {});
+LoadResult load_rules_from_string(std::string_view yaml, const LoadOptions& opts = {},
+                                  std::string name = "<string>");
+
+// Builds the Falco alert for a rule that matched `ev`: output with %field substitution
+// ("<NA>" for missing values), output_fields with typed values (null when missing), tags,
+// priority, source, time, hostname and a fresh uuid.
+Alert make_alert(const CompiledRule& rule, const Event& ev, std::string_view hostname);
+
+// Falco's stdout line: "HH:MM:SS.nnnnnnnnn: Priority output" (time in UTC).
+std::string format_text_line(const Alert& alert);
+
+}  // namespace riposte::detector::rules
