@@ -29,23 +29,26 @@ namespace riposte::nats {
 
 struct Options {
   std::string url = "nats://127.0.0.1:4222";  // comma-separated list for a cluster
-  std::string name;                           // shows up in the server's connz
-  std::string user, password;
-  std::string token;
-  std::string creds_file;      // .creds (user JWT + nkey seed), decentralized auth
-  std::string nkey_seed_file;  // file holding an "SU..." user nkey seed
-  std::string ca_file;         // setting it turns TLS on
-  std::string cert_file, key_file;  // optional client certificate (mutual TLS)
+  std::string name{};                         // shows up in the server's connz
+  std::string user{};
+  std::string password{};
+  std::string token{};
+  std::string creds_file{};      // .creds (user JWT + nkey seed), decentralized auth
+  std::string nkey_seed_file{};  // file holding an "SU..." user nkey seed
+  std::string ca_file{};         // setting it turns TLS on
+  std::string cert_file{};       // optional client certificate (mutual TLS) ...
+  std::string key_file{};        // ... and its key
   int reconnect_wait_ms = 250;
   int max_reconnect = -1;  // -1: forever, so daemons ride out a nats-server restart
   int timeout_ms = 5000;   // connect, flush and JetStream API requests
-  // Called from a nats.c thread on every connect/disconnect/reconnect/close.
-  std::function<void(bool connected)> on_state;
+  // Called from a nats.c thread on every connect/disconnect/reconnect/close. Must not destroy
+  // the Connection (its destructor waits for the last callback).
+  std::function<void(bool connected)> on_state{};
 };
 
 struct StreamConfig {
-  std::string name;
-  std::vector<std::string> subjects;
+  std::string name{};
+  std::vector<std::string> subjects{};
   int replicas = 1;
   int64_t duplicate_window_ms = 120000;  // how long Nats-Msg-Id dedup remembers an id
   int64_t max_age_ms = 0;                // 0: no age limit
@@ -53,12 +56,12 @@ struct StreamConfig {
 };
 
 struct ConsumerConfig {
-  std::string stream;
-  std::string durable;         // processes sharing it split the messages between them
-  std::string filter_subject;  // empty: every subject of the stream
+  std::string stream{};
+  std::string durable{};         // processes sharing it split the messages between them
+  std::string filter_subject{};  // empty: every subject of the stream
   int64_t ack_wait_ms = 30000;
   int max_deliver = 5;                // -1: unlimited
-  std::vector<int64_t> backoff_ms;    // redelivery delays; overrides ack_wait when set
+  std::vector<int64_t> backoff_ms{};  // redelivery delays; overrides ack_wait when set
   int max_ack_pending = 10000;
 };
 
@@ -79,6 +82,9 @@ inline constexpr std::string_view kKeyExists = "key exists";
 inline constexpr std::string_view kWrongRevision = "wrong revision";
 bool is_key_exists(std::string_view error);
 bool is_wrong_revision(std::string_view error);
+
+// The "U..." public key of a user nkey seed ("SU..."); exposed for tests and tooling.
+Result<std::string> nkey_public_from_seed(std::string_view seed);
 
 // One received message, core or JetStream. Owns its natsMsg.
 class Message {
@@ -143,7 +149,8 @@ class PullConsumer {
   ~PullConsumer();
 
   // Up to max_msgs messages, waiting up to timeout_ms for the first; a timeout with nothing
-  // to deliver is an empty vector, not an error.
+  // to deliver is an empty vector, not an error. One fetch at a time per PullConsumer; for
+  // parallel workers create one PullConsumer each (same durable).
   Result<std::vector<Message>> fetch(int max_msgs, int timeout_ms);
   const ConsumerConfig& config() const { return config_; }
 
@@ -190,6 +197,8 @@ class Connection {
   bool connected() const;
   // The server's URL when connected, else "".
   std::string connected_url() const;
+  // The connection's last asynchronous error (e.g. why reconnecting keeps failing), or "".
+  std::string last_error() const;
 
   // Core NATS: fire and forget (buffered while reconnecting).
   Status publish(const std::string& subject, std::string_view payload);
