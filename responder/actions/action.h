@@ -45,6 +45,9 @@ struct ActionResult {
   std::vector<std::string> targets;  // objects acted on: "pods/shop/web-1"
   std::vector<SentRequest> requests;
   std::string message;
+  // kFailed only: the cause may pass (API server unreachable, 5xx, 429), so running the
+  // action again later may succeed. Invalid alerts and RBAC denials are not retryable.
+  bool retryable = false;
 
   static ActionResult failed(std::string message);
   static ActionResult skipped(std::string message);

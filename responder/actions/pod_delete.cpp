@@ -59,8 +59,8 @@ class PodDelete final : public Action {
 
     ActionResult result;
     result.targets.push_back(target->str());
-    auto sent = mutate(ctx, &result, {.method = "DELETE", .path = *path,
-                                      .body = delete_options(opts, *target)});
+    auto sent = mutate(ctx, &result,
+                       {.method = "DELETE", .path = *path, .body = delete_options(opts, *target)});
     if (!sent) {
       result.status = ActionResult::kDryRun;
       result.message = "would delete pod " + pod;
@@ -69,6 +69,7 @@ class PodDelete final : public Action {
     if (!*sent) {
       result.status = ActionResult::kFailed;
       result.message = "deleting pod " + pod + ": " + sent->error();
+      result.retryable = true;
       return result;
     }
     auto err = kube::classify(sent->value());
@@ -82,6 +83,7 @@ class PodDelete final : public Action {
     } else {
       result.status = ActionResult::kFailed;
       result.message = "deleting pod " + pod + ": " + err->describe();
+      result.retryable = kube::is_transient(err->kind);
     }
     return result;
   }

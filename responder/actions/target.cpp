@@ -45,8 +45,9 @@ Status validate_name(std::string_view value, NameKind kind) {
   }
   if (kind == NameKind::kLabel) {
     if (!label_chars_ok(value)) {
-      return Error{"must be a DNS-1123 label: lowercase letters, digits and '-', starting and "
-                   "ending with a letter or digit"};
+      return Error{
+          "must be a DNS-1123 label: lowercase letters, digits and '-', starting and "
+          "ending with a letter or digit"};
     }
     return Status::Ok();
   }
@@ -54,8 +55,9 @@ Status validate_name(std::string_view value, NameKind kind) {
   while (true) {
     size_t dot = value.find('.', start);
     if (!label_chars_ok(value.substr(start, dot - start))) {
-      return Error{"must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', each "
-                   "'.'-separated part starting and ending with a letter or digit"};
+      return Error{
+          "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', each "
+          "'.'-separated part starting and ending with a letter or digit"};
     }
     if (dot == std::string_view::npos) return Status::Ok();
     start = dot + 1;
@@ -67,8 +69,9 @@ Result<std::string> name_from_field(const Alert& alert, std::string_view field, 
   auto it = alert.output_fields.find(field);
   if (it == alert.output_fields.end()) return Error{where + " is missing"};
   if (!it->is_string()) {
-    return Error{where + " must be a JSON string, got " +
-                 (it->is_null() ? std::string("null") : std::string(it->type_name()) + " " + quote(*it))};
+    return Error{
+        where + " must be a JSON string, got " +
+        (it->is_null() ? std::string("null") : std::string(it->type_name()) + " " + quote(*it))};
   }
   const std::string& value = it->get_ref<const std::string&>();
   if (auto st = validate_name(value, kind); !st) {

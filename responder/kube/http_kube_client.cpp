@@ -101,7 +101,8 @@ std::chrono::milliseconds HttpKubeClient::Impl::backoff(int attempt) {
 std::chrono::milliseconds HttpKubeClient::Impl::retry_delay(const httplib::Response& res,
                                                             int attempt) {
   const std::string ra = res.get_header_value("Retry-After");
-  if (!ra.empty() && ra.size() < 9 && std::all_of(ra.begin(), ra.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (!ra.empty() && ra.size() < 9 &&
+      std::all_of(ra.begin(), ra.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::min<std::chrono::milliseconds>(std::chrono::seconds(std::stoll(ra)),
                                                options.max_backoff);
   }

@@ -18,6 +18,8 @@ struct HttpClientOptions {
   std::chrono::milliseconds read_timeout{30000};
   // Attempts per request, the first included. Retried: transport errors (except TLS
   // verification failures, which are fatal), 429 and 5xx. Never retried: other statuses.
+  // Every method is retried, so a mutation may reach the server twice: actions must treat
+  // "already done" answers (404 on delete, 409 on create) as success.
   int max_attempts = 4;
   std::chrono::milliseconds initial_backoff{200};
   // Caps both the backoff and a server's Retry-After, so one alert cannot stall the responder.
@@ -34,9 +36,8 @@ class HttpKubeClient final : public KubeClient {
   // Thread-safe; concurrent calls share the connection one at a time.
   Result<KubeResponse> request(const KubeRequest& request) override;
 
-  struct Impl;
-
  private:
+  struct Impl;  // keeps httplib and OpenSSL out of this header
   explicit HttpKubeClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

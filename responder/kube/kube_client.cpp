@@ -55,6 +55,11 @@ std::string_view kind_name(KubeError::Kind kind) {
   return "error";
 }
 
+bool is_transient(KubeError::Kind kind) {
+  return kind == KubeError::kTransport || kind == KubeError::kServer ||
+         kind == KubeError::kTooManyRequests;
+}
+
 std::string KubeError::describe() const {
   std::string out(kind_name(kind));
   if (status != 0) out += " (" + std::to_string(status) + ")";

@@ -14,11 +14,12 @@
 namespace riposte::kube {
 
 struct KubeRequest {
-  std::string method;  // GET, POST, PUT, PATCH, DELETE
-  std::string path;    // absolute and already escaped: build it with resource_path()
-  std::string body;
+  // Default initializers let call sites use designated initializers for just what they need.
+  std::string method = {};  // GET, POST, PUT, PATCH, DELETE
+  std::string path = {};    // absolute and already escaped: build it with resource_path()
+  std::string body = {};
   std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> query;  // raw; the client escapes them
+  std::vector<std::pair<std::string, std::string>> query = {};  // raw; the client escapes them
 };
 
 struct KubeResponse {
@@ -49,6 +50,8 @@ struct KubeError {
 };
 
 std::string_view kind_name(KubeError::Kind kind);
+// Errors a later attempt may not see: transport, 5xx, 429.
+bool is_transient(KubeError::Kind kind);
 
 // nullopt for 2xx; otherwise the error with message and reason taken from the body when it
 // is a metav1.Status, else from the (truncated) body itself.
@@ -75,12 +78,12 @@ std::string request_target(const KubeRequest& request);
 // are meant to be constants in code; only namespace_ and name may come from input, and they
 // are escaped (callers still validate them as Kubernetes names first: see actions/target.h).
 struct ResourceRef {
-  std::string_view group;    // "" for the core API (/api/v1), else e.g. "apps"
+  std::string_view group = {};  // "" for the core API (/api/v1), else e.g. "apps"
   std::string_view version = "v1";
-  std::string_view resource;  // plural: "pods", "deployments", "nodes"
-  std::string namespace_;     // "" for cluster-scoped resources
-  std::string name;           // "" for the collection
-  std::string_view subresource;  // "", "eviction", "scale", "status"
+  std::string_view resource = {};     // plural: "pods", "deployments", "nodes"
+  std::string namespace_ = {};        // "" for cluster-scoped resources
+  std::string name = {};              // "" for the collection
+  std::string_view subresource = {};  // "", "eviction", "scale", "status"
 };
 
 // "/api/v1/namespaces/shop/pods/web-1", "/apis/apps/v1/namespaces/shop/deployments/web/scale".

@@ -99,8 +99,9 @@ Status merge_file(const std::string& file, Merged* m) {
     const char* item;
     std::map<std::string, Entry>* into;
   };
-  for (const List& list : {List{"clusters", "cluster", &m->clusters}, List{"users", "user", &m->users},
-                           List{"contexts", "context", &m->contexts}}) {
+  for (const List& list :
+       {List{"clusters", "cluster", &m->clusters}, List{"users", "user", &m->users},
+        List{"contexts", "context", &m->contexts}}) {
     const YAML::Node seq = root[list.key];
     if (!seq || seq.IsNull()) continue;
     if (!seq.IsSequence()) return Error{where + ": \"" + list.key + "\" must be a list"};
@@ -148,8 +149,9 @@ Status apply_cluster(const Entry& e, const std::string& where, KubeConfig* cfg) 
   if (const YAML::Node skip = e.body["insecure-skip-tls-verify"]; skip && skip.IsScalar()) {
     bool on = false;
     if (!YAML::convert<bool>::decode(skip, on) || on) {
-      return Error{where + ": insecure-skip-tls-verify is refused: riposte always verifies the "
-                           "API server's certificate"};
+      return Error{where +
+                   ": insecure-skip-tls-verify is refused: riposte always verifies the "
+                   "API server's certificate"};
     }
   }
   for (const char* unsupported : {"tls-server-name", "proxy-url"}) {
@@ -166,8 +168,9 @@ Status apply_cluster(const Entry& e, const std::string& where, KubeConfig* cfg) 
   auto ca = data_or_file(e, "certificate-authority-data", "certificate-authority", where);
   if (!ca) return Error{ca.error()};
   if (ca->empty()) {
-    return Error{where + ": no certificate-authority or certificate-authority-data: the API "
-                         "server's certificate cannot be verified"};
+    return Error{where +
+                 ": no certificate-authority or certificate-authority-data: the API "
+                 "server's certificate cannot be verified"};
   }
   cfg->ca_origin = source_name(e, "certificate-authority-data", "certificate-authority", where);
   if (auto certs = tls::parse_certificates(*ca, cfg->ca_origin); !certs) {
@@ -183,8 +186,9 @@ Status apply_client_cert(const Entry& e, const std::string& where, KubeConfig* c
   auto key = data_or_file(e, "client-key-data", "client-key", where);
   if (!key) return Error{key.error()};
   if (cert->empty() != key->empty()) {
-    return Error{where + ": a client certificate needs both client-certificate(-data) and "
-                         "client-key(-data)"};
+    return Error{where +
+                 ": a client certificate needs both client-certificate(-data) and "
+                 "client-key(-data)"};
   }
   if (cert->empty()) return Status::Ok();
   auto cert_what = source_name(e, "client-certificate-data", "client-certificate", where);
@@ -203,8 +207,9 @@ Status apply_client_cert(const Entry& e, const std::string& where, KubeConfig* c
 Status apply_user(const Entry& e, const std::string& where, KubeConfig* cfg) {
   for (const char* unsupported : {"exec", "auth-provider", "username", "password"}) {
     if (e.body[unsupported]) {
-      return Error{where + ": \"" + unsupported + "\" is not supported; use token, tokenFile or a "
-                                                 "client certificate"};
+      return Error{where + ": \"" + unsupported +
+                   "\" is not supported; use token, tokenFile or a "
+                   "client certificate"};
     }
   }
   auto token = scalar(e.body, "token", where);
@@ -220,7 +225,8 @@ Status apply_user(const Entry& e, const std::string& where, KubeConfig* cfg) {
   return apply_client_cert(e, where, cfg);
 }
 
-Result<KubeConfig> build(const Merged& m, const std::string& wanted_context, const std::string& desc) {
+Result<KubeConfig> build(const Merged& m, const std::string& wanted_context,
+                         const std::string& desc) {
   const std::string ctx_name = wanted_context.empty() ? m.current_context : wanted_context;
   if (ctx_name.empty()) return Error{desc + ": no current-context set and no context given"};
   auto ctx = m.contexts.find(ctx_name);
@@ -286,8 +292,9 @@ Result<KubeConfig> load_in_cluster_config(const std::string& dir) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (!host || !*host || !port || !*port) {
-    return Error{"in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be "
-                 "set (not running in a pod?)"};
+    return Error{
+        "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be "
+        "set (not running in a pod?)"};
   }
   const std::string h(host);
   KubeConfig cfg;
@@ -333,7 +340,8 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
   ServerUrl out;
   if (slash != std::string_view::npos) out.path_prefix = std::string(rest.substr(slash));
   while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
-  if (authority.find('@') != std::string_view::npos) return Error{bad + "must not hold credentials"};
+  if (authority.find('@') != std::string_view::npos)
+    return Error{bad + "must not hold credentials"};
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');

@@ -26,7 +26,8 @@ struct KubeConfig {
   std::string origin;      // "kubeconfig /root/.kube/config (context admin)", for logs
 };
 
-inline constexpr std::string_view kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+inline constexpr std::string_view kServiceAccountDir =
+    "/var/run/secrets/kubernetes.io/serviceaccount";
 
 // path: a kubeconfig file, or "" for $KUBECONFIG (a ':'-separated list merged the way kubectl
 // does: the first file defining a name or current-context wins) and then ~/.kube/config.

@@ -48,7 +48,8 @@ Result<std::vector<X509Ptr>> parse_certificates(std::string_view pem, std::strin
   }
   if (ERR_peek_error() != 0) return fail(what, "malformed PEM certificate");
   if (certs.empty()) {
-    return Error{std::string(what) + ": no PEM certificate (\"-----BEGIN CERTIFICATE-----\") found"};
+    return Error{std::string(what) +
+                 ": no PEM certificate (\"-----BEGIN CERTIFICATE-----\") found"};
   }
   return certs;
 }

@@ -10,6 +10,15 @@ bool RunOutcome::failed() const {
                      [](const PlaybookOutcome& p) { return p.failed; });
 }
 
+bool RunOutcome::retryable() const {
+  for (const auto& p : playbooks) {
+    for (const auto& s : p.steps) {
+      if (s.result.status == actions::ActionResult::kFailed && s.result.retryable) return true;
+    }
+  }
+  return false;
+}
+
 nlohmann::json to_json(const RunOutcome& outcome) {
   nlohmann::json pbs = nlohmann::json::array();
   for (const auto& p : outcome.playbooks) {
@@ -24,6 +33,9 @@ nlohmann::json to_json(const RunOutcome& outcome) {
                        {"message", s.result.message},
                        {"targets", s.result.targets},
                        {"requests", requests}});
+      if (s.result.status == actions::ActionResult::kFailed) {
+        steps.back()["retryable"] = s.result.retryable;
+      }
     }
     pbs.push_back(
         {{"playbook", p.playbook}, {"dry_run", p.dry_run}, {"failed", p.failed}, {"steps", steps}});
@@ -38,7 +50,8 @@ Engine::Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube,
 RunOutcome Engine::handle(const Alert& alert, bool force_dry_run) const {
   RunOutcome out;
   for (const auto& pb : playbooks_) {
-    if (pb.match.matches(alert)) out.playbooks.push_back(run(pb, alert, force_dry_run || pb.dry_run));
+    if (pb.match.matches(alert))
+      out.playbooks.push_back(run(pb, alert, force_dry_run || pb.dry_run));
   }
   return out;
 }

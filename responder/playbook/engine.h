@@ -24,7 +24,7 @@ struct StepOutcome {
 struct PlaybookOutcome {
   std::string playbook;
   bool dry_run = false;
-  bool failed = false;  // a step failed (whether or not the playbook went on)
+  bool failed = false;             // a step failed (whether or not the playbook went on)
   std::vector<StepOutcome> steps;  // the steps that ran
 };
 
@@ -32,10 +32,13 @@ struct RunOutcome {
   std::vector<PlaybookOutcome> playbooks;  // the matching ones, in order
   bool matched() const { return !playbooks.empty(); }
   bool failed() const;  // any step of any playbook failed
+  // Some failed step may succeed if the alert is handled again (see ActionResult::retryable);
+  // a consumer can redeliver such alerts and settle the others.
+  bool retryable() const;
 };
 
 // {"playbooks":[{"playbook":..,"dry_run":..,"failed":..,"steps":[{"action":..,"status":..,
-//  "message":..,"targets":[..],"requests":[{"method":..,"path":..}]}]}]}
+//  "message":..,"targets":[..],"requests":[{"method":..,"path":..}][,"retryable":..]}]}]}
 nlohmann::json to_json(const RunOutcome& outcome);
 
 class Engine {

@@ -26,7 +26,7 @@ struct PriorityFilter {
 Result<PriorityFilter> parse_priority_filter(std::string_view text);
 
 struct Match {
-  std::vector<std::string> rules;       // globs; at least one (use "*" to mean every rule)
+  std::vector<std::string> rules;  // globs; at least one (use "*" to mean every rule)
   std::optional<PriorityFilter> priority;
   std::vector<std::string> namespaces;  // globs on output field k8s.ns.name; empty: any
   std::string source;                   // "" for any, else exact ("syscall", "k8s_audit")

@@ -54,7 +54,8 @@ class Parser {
 
  private:
   void error(const YAML::Mark& mark, std::string message) {
-    out_->errors.push_back({file_, one_based(mark.line), one_based(mark.column), std::move(message)});
+    out_->errors.push_back(
+        {file_, one_based(mark.line), one_based(mark.column), std::move(message)});
   }
   void error(const YAML::Node& at, std::string message) { error(at.Mark(), std::move(message)); }
 
@@ -74,8 +75,8 @@ class Parser {
       }
       const std::string& k = key.Scalar();
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        error(key, "unknown key \"" + k + "\" in " + std::string(what) + " (expected one of: " +
-                       join(allowed) + ")");
+        error(key, "unknown key \"" + k + "\" in " + std::string(what) +
+                       " (expected one of: " + join(allowed) + ")");
       } else if (!seen.insert(k).second) {
         error(key, "duplicate key \"" + k + "\" in " + std::string(what));
       }
@@ -202,8 +203,8 @@ class Parser {
     pb->name = *name;
     auto [it, fresh] = seen_->emplace(*name, pb->origin);
     if (!fresh) {
-      error(node["name"], "duplicate playbook name \"" + *name + "\" (first defined at " +
-                              it->second + ")");
+      error(node["name"],
+            "duplicate playbook name \"" + *name + "\" (first defined at " + it->second + ")");
     }
   }
 

@@ -61,11 +61,12 @@ struct LoadResult {
 };
 
 // file_name is used in diagnostics only.
-LoadResult parse_playbooks(std::string_view yaml, const std::string& file_name,
-                           const actions::ActionRegistry& registry = actions::ActionRegistry::builtin());
+LoadResult parse_playbooks(
+    std::string_view yaml, const std::string& file_name,
+    const actions::ActionRegistry& registry = actions::ActionRegistry::builtin());
 // A file, or a directory whose *.yaml and *.yml files (not recursive) load in name order.
 // Names must be unique across all of them.
-LoadResult load_playbooks(const std::string& path,
-                          const actions::ActionRegistry& registry = actions::ActionRegistry::builtin());
+LoadResult load_playbooks(const std::string& path, const actions::ActionRegistry& registry =
+                                                       actions::ActionRegistry::builtin());
 
 }  // namespace riposte::playbook
