@@ -15,6 +15,8 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E rename ${RIPOSTE_BPF_GEN}/vmlinux.h.tmp ${RIPOSTE_BPF_GEN}/vmlinux.h
   COMMENT "Generating vmlinux.h from ${RIPOSTE_VMLINUX_BTF}"
   VERBATIM)
+# Custom-command outputs are only known in the directory of a target that uses them.
+add_custom_target(riposte_vmlinux DEPENDS ${RIPOSTE_BPF_GEN}/vmlinux.h)
 
 function(riposte_bpf_skeleton target source)
   get_filename_component(name ${source} NAME_WE)
@@ -36,6 +38,7 @@ function(riposte_bpf_skeleton target source)
     COMMENT "BPF skeleton ${name}.skel.h"
     VERBATIM)
   add_custom_target(${target}_gen DEPENDS ${skel})
+  add_dependencies(${target}_gen riposte_vmlinux)
   add_library(${target} INTERFACE)
   add_dependencies(${target} ${target}_gen)
   target_include_directories(${target} INTERFACE ${RIPOSTE_BPF_GEN} ${CMAKE_CURRENT_SOURCE_DIR})

@@ -16,7 +16,7 @@ int64_t clock_ns(clockid_t id) {
 }  // namespace
 
 Detector::Detector(const rules::Ruleset* rules, ContainerResolver* containers,
-                   ProcessTable* procs, AlertSink* sink, metrics::Registry* registry,
+                   ProcessTable* procs, AlertSink* sink, Registry* registry,
                    std::string hostname)
     : rules_(rules),
       containers_(containers),

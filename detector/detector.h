@@ -20,7 +20,7 @@ namespace riposte::detector {
 class Detector {
  public:
   Detector(const rules::Ruleset* rules, ContainerResolver* containers, ProcessTable* procs,
-           AlertSink* sink, metrics::Registry* registry, std::string hostname);
+           AlertSink* sink, Registry* registry, std::string hostname);
 
   void on_exec(const ExecRecord& rec);
 
@@ -32,13 +32,13 @@ class Detector {
   ProcessTable* procs_;
   UserResolver users_;
   AlertSink* sink_;
-  metrics::Registry* registry_;
+  Registry* registry_;
   std::string hostname_;
   int64_t boot_to_wall_ns_;  // CLOCK_REALTIME - CLOCK_BOOTTIME at start
   uint64_t num_ = 0;
   std::vector<const rules::CompiledRule*> matches_;  // reused: no allocation per event
-  metrics::Counter* exec_events_;
-  metrics::Counter* emit_failures_;
+  Counter* exec_events_;
+  Counter* emit_failures_;
 };
 
 }  // namespace riposte::detector

@@ -94,12 +94,12 @@ int main(int argc, char** argv) {
   if (rule_files.empty()) die("no rules: give at least one --rules FILE (see --help)");
 
   // Rules first: a typo in a rules file should fail before anything is loaded in the kernel.
-  auto loaded = rules::load_rules(rule_files, rules::LoadOptions{});
+  auto loaded = detector::rules::load_rules(rule_files);
   for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
   if (!loaded.ok()) die("rules have errors (see above)");
-  const rules::Ruleset& ruleset = *loaded.ruleset;
+  const detector::rules::Ruleset& ruleset = *loaded.ruleset;
 
-  metrics::Registry registry;
+  Registry registry;
   std::unique_ptr<nats::Connection> nats_conn;
   std::vector<std::unique_ptr<detector::AlertSink>> sinks;
   if (!nats_url.empty()) {
@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   registry.gauge("riposte_detector_kernel_drops_total", "Kernel records lost to a full ring buffer")
       .set_function([&source] { return static_cast<double>(source.kernel_drops()); });
   registry.gauge("riposte_detector_rules_loaded", "Enabled rules")
-      .set_function([&ruleset] { return static_cast<double>(ruleset.size()); });
+      .set_function([&ruleset] { return static_cast<double>(ruleset.enabled_rules().size()); });
 
   std::unique_ptr<OpsServer> ops;
   if (!ops_addr.empty()) {
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     ops = std::make_unique<OpsServer>(
         ops_addr.substr(0, colon), std::atoi(ops_addr.c_str() + colon + 1), registry, [&] {
           std::vector<ReadyCheck> checks{{"bpf", true, "programs attached"},
-                                         {"rules", true, std::to_string(ruleset.size()) + " rules"}};
+                                         {"rules", true, std::to_string(ruleset.enabled_rules().size()) + " rules"}};
           if (nats_conn) {
             checks.push_back({"nats", nats_conn->connected(), nats_conn->connected() ? "" : "not connected"});
           }
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
   log::info("detector running", {{"node", node_name},
-                                 {"rules", ruleset.size()},
+                                 {"rules", ruleset.enabled_rules().size()},
                                  {"output", nats_url.empty() ? "stdout" : nats_url},
                                  {"ops_port", ops ? ops->port() : 0}});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(duration_s);

@@ -14,7 +14,7 @@
 #include "common/alert.h"
 #include "common/result.h"
 #include "responder/actions/guardrails.h"
-#include "responder/kube/kube_client.h"
+#include "common/kube/kube_client.h"
 
 namespace riposte::actions {
 

@@ -11,7 +11,7 @@
 #include "common/alert.h"
 #include "responder/actions/action.h"
 #include "responder/actions/guardrails.h"
-#include "responder/kube/kube_client.h"
+#include "common/kube/kube_client.h"
 #include "responder/playbook/playbook.h"
 
 namespace riposte::playbook {

@@ -7,11 +7,11 @@
 #include <random>
 #include <thread>
 
-#include "responder/kube/http_kube_client.h"
-#include "responder/kube/kube_config.h"
+#include "common/kube/http_kube_client.h"
+#include "common/kube/kube_config.h"
 #include "responder/playbook/engine.h"
-#include "tests/responder/test_pki.h"
-#include "tests/responder/test_util.h"
+#include "tests/support/test_pki.h"
+#include "tests/support/test_util.h"
 #include "tests/support/local_cluster.h"
 
 namespace riposte::playbook {

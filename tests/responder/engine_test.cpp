@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "tests/responder/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::playbook {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/responder/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::playbook {
 namespace {

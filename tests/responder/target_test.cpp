@@ -7,7 +7,7 @@
 
 #include "responder/actions/guardrails.h"
 #include "responder/actions/registry.h"
-#include "tests/responder/test_util.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::actions {
 namespace {

@@ -1,0 +1,173 @@
+#include "common/kube/http_kube_client.h"
+
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/kube/tls.h"
+
+namespace riposte::kube {
+
+struct HttpKubeClient::Impl {
+  Impl(KubeConfig c, ServerUrl u, HttpClientOptions o)
+      : config(std::move(c)),
+        url(std::move(u)),
+        options(std::move(o)),
+        tokens(config.token, config.token_file),
+        rng(std::random_device{}()) {}
+
+  Result<std::unique_ptr<httplib::SSLClient>> connect_client() const;
+  std::string transport_message(httplib::Error err) const;
+  std::chrono::milliseconds backoff(int attempt);
+  std::chrono::milliseconds retry_delay(const httplib::Response& res, int attempt);
+
+  const KubeConfig config;
+  const ServerUrl url;
+  const HttpClientOptions options;
+  TokenSource tokens;
+  std::mutex mu;  // one request at a time on the persistent connection; guards cli
+  std::unique_ptr<httplib::SSLClient> cli;
+  std::mutex rng_mu;
+  std::mt19937_64 rng;
+};
+
+Result<std::unique_ptr<httplib::SSLClient>> HttpKubeClient::Impl::connect_client() const {
+  auto store = tls::make_store(config.ca_pem, config.ca_origin);
+  if (!store) return Error{store.error()};
+  std::unique_ptr<httplib::SSLClient> c;
+  std::vector<tls::X509Ptr> chain;
+  if (!config.client_cert_pem.empty()) {
+    auto certs = tls::parse_certificates(config.client_cert_pem, "client certificate");
+    if (!certs) return Error{certs.error()};
+    auto key = tls::parse_private_key(config.client_key_pem, "client key");
+    if (!key) return Error{key.error()};
+    // The SSL_CTX takes its own references; ours are freed on return.
+    c = std::make_unique<httplib::SSLClient>(url.host, url.port, certs->front().get(), key->get());
+    chain = std::move(*certs);
+  } else {
+    c = std::make_unique<httplib::SSLClient>(url.host, url.port);
+  }
+  if (!c->is_valid()) {
+    return Error{"cannot set up TLS for " + config.server + " (client certificate rejected?)"};
+  }
+  SSL_CTX* ctx = c->ssl_context();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  for (size_t i = 1; i < chain.size(); ++i) SSL_CTX_add1_chain_cert(ctx, chain[i].get());
+  c->set_ca_cert_store(store->release());  // owned by the SSL_CTX from here on
+  // With neither a CA file nor a directory set, httplib adds the system roots on the first
+  // connection. A directory that can hold no files (/dev/null is not one) makes it add
+  // nothing, so exactly the configured CA is trusted.
+  c->set_ca_cert_path("", "/dev/null");
+  c->enable_server_certificate_verification(true);
+  c->set_keep_alive(true);
+  c->set_url_encode(false);  // paths and queries are escaped by us, once
+  c->set_connection_timeout(options.connect_timeout);
+  c->set_read_timeout(options.read_timeout);
+  c->set_write_timeout(options.read_timeout);
+  c->set_follow_location(false);
+  return c;
+}
+
+std::string HttpKubeClient::Impl::transport_message(httplib::Error err) const {
+  std::string msg = httplib::to_string(err);
+  if (err == httplib::Error::SSLServerVerification) {
+    long v = cli ? cli->get_openssl_verify_result() : X509_V_OK;
+    msg = v == X509_V_OK ? "TLS: server certificate does not match host " + url.host
+                         : std::string("TLS: server certificate verification failed: ") +
+                               X509_verify_cert_error_string(v);
+    msg += " (trusted CA: " + config.ca_origin + ")";
+  } else if (err == httplib::Error::SSLConnection) {
+    msg = "TLS handshake failed";
+  }
+  ERR_clear_error();
+  return msg;
+}
+
+std::chrono::milliseconds HttpKubeClient::Impl::backoff(int attempt) {
+  // Exponential with "equal jitter": half fixed, half random, so concurrent retries spread.
+  auto ceiling = options.initial_backoff * (int64_t{1} << std::min(attempt - 1, 20));
+  ceiling = std::min(ceiling, options.max_backoff);
+  std::lock_guard<std::mutex> lock(rng_mu);
+  std::uniform_int_distribution<int64_t> jitter(0, std::max<int64_t>(ceiling.count() / 2, 0));
+  return std::chrono::milliseconds(ceiling.count() - ceiling.count() / 2 + jitter(rng));
+}
+
+std::chrono::milliseconds HttpKubeClient::Impl::retry_delay(const httplib::Response& res,
+                                                            int attempt) {
+  const std::string ra = res.get_header_value("Retry-After");
+  if (!ra.empty() && ra.size() < 9 &&
+      std::all_of(ra.begin(), ra.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::min<std::chrono::milliseconds>(std::chrono::seconds(std::stoll(ra)),
+                                               options.max_backoff);
+  }
+  return backoff(attempt);
+}
+
+HttpKubeClient::HttpKubeClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpKubeClient::~HttpKubeClient() = default;
+
+Result<std::unique_ptr<HttpKubeClient>> HttpKubeClient::create(const KubeConfig& config,
+                                                               HttpClientOptions options) {
+  auto url = parse_server_url(config.server);
+  if (!url) return Error{url.error()};
+  options.max_attempts = std::max(options.max_attempts, 1);
+  auto impl = std::make_unique<Impl>(config, std::move(*url), std::move(options));
+  auto cli = impl->connect_client();
+  if (!cli) return Error{cli.error()};
+  impl->cli = std::move(*cli);
+  return std::unique_ptr<HttpKubeClient>(new HttpKubeClient(std::move(impl)));
+}
+
+Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
+  Impl& d = *impl_;
+  httplib::Request req;
+  req.method = request.method;
+  req.path = d.url.path_prefix + request_target(request);
+  req.headers.emplace("Accept", "application/json");
+  req.headers.emplace("User-Agent", d.options.user_agent);
+  if (!request.body.empty()) req.headers.emplace("Content-Type", request.content_type);
+  req.body = request.body;
+  const std::string what = request.method + " " + d.config.server + req.path;
+
+  std::string last_error;
+  for (int attempt = 1; attempt <= d.options.max_attempts; ++attempt) {
+    auto token = d.tokens.get();  // per attempt: the file may rotate between them
+    if (!token) return Error{what + ": " + token.error()};
+    req.headers.erase("Authorization");
+    if (!token->empty()) req.headers.emplace("Authorization", "Bearer " + *token);
+
+    std::unique_ptr<httplib::Response> res;
+    httplib::Error err = httplib::Error::Success;
+    {
+      std::lock_guard<std::mutex> lock(d.mu);
+      auto r = d.cli->send(req);
+      err = r.error();
+      if (r) res = std::make_unique<httplib::Response>(std::move(r.value()));
+      if (!res) last_error = d.transport_message(err);
+    }
+    const bool last = attempt == d.options.max_attempts;
+    if (!res) {
+      // A certificate the CA does not vouch for will not change on retry: fail closed now.
+      if (err == httplib::Error::SSLServerVerification || err == httplib::Error::SSLLoadingCerts) {
+        return Error{what + ": " + last_error};
+      }
+      if (!last) std::this_thread::sleep_for(d.backoff(attempt));
+      continue;
+    }
+    if ((res->status == 429 || res->status >= 500) && !last) {
+      std::this_thread::sleep_for(d.retry_delay(*res, attempt));
+      continue;
+    }
+    return KubeResponse{res->status, std::move(res->body)};
+  }
+  return Error{what + ": " + last_error + " (after " + std::to_string(d.options.max_attempts) +
+               " attempts)"};
+}
+
+}  // namespace riposte::kube

@@ -1,0 +1,45 @@
+// The real KubeClient: HTTPS to the API server over one persistent connection (cpp-httplib +
+// OpenSSL), server certificate always verified against the configured CA only, bearer token
+// or client certificate auth, bounded retries with jittered exponential backoff.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "common/kube/kube_client.h"
+#include "common/kube/kube_config.h"
+
+namespace riposte::kube {
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{30000};
+  // Attempts per request, the first included. Retried: transport errors (except TLS
+  // verification failures, which are fatal), 429 and 5xx. Never retried: other statuses.
+  // Every method is retried, so a mutation may reach the server twice: actions must treat
+  // "already done" answers (404 on delete, 409 on create) as success.
+  int max_attempts = 4;
+  std::chrono::milliseconds initial_backoff{200};
+  // Caps both the backoff and a server's Retry-After, so one alert cannot stall the responder.
+  std::chrono::milliseconds max_backoff{5000};
+  std::string user_agent = "riposte-responder";
+};
+
+class HttpKubeClient final : public KubeClient {
+ public:
+  static Result<std::unique_ptr<HttpKubeClient>> create(const KubeConfig& config,
+                                                        HttpClientOptions options = {});
+  ~HttpKubeClient() override;
+
+  // Thread-safe; concurrent calls share the connection one at a time.
+  Result<KubeResponse> request(const KubeRequest& request) override;
+
+ private:
+  struct Impl;  // keeps httplib and OpenSSL out of this header
+  explicit HttpKubeClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace riposte::kube
