@@ -19,7 +19,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 cache=${RIPOSTE_CACHE:-$HOME/.cache/riposte}
 k8s_bin=$cache/kubernetes-$K8S_VERSION/bin
-kwok_bin=$cache/kwok-$KWOK_VERSION/bin
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 # Bump when the way the binaries are built changes: cached binaries of an older recipe are
 # rebuilt. 2: version stamped via -ldflags -X.
@@ -125,16 +124,23 @@ build_kubernetes() {
   )
 }
 
-build_kwok() {
-  if [[ -x $kwok_bin/kwok ]]; then log "kwok $KWOK_VERSION: cached in $kwok_bin"; return; fi
-  command -v go >/dev/null || die "go is not installed (needed to build kwok)"
-  mkdir -p "$kwok_bin"
-  log "kwok $KWOK_VERSION: go install"
+# go_install_cached NAME VERSION PACKAGE [LDFLAGS]: `go install PACKAGE@VERSION` into
+# $cache/NAME-VERSION/bin unless it is there already. For modules without replace directives.
+go_install_cached() {
+  local name=$1 version=$2 pkg=$3 ldflags=${4:-}
+  local dir=$cache/$name-$version/bin
+  if [[ -x $dir/$name ]]; then log "$name $version: cached in $dir"; return; fi
+  command -v go >/dev/null || die "go is not installed (needed to build $name)"
+  mkdir -p "$dir"
+  log "$name $version: go install"
   local t0=$SECONDS
-  GOBIN=$kwok_bin go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  log "kwok $KWOK_VERSION: built in $((SECONDS - t0))s"
+  GOBIN=$dir go install -trimpath -ldflags="-s -w $ldflags" "$pkg@$version"
+  log "$name $version: built in $((SECONDS - t0))s"
 }
 
 build_kubernetes
-build_kwok
+go_install_cached kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+# helm renders deploy/helm/riposte for the manifest tests (kubectl apply --dry-run=server).
+go_install_cached helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
+  "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 log "done"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The install paths operators use, checked by the real API server (admission, schemas, RBAC
+# validation) without creating anything: `kubectl apply --dry-run=server` of the Helm chart's
+# output and of the kustomize base, which must also be in sync with the chart.
+set -euo pipefail
+src=${RIPOSTE_SOURCE_DIR:?}
+# shellcheck source=/dev/null
+. "${RIPOSTE_LOCAL_DIR:?}/env"
+# shellcheck source=../../deploy/local/tools.sh
+. "$src/deploy/local/tools.sh"
+kubectl=${RIPOSTE_KUBECTL:-kubectl}
+passed=0 failed=0
+check() {  # check NAME CMD...: runs CMD, counts and reports the outcome
+  local name=$1; shift
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1)); echo "ok   $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"; echo "$out" | tail -n 20 | sed 's/^/     /'
+  fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; $kubectl delete namespace riposte --wait=false >/dev/null 2>&1 || true' EXIT
+
+check "helm lint" "$RIPOSTE_HELM" lint "$src/deploy/helm/riposte"
+"$RIPOSTE_HELM" template riposte "$src/deploy/helm/riposte" --namespace riposte --include-crds >"$tmp/helm.yaml"
+# Namespaced objects need their namespace to exist for a server-side dry run.
+$kubectl create namespace riposte >/dev/null
+check "helm template | kubectl apply --dry-run=server" \
+  $kubectl apply --dry-run=server -f "$tmp/helm.yaml"
+check "helm template with an existing NATS and auth" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set nats.enabled=false --set nats.url=nats://nats.example:4222 \
+     --set nats.auth.user=riposte --set nats.auth.passwordSecret=nats-pass \
+     --set responder.dryRun=true --set detector.extraRules.custom\\\\.yaml='- list: x' |
+   $kubectl apply --dry-run=server -f -"
+"$src/deploy/kustomize/render.sh" "$tmp/rendered.yaml"
+check "kustomize base in sync with the chart (deploy/kustomize/render.sh)" \
+  diff -u "$src/deploy/kustomize/base/riposte.yaml" "$tmp/rendered.yaml"
+check "kubectl apply -k deploy/kustomize/base --dry-run=server" \
+  $kubectl apply -k "$src/deploy/kustomize/base" --dry-run=server
+echo "$passed passed, $failed failed"
+((failed == 0))
