@@ -14,6 +14,19 @@
 
 namespace riposte::kube {
 
+namespace {
+
+// A 429 that is an answer rather than throttling: an eviction refused by a
+// PodDisruptionBudget. Retrying it within one request only delays the caller (drain and the
+// engine retry such refusals on their own schedule).
+bool is_final_refusal(const httplib::Response& res) {
+  if (res.status != 429) return false;
+  auto err = classify({res.status, res.body});
+  return err && err->has_cause(kDisruptionBudgetCause);
+}
+
+}  // namespace
+
 struct HttpKubeClient::Impl {
   Impl(KubeConfig c, ServerUrl u, HttpClientOptions o)
       : config(std::move(c)),
@@ -160,7 +173,7 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
       if (!last) std::this_thread::sleep_for(d.backoff(attempt));
       continue;
     }
-    if ((res->status == 429 || res->status >= 500) && !last) {
+    if ((res->status == 429 || res->status >= 500) && !last && !is_final_refusal(*res)) {
       std::this_thread::sleep_for(d.retry_delay(*res, attempt));
       continue;
     }

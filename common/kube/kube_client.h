@@ -27,6 +27,14 @@ struct KubeResponse {
   std::string body;
 };
 
+// One entry of a metav1.Status's details.causes: why exactly a request was refused
+// (e.g. reason "DisruptionBudget" on a 429 answer to an eviction).
+struct StatusCause {
+  std::string reason;
+  std::string message;
+  std::string field;
+};
+
 // A non-2xx answer (or no answer at all) in the terms callers branch on.
 struct KubeError {
   enum Kind {
@@ -44,6 +52,9 @@ struct KubeError {
   int status = 0;       // HTTP status; 0 for kTransport
   std::string message;  // the API server's Status.message (or the transport error)
   std::string reason;   // the API server's Status.reason ("NotFound", "Forbidden", ...)
+  std::vector<StatusCause> causes;  // Status.details.causes, when the server gave any
+
+  bool has_cause(std::string_view cause_reason) const;
 
   // "forbidden (403): pods \"x\" is forbidden: User ..." for logs and ActionResult messages.
   std::string describe() const;
@@ -53,10 +64,13 @@ std::string_view kind_name(KubeError::Kind kind);
 // Errors a later attempt may not see: transport, 5xx, 429.
 bool is_transient(KubeError::Kind kind);
 
-// nullopt for 2xx; otherwise the error with message and reason taken from the body when it
-// is a metav1.Status, else from the (truncated) body itself.
+// nullopt for 2xx; otherwise the error with message, reason and causes taken from the body
+// when it is a metav1.Status, else the message from the (truncated) body itself.
 std::optional<KubeError> classify(const KubeResponse& response);
 KubeError transport_error(std::string message);
+
+// The cause an eviction refused by a PodDisruptionBudget carries (with status 429).
+inline constexpr std::string_view kDisruptionBudgetCause = "DisruptionBudget";
 
 class KubeClient {
  public:

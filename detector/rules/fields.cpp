@@ -574,31 +574,28 @@ struct Out {
   size_t n = 0;
   FieldType type;
   bool full() const { return n >= cap; }
+  // Only the member the value's type reads is written (readers switch on the type).
   void str(std::string_view s) {
     if (full()) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.str = s;
   }
   void num(int64_t i) {
     if (full()) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.num = i;
   }
   void boolean(bool b) {
     if (full()) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.flag = b;
   }
   void ip(const IpAddr& a) {
     if (full() || a.family == 0) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.ip = a;
   }
@@ -614,11 +611,30 @@ const ProcessInfo* parent_of(const EvalContext& c, const ProcessInfo* p) {
   return find_proc(c, p->ppid);
 }
 
-// n = 0: the process itself; 1: parent; ...
-const ProcessInfo* ancestor(const EvalContext& c, const ProcessInfo* p, int64_t n) {
-  for (int64_t i = 0; i < n && p != nullptr; ++i) p = parent_of(c, p);
-  return p;
+// The event's process (n = 0), its parent (1), ...: looked up once per event and kept in the
+// scratch space.
+const ProcessInfo* ancestor(const EvalContext& c, int64_t n) {
+  EvalScratch& s = *c.scratch;
+  if (n < 0 || static_cast<size_t>(n) >= EvalScratch::kMaxAncestors) return nullptr;
+  if (s.anc_known_ == 0) {
+    s.anc_[0] = c.ev->proc;
+    s.anc_known_ = 1;
+    s.anc_end_ = c.ev->proc == nullptr;
+  }
+  while (s.anc_known_ <= static_cast<size_t>(n)) {
+    if (s.anc_end_) return nullptr;
+    const ProcessInfo* p = parent_of(c, s.anc_[s.anc_known_ - 1]);
+    if (p == nullptr) {
+      s.anc_end_ = true;
+      return nullptr;
+    }
+    s.anc_[s.anc_known_++] = p;
+  }
+  return s.anc_[n];
 }
+
+// The parent of the event's process (cached).
+const ProcessInfo* parent(const EvalContext& c) { return ancestor(c, 1); }
 
 void build_args(const ProcessInfo& p, std::string* out) {
   for (size_t i = 0; i < p.args.size(); ++i) {
@@ -627,13 +643,17 @@ void build_args(const ProcessInfo& p, std::string* out) {
   }
 }
 
+void build_cmdline(const ProcessInfo& p, std::string* b) {
+  *b += p.name;
+  if (!p.args.empty()) {
+    *b += ' ';
+    build_args(p, b);
+  }
+}
+
 std::string_view cmdline(const EvalContext& c, const ProcessInfo& p) {
   std::string& b = c.scratch->buffer();
-  b += p.name;
-  if (!p.args.empty()) {
-    b += ' ';
-    build_args(p, &b);
-  }
+  build_cmdline(p, &b);
   return b;
 }
 
@@ -836,19 +856,17 @@ void local_remote(const FdInfo& fd, const IpAddr** lip, uint16_t* lport, const I
 
 void extract_ancestors(const EvalContext& c, const ResolvedField& f, Out* o,
                        void (*emit)(const EvalContext&, const ProcessInfo&, Out*)) {
-  const ProcessInfo* p = c.ev->proc;
-  if (p == nullptr) return;
+  if (c.ev->proc == nullptr) return;
   if (f.index >= 0) {
-    const ProcessInfo* a = ancestor(c, p, f.index);
+    const ProcessInfo* a = ancestor(c, f.index);
     if (a != nullptr) emit(c, *a, o);
     return;
   }
   // No index: every ancestor, parent first.
-  const ProcessInfo* a = parent_of(c, p);
-  size_t guard = 0;
-  while (a != nullptr && !o->full() && guard++ < kMaxFieldValues) {
+  for (int64_t i = 1; !o->full(); ++i) {
+    const ProcessInfo* a = ancestor(c, i);
+    if (a == nullptr) break;
     emit(c, *a, o);
-    a = parent_of(c, a);
   }
 }
 
@@ -1119,13 +1137,13 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
       if (p) o.str(p->exepath);
       break;
     case F::kProcPexe:
-      if (auto* pp = parent_of(c, p)) o.str(pp->exe);
+      if (auto* pp = parent(c)) o.str(pp->exe);
       break;
     case F::kProcPexepath:
-      if (auto* pp = parent_of(c, p)) o.str(pp->exepath);
+      if (auto* pp = parent(c)) o.str(pp->exepath);
       break;
     case F::kProcPname:
-      if (auto* pp = parent_of(c, p)) o.str(pp->name);
+      if (auto* pp = parent(c)) o.str(pp->name);
       break;
     case F::kProcAname:
       extract_ancestors(c, f, &o, [](const EvalContext&, const ProcessInfo& a, Out* x) {
@@ -1155,14 +1173,14 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
     case F::kProcCmdline:
       if (p) {
         std::string* m;
-        if (!c.scratch->memo(EvalScratch::kCmdline, &m)) *m = cmdline(c, *p);
+        if (!c.scratch->memo(EvalScratch::kCmdline, &m)) build_cmdline(*p, m);
         o.str(*m);
       }
       break;
     case F::kProcPcmdline:
-      if (auto* pp = parent_of(c, p)) {
+      if (auto* pp = parent(c)) {
         std::string* m;
-        if (!c.scratch->memo(EvalScratch::kPcmdline, &m)) *m = cmdline(c, *pp);
+        if (!c.scratch->memo(EvalScratch::kPcmdline, &m)) build_cmdline(*pp, m);
         o.str(*m);
       }
       break;
@@ -1208,7 +1226,7 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
       if (p) o.num(p->vpid);
       break;
     case F::kProcPvpid:
-      if (auto* pp = parent_of(c, p)) o.num(pp->vpid);
+      if (auto* pp = parent(c)) o.num(pp->vpid);
       break;
     case F::kProcSid:
       if (p) o.num(p->sid);
@@ -1253,14 +1271,14 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
         o.num(static_cast<int64_t>(ev.ts_ns - p->start_ns));
       break;
     case F::kProcPpidDuration:
-      if (auto* pp = parent_of(c, p); pp && pp->start_ns != 0 && ev.ts_ns >= pp->start_ns)
+      if (auto* pp = parent(c); pp && pp->start_ns != 0 && ev.ts_ns >= pp->start_ns)
         o.num(static_cast<int64_t>(ev.ts_ns - pp->start_ns));
       break;
     case F::kProcPidTs:
       if (p && p->start_ns != 0) o.num(static_cast<int64_t>(p->start_ns));
       break;
     case F::kProcPpidTs:
-      if (auto* pp = parent_of(c, p); pp && pp->start_ns != 0)
+      if (auto* pp = parent(c); pp && pp->start_ns != 0)
         o.num(static_cast<int64_t>(pp->start_ns));
       break;
     case F::kProcEnv:
@@ -1332,9 +1350,12 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
         uint64_t caps = f.id == F::kThreadCapEffective   ? p->cap_effective
                         : f.id == F::kThreadCapPermitted ? p->cap_permitted
                                                          : p->cap_inheritable;
-        std::string& b = c.scratch->buffer();
-        render_caps(caps, &b);
-        o.str(b);
+        auto which = f.id == F::kThreadCapEffective   ? EvalScratch::kCapEffective
+                     : f.id == F::kThreadCapPermitted ? EvalScratch::kCapPermitted
+                                                      : EvalScratch::kCapInheritable;
+        std::string* m;
+        if (!c.scratch->memo(which, &m)) render_caps(caps, m);
+        o.str(*m);
       }
       break;
 
@@ -1699,5 +1720,104 @@ std::vector<std::string_view> known_field_names() {
 }
 
 bool is_event_type_field(const ResolvedField& f) { return f.id == FieldId::kEvtType; }
+
+}  // namespace riposte::detector::rules
+
+namespace riposte::detector::rules {
+
+FieldClass field_class(const ResolvedField& f) {
+  switch (f.id) {
+    case F::kEvtType: case F::kSyscallType: case F::kEvtDir: case F::kEvtRes: case F::kEvtRawres:
+    case F::kEvtFailed: case F::kEvtIsOpenRead: case F::kEvtIsOpenWrite:
+    case F::kEvtIsOpenCreate: case F::kEvtSource: case F::kEvtCategory: case F::kEvtIsAsync:
+    case F::kFdNum: case F::kFdType: case F::kFdTypechar: case F::kFdL4proto:
+    case F::kFdSockfamily: case F::kFdIsServer: case F::kFdConnected: case F::kFdNameChanged:
+    case F::kContainerType: case F::kUserUid: case F::kGroupGid: case F::kProcDuration:
+    case F::kProcPpidDuration: case F::kContainerDuration: case F::kProcIsVpgidLeader:
+    case F::kProcIsSidLeader: case F::kUserLoginuid:
+      return FieldClass::kStructural;
+    case F::kEvtIsOpenExec: case F::kProcIsExeUpperLayer: case F::kProcIsExeFromMemfd:
+    case F::kProcIsExeWritable: case F::kContainerPrivileged: case F::kProcIsContainerHealthcheck:
+    case F::kProcIsContainerLivenessProbe: case F::kProcIsContainerReadinessProbe:
+      return FieldClass::kRareFlag;
+    case F::kProcTty:
+      return FieldClass::kTty;
+    case F::kEvtNum:
+      return FieldClass::kSequence;
+    case F::kContainerId: case F::kContainerFullId: case F::kContainerName:
+      return FieldClass::kContainerId;
+    default:
+      return FieldClass::kIdentity;
+  }
+}
+
+int field_cost(const ResolvedField& f) {
+  switch (f.id) {
+    // Read straight from the event, the process or the fd.
+    case F::kEvtType: case F::kSyscallType: case F::kEvtDir: case F::kEvtRawtime:
+    case F::kEvtRawtimeS: case F::kEvtRawtimeNs: case F::kEvtNum: case F::kEvtRawres:
+    case F::kEvtFailed: case F::kEvtIsOpenRead: case F::kEvtIsOpenWrite:
+    case F::kEvtIsOpenExec: case F::kEvtIsOpenCreate: case F::kEvtSource: case F::kEvtIsAsync:
+    case F::kProcPid: case F::kProcPpid: case F::kProcVpid: case F::kProcSid: case F::kProcVpgid:
+    case F::kProcTty: case F::kProcIsVpgidLeader: case F::kProcIsSidLeader:
+    case F::kProcDuration: case F::kProcPidTs: case F::kProcIsExeUpperLayer:
+    case F::kProcIsExeFromMemfd: case F::kProcIsExeWritable: case F::kProcExeIno:
+    case F::kProcExeInoCtime: case F::kProcExeInoMtime: case F::kProcExeInoCtimeDurationProcStart:
+    case F::kProcExeInoCtimeDurationPidnsStart: case F::kProcPidnsInitStartTs:
+    case F::kProcIsContainerHealthcheck: case F::kProcIsContainerLivenessProbe:
+    case F::kProcIsContainerReadinessProbe: case F::kProcCmdnargs: case F::kThreadTid:
+    case F::kThreadVtid: case F::kUserUid: case F::kUserLoginuid: case F::kGroupGid:
+    case F::kFdNum: case F::kFdTypechar: case F::kFdType: case F::kFdPort: case F::kFdCport:
+    case F::kFdSport: case F::kFdLport: case F::kFdRport: case F::kFdIsServer:
+    case F::kFdConnected: case F::kFdNameChanged: case F::kFdL4proto: case F::kFdSockfamily:
+    case F::kContainerPrivileged: case F::kContainerStartTs: case F::kContainerDuration:
+      return 1;
+    case F::kEvtRes: case F::kEvtHostname: case F::kEvtCategory:
+    case F::kProcName: case F::kProcExe: case F::kProcExepath: case F::kProcCwd:
+    case F::kUserName: case F::kUserLoginname: case F::kGroupName:
+    case F::kFdName: case F::kFdNameraw: case F::kFdDirectory: case F::kFdFilename:
+    case F::kFdIp: case F::kFdCip: case F::kFdSip: case F::kFdLip: case F::kFdRip:
+    case F::kFdNet: case F::kFdCnet: case F::kFdSnet: case F::kFdLnet: case F::kFdRnet:
+    case F::kFdCipName: case F::kFdSipName: case F::kFdLipName: case F::kFdRipName:
+    case F::kContainerId: case F::kContainerFullId: case F::kContainerName:
+    case F::kContainerImage: case F::kContainerImageRepository: case F::kContainerImageTag:
+    case F::kContainerType: case F::kContainerInfo: case F::kK8sNsName: case F::kK8sPodName:
+    case F::kK8sPodUid: case F::kProcCmdlenargs:
+      return 2;
+    case F::kK8sPodLabel: case F::kProcEnv:
+      return f.key.empty() ? 12 : 4;
+    // One process-table lookup (cached for the event).
+    case F::kProcPname: case F::kProcPexe: case F::kProcPexepath: case F::kProcPvpid:
+    case F::kProcPpidDuration: case F::kProcPpidTs:
+      return 6;
+    case F::kProcSname: case F::kProcSidExe: case F::kProcSidExepath: case F::kProcVpgidName:
+    case F::kProcVpgidExe: case F::kProcVpgidExepath:
+      return 8;
+    // Strings built per event (memoised).
+    case F::kProcCmdline: case F::kProcExeline:
+      return 10;
+    case F::kProcArgs:
+      return f.index >= 0 ? 2 : 10;
+    case F::kProcPcmdline:
+      return 14;
+    case F::kThreadCapEffective: case F::kThreadCapPermitted: case F::kThreadCapInheritable:
+      return 12;
+    // Ancestor walks.
+    case F::kProcAname: case F::kProcAexe: case F::kProcAexepath: case F::kProcApid:
+      return f.index >= 0 ? 4 + 4 * static_cast<int>(std::min<int64_t>(f.index, 8)) : 30;
+    case F::kProcAcmdline:
+      return f.index >= 0 ? 14 + 4 * static_cast<int>(std::min<int64_t>(f.index, 8)) : 60;
+    // Rendered.
+    case F::kEvtArg: case F::kEvtRawarg:
+      return 8;
+    case F::kEvtArgs: case F::kEvtTime: case F::kEvtTimeS: case F::kEvtTimeIso8601:
+    case F::kEvtDatetime: case F::kContainerMounts: case F::kContainerMountSource:
+    case F::kContainerMountDest: case F::kK8sPodLabels:
+      return 20;
+    case F::kEvtBuffer:
+      return 4;
+  }
+  return 10;
+}
 
 }  // namespace riposte::detector::rules

@@ -50,9 +50,10 @@ size_t Ruleset::evaluate(const Event& ev, std::vector<const CompiledRule*>* out)
   auto idx = static_cast<size_t>(ev.type);
   if (idx >= kEventTypeCount) return 0;
   t_scratch.begin_event();
+  t_scratch.reserve_results(result_slots_);
   EvalContext ctx{&ev, hostname_, &t_scratch};
   for (const CompiledRule* r : by_type_[idx]) {
-    if (r->filter.eval(ctx)) {
+    if (r->filter.eval_indexed(ctx)) {
       out->push_back(r);
       if (matching_ == RuleMatching::kFirst) break;
     }
@@ -1094,6 +1095,93 @@ class Loader : public SymbolTable {
     return ok;
   }
 
+  // ---- expansion (riposte rules explain)
+
+  static std::string field_text(const ast::FieldExpr& f) {
+    std::string s = f.name;
+    if (f.has_arg) s += "[" + f.arg + "]";
+    for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
+      s = *it + "(" + s + ")";
+    return s;
+  }
+
+  void expand_values(const std::vector<ast::Value>& vals, bool resolve_lists, std::string* out) {
+    bool first = true;
+    for (const auto& v : vals) {
+      const std::vector<ast::Value>* items =
+          resolve_lists && !v.quoted ? list(v.text) : nullptr;
+      if (items != nullptr) {
+        for (const auto& i : *items) {
+          if (!first) *out += ", ";
+          *out += format_value(i.text);
+          first = false;
+        }
+        continue;
+      }
+      if (!first) *out += ", ";
+      *out += format_value(v.text);
+      first = false;
+    }
+  }
+
+  // The condition as text, macros replaced by their (parenthesised) bodies and list names by
+  // their items.
+  std::string expand(const ast::Expr& e, int depth = 0) {
+    using K = ast::Expr::Kind;
+    auto sub = [&](const ast::Expr& c, K parent) {
+      std::string t = expand(c, depth);
+      bool wrap = (c.kind == K::kAnd || c.kind == K::kOr) && c.kind != parent;
+      return wrap ? "(" + t + ")" : t;
+    };
+    switch (e.kind) {
+      case K::kAnd:
+      case K::kOr: {
+        std::string s;
+        for (size_t i = 0; i < e.children.size(); ++i) {
+          if (i) s += e.kind == K::kAnd ? " and " : " or ";
+          s += sub(*e.children[i], e.kind);
+        }
+        return s;
+      }
+      case K::kNot:
+        return "not " + sub(*e.children[0], K::kNot);
+      case K::kMacroRef: {
+        const ast::Expr* body = depth < 256 ? macro(e.ident) : nullptr;
+        if (body == nullptr) return e.ident;
+        return "(" + expand(*body, depth + 1) + ")";
+      }
+      case K::kCheck: {
+        std::string s = field_text(e.field) + " " + e.op;
+        switch (e.rhs) {
+          case ast::Expr::RhsKind::kNone:
+            break;
+          case ast::Expr::RhsKind::kValue:
+            s += " " + format_value(e.values.empty() ? std::string() : e.values[0].text);
+            break;
+          case ast::Expr::RhsKind::kList:
+            s += " (";
+            expand_values(e.values, true, &s);
+            s += ")";
+            break;
+          case ast::Expr::RhsKind::kListRef: {
+            s += " (";
+            const auto* items = list(e.values[0].text);
+            if (items != nullptr) expand_values(*items, false, &s);
+            else s += e.values[0].text;
+            s += ")";
+            break;
+          }
+          case ast::Expr::RhsKind::kField:
+            s += e.rhs_field.transformers.empty() ? " val(" + field_text(e.rhs_field) + ")"
+                                                  : " " + field_text(e.rhs_field);
+            break;
+        }
+        return s;
+      }
+    }
+    return {};
+  }
+
   Origin error_origin(const RuleDef& r, const CompileError& ce) {
     if (ce.pos >= kExceptionPosBase) {
       size_t ei = ce.pos - kExceptionPosBase;
@@ -1109,6 +1197,7 @@ class Loader : public SymbolTable {
 
   std::unique_ptr<CompiledRule> compile_rule(const RuleDef& r) {
     std::string what = "rule '" + r.name + "'";
+    std::string expanded;
     ParseResult pr = parse_condition(r.cond.text);
     if (!pr.ok()) {
       error(locate(r.cond, pr.error_pos), "LOAD_ERR_COMPILE_CONDITION", what + ": " + pr.error);
@@ -1127,7 +1216,8 @@ class Loader : public SymbolTable {
     }
 
     std::vector<CompileError> errs;
-    auto filter = compile_filter(*root, *this, &errs);
+    if (opts_.expand_conditions) expanded = expand(*root);
+    auto filter = compile_filter(*root, *this, &errs, &linker_);
     bool unknown_only = !errs.empty();
     for (const auto& ce : errs)
       if (!ce.warning && !ce.unknown_field) unknown_only = false;
@@ -1172,6 +1262,7 @@ class Loader : public SymbolTable {
       }
     }
     cr->event_types = filter->event_types();
+    cr->expanded_condition = std::move(expanded);
     cr->filter = std::move(*filter);
     if (cr->event_types.is_all() && r.warn_evttypes) {
       warning(r.origin, "LOAD_NO_EVTTYPE",
@@ -1191,6 +1282,7 @@ class Loader : public SymbolTable {
   std::unordered_map<std::string, size_t> macro_idx_;
   std::vector<RuleDef> rules_;
   std::unordered_map<std::string, size_t> rule_idx_;
+  FilterLinker linker_;
 };
 
 LoadResult Loader::finish() {
@@ -1220,13 +1312,17 @@ LoadResult Loader::finish() {
   }
   std::sort(rs.rules_.begin(), rs.rules_.end(),
             [](const auto& a, const auto& b) { return a->index < b->index; });
+  std::vector<Filter*> enabled_filters;
   for (const auto& r : rs.rules_) {
     if (!r->enabled) continue;
+    enabled_filters.push_back(&r->filter);
     rs.enabled_.push_back(r.get());
     rs.types_ |= r->event_types;
     for (EventType t : r->event_types.to_vector())
       rs.by_type_[static_cast<size_t>(t)].push_back(r.get());
   }
+
+  rs.result_slots_ = linker_.link(enabled_filters);
 
   for (const auto& m : macros_)
     if (!m.used) warning(m.origin, "LOAD_UNUSED_MACRO", "macro '" + m.name + "' is not used");

@@ -54,6 +54,8 @@ struct LoadOptions {
   Priority min_priority = Priority::kDebug;
   // Value of evt.hostname in conditions; empty = gethostname().
   std::string hostname;
+  // Fill CompiledRule::expanded_condition (for `riposte rules explain`).
+  bool expand_conditions = false;
 };
 
 struct CompiledRule {
@@ -67,6 +69,9 @@ struct CompiledRule {
   EventTypeSet event_types;  // types the condition can match
   size_t index = 0;          // load order
   std::vector<std::string> exception_fields;
+  // The condition with macros, lists and exceptions expanded, as text (only with
+  // LoadOptions::expand_conditions).
+  std::string expanded_condition;
 
   Filter filter;
   OutputFormat format;
@@ -98,6 +103,7 @@ class Ruleset {
   std::vector<const CompiledRule*> enabled_;
   std::vector<const CompiledRule*> by_type_[kEventTypeCount];
   EventTypeSet types_;
+  uint32_t result_slots_ = 0;  // remembered sub-condition results (FilterLinker)
   RuleMatching matching_ = RuleMatching::kFirst;
   std::string hostname_;
 };
