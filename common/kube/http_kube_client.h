@@ -36,6 +36,11 @@ class HttpKubeClient final : public KubeClient {
 
   // Thread-safe; concurrent calls share the connection one at a time.
   Result<KubeResponse> request(const KubeRequest& request) override;
+  // Each stream has a connection of its own (a watch holds it for minutes). The read timeout
+  // is the request's timeoutSeconds query parameter plus a margin, when it has one.
+  Result<int> stream(const KubeRequest& request,
+                     const std::function<bool(std::string_view)>& on_data) override;
+  void cancel_streams() override;
 
  private:
   struct Impl;  // keeps httplib and OpenSSL out of this header

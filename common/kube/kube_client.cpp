@@ -158,4 +158,9 @@ Result<std::string> resource_path(const ResourceRef& ref) {
   return path;
 }
 
+Result<int> KubeClient::stream(const KubeRequest& /*request*/,
+                               const std::function<bool(std::string_view)>& /*on_data*/) {
+  return Error{"this Kubernetes client cannot stream (watch)"};
+}
+
 }  // namespace riposte::kube

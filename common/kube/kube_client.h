@@ -3,6 +3,7 @@
 // (http_kube_client.h) stays thin. Typed errors are derived from responses by classify().
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,6 +80,15 @@ class KubeClient {
   // credentials), after whatever retries the implementation does; every HTTP status,
   // including 4xx/5xx, is a response: see classify().
   virtual Result<KubeResponse> request(const KubeRequest& request) = 0;
+
+  // A long-running GET (a watch: ?watch=1): the response body is handed to on_data as it
+  // arrives, until the server ends it, on_data returns false or cancel_streams() is called.
+  // Returns the HTTP status (a non-2xx body goes to on_data too); an Error when no response
+  // came. Not retried. The default says the client cannot stream.
+  virtual Result<int> stream(const KubeRequest& request,
+                             const std::function<bool(std::string_view)>& on_data);
+  // Ends every stream() in progress, from any thread (shutdown).
+  virtual void cancel_streams() {}
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, so a value can never add

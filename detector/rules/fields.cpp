@@ -1725,6 +1725,184 @@ bool is_event_type_field(const ResolvedField& f) { return f.id == FieldId::kEvtT
 
 namespace riposte::detector::rules {
 
+namespace {
+
+// ---- fast accessors (see fast_str_getter)
+
+#define STR_GETTER(name, body)                                                        \
+  bool name(const ResolvedField& f, const EvalContext& c, std::string_view* out) {   \
+    (void)f;                                                                          \
+    const ProcessInfo* p = c.ev->proc;                                                \
+    (void)p;                                                                          \
+    body                                                                              \
+  }
+#define NUM_GETTER(name, body)                                                        \
+  bool name(const ResolvedField& f, const EvalContext& c, int64_t* out) {            \
+    (void)f;                                                                          \
+    const ProcessInfo* p = c.ev->proc;                                                \
+    (void)p;                                                                          \
+    body                                                                              \
+  }
+
+STR_GETTER(g_proc_name, if (!p) return false; *out = p->name; return true;)
+STR_GETTER(g_proc_exe, if (!p) return false; *out = p->exe; return true;)
+STR_GETTER(g_proc_exepath, if (!p) return false; *out = p->exepath; return true;)
+STR_GETTER(g_proc_cwd, if (!p) return false; *out = p->cwd; return true;)
+STR_GETTER(g_proc_pname, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           *out = pp->name; return true;)
+STR_GETTER(g_proc_pexe, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           *out = pp->exe; return true;)
+STR_GETTER(g_proc_pexepath, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           *out = pp->exepath; return true;)
+STR_GETTER(g_proc_aname_idx, const ProcessInfo* a = ancestor(c, f.index); if (!a) return false;
+           *out = a->name; return true;)
+STR_GETTER(g_proc_cmdline, if (!p) return false; std::string* m;
+           if (!c.scratch->memo(EvalScratch::kCmdline, &m)) build_cmdline(*p, m);
+           *out = *m; return true;)
+STR_GETTER(g_proc_pcmdline, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           std::string* m;
+           if (!c.scratch->memo(EvalScratch::kPcmdline, &m)) build_cmdline(*pp, m);
+           *out = *m; return true;)
+STR_GETTER(g_proc_args, if (!p) return false; std::string* m;
+           if (!c.scratch->memo(EvalScratch::kArgs, &m)) build_args(*p, m);
+           *out = *m; return true;)
+STR_GETTER(g_proc_args_idx, if (!p || static_cast<size_t>(f.index) >= p->args.size()) return false;
+           *out = p->args[f.index]; return true;)
+STR_GETTER(g_fd_name, FdView v = fd_view(c); if (!v.present) return false; *out = v.name;
+           return true;)
+STR_GETTER(g_fd_nameraw, FdView v = fd_view(c); if (!v.present) return false;
+           *out = v.fd != nullptr && !v.fd->nameraw.empty() ? std::string_view(v.fd->nameraw)
+                                                           : v.name;
+           return true;)
+STR_GETTER(g_fd_directory, FdView v = fd_view(c); if (!v.present) return false;
+           if (v.type == FdType::kDirectory) { *out = v.name; return true; }
+           if (v.type != FdType::kFile && v.type != FdType::kMemfd) return false;
+           size_t slash = v.name.rfind('/'); if (slash == std::string_view::npos) return false;
+           *out = slash == 0 ? v.name.substr(0, 1) : v.name.substr(0, slash); return true;)
+STR_GETTER(g_fd_filename, FdView v = fd_view(c);
+           if (!v.present || (v.type != FdType::kFile && v.type != FdType::kMemfd)) return false;
+           size_t slash = v.name.rfind('/');
+           *out = slash == std::string_view::npos ? v.name : v.name.substr(slash + 1);
+           return true;)
+STR_GETTER(g_fd_typechar, FdView v = fd_view(c); if (!v.present) return false;
+           *out = fd_type_char(v.type); return true;)
+STR_GETTER(g_fd_type, FdView v = fd_view(c); if (!v.present) return false;
+           *out = fd_type_name(v.type); return true;)
+STR_GETTER(g_container_id, if (!p) return false;
+           *out = p->container ? std::string_view(p->container->id) : std::string_view("host");
+           return true;)
+STR_GETTER(g_container_name, if (!p) return false;
+           if (!p->container) { *out = "host"; return true; }
+           if (p->container->name.empty()) return false; *out = p->container->name; return true;)
+STR_GETTER(g_container_image, const ContainerInfo* ci = container_of(c);
+           if (!ci || ci->image.empty()) return false; *out = ci->image; return true;)
+STR_GETTER(g_container_image_repository, const ContainerInfo* ci = container_of(c);
+           if (!ci || ci->image_repository.empty()) return false;
+           *out = ci->image_repository; return true;)
+STR_GETTER(g_user_name, if (!p || p->user_name.empty()) return false; *out = p->user_name;
+           return true;)
+STR_GETTER(g_k8s_ns_name, const PodInfo* pod = pod_of(c); if (!pod) return false;
+           *out = pod->ns; return true;)
+STR_GETTER(g_k8s_pod_name, const PodInfo* pod = pod_of(c); if (!pod) return false;
+           *out = pod->name; return true;)
+
+NUM_GETTER(g_fd_num, FdView v = fd_view(c); if (!v.present) return false; *out = v.num;
+           return true;)
+NUM_GETTER(g_proc_tty, if (!p) return false; *out = p->tty; return true;)
+NUM_GETTER(g_proc_pid, if (!p) return false; *out = p->pid; return true;)
+NUM_GETTER(g_proc_ppid, if (!p) return false; *out = p->ppid; return true;)
+NUM_GETTER(g_proc_vpid, if (!p) return false; *out = p->vpid; return true;)
+NUM_GETTER(g_user_uid, if (!p) return false; *out = p->uid; return true;)
+NUM_GETTER(g_user_loginuid, if (!p) return false;
+           *out = p->loginuid == UINT32_MAX ? -1 : static_cast<int64_t>(p->loginuid);
+           return true;)
+NUM_GETTER(g_evt_num, *out = static_cast<int64_t>(c.ev->num); return true;)
+NUM_GETTER(g_evt_rawres, *out = c.ev->res; return true;)
+NUM_GETTER(g_evt_failed, *out = c.ev->res < 0; return true;)
+NUM_GETTER(g_proc_duration, if (!p || p->start_ns == 0 || c.ev->ts_ns < p->start_ns) return false;
+           *out = static_cast<int64_t>(c.ev->ts_ns - p->start_ns); return true;)
+NUM_GETTER(g_evt_is_open_read, uint32_t fl = 0; if (!open_flags(*c.ev, &fl)) { *out = 0; return true; }
+           uint32_t acc = fl & O_ACCMODE; *out = acc == O_RDONLY || acc == O_RDWR; return true;)
+NUM_GETTER(g_evt_is_open_write, uint32_t fl = 0; if (!open_flags(*c.ev, &fl)) { *out = 0; return true; }
+           uint32_t acc = fl & O_ACCMODE; *out = acc == O_WRONLY || acc == O_RDWR; return true;)
+NUM_GETTER(g_proc_is_exe_upper_layer, if (!p) return false; *out = p->exe_upper_layer; return true;)
+NUM_GETTER(g_proc_is_exe_from_memfd, if (!p) return false; *out = p->exe_from_memfd; return true;)
+NUM_GETTER(g_proc_is_exe_writable, if (!p) return false; *out = p->exe_writable; return true;)
+NUM_GETTER(g_container_privileged, const ContainerInfo* ci = container_of(c); if (!ci) return false;
+           *out = ci->privileged; return true;)
+NUM_GETTER(g_fd_sport, const FdInfo* fd = c.ev->fd; if (!fd || !is_socket(fd->type)) return false;
+           *out = fd->server_port; return true;)
+NUM_GETTER(g_fd_cport, const FdInfo* fd = c.ev->fd; if (!fd || !is_socket(fd->type)) return false;
+           *out = fd->client_port; return true;)
+NUM_GETTER(g_fd_connected, if (!c.ev->fd) return false; *out = c.ev->fd->connected; return true;)
+NUM_GETTER(g_fd_name_changed, if (!c.ev->fd) return false; *out = c.ev->fd->name_changed;
+           return true;)
+NUM_GETTER(g_fd_is_server, const FdInfo* fd = c.ev->fd; if (!fd || !is_socket(fd->type)) return false;
+           *out = fd->is_server; return true;)
+
+#undef STR_GETTER
+#undef NUM_GETTER
+
+}  // namespace
+
+StrGetter fast_str_getter(const ResolvedField& f) {
+  switch (f.id) {
+    case F::kProcName: return g_proc_name;
+    case F::kProcExe: return g_proc_exe;
+    case F::kProcExepath: return g_proc_exepath;
+    case F::kProcCwd: return g_proc_cwd;
+    case F::kProcPname: return g_proc_pname;
+    case F::kProcPexe: return g_proc_pexe;
+    case F::kProcPexepath: return g_proc_pexepath;
+    case F::kProcAname: return f.index >= 0 ? g_proc_aname_idx : nullptr;
+    case F::kProcCmdline: return g_proc_cmdline;
+    case F::kProcPcmdline: return g_proc_pcmdline;
+    case F::kProcArgs: return f.index >= 0 ? g_proc_args_idx : g_proc_args;
+    case F::kFdName: return g_fd_name;
+    case F::kFdNameraw: return g_fd_nameraw;
+    case F::kFdDirectory: return g_fd_directory;
+    case F::kFdFilename: return g_fd_filename;
+    case F::kFdTypechar: return g_fd_typechar;
+    case F::kFdType: return g_fd_type;
+    case F::kContainerId: return g_container_id;
+    case F::kContainerName: return g_container_name;
+    case F::kContainerImage: return g_container_image;
+    case F::kContainerImageRepository: return g_container_image_repository;
+    case F::kUserName: return g_user_name;
+    case F::kK8sNsName: return g_k8s_ns_name;
+    case F::kK8sPodName: return g_k8s_pod_name;
+    default: return nullptr;
+  }
+}
+
+NumGetter fast_num_getter(const ResolvedField& f) {
+  switch (f.id) {
+    case F::kFdNum: return g_fd_num;
+    case F::kProcTty: return g_proc_tty;
+    case F::kProcPid: return g_proc_pid;
+    case F::kProcPpid: return g_proc_ppid;
+    case F::kProcVpid: return g_proc_vpid;
+    case F::kUserUid: return g_user_uid;
+    case F::kUserLoginuid: return g_user_loginuid;
+    case F::kEvtNum: return g_evt_num;
+    case F::kEvtRawres: return g_evt_rawres;
+    case F::kEvtFailed: return g_evt_failed;
+    case F::kProcDuration: return g_proc_duration;
+    case F::kEvtIsOpenRead: return g_evt_is_open_read;
+    case F::kEvtIsOpenWrite: return g_evt_is_open_write;
+    case F::kProcIsExeUpperLayer: return g_proc_is_exe_upper_layer;
+    case F::kProcIsExeFromMemfd: return g_proc_is_exe_from_memfd;
+    case F::kProcIsExeWritable: return g_proc_is_exe_writable;
+    case F::kContainerPrivileged: return g_container_privileged;
+    case F::kFdSport: return g_fd_sport;
+    case F::kFdCport: return g_fd_cport;
+    case F::kFdConnected: return g_fd_connected;
+    case F::kFdNameChanged: return g_fd_name_changed;
+    case F::kFdIsServer: return g_fd_is_server;
+    default: return nullptr;
+  }
+}
+
 FieldClass field_class(const ResolvedField& f) {
   switch (f.id) {
     case F::kEvtType: case F::kSyscallType: case F::kEvtDir: case F::kEvtRes: case F::kEvtRawres:

@@ -142,6 +142,15 @@ struct EvalContext {
 // Extracts up to `cap` values; returns how many (0 = the field has no value for this event).
 size_t extract_field(const ResolvedField& f, const EvalContext& ctx, FieldValue* out, size_t cap);
 
+// Fast single-value accessors for the hottest fields, used by the compiler when a check reads
+// one of them without transformers. Each gives exactly the first value extract_field() would,
+// and returns false when the field has no value. Numbers, ports, times and booleans (0/1)
+// come out as int64_t. Null when the field has no fast accessor.
+using StrGetter = bool (*)(const ResolvedField&, const EvalContext&, std::string_view*);
+using NumGetter = bool (*)(const ResolvedField&, const EvalContext&, int64_t*);
+StrGetter fast_str_getter(const ResolvedField& f);
+NumGetter fast_num_getter(const ResolvedField& f);
+
 // Text rendering as Falco prints it in the output line (no "<NA>" handling: callers do that).
 void append_value_text(const FieldValue& v, std::string* out);
 

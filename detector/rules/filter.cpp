@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <regex>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <re2/re2.h>
 
 namespace riposte::detector::rules {
 namespace {
@@ -56,6 +57,14 @@ bool ci_contains(std::string_view hay, std::string_view lowered_needle) {
     if (j == lowered_needle.size()) return true;
   }
   return false;
+}
+
+// Equality that settles most mismatches on the length and first byte, without a memcmp call.
+inline bool str_eq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  if (a[0] != b[0]) return false;
+  return a.size() == 1 || std::memcmp(a.data() + 1, b.data() + 1, a.size() - 1) == 0;
 }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
@@ -152,30 +161,45 @@ class StrSet {
     for (size_t j = h & mask_;; j = (j + 1) & mask_) {
       const Slot& s = slots_[j];
       if (s.idx == 0) return false;
-      if (s.tag == tag && items_[s.idx - 1] == v) return true;
+      if (s.tag == tag && str_eq(items_[s.idx - 1], v)) return true;
     }
   }
   size_t size() const { return items_.size(); }
 
+  static uint64_t load8(const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  static uint32_t load4(const char* p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  }
+  // Word-at-a-time; the tail is read with overlapping loads (no byte loop, no memcpy call).
   static uint64_t hash(std::string_view s) {
     const char* p = s.data();
     size_t n = s.size();
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-      h ^= h >> 31;
-      p += 8;
-      n -= 8;
+    uint64_t w;
+    if (n >= 8) {
+      const char* last = p + n - 8;
+      while (p < last) {
+        h = (h ^ load8(p)) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+        p += 8;
+      }
+      w = load8(last);
+    } else if (n >= 4) {
+      w = (static_cast<uint64_t>(load4(p)) << 32) | load4(p + n - 4);
+    } else if (n > 0) {
+      w = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<unsigned char>(p[n >> 1])) << 8) |
+          static_cast<unsigned char>(p[n - 1]);
+    } else {
+      w = 0;
     }
-    if (n > 0) {
-      uint64_t w = 0;
-      std::memcpy(&w, p, n);
-      h = (h ^ w) * 0x94d049bb133111ebull;
-      h ^= h >> 29;
-    }
-    h *= 0xbf58476d1ce4e5b9ull;
+    h = (h ^ w) * 0x94d049bb133111ebull;
     return h ^ (h >> 32);
   }
 
@@ -194,9 +218,17 @@ class StrSet {
 // Lists longer than this are looked up in a StrSet; shorter ones are scanned.
 constexpr size_t kSetThreshold = 4;
 constexpr size_t kMaxMacroDepth = 256;
+constexpr size_t kMaxCompileDepth = 2000;
+constexpr size_t kMaxCompileNodes = 200000;
+
+struct Check;
+using CheckFn = bool (*)(const Check&, const EvalContext&);
 
 struct Check {
   // Hot members first.
+  CheckFn fn = nullptr;  // the evaluator chosen for this check's shape (select_evaluator)
+  StrGetter sget = nullptr;
+  NumGetter nget = nullptr;
   bool type_fast = false;  // evt.type =/!=/in constants: answered from type_set
   bool use_set = false;    // string membership through `set`
   Op op = Op::kEq;
@@ -211,7 +243,7 @@ struct Check {
   std::vector<Xform> xforms;  // application order: innermost first
   StrSet set;
   std::vector<IpNet> nets;
-  std::vector<std::regex> regexes;
+  std::vector<std::unique_ptr<re2::RE2>> regexes;
   ResolvedField rhs;
   std::vector<Xform> rhs_xforms;
   FieldType rhs_type = FieldType::kString;
@@ -318,7 +350,7 @@ bool match_string(const Check& c, std::string_view v) {
     case Op::kEndsWith: return ends_with(v, c.k0);
     case Op::kGlob: return glob_match(c.k0, v, false);
     case Op::kIGlob: return glob_match(c.k0, v, true);
-    case Op::kRegex: return std::regex_match(v.begin(), v.end(), c.regexes[0]);
+    case Op::kRegex: return re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *c.regexes[0]);
     case Op::kPMatch: return pmatch(v, c.strs);
     case Op::kExists: return true;
   }
@@ -430,6 +462,27 @@ bool same_kind(FieldType a, FieldType b) {
 
 // ---------------------------------------------------------------------------------------
 
+// Straight-line code with short-circuit jumps, what actually runs: each check is one
+// instruction that jumps to the next test depending on its outcome, so evaluating a
+// condition is a loop over a few instructions, without recursion or per-node calls.
+struct Insn {
+  enum Op : uint8_t { kTest, kLoad, kStoreTrue, kStoreFalse, kMatch };
+  Op op = kTest;
+  uint32_t slot = 0;        // kLoad / kStore*: remembered-result slot
+  int32_t t = 0;            // kTest / kLoad: next on true; kStore* / kMatch: next
+  int32_t f = 0;            // kTest / kLoad: next on false
+  int32_t miss = 0;         // kLoad: the sub-condition's code, when not yet known
+  const void* ptr = nullptr;  // kTest: the Check; kMatch: the tag
+};
+constexpr int32_t kAccept = -1;
+constexpr int32_t kReject = -2;
+
+struct Code {
+  std::vector<Insn> insns;
+  int32_t entry = kReject;
+  uint32_t slots_needed = 0;
+};
+
 // The compiled form: nodes in prefix order (a node's operands follow it; `size` skips a
 // whole subtree), checks in their own array.
 struct Filter::Program {
@@ -438,26 +491,25 @@ struct Filter::Program {
   struct Node {
     Kind kind = kTrue;
     uint32_t nkids = 0;
-    uint32_t size = 1;
-    uint32_t check = 0;
+    uint32_t size = 1;        // nodes in this subtree, this one included
     uint32_t slot = kNoSlot;  // remembered-result slot (FilterLinker)
+    const Check* check = nullptr;
+    uint32_t check_index = 0;
   };
   std::vector<Node> nodes;
   std::vector<Check> checks;
   std::vector<uint32_t> ids;    // per node: linker id (kNoSlot when none)
   std::vector<uint32_t> costs;  // per node: estimated cost
   uint32_t slots_needed = 0;    // 1 + highest slot used
+  std::unique_ptr<Code> code;  // for Filter::eval (FilterChain generates its own)
 };
 
 namespace {
 
 using Program = Filter::Program;
 
-bool eval_check(const Check& c, const EvalContext& ctx) {
-  if (c.type_fast) {
-    bool in = c.type_set.contains(ctx.ev->type);
-    return c.op == Op::kNe ? !in : in;
-  }
+// The general evaluator: any field, transformers, several values, a field on the right.
+bool eval_generic(const Check& c, const EvalContext& ctx) {
   EvalScratch& s = *ctx.scratch;
   s.reset();
   size_t n = extract_field(c.field, ctx, s.lhs, c.cap);
@@ -479,42 +531,237 @@ bool eval_check(const Check& c, const EvalContext& ctx) {
   return false;
 }
 
-bool eval_node(const Program& p, const Program::Node* n, const EvalContext& ctx);
+// Specialised evaluators for the common shapes: one value from a fast accessor compared with
+// constants (fields.h: fast_str_getter / fast_num_getter).
+bool eval_type_in(const Check& c, const EvalContext& ctx) {
+  return c.type_set.contains(ctx.ev->type);
+}
+bool eval_type_not_in(const Check& c, const EvalContext& ctx) {
+  return !c.type_set.contains(ctx.ev->type);
+}
 
-bool eval_raw(const Program& p, const Program::Node* n, const EvalContext& ctx) {
-  switch (n->kind) {
-    case Program::kAnd: {
-      const Program::Node* c = n + 1;
-      for (uint32_t i = 0; i < n->nkids; ++i, c += c->size)
-        if (!eval_node(p, c, ctx)) return false;
-      return true;
-    }
-    case Program::kOr: {
-      const Program::Node* c = n + 1;
-      for (uint32_t i = 0; i < n->nkids; ++i, c += c->size)
-        if (eval_node(p, c, ctx)) return true;
-      return false;
-    }
-    case Program::kNot:
-      return !eval_node(p, n + 1, ctx);
-    case Program::kCheck:
-      return eval_check(p.checks[n->check], ctx);
-    case Program::kTrue:
-      return true;
-    case Program::kFalse:
-      return false;
+struct StrIn { static bool m(const Check& c, std::string_view v) { return c.set.contains(v); } };
+struct StrEq { static bool m(const Check& c, std::string_view v) { return str_eq(v, c.k0); } };
+struct StrEqList {
+  static bool m(const Check& c, std::string_view v) {
+    for (const auto& s : c.strs)
+      if (str_eq(s, v)) return true;
+    return false;
   }
+};
+struct StrNe { static bool m(const Check& c, std::string_view v) { return !str_eq(v, c.k0); } };
+struct StrStarts { static bool m(const Check& c, std::string_view v) { return starts_with(v, c.k0); } };
+struct StrEnds { static bool m(const Check& c, std::string_view v) { return ends_with(v, c.k0); } };
+struct StrContains {
+  static bool m(const Check& c, std::string_view v) {
+    return v.find(c.k0) != std::string_view::npos;
+  }
+};
+struct StrAny { static bool m(const Check& c, std::string_view v) { return match_string(c, v); } };
+
+template <class M>
+bool eval_str(const Check& c, const EvalContext& ctx) {
+  std::string_view v;
+  return c.sget(c.field, ctx, &v) && M::m(c, v);
+}
+bool eval_str_exists(const Check& c, const EvalContext& ctx) {
+  std::string_view v;
+  return c.sget(c.field, ctx, &v);
+}
+
+template <Op O>
+bool eval_num(const Check& c, const EvalContext& ctx) {
+  int64_t v;
+  if (!c.nget(c.field, ctx, &v)) return false;
+  if constexpr (O == Op::kIn) {
+    for (int64_t n : c.nums)
+      if (n == v) return true;
+    return false;
+  } else {
+    return cmp_num(O, v, c.nums[0]);
+  }
+}
+bool eval_num_exists(const Check& c, const EvalContext& ctx) {
+  int64_t v;
+  return c.nget(c.field, ctx, &v);
+}
+bool eval_bool(const Check& c, const EvalContext& ctx) {
+  int64_t v;
+  if (!c.nget(c.field, ctx, &v)) return false;
+  Op op = c.op == Op::kNe ? Op::kNe : Op::kEq;
+  for (int64_t n : c.nums)
+    if (cmp_num(op, v != 0 ? 1 : 0, n)) return true;
   return false;
 }
 
-inline bool eval_node(const Program& p, const Program::Node* n, const EvalContext& ctx) {
-  if (n->slot == Program::kNoSlot) return eval_raw(p, n, ctx);
-  uint32_t* r = ctx.scratch->results() + n->slot;
-  uint32_t epoch = ctx.scratch->epoch();
-  if ((*r >> 1) == epoch) return (*r & 1) != 0;
-  bool v = eval_raw(p, n, ctx);
-  *r = (epoch << 1) | (v ? 1u : 0u);
-  return v;
+void select_evaluator(Check& c) {
+  c.fn = eval_generic;
+  if (c.type_fast) {
+    c.fn = c.op == Op::kNe ? eval_type_not_in : eval_type_in;
+    return;
+  }
+  if (!c.xforms.empty() || c.rhs_is_field || c.field.multi) return;
+  if (c.type == FieldType::kString) {
+    c.sget = fast_str_getter(c.field);
+    if (c.sget == nullptr) return;
+    switch (c.op) {
+      case Op::kExists: c.fn = eval_str_exists; break;
+      case Op::kEq: case Op::kIn: case Op::kIntersects:
+        c.fn = c.use_set ? eval_str<StrIn>
+               : c.strs.size() == 1 ? eval_str<StrEq> : eval_str<StrEqList>;
+        break;
+      case Op::kNe: c.fn = eval_str<StrNe>; break;
+      case Op::kStartsWith: c.fn = eval_str<StrStarts>; break;
+      case Op::kEndsWith: c.fn = eval_str<StrEnds>; break;
+      case Op::kContains: c.fn = eval_str<StrContains>; break;
+      default: c.fn = eval_str<StrAny>; break;
+    }
+    return;
+  }
+  if (is_numeric(c.type) || c.type == FieldType::kBool) {
+    c.nget = fast_num_getter(c.field);
+    if (c.nget == nullptr) return;
+    if (c.op == Op::kExists) {
+      c.fn = eval_num_exists;
+      return;
+    }
+    if (c.type == FieldType::kBool) {
+      c.fn = eval_bool;
+      return;
+    }
+    switch (c.op) {
+      case Op::kEq: c.fn = eval_num<Op::kEq>; break;
+      case Op::kNe: c.fn = eval_num<Op::kNe>; break;
+      case Op::kLt: c.fn = eval_num<Op::kLt>; break;
+      case Op::kLe: c.fn = eval_num<Op::kLe>; break;
+      case Op::kGt: c.fn = eval_num<Op::kGt>; break;
+      case Op::kGe: c.fn = eval_num<Op::kGe>; break;
+      case Op::kIn: case Op::kIntersects: c.fn = eval_num<Op::kIn>; break;
+      default: break;
+    }
+  }
+}
+
+// Emits code for the subtree at n, jumping to T when it holds and F when not; returns its
+// entry. Emission goes backwards (targets first); Code is reversed at the end. With a fixed
+// event type (`type` != kUnknown), evt.type checks are decided here and emit nothing.
+class CodeGen {
+ public:
+  CodeGen(Code* code, EventType type) : code_(code), type_(type) {}
+
+  int32_t gen(const Program::Node* n, int32_t T, int32_t F) {
+    if (n->slot == Program::kNoSlot) return gen_plain(n, T, F);
+    int32_t st = push({Insn::kStoreTrue, n->slot, T, 0, 0, nullptr});
+    int32_t sf = push({Insn::kStoreFalse, n->slot, F, 0, 0, nullptr});
+    int32_t body = gen_plain(n, st, sf);
+    code_->slots_needed = std::max(code_->slots_needed, n->slot + 1);
+    return push({Insn::kLoad, n->slot, T, F, body, nullptr});
+  }
+
+  int32_t match(const void* tag, int32_t next) {
+    return push({Insn::kMatch, 0, next, 0, 0, tag});
+  }
+
+  // Reverses the code so it runs front to back (better locality); returns the new entry.
+  static int32_t finish(Code* code, int32_t entry) {
+    auto& v = code->insns;
+    const int32_t n = static_cast<int32_t>(v.size());
+    auto map = [n](int32_t pc) { return pc < 0 ? pc : n - 1 - pc; };
+    std::reverse(v.begin(), v.end());
+    for (auto& i : v) {
+      i.t = map(i.t);
+      i.f = map(i.f);
+      i.miss = map(i.miss);
+    }
+    return map(entry);
+  }
+
+ private:
+  int32_t push(Insn i) {
+    code_->insns.push_back(i);
+    return static_cast<int32_t>(code_->insns.size() - 1);
+  }
+
+  int32_t gen_plain(const Program::Node* n, int32_t T, int32_t F) {
+    switch (n->kind) {
+      case Program::kTrue:
+        return T;
+      case Program::kFalse:
+        return F;
+      case Program::kNot:
+        return gen(n + 1, F, T);
+      case Program::kCheck: {
+        const Check& c = *n->check;
+        if (c.type_fast && type_ != EventType::kUnknown) {
+          bool in = c.type_set.contains(type_);
+          return (c.op == Op::kNe ? !in : in) ? T : F;
+        }
+        return push({Insn::kTest, 0, T, F, 0, n->check});
+      }
+      case Program::kAnd:
+      case Program::kOr: {
+        std::vector<const Program::Node*> kids;
+        for (const Program::Node *c = n + 1, *end = n + n->size; c != end; c += c->size)
+          kids.push_back(c);
+        int32_t next = n->kind == Program::kAnd ? T : F;
+        for (auto it = kids.rbegin(); it != kids.rend(); ++it)
+          next = n->kind == Program::kAnd ? gen(*it, next, F) : gen(*it, T, next);
+        return next;
+      }
+    }
+    return F;
+  }
+
+  Code* code_;
+  EventType type_;
+};
+
+// Runs code from `entry`; calls on_match for kMatch; returns the final target (kAccept or
+// kReject).
+int32_t run_code(const Code& code, int32_t pc, const EvalContext& ctx, FilterChain::MatchFn on_match,
+                 void* arg, size_t* matches) {
+  const Insn* insns = code.insns.data();
+  uint32_t* results = ctx.scratch->results();
+  const uint32_t epoch = ctx.scratch->epoch();
+  while (pc >= 0) {
+    const Insn& i = insns[pc];
+    switch (i.op) {
+      case Insn::kTest: {
+        const Check& c = *static_cast<const Check*>(i.ptr);
+        pc = c.fn(c, ctx) ? i.t : i.f;
+        break;
+      }
+      case Insn::kLoad: {
+        uint32_t r = results[i.slot];
+        pc = (r >> 1) != epoch ? i.miss : (r & 1) ? i.t : i.f;
+        break;
+      }
+      case Insn::kStoreTrue:
+        results[i.slot] = (epoch << 1) | 1u;
+        pc = i.t;
+        break;
+      case Insn::kStoreFalse:
+        results[i.slot] = epoch << 1;
+        pc = i.t;
+        break;
+      case Insn::kMatch:
+        ++*matches;
+        on_match(arg, i.ptr);
+        pc = i.t;
+        break;
+    }
+  }
+  return pc;
+}
+
+void gen_filter_code(Program* p) {
+  auto code = std::make_unique<Code>();
+  if (!p->nodes.empty()) {
+    CodeGen g(code.get(), EventType::kUnknown);
+    int32_t entry = g.gen(p->nodes.data(), kAccept, kReject);
+    code->entry = CodeGen::finish(code.get(), entry);
+  }
+  p->code = std::move(code);
 }
 
 }  // namespace
@@ -529,10 +776,46 @@ bool Filter::eval(const EvalContext& ctx) const {
 }
 
 bool Filter::eval_indexed(const EvalContext& ctx) const {
-  if (!prog_ || prog_->nodes.empty()) return false;
-  ctx.scratch->reserve_results(prog_->slots_needed);
-  return eval_node(*prog_, prog_->nodes.data(), ctx);
+  if (!prog_ || !prog_->code) return false;
+  ctx.scratch->reserve_results(prog_->code->slots_needed);
+  size_t matches = 0;
+  return run_code(*prog_->code, prog_->code->entry, ctx, nullptr, nullptr, &matches) == kAccept;
 }
+
+struct FilterChain::Impl {
+  Code code;
+};
+
+FilterChain::FilterChain() = default;
+FilterChain::~FilterChain() = default;
+FilterChain::FilterChain(FilterChain&&) noexcept = default;
+FilterChain& FilterChain::operator=(FilterChain&&) noexcept = default;
+
+void FilterChain::build(EventType type, const std::vector<std::pair<const Filter*, const void*>>& filters,
+                        bool first_only) {
+  impl_ = std::make_unique<Impl>();
+  Code& code = impl_->code;
+  CodeGen g(&code, type);
+  // Backwards: each filter falls through to the next one.
+  int32_t next = kReject;
+  for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
+    const Filter* f = it->first;
+    if (!f->prog_ || f->prog_->nodes.empty()) continue;
+    int32_t matched = g.match(it->second, first_only ? kReject : next);
+    next = g.gen(f->prog_->nodes.data(), matched, next);
+  }
+  code.entry = CodeGen::finish(&code, next);
+}
+
+size_t FilterChain::run(const EvalContext& ctx, MatchFn on_match, void* arg) const {
+  if (!impl_ || impl_->code.entry < 0) return 0;
+  ctx.scratch->reserve_results(impl_->code.slots_needed);
+  size_t matches = 0;
+  run_code(impl_->code, impl_->code.entry, ctx, on_match, arg, &matches);
+  return matches;
+}
+
+size_t FilterChain::instructions() const { return impl_ ? impl_->code.insns.size() : 0; }
 
 std::string Filter::describe() const {
   std::string out;
@@ -547,7 +830,7 @@ std::string Filter::describe() const {
       case Program::kAnd: out += "and"; break;
       case Program::kOr: out += "or"; break;
       case Program::kNot: out += "not"; break;
-      case Program::kCheck: out += p.checks[n.check].text; break;
+      case Program::kCheck: out += n.check->text; break;
       case Program::kTrue: out += "true"; break;
       case Program::kFalse: out += "false"; break;
     }
@@ -598,6 +881,14 @@ class FilterCompiler {
     number(tree.get());
     f->prog_ = std::make_unique<Program>();
     emit(tree.get(), f->prog_.get());
+    // Only now that the checks have their final addresses: views into their own strings.
+    for (Check& c : f->prog_->checks) {
+      c.k0 = c.strs.empty() ? std::string_view() : std::string_view(c.strs[0]);
+      select_evaluator(c);
+    }
+    for (auto& n : f->prog_->nodes)
+      if (n.kind == Program::kCheck) n.check = &f->prog_->checks[n.check_index];
+    gen_filter_code(f->prog_.get());
     return f;
   }
 
@@ -610,6 +901,7 @@ class FilterCompiler {
     uint32_t cost = 0;
     double p = 0.5;  // guessed probability of being true
     uint32_t id = Program::kNoSlot;
+    bool macro = false;  // a macro's body: kept as one operand (shared across rules)
   };
 
   static std::unique_ptr<Node> constant(bool v) {
@@ -655,7 +947,7 @@ class FilterCompiler {
             if (v == is_and) continue;  // neutral operand
             return constant(v);         // absorbing operand
           }
-          if (sk->kind == n->kind) {
+          if (sk->kind == n->kind && !sk->macro) {
             for (auto& g : sk->kids) kids.push_back(std::move(g));
             continue;
           }
@@ -737,10 +1029,9 @@ class FilterCompiler {
     pn.kind = n->kind;
     pn.nkids = static_cast<uint32_t>(n->kids.size());
     if (n->kind == Program::kCheck) {
-      pn.check = static_cast<uint32_t>(p->checks.size());
+      pn.check_index = static_cast<uint32_t>(p->checks.size());
       p->checks.push_back(std::move(*n->check));
-      Check& c = p->checks.back();
-      if (!c.strs.empty()) c.k0 = c.strs[0];
+
     }
     for (auto& k : n->kids) emit(k.get(), p);
     pn.size = static_cast<uint32_t>(p->nodes.size() - at);
@@ -759,9 +1050,36 @@ class FilterCompiler {
          true});
   }
 
+  // Counts n more operands or values against the size limit of one condition.
+  bool budget(size_t n, size_t pos) {
+    nodes_ += n;
+    if (nodes_ <= kMaxCompileNodes) return true;
+    if (!too_big_) error(pos, "condition too large with its macros and lists expanded (more than " +
+                                  std::to_string(kMaxCompileNodes) + " operands and values)");
+    too_big_ = true;
+    return false;
+  }
+
   // may_true: event types for which the node can evaluate true; may_false likewise for false.
   std::unique_ptr<Node> compile(const ast::Expr& e, EventTypeSet* may_true,
                                 EventTypeSet* may_false) {
+    // Macros expanded inside macros can nest far deeper than any one condition.
+    struct Depth {
+      explicit Depth(size_t* d) : d_(d) { ++*d_; }
+      ~Depth() { --*d_; }
+      size_t* d_;
+    } depth(&depth_);
+    if (!budget(1, e.pos)) {
+      *may_true = *may_false = EventTypeSet::all();
+      return nullptr;
+    }
+    if (depth_ > kMaxCompileDepth) {
+      *may_true = *may_false = EventTypeSet::all();
+      if (!too_deep_) error(e.pos, "condition nested too deeply (more than " +
+                                       std::to_string(kMaxCompileDepth) + " levels with macros expanded)");
+      too_deep_ = true;
+      return nullptr;
+    }
     switch (e.kind) {
       case ast::Expr::Kind::kAnd:
       case ast::Expr::Kind::kOr: {
@@ -819,6 +1137,7 @@ class FilterCompiler {
         macro_stack_.push_back(e.ident);
         auto n = compile(*body, may_true, may_false);
         macro_stack_.pop_back();
+        if (n) n->macro = true;
         return n;
       }
       case ast::Expr::Kind::kCheck:
@@ -897,12 +1216,14 @@ class FilterCompiler {
         error(e.values[0].pos, "unknown list '" + e.values[0].text + "'");
         return nullptr;
       }
+      if (!budget(items->size(), e.values[0].pos)) return nullptr;
       values = *items;
       for (auto& v : values) v.pos = e.values[0].pos;
     } else {
       for (const auto& v : e.values) {
         const std::vector<ast::Value>* items =
             (e.rhs == ast::Expr::RhsKind::kList && !v.quoted) ? sym_.list(v.text) : nullptr;
+        if (items != nullptr && !budget(items->size(), v.pos)) return nullptr;
         if (items != nullptr) {
           for (auto item : *items) {
             item.pos = v.pos;
@@ -971,12 +1292,16 @@ class FilterCompiler {
           s = std::move(bytes);
         }
         if (c->op == Op::kRegex) {
-          try {
-            c->regexes.emplace_back(text, std::regex::ECMAScript | std::regex::optimize);
-          } catch (const std::regex_error& ex) {
-            error(v.pos, "invalid regular expression '" + text + "': " + ex.what());
+          // RE2, as Falco: linear time, no backtracking, bounded memory.
+          re2::RE2::Options ro;
+          ro.set_log_errors(false);
+          ro.set_max_mem(4 << 20);
+          auto re = std::make_unique<re2::RE2>(text, ro);
+          if (!re->ok()) {
+            error(v.pos, "invalid regular expression '" + text + "': " + re->error());
             return false;
           }
+          c->regexes.push_back(std::move(re));
         }
         c->strs.push_back(std::move(s));
         return true;
@@ -1041,8 +1366,8 @@ class FilterCompiler {
           case FieldClass::kTty: return first_zero ? 0.95 : 0.05;
           case FieldClass::kSequence: return 0.01;
           case FieldClass::kContainerId: return 0.4;
-          case FieldClass::kIdentity:
-            return std::min(0.5, 0.03 * (1.0 + static_cast<double>(values.size()) / 4.0));
+          case FieldClass::kIdentity:  // long lists are exception lists: still rarely hit
+            return std::min(0.25, 0.03 + 0.005 * static_cast<double>(values.size()));
         }
         return 0.5;
       case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
@@ -1137,6 +1462,10 @@ class FilterCompiler {
   FilterLinker* linker_ = nullptr;
   std::vector<std::string> macro_stack_;
   std::vector<std::string> fields_;
+  size_t depth_ = 0;
+  bool too_deep_ = false;
+  size_t nodes_ = 0;
+  bool too_big_ = false;
   bool failed_ = false;
 };
 
@@ -1176,6 +1505,7 @@ uint32_t FilterLinker::link(const std::vector<Filter*>& filters) {
       p.nodes[i].slot = it->second;
       p.slots_needed = std::max(p.slots_needed, it->second + 1);
     }
+    gen_filter_code(&p);
   }
   return static_cast<uint32_t>(slot_of.size());
 }

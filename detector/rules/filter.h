@@ -101,9 +101,34 @@ class Filter {
  private:
   friend class FilterCompiler;
   friend class FilterLinker;
+  friend class FilterChain;
   std::unique_ptr<Program> prog_;
   EventTypeSet types_;
   std::vector<std::string> fields_;
+};
+
+// The filters of one event type, in order, as one straight-line program (what Ruleset runs):
+// evt.type checks are decided when it is built, each check jumps to the next test on its
+// outcome, and sub-conditions shared by several filters are evaluated once per event.
+class FilterChain {
+ public:
+  FilterChain();
+  ~FilterChain();
+  FilterChain(FilterChain&&) noexcept;
+  FilterChain& operator=(FilterChain&&) noexcept;
+
+  // `filters`: each with the tag reported when it matches. first_only: stop at the first
+  // match. Build after FilterLinker::link.
+  void build(EventType type, const std::vector<std::pair<const Filter*, const void*>>& filters,
+             bool first_only);
+  using MatchFn = void (*)(void* arg, const void* tag);
+  // Calls on_match(arg, tag) for each filter that holds, in order; returns how many did.
+  size_t run(const EvalContext& ctx, MatchFn on_match, void* arg) const;
+  size_t instructions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Numbers identical sub-conditions across the filters of one ruleset, then gives those that

@@ -1,6 +1,7 @@
 #include "detector/rules/ruleset.h"
 
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -49,16 +50,16 @@ size_t Ruleset::evaluate(const Event& ev, std::vector<const CompiledRule*>* out)
   out->clear();
   auto idx = static_cast<size_t>(ev.type);
   if (idx >= kEventTypeCount) return 0;
+  if (idx >= chains_.size() || by_type_[idx].empty()) return 0;
   t_scratch.begin_event();
-  t_scratch.reserve_results(result_slots_);
   EvalContext ctx{&ev, hostname_, &t_scratch};
-  for (const CompiledRule* r : by_type_[idx]) {
-    if (r->filter.eval_indexed(ctx)) {
-      out->push_back(r);
-      if (matching_ == RuleMatching::kFirst) break;
-    }
-  }
-  return out->size();
+  return chains_[idx].run(
+      ctx,
+      [](void* o, const void* tag) {
+        static_cast<std::vector<const CompiledRule*>*>(o)->push_back(
+            static_cast<const CompiledRule*>(tag));
+      },
+      out);
 }
 
 Alert make_alert(const CompiledRule& rule, const Event& ev, std::string_view hostname) {
@@ -83,6 +84,44 @@ std::string format_text_line(const Alert& alert) {
   s += priority_name(alert.priority);
   s += ' ';
   s += alert.output;
+  return s;
+}
+
+std::string explain_rule(const CompiledRule& rule) {
+  std::string s;
+  s += "rule: " + rule.name + "\n";
+  s += "priority: " + std::string(priority_name(rule.priority)) + "\n";
+  s += "source: " + rule.source + "\n";
+  s += std::string("enabled: ") + (rule.enabled ? "true" : "false") + "\n";
+  if (!rule.tags.empty()) {
+    s += "tags:";
+    for (const auto& t : rule.tags) s += " " + t;
+    s += "\n";
+  }
+  std::vector<EventType> types = rule.event_types.to_vector();
+  if (rule.event_types.is_all()) {
+    s += "event types: all (the condition does not restrict evt.type)\n";
+  } else {
+    s += "event types (" + std::to_string(types.size()) + "):";
+    for (EventType t : types) s += " " + std::string(event_type_name(t));
+    if (types.empty()) s += " none (the rule can never match)";
+    s += "\n";
+  }
+  s += "condition (macros, lists and exceptions expanded):\n  ";
+  s += rule.expanded_condition.empty() ? std::string("(not expanded: load with expand_conditions)")
+                                       : rule.expanded_condition;
+  s += "\n";
+  s += "evaluated as (evt.type checks decided by the index left out; each and/or tries first "
+       "what is cheap and likely to decide):\n";
+  std::string d = rule.filter.describe();
+  size_t start = 0;
+  while (start < d.size()) {
+    size_t nl = d.find('\n', start);
+    if (nl == std::string::npos) nl = d.size();
+    s += "  " + d.substr(start, nl - start) + "\n";
+    start = nl + 1;
+  }
+  s += "output: " + rule.output + "\n";
   return s;
 }
 
@@ -130,6 +169,7 @@ struct SourceText {
 };
 
 constexpr size_t kExceptionPosBase = static_cast<size_t>(1) << 60;
+constexpr size_t kMaxListItems = 100000;
 
 struct ListItem {
   std::string text;
@@ -217,6 +257,61 @@ ListItem make_list_item(const std::string& raw) {
   return it;
 }
 
+// yaml-cpp 0.7's LoadAll never returns (and allocates without bound) when a token the
+// document parser does not consume is left at the top level, e.g. a stray ','
+// (jbeder/yaml-cpp#1040, fixed upstream by #1319; Falco hit it as falcosecurity/falco#3281).
+// This walks the stream with the event parser first and reports where it stops advancing.
+class ProgressCheck : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& m) override {
+    start_pos = m.pos;
+    start_line = m.line;
+    start_col = m.column;
+    only_null = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { only_null = false; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    only_null = false;
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    only_null = false;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    only_null = false;
+  }
+  void OnMapEnd() override {}
+  int start_pos = -1, start_line = 0, start_col = 0;
+  bool only_null = true;
+};
+
+bool yaml_stream_ends(const std::string& content, int* line, int* col) {
+  std::istringstream in(content);
+  YAML::Parser parser(in);
+  ProgressCheck h;
+  int prev_pos = -1;
+  size_t docs = 0;
+  while (parser.HandleNextDocument(h)) {
+    if (h.only_null && docs > 0 && h.start_pos == prev_pos) {
+      *line = h.start_line;
+      *col = h.start_col;
+      return false;
+    }
+    prev_pos = h.start_pos;
+    if (++docs > content.size() + 1) {  // cannot have more documents than bytes
+      *line = h.start_line;
+      *col = h.start_col;
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<int> parse_version(std::string_view v) {
   std::vector<int> out;
   int cur = 0;
@@ -250,6 +345,7 @@ class Loader : public SymbolTable {
       d.code = "LOAD_ERR_FILE_READ";
       d.message = "cannot read rules file";
       add(std::move(d));
+      files_.push_back(File{path, {}, {0}});  // keeps its place in the diagnostics' order
       return;
     }
     std::ostringstream ss;
@@ -267,6 +363,12 @@ class Loader : public SymbolTable {
 
     std::vector<YAML::Node> docs;
     try {
+      int stuck_line = 0, stuck_col = 0;
+      if (!yaml_stream_ends(f.content, &stuck_line, &stuck_col)) {
+        error(Origin{fi, 0, stuck_line, stuck_col}, "LOAD_ERR_YAML_PARSE",
+              "unexpected token outside of any collection (a stray ',' ?)");
+        return;
+      }
       docs = YAML::LoadAll(f.content);
     } catch (const YAML::Exception& e) {
       Origin o{fi, 0, e.mark.line, e.mark.column};
@@ -932,6 +1034,12 @@ class Loader : public SymbolTable {
         if (it != list_idx_.end() && lists_[it->second].index < l.index) {
           lists_[it->second].used = true;
           const auto& ref = lists_[it->second].resolved;
+          if (l.resolved.size() + ref.size() > kMaxListItems) {
+            error(l.origin, "LOAD_ERR_VALIDATE",
+                  "list '" + l.name + "': more than " + std::to_string(kMaxListItems) +
+                      " items with the lists it includes expanded");
+            break;
+          }
           l.resolved.insert(l.resolved.end(), ref.begin(), ref.end());
         } else {
           l.resolved.push_back(ast::Value{item.text, item.quoted, 0});
@@ -1128,6 +1236,12 @@ class Loader : public SymbolTable {
   // their items.
   std::string expand(const ast::Expr& e, int depth = 0) {
     using K = ast::Expr::Kind;
+    struct Nest {
+      explicit Nest(int* n) : n_(n) { ++*n_; }
+      ~Nest() { --*n_; }
+      int* n_;
+    } nest(&expand_nesting_);
+    if (expand_nesting_ > 2000 || ++expand_calls_ > 100000) return "...";
     auto sub = [&](const ast::Expr& c, K parent) {
       std::string t = expand(c, depth);
       bool wrap = (c.kind == K::kAnd || c.kind == K::kOr) && c.kind != parent;
@@ -1148,7 +1262,8 @@ class Loader : public SymbolTable {
       case K::kMacroRef: {
         const ast::Expr* body = depth < 256 ? macro(e.ident) : nullptr;
         if (body == nullptr) return e.ident;
-        return "(" + expand(*body, depth + 1) + ")";
+        std::string t = expand(*body, depth + 1);
+        return body->kind == K::kAnd || body->kind == K::kOr ? "(" + t + ")" : t;
       }
       case K::kCheck: {
         std::string s = field_text(e.field) + " " + e.op;
@@ -1216,6 +1331,7 @@ class Loader : public SymbolTable {
     }
 
     std::vector<CompileError> errs;
+    expand_calls_ = 0;
     if (opts_.expand_conditions) expanded = expand(*root);
     auto filter = compile_filter(*root, *this, &errs, &linker_);
     bool unknown_only = !errs.empty();
@@ -1283,6 +1399,8 @@ class Loader : public SymbolTable {
   std::vector<RuleDef> rules_;
   std::unordered_map<std::string, size_t> rule_idx_;
   FilterLinker linker_;
+  int expand_nesting_ = 0;
+  int expand_calls_ = 0;
 };
 
 LoadResult Loader::finish() {
@@ -1323,12 +1441,31 @@ LoadResult Loader::finish() {
   }
 
   rs.result_slots_ = linker_.link(enabled_filters);
+  rs.chains_.resize(kEventTypeCount);
+  for (size_t t = 1; t < kEventTypeCount; ++t) {
+    if (rs.by_type_[t].empty()) continue;
+    std::vector<std::pair<const Filter*, const void*>> fs;
+    for (const CompiledRule* r : rs.by_type_[t]) fs.emplace_back(&r->filter, r);
+    rs.chains_[t].build(static_cast<EventType>(t), fs, rs.matching_ == RuleMatching::kFirst);
+  }
 
   for (const auto& m : macros_)
     if (!m.used) warning(m.origin, "LOAD_UNUSED_MACRO", "macro '" + m.name + "' is not used");
   for (const auto& l : lists_)
     if (!l.used) warning(l.origin, "LOAD_UNUSED_LIST", "list '" + l.name + "' is not used");
 
+  // In file order, then by position (errors are found in several passes).
+  auto file_rank = [this](const std::string& name) {
+    for (size_t i = 0; i < files_.size(); ++i)
+      if (files_[i].name == name) return i;
+    return files_.size();
+  };
+  std::stable_sort(diags_.begin(), diags_.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    size_t fa = file_rank(a.file), fb = file_rank(b.file);
+    if (fa != fb) return fa < fb;
+    if (a.line != b.line) return a.line < b.line;
+    return a.col < b.col;
+  });
   res.diagnostics = std::move(diags_);
   return res;
 }

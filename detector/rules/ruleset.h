@@ -102,6 +102,7 @@ class Ruleset {
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   std::vector<const CompiledRule*> enabled_;
   std::vector<const CompiledRule*> by_type_[kEventTypeCount];
+  std::vector<FilterChain> chains_;  // per event type: its rules as one program
   EventTypeSet types_;
   uint32_t result_slots_ = 0;  // remembered sub-condition results (FilterLinker)
   RuleMatching matching_ = RuleMatching::kFirst;
@@ -136,5 +137,10 @@ Alert make_alert(const CompiledRule& rule, const Event& ev, std::string_view hos
 
 // Falco's stdout line: "HH:MM:SS.nnnnnnnnn: Priority output" (time in UTC).
 std::string format_text_line(const Alert& alert);
+
+// What `riposte rules explain` prints for a rule loaded with LoadOptions::expand_conditions:
+// its condition with macros, lists and exceptions expanded, the event types it needs, and
+// the checks as they are evaluated (cheapest likely-deciding operand first).
+std::string explain_rule(const CompiledRule& rule);
 
 }  // namespace riposte::detector::rules
