@@ -137,9 +137,11 @@ struct riposte_syscall_record {
   __u32 flags;                 /* riposte_syscall_flags */
   __s64 res;
   __u64 args[6];
-  struct riposte_fd_info fd;
   __u16 str1_len, str2_len; /* bytes, NUL excluded */
   __u32 pad;
+  /* A record with neither fd info nor strings (close, setuid, ...) ends here: size ==
+   * offsetof(fd). Otherwise it goes on to the strings. */
+  struct riposte_fd_info fd;
   /* str1 at strings[0], str2 at strings[RIPOSTE_STR_LEN]; the record ends after the last
    * string present (size says where), so most records carry one short path. */
   char strings[2 * RIPOSTE_STR_LEN];

@@ -182,7 +182,7 @@ static __always_inline void handle_special(struct riposte_syscall_record *r, str
     }
       /* fall through */
     case SP_OPEN:
-      if (f && r->strings[0] != '/') resolve_str1(r, task, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
+      if (f) resolve_str1(r, task, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
       break;
     case SP_HANDLE:
       if (f) {
@@ -258,7 +258,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   if (s.str2 >= 0 && s.str2 < 6) r->str2_len = read_user_str(&r->strings[RIPOSTE_STR_LEN], r->args[s.str2 & 7]);
 
   struct file *f = NULL;
-  if (s.fd == FD_RES && ret >= 0) {
+  if (s.special == SP_OPEN || s.special == SP_OPENAT2) {
+    /* The hot path: user space takes the type and flags of a new file from the arguments,
+     * as Falco does; the struct file is only needed to resolve a relative path. */
+    if (ret >= 0 && r->strings[0] != '/') f = fd_file(task, ret);
+  } else if (s.fd == FD_RES && ret >= 0) {
     if (s.special != SP_FCNTL || r->args[1] == RIPOSTE_F_DUPFD || r->args[1] == RIPOSTE_F_DUPFD_CLOEXEC) {
       f = fd_file(task, ret);
       read_file_info(f, ret, &r->fd);
@@ -273,8 +277,10 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   __u32 size = offsetof(struct riposte_syscall_record, strings);
   if (r->str2_len > 0 || s.str2 >= 0 || (r->flags & RIPOSTE_SC_PATH_RESOLVED)) {
     size += RIPOSTE_STR_LEN + (r->str2_len & (RIPOSTE_STR_LEN - 1)) + 1;
-  } else {
+  } else if (s.str1 >= 0 || r->str1_len > 0 || r->fd.type != RIPOSTE_FD_NONE || r->fd.hint[0]) {
     size += (r->str1_len & (RIPOSTE_STR_LEN - 1)) + 1;
+  } else {
+    size = offsetof(struct riposte_syscall_record, fd); /* the short form: half the bytes */
   }
   if (size > sizeof(*r)) size = sizeof(*r);
   r->h.size = size;

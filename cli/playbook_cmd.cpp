@@ -51,7 +51,7 @@ void print_playbook(const playbook::Playbook& pb, const playbook::PlaybookOutcom
     std::printf("  step %zu: %s%s -> %s\n", i + 1, s.action.c_str(),
                 s.name.empty() ? "" : (" (" + s.name + ")").c_str(),
                 std::string(actions::status_name(s.result.status)).c_str());
-    if (j.contains("params")) std::printf("    params: %s\n", j["params"].dump().c_str());
+    if (j.contains("params")) std::printf("    params: %s\n", j["params"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     if (!s.result.message.empty()) std::printf("    %s\n", s.result.message.c_str());
     for (const auto& r : s.result.requests) {
       std::printf("    %s\n", r.str().c_str());

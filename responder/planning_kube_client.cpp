@@ -35,7 +35,7 @@ json owner(const std::string& kind, const std::string& api, const std::string& n
                        {"uid", kPlaceholderUid}, {"controller", true}}});
 }
 
-kube::KubeResponse ok(const json& body) { return {200, body.dump()}; }
+kube::KubeResponse ok(const json& body) { return {200, body.dump(-1, ' ', false, json::error_handler_t::replace)}; }
 
 }  // namespace
 
@@ -98,7 +98,7 @@ Result<kube::KubeResponse> PlanningKubeClient::answer_get(const kube::KubeReques
   return kube::KubeResponse{
       404, json{{"kind", "Status"}, {"status", "Failure"}, {"reason", "NotFound"}, {"code", 404},
                 {"message", "the planner has no answer for GET " + request.path}}
-               .dump()};
+               .dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 }  // namespace riposte::responder

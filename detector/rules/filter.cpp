@@ -462,6 +462,8 @@ bool same_kind(FieldType a, FieldType b) {
 
 // ---------------------------------------------------------------------------------------
 
+namespace filter_code {
+
 // Straight-line code with short-circuit jumps, what actually runs: each check is one
 // instruction that jumps to the next test depending on its outcome, so evaluating a
 // condition is a loop over a few instructions, without recursion or per-node calls.
@@ -483,6 +485,13 @@ struct Code {
   uint32_t slots_needed = 0;
 };
 
+}  // namespace filter_code
+
+using filter_code::Code;
+using filter_code::Insn;
+using filter_code::kAccept;
+using filter_code::kReject;
+
 // The compiled form: nodes in prefix order (a node's operands follow it; `size` skips a
 // whole subtree), checks in their own array.
 struct Filter::Program {
@@ -500,8 +509,7 @@ struct Filter::Program {
   std::vector<Check> checks;
   std::vector<uint32_t> ids;    // per node: linker id (kNoSlot when none)
   std::vector<uint32_t> costs;  // per node: estimated cost
-  uint32_t slots_needed = 0;    // 1 + highest slot used
-  std::unique_ptr<Code> code;  // for Filter::eval (FilterChain generates its own)
+  std::unique_ptr<Code> code;   // for Filter::eval (FilterChain generates its own)
 };
 
 namespace {
@@ -725,12 +733,14 @@ int32_t run_code(const Code& code, int32_t pc, const EvalContext& ctx, FilterCha
   const uint32_t epoch = ctx.scratch->epoch();
   while (pc >= 0) {
     const Insn& i = insns[pc];
+    if (i.op == Insn::kTest) [[likely]] {  // most instructions are checks
+      const Check& c = *static_cast<const Check*>(i.ptr);
+      pc = c.fn(c, ctx) ? i.t : i.f;
+      continue;
+    }
     switch (i.op) {
-      case Insn::kTest: {
-        const Check& c = *static_cast<const Check*>(i.ptr);
-        pc = c.fn(c, ctx) ? i.t : i.f;
+      case Insn::kTest:
         break;
-      }
       case Insn::kLoad: {
         uint32_t r = results[i.slot];
         pc = (r >> 1) != epoch ? i.miss : (r & 1) ? i.t : i.f;
@@ -1483,7 +1493,7 @@ uint32_t FilterLinker::intern(const std::string& key) {
 
 uint32_t FilterLinker::link(const std::vector<Filter*>& filters) {
   // A sub-condition worth remembering: not trivial, and evaluated in more than one place.
-  constexpr uint32_t kMinCost = 3;
+  constexpr uint32_t kMinCost = 5;
   std::unordered_map<uint32_t, uint32_t> uses;
   for (const Filter* f : filters) {
     if (!f->prog_) continue;
@@ -1503,7 +1513,6 @@ uint32_t FilterLinker::link(const std::vector<Filter*>& filters) {
       if (u == uses.end() || u->second < 2) continue;
       auto [it, inserted] = slot_of.emplace(id, static_cast<uint32_t>(slot_of.size()));
       p.nodes[i].slot = it->second;
-      p.slots_needed = std::max(p.slots_needed, it->second + 1);
     }
     gen_filter_code(&p);
   }

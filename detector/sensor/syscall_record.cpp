@@ -44,14 +44,23 @@ std::optional<ExitRecord> decode_exit_record(const void* data, size_t size) {
 }
 
 bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
+  constexpr size_t kShort = offsetof(riposte_syscall_record, fd);
   constexpr size_t kFixed = offsetof(riposte_syscall_record, strings);
-  if (size < kFixed) return false;
+  if (size < kShort) return false;
   // Only the fixed part is copied; the strings are viewed in place.
   riposte_syscall_record raw;
-  std::memcpy(&raw, data, kFixed);
-  if (raw.h.kind != RIPOSTE_REC_SYSCALL || raw.h.size > size || raw.h.size < kFixed) return false;
+  std::memcpy(&raw, data, kShort);
+  if (raw.h.kind != RIPOSTE_REC_SYSCALL || raw.h.size > size) return false;
+  if (raw.h.size == kShort) {
+    std::memset(&raw.fd, 0, sizeof raw.fd);  // the short form: no fd info, no strings
+    raw.str1_len = raw.str2_len = 0;
+  } else if (raw.h.size < kFixed) {
+    return false;
+  } else {
+    std::memcpy(&raw.fd, static_cast<const char*>(data) + kShort, kFixed - kShort);
+  }
   const char* strings = static_cast<const char*>(data) + kFixed;
-  const size_t avail = raw.h.size - kFixed;
+  const size_t avail = raw.h.size > kFixed ? raw.h.size - kFixed : 0;
   out->boot_ns = raw.h.boot_ns;
   out->pid = raw.h.pid;
   out->tid = raw.h.tid;
@@ -69,10 +78,13 @@ bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
   k.ino = f.ino;
   std::memcpy(k.laddr.data(), f.laddr, 16);
   std::memcpy(k.raddr.data(), f.raddr, 16);
-  // hint lives in the copied fixed part: point at the caller's buffer instead of our local.
-  const char* hint = static_cast<const char*>(data) + offsetof(riposte_syscall_record, fd) +
-                     offsetof(riposte_fd_info, hint);
-  k.hint = std::string_view(hint, strnlen(hint, RIPOSTE_HINT_LEN));
+  // The view must point into the caller's buffer, not into our local copy.
+  if (raw.h.size > kShort) {
+    const char* hint = static_cast<const char*>(data) + kShort + offsetof(riposte_fd_info, hint);
+    k.hint = std::string_view(hint, strnlen(hint, RIPOSTE_HINT_LEN));
+  } else {
+    k.hint = {};
+  }
   out->str1 = avail > 0 ? bounded(strings, raw.str1_len, std::min<size_t>(avail, RIPOSTE_STR_LEN))
                         : std::string_view();
   out->str2 = avail > RIPOSTE_STR_LEN

@@ -34,7 +34,7 @@ FdInfo* FdTable::put(int64_t fd) {
     const auto i = static_cast<size_t>(fd);
     if (i >= direct_.size()) {
       // grow to the next power of two past fd, every new slot free
-      size_t n = direct_.empty() ? 8 : direct_.size();
+      size_t n = direct_.empty() ? 4 : direct_.size();
       while (n <= i) n *= 2;
       direct_.resize(n);
     }

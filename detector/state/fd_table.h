@@ -1,7 +1,9 @@
 // One process's open fds as the rules see them (fd.name, fd.type, socket tuples), kept up to
 // date from open/socket/connect/accept/dup/close records. Low fd numbers, the vast majority,
 // live in a vector indexed by number whose slots keep their string capacity, so the
-// open/close churn of a busy process does not allocate; the rest go to a bounded map.
+// open/close churn of a busy process does not allocate; the rest go to a bounded map. The
+// vector stays small (shells keep fd 255 open, and a slot per number up to there would cost
+// every such process 35 KB).
 // Shared (shared_ptr) by the threads of a process and by CLONE_FILES children.
 #pragma once
 
@@ -15,7 +17,7 @@ namespace riposte::detector {
 
 class FdTable {
  public:
-  static constexpr int64_t kDirect = 1024;   // fds below this are slots in a vector
+  static constexpr int64_t kDirect = 32;     // fds below this are slots in a vector
   static constexpr size_t kMaxOther = 4096;  // beyond this many high fds, new ones are not kept
 
   // null when the fd is not known.

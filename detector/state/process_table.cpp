@@ -105,6 +105,13 @@ ProcessInfo* ProcessTable::on_fork(const ForkRecord& rec, uint64_t wall_ns) {
     Entry* e = load(rec.pid);
     return e ? e->info.get() : nullptr;
   }
+  if (!parent->fds_loaded && reader_ != nullptr) {
+    // The parent predates us: take its fds from /proc now, while it is surely alive, so
+    // this child and every later one inherit a complete table instead of each reading
+    // /proc on its first syscall.
+    parent->fds_loaded = true;
+    if (parent->fds->size() == 0) reader_->read_fds(rec.ppid, parent->fds.get());
+  }
   auto p = std::make_unique<ProcessInfo>(*parent->info);
   p->pid = p->tid = rec.pid;
   p->vpid = p->vtid = rec.vpid;

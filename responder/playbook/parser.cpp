@@ -22,9 +22,60 @@ bool same_mark(const YAML::Mark& a, const YAML::Mark& b) {
   return a.line == b.line && a.column == b.column;
 }
 
+// yaml-cpp 0.7 loops forever on a ',' that starts a line in block context ("- a: 1\n, b: 2",
+// found by fuzzing). Such a line is an error in YAML anyway, so refuse it before parsing.
+// Flow collections ([...], {...}) may legally continue on a line that starts with ','; a
+// bracket count outside quotes and comments tells them apart.
+// A quote opens a quoted scalar only where a scalar starts ("don't" in plain text does not).
+bool starts_scalar(std::string_view yaml, size_t i) {
+  while (i > 0 && (yaml[i - 1] == ' ' || yaml[i - 1] == '\t')) --i;
+  if (i == 0) return true;
+  const char p = yaml[i - 1];
+  return p == '\n' || p == ':' || p == '-' || p == '[' || p == '{' || p == ',' || p == '?';
+}
+
+std::optional<YAML::Mark> stray_comma(std::string_view yaml) {
+  int depth = 0, line = 0;
+  char quote = 0;
+  bool line_start = true, comment = false;
+  for (size_t i = 0; i < yaml.size(); ++i) {
+    const char c = yaml[i];
+    if (c == '\n') {
+      ++line;
+      line_start = true;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (line_start && c != ' ' && c != '\t') {
+      line_start = false;
+      if (c == ',' && depth == 0) {
+        YAML::Mark m;
+        m.line = line;
+        m.column = static_cast<int>(i - yaml.rfind('\n', i) - 1);
+        if (yaml.rfind('\n', i) == std::string_view::npos) m.column = static_cast<int>(i);
+        return m;
+      }
+    }
+    if (c == '#' && (i == 0 || yaml[i - 1] == ' ' || yaml[i - 1] == '\t')) comment = true;
+    else if ((c == '"' || c == '\'') && starts_scalar(yaml, i)) quote = c;
+    else if (c == '[' || c == '{') ++depth;
+    else if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void Parser::parse(std::string_view yaml) {
+  if (auto at = stray_comma(yaml)) {
+    error(*at, "',' at the start of a line outside [ ] or { }");
+    return;
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(yaml));

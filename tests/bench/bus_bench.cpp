@@ -289,7 +289,7 @@ name: kill-shell
 match: {rules: ["Terminal shell in container"]}
 steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
 )",
-                                    **client, 2, "latency");
+                                    **client, 8, "latency");
     if (!err.empty()) {
       state.SkipWithError(err.c_str());
       break;

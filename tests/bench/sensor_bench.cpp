@@ -2,13 +2,15 @@
 // Falco's stable ruleset plus riposte's default rules, alerts to a counting sink) against
 // real syscall workloads. Needs root (it loads the BPF programs). Workloads run in forked
 // children pinned to CPU 0 (the detector ignores its own process); the detector's reader
-// thread is pinned to CPU 1. Run them one at a time, on an otherwise idle machine:
+// thread is pinned to CPU 1. Run them on an otherwise idle machine; on a shared one, under a
+// real-time policy so other jobs do not decide the figures (children and threads inherit it):
 //
-//   sudo build/bin/riposte-bench --benchmark_filter='^sensor/'
+//   sudo chrt -f 50 build/bin/riposte-bench --benchmark_filter='^sensor/'
 //
 //   sensor/event_rate/<events per s>   a child opens and closes /dev/null at that rate for
 //                                      3 s (0 = as fast as it can); counters: offered and
-//                                      handled events/s, kernel drops (must be 0)
+//                                      handled events/s, kernel drops (must be 0), the
+//                                      reader thread's CPU time and events per CPU-second
 //   sensor/open_close/<0|1>            ns per open+close pair without (0) / with (1) the
 //                                      detector running
 //   sensor/fork_exec/<0|1>             µs per fork + exec(/bin/true) + wait, same
@@ -116,6 +118,7 @@ class Harness {
         before = source_.records();
         (void)source_.poll(20);
       }
+      reader_cpu_ns_ = now_ns(CLOCK_THREAD_CPUTIME_ID);
     });
     return {};
   }
@@ -127,6 +130,8 @@ class Harness {
   uint64_t records() const { return source_.records(); }
   uint64_t drops() const { return source_.kernel_drops(); }
   uint64_t events() const { return det_.events(); }
+  // CPU time the reader thread used (read after stop()): what the events cost in user space.
+  double reader_cpu_s() const { return static_cast<double>(reader_cpu_ns_) / 1e9; }
 
  private:
   static int64_t boot_to_wall() { return now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME); }
@@ -149,28 +154,47 @@ class Harness {
   BpfSource source_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  int64_t reader_cpu_ns_ = 0;
 };
 
-// Runs fn in a child pinned to CPU 0; fn's result (a number) comes back through a pipe.
-template <typename Fn>
-double in_child(Fn fn) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    pin_to(0);
-    double v = fn();
-    if (write(p[1], &v, sizeof v) != sizeof v) _exit(1);
-    _exit(0);
+// A workload in a child pinned to CPU 0, forked before the detector is loaded: a process
+// forked from the detector would inherit its ring buffer mapping, and every fork() it made
+// would copy those page tables, which is a cost of this harness, not of the sensor. The
+// child waits for run(); fn's result (a number) comes back through a pipe.
+class Workload {
+ public:
+  template <typename Fn>
+  explicit Workload(Fn fn) {
+    if (pipe(go_) != 0 || pipe(result_) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      pin_to(0);
+      char c;
+      if (read(go_[0], &c, 1) != 1) _exit(1);
+      double v = fn();
+      if (write(result_[1], &v, sizeof v) != sizeof v) _exit(1);
+      _exit(0);
+    }
   }
-  close(p[1]);
-  double v = -1;
-  if (read(p[0], &v, sizeof v) != sizeof v) v = -1;
-  close(p[0]);
-  waitpid(pid, nullptr, 0);
-  return v;
-}
+  ~Workload() {
+    for (int fd : {go_[0], go_[1], result_[0], result_[1]}) close(fd);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  double run() {
+    double v = -1;
+    if (write(go_[1], "g", 1) != 1 || read(result_[0], &v, sizeof v) != sizeof v) v = -1;
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return v;
+  }
+
+ private:
+  int go_[2] = {-1, -1}, result_[2] = {-1, -1};
+  pid_t pid_ = -1;
+};
 
 // open("/dev/null") + close() pairs: two events each, the most common interesting syscalls.
 void open_close(int64_t n) {
@@ -182,10 +206,7 @@ void BM_EventRate(benchmark::State& state) {
   const double rate = static_cast<double>(state.range(0));  // events/s; 0 = unthrottled
   constexpr double kSeconds = 3.0;
   for (auto _ : state) {
-    Harness h;
-    if (Status st = h.start(); !st.ok()) return state.SkipWithError(st.error().c_str());
-    const uint64_t drops0 = h.drops();
-    const double offered = in_child([&] {
+    Workload w([&] {
       const int64_t start = now_ns();
       const int64_t end = start + static_cast<int64_t>(kSeconds * 1e9);
       int64_t pairs = 0;
@@ -200,11 +221,18 @@ void BM_EventRate(benchmark::State& state) {
       }
       return static_cast<double>(pairs * 2) / (static_cast<double>(now_ns() - start) / 1e9);
     });
+    Harness h;
+    if (Status st = h.start(); !st.ok()) return state.SkipWithError(st.error().c_str());
+    const uint64_t drops0 = h.drops();
+    const double offered = w.run();
     h.stop();
     state.SetIterationTime(kSeconds);
     state.counters["offered_per_s"] = offered;
     state.counters["handled_per_s"] = static_cast<double>(h.events()) / kSeconds;
     state.counters["kernel_drops"] = static_cast<double>(h.drops() - drops0);
+    // the reader's capacity: events it can handle per second of its own CPU
+    state.counters["reader_cpu_s"] = h.reader_cpu_s();
+    state.counters["capacity_per_cpu_s"] = static_cast<double>(h.events()) / h.reader_cpu_s();
   }
 }
 BENCHMARK(BM_EventRate)
@@ -217,12 +245,13 @@ template <typename Fn>
 void with_or_without_detector(benchmark::State& state, Fn workload) {
   if (auto why = preconditions(); !why.empty()) return state.SkipWithError(why.c_str());
   for (auto _ : state) {
+    Workload w(workload);
     std::unique_ptr<Harness> h;
     if (state.range(0) != 0) {
       h = std::make_unique<Harness>();
       if (Status st = h->start(); !st.ok()) return state.SkipWithError(st.error().c_str());
     }
-    const double ns_per_unit = in_child(workload);
+    const double ns_per_unit = w.run();
     state.SetIterationTime(ns_per_unit / 1e9);
     if (h) {
       h->stop();

@@ -292,3 +292,21 @@ TEST(EngineSchemaTest, StepTimeoutIsARetryableFailure) {
 
 }  // namespace
 }  // namespace riposte::playbook
+
+namespace riposte::playbook {
+namespace {
+
+// yaml-cpp 0.7 never returns on these (found by fuzzing the loader): refused up front.
+TEST(PlaybookSchemaTest, LineStartingWithACommaIsRefusedBeforeYamlCppLoopsOnIt) {
+  auto r = parse_playbooks("- name: a\n  match: {rules: x}\n, stop: true\n", "c.yaml");
+  EXPECT_THAT(diagnostics(r),
+              ElementsAre("c.yaml:3:1: error: ',' at the start of a line outside [ ] or { }"));
+  // Inside a flow collection it is legal YAML, and quotes or comments do not confuse the check.
+  r = parse_playbooks(
+      "name: a # it's [\ndescription: don't [\nmatch: {rules: [x\n  , y]}\nsteps: [{action: pod.delete}]\n",
+      "ok.yaml");
+  EXPECT_TRUE(r.ok()) << r.error_text();
+}
+
+}  // namespace
+}  // namespace riposte::playbook

@@ -74,6 +74,23 @@ TEST(SyscallRecord, ShortRecordHasOnlyItsFirstString) {
   EXPECT_EQ(r.fd.raddr[0], 10);
 }
 
+TEST(SyscallRecord, ShortFormHasNoFdInfoNorStrings) {
+  riposte_syscall_record raw{};
+  raw.h.kind = RIPOSTE_REC_SYSCALL;
+  raw.h.size = offsetof(riposte_syscall_record, fd);
+  raw.nr = SYS_close;
+  raw.args[0] = 7;
+  raw.fd.type = RIPOSTE_FD_IPV4;  // beyond the record: must not be read
+  SyscallRecord r;
+  ASSERT_TRUE(decode_syscall_record(&raw, raw.h.size, &r));
+  EXPECT_EQ(r.args[0], 7u);
+  EXPECT_EQ(r.fd.type, KernelFd::Type::kNone);
+  EXPECT_EQ(r.str1, "");
+  EXPECT_FALSE(decode_syscall_record(&raw, raw.h.size - 1, &r));
+  raw.h.size += 8;  // between the short and the full form
+  EXPECT_FALSE(decode_syscall_record(&raw, raw.h.size, &r));
+}
+
 TEST(SyscallRecord, RejectsLiesAboutSize) {
   riposte_syscall_record raw{};
   std::strcpy(raw.strings, "/x");

@@ -55,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       riposte::playbook::Playbook copy = *pb;
       for (auto& s : copy.steps) s.timeout_ms = 0;
       auto outcome = engine.run(copy, alert, /*force_dry_run=*/true);
-      (void)riposte::playbook::to_json(outcome).dump();
+      (void)riposte::playbook::to_json(outcome).dump(-1, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace);
       if (pb->cooldown) (void)riposte::playbook::cooldown_target(*pb->cooldown, alert);
     }
   }
