@@ -87,7 +87,7 @@ class KubeClient {
   // came. Not retried. The default says the client cannot stream.
   virtual Result<int> stream(const KubeRequest& request,
                              const std::function<bool(std::string_view)>& on_data);
-  // Ends every stream() in progress, from any thread (shutdown).
+  // Ends every stream() in progress and refuses new ones, from any thread (shutdown).
   virtual void cancel_streams() {}
 };
 

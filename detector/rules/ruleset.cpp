@@ -1242,14 +1242,23 @@ class Loader : public SymbolTable {
       int* n_;
     } nest(&expand_nesting_);
     if (expand_nesting_ > 2000 || ++expand_calls_ > 100000) return "...";
+    // An and/or of one operand (exceptions build them) is that operand.
+    auto effective = [](const ast::Expr* x) {
+      while ((x->kind == K::kAnd || x->kind == K::kOr) && x->children.size() == 1)
+        x = x->children[0].get();
+      return x;
+    };
     auto sub = [&](const ast::Expr& c, K parent) {
       std::string t = expand(c, depth);
-      bool wrap = (c.kind == K::kAnd || c.kind == K::kOr) && c.kind != parent;
+      const ast::Expr* ec = effective(&c);
+      bool composite = ec->kind == K::kAnd || ec->kind == K::kOr;
+      bool wrap = composite && (ec->kind != parent || parent == K::kNot);
       return wrap ? "(" + t + ")" : t;
     };
     switch (e.kind) {
       case K::kAnd:
       case K::kOr: {
+        if (e.children.size() == 1) return expand(*e.children[0], depth);
         std::string s;
         for (size_t i = 0; i < e.children.size(); ++i) {
           if (i) s += e.kind == K::kAnd ? " and " : " or ";

@@ -43,10 +43,12 @@ cmake --build "$out" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 falco=$src/../shared/falco-rules
+rm -rf "$out/artifacts"  # only what this run finds
+mkdir -p "$out/artifacts"
 status=0
 for target in condition rules_loader; do
   work=$out/corpus/$target        # grows across runs (libFuzzer adds what it finds)
-  mkdir -p "$work" "$out/artifacts"
+  mkdir -p "$work"
   dirs=("$work" "$here/corpus/$target")
   if [[ $target == rules_loader && -d $falco ]]; then dirs+=("$falco"); fi
   max_len=4096

@@ -534,6 +534,52 @@ TEST(LangErrors, Positions) {
   }
 }
 
+// What `riposte rules explain` prints.
+TEST(LangExplain, ExpandedConditionEventTypesAndEvaluationOrder) {
+  LoadOptions o;
+  o.expand_conditions = true;
+  auto r = load_rules_from_string(R"(
+- list: shells
+  items: [bash, sh]
+- macro: spawned
+  condition: evt.type in (execve, execveat)
+- rule: Shell
+  desc: d
+  priority: NOTICE
+  output: "%proc.name"
+  condition: spawned and proc.name in (shells) and proc.tty != 0
+  tags: [b, a]
+  exceptions:
+    - name: e
+      fields: [proc.pname]
+      values: [[sshd]]
+- rule: Any
+  desc: d
+  priority: INFO
+  output: o
+  condition: proc.name = x
+  warn_evttypes: false
+)",
+                                  o, "x.yaml");
+  ASSERT_TRUE(r.ok()) << diags(r);
+  std::string e = explain_rule(*r.ruleset->find("Shell"));
+  EXPECT_NE(e.find("rule: Shell\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("priority: Notice\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("tags: a b\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("event types (2): execve execveat\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("evt.type in (execve, execveat) and proc.name in (bash, sh) and proc.tty != 0 "
+                   "and not proc.pname = sshd"),
+            std::string::npos)
+      << e;
+  // proc.tty != 0 (cheap, usually false) is tried before the list lookup; evt.type is gone.
+  size_t tty = e.find("    proc.tty != 0"), name = e.find("    proc.name in (bash, sh)");
+  ASSERT_NE(tty, std::string::npos) << e;
+  ASSERT_NE(name, std::string::npos) << e;
+  EXPECT_LT(tty, name) << e;
+  EXPECT_EQ(e.find("evt.type in (execve, execveat)    [cost"), std::string::npos) << e;
+  EXPECT_NE(explain_rule(*r.ruleset->find("Any")).find("event types: all"), std::string::npos);
+}
+
 // Inputs that made the loader hang or blow up (found by tests/fuzz/): each is an error.
 TEST(LangErrors, HostileInputsFailFast) {
   struct Row {
