@@ -1,5 +1,8 @@
-/* Records the BPF programs write to the ring buffer. Plain C, shared by the BPF objects and
- * user space, so only fixed-size types; user space checks `kind` and `size` before reading. */
+/* Records the BPF programs write to the ring buffer, and the few constants both sides share.
+ * Plain C, shared by the BPF objects and user space, so only fixed-size types; user space
+ * checks `kind` and `size` before reading. Every record starts with struct riposte_rec_header
+ * and all of them go through one ring buffer, so user space sees them in kernel order (an
+ * exec before the opens of the new image, a fork before the child's first syscall). */
 #ifndef RIPOSTE_BPF_EVENTS_H
 #define RIPOSTE_BPF_EVENTS_H
 
@@ -8,13 +11,35 @@
 #endif
 
 #define RIPOSTE_COMM_LEN 16
-#define RIPOSTE_PATH_LEN 256
+#define RIPOSTE_PATH_LEN 512 /* exec paths; syscall paths are bounded by RIPOSTE_STR_LEN */
 #define RIPOSTE_ARGS_LEN 1024
 #define RIPOSTE_CGROUP_DEPTH 8
 #define RIPOSTE_CGROUP_NAME_LEN 128
+#define RIPOSTE_STR_LEN 1024 /* each of the two strings of a syscall record, NUL included */
+#define RIPOSTE_HINT_LEN 16
+/* Syscall numbers below this have a slot in the interest map (x86_64 tops out near 470). */
+#define RIPOSTE_SYSCALL_MAX 512
 
 enum riposte_record_kind {
   RIPOSTE_REC_EXEC = 1,
+  RIPOSTE_REC_FORK = 2,
+  RIPOSTE_REC_EXIT = 3,
+  RIPOSTE_REC_SYSCALL = 4,
+};
+
+/* Values of the interest map, per syscall number: why user space wants that syscall. */
+enum riposte_interest {
+  RIPOSTE_WANT_RULES = 1, /* a loaded rule can match it: every completed call */
+  RIPOSTE_WANT_STATE = 2, /* only the calls that change the fd table (a close that closed,
+                           * an fcntl that duplicated) */
+};
+
+struct riposte_rec_header {
+  __u32 kind;
+  __u32 size;    /* bytes of the whole record */
+  __u64 boot_ns; /* bpf_ktime_get_boot_ns() */
+  __u32 pid;     /* thread group id */
+  __u32 tid;
 };
 
 /* A kernfs path captured leaf first: names[0] is the task's own cgroup. */
@@ -24,22 +49,102 @@ struct riposte_cgroup_path {
   char names[RIPOSTE_CGROUP_DEPTH][RIPOSTE_CGROUP_NAME_LEN];
 };
 
+enum riposte_exe_flags {
+  RIPOSTE_EXE_UPPER_LAYER = 1, /* on an overlayfs upper layer: not part of the image */
+  RIPOSTE_EXE_FROM_MEMFD = 2,  /* a memfd_create() file */
+  RIPOSTE_EXE_WRITABLE = 4,    /* the process's euid/egid may write the file */
+};
+
 struct riposte_exec_record {
-  __u32 kind; /* RIPOSTE_REC_EXEC */
-  __u32 size; /* sizeof(struct riposte_exec_record) */
-  __u64 boot_ns; /* bpf_ktime_get_boot_ns() */
-  __u32 pid, tid, ppid;
-  __u32 vpid, sid;
-  __u32 uid, gid, loginuid;
+  struct riposte_rec_header h; /* RIPOSTE_REC_EXEC */
+  __u32 ppid, vpid, vtid, sid, pgid, vpgid;
+  __u32 uid, gid, loginuid; /* effective ids, as Falco's user.uid */
   __u32 tty;
-  __u32 args_len; /* bytes of args used: NUL-separated argv, argv[0] first */
-  __u64 cap_effective;
+  __u32 exe_flags; /* riposte_exe_flags */
+  __u32 args_len;  /* bytes of args used: NUL-separated argv, argv[0] first */
+  __u64 cap_effective, cap_permitted, cap_inheritable;
   __u64 cgroup_id;
+  __u64 start_boot_ns;            /* the process's clone time */
+  __u64 pidns_init_start_boot_ns; /* start of its pid namespace's init (container start) */
+  __u64 exe_ino, exe_ctime_ns, exe_mtime_ns;
   char comm[RIPOSTE_COMM_LEN];
-  char filename[RIPOSTE_PATH_LEN];
+  char filename[RIPOSTE_PATH_LEN]; /* as passed to execve */
+  char exe_path[RIPOSTE_PATH_LEN]; /* the executable, resolved within the process's root */
+  char cwd[RIPOSTE_PATH_LEN];
   struct riposte_cgroup_path cgroup_v2; /* default hierarchy */
   struct riposte_cgroup_path cgroup_v1; /* cpu controller, for cgroup v1 / hybrid hosts */
   char args[RIPOSTE_ARGS_LEN];
+};
+
+enum riposte_fork_flags {
+  RIPOSTE_FORK_SHARES_FILES = 1, /* CLONE_FILES: parent and child share one fd table */
+};
+
+/* A new process (not a thread): sched_process_fork with a new thread group. */
+struct riposte_fork_record {
+  struct riposte_rec_header h; /* the child: pid == tid */
+  __u32 ppid, parent_tid;
+  __u32 vpid;
+  __u32 flags; /* riposte_fork_flags */
+};
+
+/* The last thread of a process exited (the thread group is dead). */
+struct riposte_exit_record {
+  struct riposte_rec_header h;
+  __s32 exit_code; /* wait(2) status */
+  __u32 pad;
+};
+
+enum riposte_fd_type {
+  RIPOSTE_FD_NONE = 0, /* no fd info in this record */
+  RIPOSTE_FD_FILE,     /* regular file, device */
+  RIPOSTE_FD_DIR,
+  RIPOSTE_FD_IPV4,
+  RIPOSTE_FD_IPV6,
+  RIPOSTE_FD_UNIX,
+  RIPOSTE_FD_NETLINK,
+  RIPOSTE_FD_SOCKET, /* another address family */
+  RIPOSTE_FD_PIPE,
+  RIPOSTE_FD_ANON, /* anon inode: hint holds its name ("[eventfd]", "bpf-map", ...) */
+};
+
+/* What the kernel knows about the fd a syscall produced or used, read from its struct file. */
+struct riposte_fd_info {
+  __u8 type; /* riposte_fd_type */
+  __u8 l4proto; /* IPPROTO_TCP / IPPROTO_UDP for inet sockets */
+  __u16 lport, rport; /* host byte order */
+  __s32 num;
+  __u32 flags; /* file->f_flags */
+  __u32 pad;
+  __u64 ino;
+  __u8 laddr[16], raddr[16]; /* IPv4 in the first 4 bytes */
+  char hint[RIPOSTE_HINT_LEN];
+};
+
+enum riposte_syscall_flags {
+  RIPOSTE_SC_PATH_RESOLVED = 1, /* str1 is the absolute path the kernel resolved (of the
+                                 * opened file, of the new cwd), str2 what the caller passed */
+};
+
+/* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings
+ * read from user memory (paths) and what the fd it is about is. Where an argument is a
+ * pointer to a small struct, the kernel side replaces unused argument slots with its
+ * content: openat2 args[2..3] = open_how.flags/mode, pipe/pipe2 args[2..3] = the two fds,
+ * clone3 args[2] = clone_args.flags; mount's filesystem type goes to fd.hint. */
+struct riposte_syscall_record {
+  struct riposte_rec_header h; /* RIPOSTE_REC_SYSCALL */
+  __u32 nr;                    /* x86_64 syscall number */
+  __u32 flags;                 /* riposte_syscall_flags */
+  __s64 res;
+  __u64 args[6];
+  __u16 str1_len, str2_len; /* bytes, NUL excluded */
+  __u32 pad;
+  /* A record with neither fd info nor strings (close, setuid, ...) ends here: size ==
+   * offsetof(fd). Otherwise it goes on to the strings. */
+  struct riposte_fd_info fd;
+  /* str1 at strings[0], str2 at strings[RIPOSTE_STR_LEN]; the record ends after the last
+   * string present (size says where), so most records carry one short path. */
+  char strings[2 * RIPOSTE_STR_LEN];
 };
 
 #endif

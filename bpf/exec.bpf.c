@@ -1,57 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Exec sensor: one record per successful execve/execveat, taken at sched_process_exec (after
  * the new image is in place, so argv is readable from the new mm and comm is final). tp_btf
- * needs no tracefs. */
-#include "vmlinux.h"
-
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-#include "events.h"
+ * needs no tracefs. Besides argv it captures what Falco's process fields need and only the
+ * kernel knows for sure: the resolved executable and cwd, whether the executable comes from
+ * an overlayfs upper layer or a memfd, capabilities, session and cgroups. */
+#include "common.bpf.h"
+#include "path.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Sized by user space before load (config); a power of two multiple of the page size. */
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 1 << 22);
-} records SEC(".maps");
-
-/* Records that did not fit in the ring buffer: user space exports it as a drop counter. */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, __u64);
-} drops SEC(".maps");
-
-/* kernfs_node::parent became __parent in 6.15; CO-RE picks whichever the kernel has. */
-struct kernfs_node___pre615 {
-  struct kernfs_node *parent;
-} __attribute__((preserve_access_index));
-
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn) {
-  if (bpf_core_field_exists(kn->__parent)) return BPF_CORE_READ(kn, __parent);
-  return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
-}
-
-static __always_inline void read_cgroup_path(struct cgroup *cg, struct riposte_cgroup_path *out) {
-  struct kernfs_node *kn = BPF_CORE_READ(cg, kn);
-  out->depth = 0;
-  out->truncated = 0;
-#pragma unroll
-  for (int i = 0; i < RIPOSTE_CGROUP_DEPTH; i++) {
-    if (!kn) return;
-    struct kernfs_node *parent = kn_parent(kn);
-    if (!parent) return; /* the hierarchy's root has no name of its own */
-    const char *name = BPF_CORE_READ(kn, name);
-    bpf_probe_read_kernel_str(out->names[i], RIPOSTE_CGROUP_NAME_LEN, name);
-    out->depth = i + 1;
-    kn = parent;
-  }
-  if (kn && kn_parent(kn)) out->truncated = 1;
-}
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define RIPOSTE_S_IWUSR 00200
+#define RIPOSTE_S_IWGRP 00020
+#define RIPOSTE_S_IWOTH 00002
 
 static __always_inline __u32 tty_of(struct task_struct *task) {
   struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
@@ -63,42 +24,99 @@ static __always_inline __u32 tty_of(struct task_struct *task) {
   return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
 }
 
-static __always_inline void count_drop(void) {
-  __u32 zero = 0;
-  __u64 *n = bpf_map_lookup_elem(&drops, &zero);
-  if (n) __sync_fetch_and_add(n, 1);
+/* inode timestamps moved from timespec64 members to split sec/nsec fields in 6.11 (ctime) and
+ * 6.7/6.11 (mtime); older layouts are read through these flavors. */
+struct inode___timespec {
+  struct timespec64 __i_ctime;
+  struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+static __always_inline void inode_times(struct inode *inode, __u64 *ctime, __u64 *mtime) {
+  if (bpf_core_field_exists(inode->i_ctime_sec)) {
+    *ctime = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ull + BPF_CORE_READ(inode, i_ctime_nsec);
+    *mtime = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ull + BPF_CORE_READ(inode, i_mtime_nsec);
+  } else {
+    struct inode___timespec *old = (void *)inode;
+    *ctime = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ull + BPF_CORE_READ(old, __i_ctime.tv_nsec);
+    *mtime = BPF_CORE_READ(old, __i_mtime.tv_sec) * 1000000000ull + BPF_CORE_READ(old, __i_mtime.tv_nsec);
+  }
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) {
-  struct riposte_exec_record *r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
-  if (!r) {
-    count_drop();
-    return 0;
-  }
-  r->kind = RIPOSTE_REC_EXEC;
-  r->size = sizeof(*r);
-  r->boot_ns = bpf_ktime_get_boot_ns();
-  r->pid = BPF_CORE_READ(task, tgid);
-  r->tid = BPF_CORE_READ(task, pid);
-  r->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  r->sid = 0;
-  {
-    /* pid as seen from the task's own pid namespace: the last level of its struct pid */
-    struct pid *p = BPF_CORE_READ(task, thread_pid);
-    unsigned int level = BPF_CORE_READ(p, level);
-    r->vpid = BPF_CORE_READ(p, numbers[level].nr);
-  }
-  r->uid = BPF_CORE_READ(task, cred, uid.val);
-  r->gid = BPF_CORE_READ(task, cred, gid.val);
-  r->loginuid = bpf_core_field_exists(task->loginuid) ? BPF_CORE_READ(task, loginuid.val) : (__u32)-1;
-  r->tty = tty_of(task);
-  r->cap_effective = 0;
-  bpf_probe_read_kernel(&r->cap_effective, sizeof(r->cap_effective), &task->cred->cap_effective);
-  r->cgroup_id = bpf_get_current_cgroup_id();
-  bpf_get_current_comm(r->comm, sizeof(r->comm));
-  bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), BPF_CORE_READ(bprm, filename));
+/* Falco's test: on overlayfs, the inode has an upper dentry (the file was created or copied
+ * up in the container's writable layer). struct ovl_inode keeps __upperdentry right after its
+ * embedded vfs inode; reading it that way needs no overlayfs BTF (it may be a module). */
+static __always_inline bool on_upper_layer(struct inode *inode) {
+  if (BPF_CORE_READ(inode, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC) return false;
+  struct dentry *upper = NULL;
+  bpf_probe_read_kernel(&upper, sizeof(upper), (char *)inode + bpf_core_type_size(struct inode));
+  return upper != NULL;
+}
 
+static __always_inline bool writable_by(struct inode *inode, __u32 uid, __u32 gid) {
+  __u16 mode = BPF_CORE_READ(inode, i_mode);
+  if (uid == 0) return true; /* as Falco: root may write whatever it runs */
+  if (BPF_CORE_READ(inode, i_uid.val) == uid) return mode & RIPOSTE_S_IWUSR;
+  if (BPF_CORE_READ(inode, i_gid.val) == gid) return mode & RIPOSTE_S_IWGRP;
+  return mode & RIPOSTE_S_IWOTH;
+}
+
+static __always_inline void read_exe(struct task_struct *task, struct linux_binprm *bprm,
+                                     struct riposte_exec_record *r) {
+  struct file *exe = BPF_CORE_READ(bprm, file);
+  struct inode *inode = BPF_CORE_READ(exe, f_inode);
+  struct dentry *dentry = BPF_CORE_READ(exe, f_path.dentry);
+  walk_path(task, BPF_CORE_READ(exe, f_path.mnt), dentry, r->exe_path, sizeof(r->exe_path));
+  r->exe_flags = 0;
+  if (on_upper_layer(inode)) r->exe_flags |= RIPOSTE_EXE_UPPER_LAYER;
+  if (writable_by(inode, r->uid, r->gid)) r->exe_flags |= RIPOSTE_EXE_WRITABLE;
+  char prefix[6] = {};
+  bpf_probe_read_kernel(prefix, sizeof(prefix), BPF_CORE_READ(dentry, d_name.name));
+  if (prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' && prefix[3] == 'f' &&
+      prefix[4] == 'd' && prefix[5] == ':') {
+    r->exe_flags |= RIPOSTE_EXE_FROM_MEMFD;
+  }
+  r->exe_ino = BPF_CORE_READ(inode, i_ino);
+  inode_times(inode, &r->exe_ctime_ns, &r->exe_mtime_ns);
+}
+
+static __always_inline void read_ids(struct task_struct *task, struct riposte_exec_record *r) {
+  unsigned int level = task_ns_level(task);
+  r->h.tid = BPF_CORE_READ(task, pid);
+  r->h.pid = BPF_CORE_READ(task, tgid);
+  r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+  r->vpid = pid_nr_at(BPF_CORE_READ(task, group_leader, thread_pid), level);
+  r->vtid = pid_nr_at(BPF_CORE_READ(task, thread_pid), level);
+  int sid_type = bpf_core_enum_value(enum pid_type, PIDTYPE_SID);
+  int pgid_type = bpf_core_enum_value(enum pid_type, PIDTYPE_PGID);
+  struct pid *sid = NULL, *pgid = NULL;
+  struct signal_struct *sig = BPF_CORE_READ(task, signal);
+  if (sid_type >= 0 && sid_type < 4) bpf_probe_read_kernel(&sid, sizeof(sid), &sig->pids[sid_type]);
+  if (pgid_type >= 0 && pgid_type < 4) bpf_probe_read_kernel(&pgid, sizeof(pgid), &sig->pids[pgid_type]);
+  r->sid = pid_nr_at(sid, level);
+  r->vpgid = pid_nr_at(pgid, level);
+  r->pgid = pid_nr_at(pgid, 0);
+  r->start_boot_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+  /* the init of the task's pid namespace: for a container, when the container started */
+  struct pid *tp = BPF_CORE_READ(task, thread_pid);
+  struct pid_namespace *ns = BPF_CORE_READ(tp, numbers[level & 31].ns);
+  r->pidns_init_start_boot_ns = BPF_CORE_READ(ns, child_reaper, start_boottime);
+}
+
+static __always_inline void read_creds(struct task_struct *task, struct riposte_exec_record *r) {
+  const struct cred *cred = BPF_CORE_READ(task, cred);
+  r->uid = BPF_CORE_READ(cred, euid.val);
+  r->gid = BPF_CORE_READ(cred, egid.val);
+  r->loginuid = bpf_core_field_exists(task->loginuid) ? BPF_CORE_READ(task, loginuid.val) : (__u32)-1;
+  r->cap_effective = 0;
+  r->cap_permitted = 0;
+  r->cap_inheritable = 0;
+  bpf_probe_read_kernel(&r->cap_effective, sizeof(r->cap_effective), &cred->cap_effective);
+  bpf_probe_read_kernel(&r->cap_permitted, sizeof(r->cap_permitted), &cred->cap_permitted);
+  bpf_probe_read_kernel(&r->cap_inheritable, sizeof(r->cap_inheritable), &cred->cap_inheritable);
+}
+
+static __always_inline void read_cgroups(struct task_struct *task, struct riposte_exec_record *r) {
+  r->cgroup_id = bpf_get_current_cgroup_id();
   struct css_set *cset = BPF_CORE_READ(task, cgroups);
   read_cgroup_path(BPF_CORE_READ(cset, dfl_cgrp), &r->cgroup_v2);
   int cpu_id = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
@@ -110,7 +128,9 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
     r->cgroup_v1.depth = 0;
     r->cgroup_v1.truncated = 0;
   }
+}
 
+static __always_inline void read_args(struct task_struct *task, struct riposte_exec_record *r) {
   unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
   unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
   __u64 len = arg_end > arg_start ? arg_end - arg_start : 0;
@@ -119,6 +139,26 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
   len &= RIPOSTE_ARGS_LEN - 1;
   r->args_len = 0;
   if (len > 0 && bpf_probe_read_user(r->args, len, (void *)arg_start) == 0) r->args_len = len;
-  bpf_ringbuf_submit(r, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) {
+  struct riposte_exec_record *r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+  if (!r) {
+    count_drop();
+    return 0;
+  }
+  fill_header(&r->h, RIPOSTE_REC_EXEC, sizeof(*r));
+  read_ids(task, r);
+  read_creds(task, r);
+  r->tty = tty_of(task);
+  bpf_get_current_comm(r->comm, sizeof(r->comm));
+  bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), BPF_CORE_READ(bprm, filename));
+  read_exe(task, bprm, r);
+  walk_path(task, BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry), r->cwd,
+            sizeof(r->cwd));
+  read_cgroups(task, r);
+  read_args(task, r);
+  bpf_ringbuf_submit(r, submit_flags(true));
   return 0;
 }

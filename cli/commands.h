@@ -10,7 +10,9 @@ namespace riposte::cli {
 using Args = std::vector<std::string>;
 
 int rules_validate(const Args& args);
+int rules_explain(const Args& args);
 int playbook_validate(const Args& args);
+int playbook_test(const Args& args);
 int alert_publish(const Args& args);
 
 }  // namespace riposte::cli

@@ -1,18 +1,20 @@
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 
 #include "cli/commands.h"
 #include "common/flags.h"
+#include "common/log.h"
+#include "responder/planning_kube_client.h"
+#include "responder/playbook/engine.h"
 #include "responder/playbook/playbook.h"
 
 namespace riposte::cli {
+namespace {
 
-int playbook_validate(const Args& args) {
-  std::vector<std::string> paths;
-  Flags f("riposte playbook validate",
-          "Loads playbook files (or directories of *.yaml / *.yml) as the responder would and "
-          "prints every problem as file:line:col: error: message. Exits 1 on any error.",
-          "riposte playbook validate PATH [PATH ...]");
-  f.add_positional("PATH", &paths, "playbook files or directories");
+// Parses args into f; returns -1 to go on, else the exit code.
+int parse_flags(Flags& f, const Args& args) {
   auto parsed = f.parse(args);
   if (!parsed) {
     std::fprintf(stderr, "%s\n", parsed.error().c_str());
@@ -22,6 +24,55 @@ int playbook_validate(const Args& args) {
     std::fputs(f.help().c_str(), stdout);
     return 0;
   }
+  return -1;
+}
+
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out = prefix;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
+void print_playbook(const playbook::Playbook& pb, const playbook::PlaybookOutcome& o,
+                    const Alert& alert) {
+  std::printf("playbook %s (%s)%s%s\n", pb.name.c_str(), pb.origin.c_str(),
+              pb.dry_run ? " [dry_run]" : "", pb.stop ? " [stop: later playbooks skipped]" : "");
+  if (pb.cooldown) {
+    auto target = playbook::cooldown_target(*pb.cooldown, alert);
+    std::printf("  cooldown %lld ms per target %s\n", static_cast<long long>(pb.cooldown->period_ms),
+                target ? ("\"" + *target + "\"").c_str() : ("(error: " + target.error() + ")").c_str());
+  }
+  for (size_t i = 0; i < o.steps.size(); ++i) {
+    const auto& s = o.steps[i];
+    const nlohmann::json j = playbook::to_json(s);
+    std::printf("  step %zu: %s%s -> %s\n", i + 1, s.action.c_str(),
+                s.name.empty() ? "" : (" (" + s.name + ")").c_str(),
+                std::string(actions::status_name(s.result.status)).c_str());
+    if (j.contains("params")) std::printf("    params: %s\n", j["params"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    if (!s.result.message.empty()) std::printf("    %s\n", s.result.message.c_str());
+    for (const auto& r : s.result.requests) {
+      std::printf("    %s\n", r.str().c_str());
+      if (!r.body.empty()) std::printf("%s\n", indent(r.body, "      ").c_str());
+    }
+  }
+  if (o.steps.size() < pb.steps.size()) {
+    std::printf("  (steps %zu to %zu not reached)\n", o.steps.size() + 1, pb.steps.size());
+  }
+}
+
+}  // namespace
+
+int playbook_validate(const Args& args) {
+  std::vector<std::string> paths;
+  Flags f("riposte playbook validate",
+          "Loads playbook files (or directories of *.yaml / *.yml) as the responder would and "
+          "prints every problem as file:line:col: error: message. Exits 1 on any error.",
+          "riposte playbook validate PATH [PATH ...]");
+  f.add_positional("PATH", &paths, "playbook files or directories");
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
   if (paths.empty()) {
     std::fprintf(stderr, "riposte playbook validate: no paths given (see --help)\n");
     return 2;
@@ -35,6 +86,72 @@ int playbook_validate(const Args& args) {
   }
   std::fprintf(stderr, "%zu playbooks, %zu errors\n", playbooks, errors);
   return errors == 0 ? 0 : 1;
+}
+
+int playbook_test(const Args& args) {
+  std::vector<std::string> paths, rest;
+  std::string alert_file;
+  Flags f("riposte playbook test",
+          "Shows, without a cluster, what the responder would do with an alert: which "
+          "playbooks match, which steps would run with which (templated) parameters, and the "
+          "exact API requests (method, path, body) each would send. Reads the actions need are "
+          "answered from the alert itself (its pod; the node from k8s.node.name or the "
+          "hostname; a Deployment owner guessed from the pod's name). Exits 1, saying why, "
+          "when a matching step cannot be planned (an invalid target, an undefined template "
+          "field), 2 on usage errors.",
+          "riposte playbook test --playbooks DIR|FILE --alert ALERT.json");
+  f.add_list("playbooks", &paths, "PATH", "playbook file or directory; repeatable");
+  f.add_string("alert", &alert_file, "FILE", "Falco JSON alert; - for standard input");
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
+  if (paths.empty() || alert_file.empty()) {
+    std::fprintf(stderr, "riposte playbook test: give --playbooks and --alert (see --help)\n");
+    return 2;
+  }
+  std::string body;
+  if (alert_file == "-") {
+    body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(alert_file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "riposte playbook test: cannot read %s\n", alert_file.c_str());
+      return 1;
+    }
+    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto alert = parse_alert(body);
+  if (!alert) {
+    std::fprintf(stderr, "riposte playbook test: %s: invalid alert: %s\n", alert_file.c_str(),
+                 alert.error().c_str());
+    return 1;
+  }
+  auto loaded = playbook::load_playbooks(paths);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.error_text().c_str());
+    return 1;
+  }
+  // The actions log every unsent request; here the plan below says it better.
+  log::set_level(log::Level::kWarn);
+  responder::PlanningKubeClient kube(*alert);
+  const size_t total = loaded.playbooks.size();
+  playbook::Engine engine(std::move(loaded.playbooks), kube, actions::Guardrails{});
+  std::printf("alert: %s (%s)\n", alert->rule.c_str(),
+              std::string(priority_name(alert->priority)).c_str());
+  const auto matching = engine.matching(*alert);
+  std::printf("%zu of %zu playbooks match\n", matching.size(), total);
+  int problems = 0;
+  for (const playbook::Playbook* pb : matching) {
+    std::printf("\n");
+    playbook::PlaybookOutcome o = engine.run(*pb, *alert, /*force_dry_run=*/true);
+    print_playbook(*pb, o, *alert);
+    for (size_t i = 0; i < o.steps.size(); ++i) {
+      if (o.steps[i].result.status != actions::ActionResult::kFailed) continue;
+      ++problems;
+      std::fprintf(stderr, "riposte playbook test: playbook %s, step %zu (%s) cannot be planned: %s\n",
+                   pb->name.c_str(), i + 1, o.steps[i].action.c_str(),
+                   o.steps[i].result.message.c_str());
+    }
+  }
+  return problems == 0 ? 0 : 1;
 }
 
 }  // namespace riposte::cli

@@ -98,6 +98,8 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  // Nanoseconds since the epoch fit int64 only from 1677-09-21 to 2262-04-11 (found by fuzzing).
+  if (y < 1678 || y > 2261) return std::nullopt;
   size_t pos = 19;
   int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {

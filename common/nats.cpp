@@ -457,7 +457,25 @@ Result<std::unique_ptr<natsOptions, OptionsDeleter>> build_options(const Options
     return {};
   };
   std::vector<Status> steps;
-  steps.push_back(check(natsOptions_SetURL(opts.get(), o.url.c_str()), "nats url"));
+  if (o.url.find(',') == std::string::npos) {
+    steps.push_back(check(natsOptions_SetURL(opts.get(), o.url.c_str()), "nats url"));
+  } else {
+    // This nats.c takes a list only through SetServers: SetURL fails on "a,b,c".
+    std::vector<std::string> urls;
+    size_t start = 0;
+    while (start <= o.url.size()) {
+      size_t comma = std::min(o.url.find(',', start), o.url.size());
+      std::string u = o.url.substr(start, comma - start);
+      u.erase(0, u.find_first_not_of(' '));
+      u.erase(u.find_last_not_of(' ') + 1);
+      if (!u.empty()) urls.push_back(std::move(u));
+      start = comma + 1;
+    }
+    std::vector<const char*> ptrs;
+    for (const auto& u : urls) ptrs.push_back(u.c_str());
+    steps.push_back(check(natsOptions_SetServers(opts.get(), ptrs.data(), static_cast<int>(ptrs.size())),
+                          "nats urls"));
+  }
   if (!o.name.empty())
     steps.push_back(check(natsOptions_SetName(opts.get(), o.name.c_str()), "nats name"));
   if (!o.user.empty() || !o.password.empty()) {

@@ -1,50 +1,46 @@
 #include "detector/detector.h"
 
-#include <time.h>
-
 #include "common/log.h"
+#include "detector/alert_context.h"
 
 namespace riposte::detector {
-namespace {
 
-int64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-}  // namespace
-
-Detector::Detector(const rules::Ruleset* rules, ContainerResolver* containers,
-                   ProcessTable* procs, AlertSink* sink, Registry* registry,
-                   std::string hostname)
+Detector::Detector(const rules::Ruleset* rules, ProcessEnricher* enricher, ProcessTable* procs,
+                   const ProcReader* reader, AlertSink* sink, Registry* registry,
+                   std::string hostname, int64_t boot_to_wall_ns)
     : rules_(rules),
-      containers_(containers),
+      enricher_(enricher),
       procs_(procs),
       sink_(sink),
       registry_(registry),
       hostname_(std::move(hostname)),
-      boot_to_wall_ns_(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME)),
-      exec_events_(&registry->counter("riposte_detector_events_total",
-                                      "Kernel events processed, by event type",
-                                      {{"type", "execve"}})),
+      boot_to_wall_ns_(boot_to_wall_ns),
+      syscalls_(reader),
+      unknown_process_(&registry->counter(
+          "riposte_detector_unknown_process_events_total",
+          "Syscall records of a process that was already gone from /proc and the thread table")),
       emit_failures_(&registry->counter("riposte_detector_alert_emit_failures_total",
                                         "Alerts the output refused (queue full or write error)")) {}
 
+void Detector::count(EventType type) {
+  Counter*& c = by_type_[static_cast<size_t>(type)];
+  if (c == nullptr) {
+    c = &registry_->counter("riposte_detector_events_total", "Kernel events processed, by event type",
+                            {{"type", std::string(event_type_name(type))}});
+  }
+  c->inc();
+}
+
 void Detector::on_exec(const ExecRecord& rec) {
-  exec_events_->inc();
-  const uint64_t wall = static_cast<uint64_t>(static_cast<int64_t>(rec.boot_ns) + boot_to_wall_ns_);
-  auto container = containers_->resolve(rec.cgroup_v2, rec.cgroup_v1);
-  const std::string root_key = container ? container->full_id : std::string();
-  ProcessInfo* proc = procs_->on_exec(rec, wall, std::move(container));
-  proc->user_name = users_.user_name(root_key, rec.pid, rec.uid);
-  proc->group_name = users_.group_name(root_key, rec.pid, rec.gid);
-  if (rec.loginuid != UINT32_MAX) proc->login_name = users_.user_name({}, rec.pid, rec.loginuid);
+  count(EventType::kExecve);
+  ProcessInfo* proc = procs_->on_exec(rec, wall(rec.boot_ns), enricher_->container_for(rec));
+  enricher_->apply(proc, rec);
+  if (rec.start_boot_ns != 0) proc->start_ns = wall(rec.start_boot_ns);
 
   Event ev;
   ev.type = EventType::kExecve;
   ev.dir = '<';
-  ev.ts_ns = wall;
+  ev.ts_ns = wall(rec.boot_ns);
   ev.num = ++num_;
   ev.res = 0;
   ev.proc = proc;
@@ -53,11 +49,51 @@ void Detector::on_exec(const ExecRecord& rec) {
   evaluate(ev);
 }
 
+void Detector::on_fork(const ForkRecord& rec) {
+  // clone/fork as rule events come from the syscall program (when a rule wants them); this
+  // record only keeps the process tree.
+  procs_->on_fork(rec, wall(rec.boot_ns));
+}
+
+void Detector::on_exit(const ExitRecord& rec) {
+  count(EventType::kProcExit);
+  if (rules_->event_types().contains(EventType::kProcExit)) {
+    if (const ProcessInfo* proc = procs_->find(rec.pid)) {
+      Event ev;
+      ev.type = EventType::kProcExit;
+      ev.ts_ns = wall(rec.boot_ns);
+      ev.num = ++num_;
+      ev.res = rec.exit_code;
+      ev.proc = proc;
+      ev.procs = procs_;
+      evaluate(ev);
+    }
+  }
+  procs_->on_exit(rec.pid);
+}
+
+void Detector::on_syscall(const SyscallRecord& rec) {
+  ProcessInfo* proc = procs_->get(rec.pid);
+  if (proc == nullptr) {
+    unknown_process_->inc();
+    return;
+  }
+  FdTable* fds = procs_->fds(rec.pid);
+  if (!syscalls_.build(rec, proc, fds, &ev_)) return;
+  count(ev_.type);
+  ev_.ts_ns = wall(rec.boot_ns);
+  ev_.num = ++num_;
+  ev_.proc = proc;
+  ev_.procs = procs_;
+  evaluate(ev_);
+  syscalls_.finish(rec, fds);
+}
+
 void Detector::evaluate(const Event& ev) {
-  matches_.clear();
-  rules_->evaluate(ev, &matches_);
+  if (rules_->evaluate(ev, &matches_) == 0) return;
   for (const rules::CompiledRule* rule : matches_) {
     Alert alert = rules::make_alert(*rule, ev, hostname_);
+    append_context(ev, &alert);
     registry_
         ->counter("riposte_detector_alerts_total", "Alerts raised, by rule and priority",
                   {{"rule", alert.rule}, {"priority", std::string(priority_name(alert.priority))}})

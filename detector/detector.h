@@ -1,43 +1,58 @@
-// The detector's event path: exec record -> process and container state -> Event -> rules ->
-// alert sink. Single-threaded by design (the ring buffer poll thread), so state needs no
-// locks; only the sink crosses threads.
+// The detector's event path: kernel record -> process, fd and container state -> Event ->
+// rules -> alert sink. Single-threaded by design (the ring buffer poll thread), so state
+// needs no locks; only the sink (a bounded queue in front of the publisher) and the pod
+// cache cross threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/metrics.h"
-#include "detector/container/container_resolver.h"
+#include "detector/enricher.h"
 #include "detector/output/alert_sink.h"
 #include "detector/rules/ruleset.h"
-#include "detector/sensor/exec_record.h"
+#include "detector/sensor/event_source.h"
 #include "detector/state/process_table.h"
-#include "detector/state/user_resolver.h"
+#include "detector/syscall_events.h"
 
 namespace riposte::detector {
 
-class Detector {
+class Detector final : public RecordHandler {
  public:
-  Detector(const rules::Ruleset* rules, ContainerResolver* containers, ProcessTable* procs,
-           AlertSink* sink, Registry* registry, std::string hostname);
+  // boot_to_wall_ns: CLOCK_REALTIME - CLOCK_BOOTTIME, turns record times into wall time.
+  Detector(const rules::Ruleset* rules, ProcessEnricher* enricher, ProcessTable* procs,
+           const ProcReader* reader, AlertSink* sink, Registry* registry, std::string hostname,
+           int64_t boot_to_wall_ns);
 
-  void on_exec(const ExecRecord& rec);
+  void on_exec(const ExecRecord& rec) override;
+  void on_fork(const ForkRecord& rec) override;
+  void on_exit(const ExitRecord& rec) override;
+  void on_syscall(const SyscallRecord& rec) override;
+
+  uint64_t events() const { return num_; }
 
  private:
   void evaluate(const Event& ev);
+  void count(EventType type);
+  uint64_t wall(uint64_t boot_ns) const {
+    return static_cast<uint64_t>(static_cast<int64_t>(boot_ns) + boot_to_wall_ns_);
+  }
 
   const rules::Ruleset* rules_;
-  ContainerResolver* containers_;
+  ProcessEnricher* enricher_;
   ProcessTable* procs_;
-  UserResolver users_;
   AlertSink* sink_;
   Registry* registry_;
   std::string hostname_;
-  int64_t boot_to_wall_ns_;  // CLOCK_REALTIME - CLOCK_BOOTTIME at start
+  int64_t boot_to_wall_ns_;
+  SyscallEvents syscalls_;
   uint64_t num_ = 0;
+  Event ev_;                                          // reused for every syscall event
   std::vector<const rules::CompiledRule*> matches_;  // reused: no allocation per event
-  Counter* exec_events_;
+  std::array<Counter*, static_cast<size_t>(EventType::kCount)> by_type_{};
+  Counter* unknown_process_;
   Counter* emit_failures_;
 };
 

@@ -1,10 +1,12 @@
-// riposte-detector: wires the eBPF sensor, process/container/pod state, the rules engine and
-// the alert outputs together. Logic lives in riposte_detector; this file only parses flags
-// and connects the parts.
+// riposte-detector: wires the eBPF sensor, process/fd/container/pod state, the rules engine
+// and the alert outputs together. Logic lives in riposte_detector; this file only parses
+// flags and connects the parts.
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -18,15 +20,19 @@
 #include "common/metrics.h"
 #include "common/nats.h"
 #include "common/ops_server.h"
-#include "detector/container/kube_pod_source.h"
+#include "detector/container/kube_pod_watcher.h"
 #include "detector/detector.h"
 #include "detector/output/async_sink.h"
+#include "detector/output/fan_out_sink.h"
 #include "detector/output/nats_sink.h"
 #include "detector/output/stream_sink.h"
 #include "detector/rules/ruleset.h"
-#include "detector/sensor/bpf_exec_source.h"
+#include "detector/sensor/bpf_source.h"
+#include "detector/sensor/syscall_table.h"
 
 namespace {
+
+using namespace riposte;
 
 std::atomic<bool> g_stop{false};
 
@@ -42,146 +48,223 @@ std::string default_node_name() {
   return buf;
 }
 
-}  // namespace
+int64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
-int main(int argc, char** argv) {
-  using namespace riposte;
+struct Config {
   std::vector<std::string> rule_files;
+  std::string rule_matching = "first";
   std::string nats_url, nats_user, nats_password, nats_token, nats_creds, nats_ca;
   std::string node_name = default_node_name();
   std::string kubeconfig, output_file, log_level = "info";
   std::string ops_addr = "0.0.0.0:8765";
-  bool json = false, log_json = false, no_kube = false;
-  int ring_mb = 8, queue_capacity = 10000, stream_replicas = 1, duration_s = 0;
+  bool json = false, log_json = false, no_kube = false, no_proc_scan = false;
+  int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000, stream_replicas = 1;
+  int duration_s = 0, max_processes = 65536, max_pods = 4096;
+};
 
+Config parse_flags(int argc, char** argv) {
+  Config c;
   Flags f("riposte-detector",
-          "Watches syscalls with CO-RE eBPF, keeps process, container and pod context, evaluates "
-          "rules written in Falco's rules language and publishes alerts in Falco's JSON format. "
-          "Without --nats, alerts are printed to stdout (Falco's text line, or JSON lines with "
-          "--json). With --nats, they are published to the JetStream stream RIPOSTE_ALERTS on "
+          "Watches syscalls with CO-RE eBPF (exec, fork/exit and the syscalls the loaded rules "
+          "can match), keeps process, fd, container and pod context, evaluates rules written in "
+          "Falco's rules language and publishes alerts in Falco's format. Without --nats, alerts "
+          "are printed to stdout (Falco's text line, or JSON lines with --json). With --nats, "
+          "they are published to the JetStream stream RIPOSTE_ALERTS on "
           "riposte.alerts.<priority>.<rule_slug>. Needs root (or CAP_BPF + CAP_PERFMON + "
-          "CAP_SYS_RESOURCE) and a kernel with BTF.",
+          "CAP_SYS_RESOURCE + CAP_SYS_PTRACE) and a kernel with BTF.",
           "riposte-detector --rules FILE [--rules FILE ...] [--nats URL] [--json]");
-  f.add_list("rules", &rule_files, "FILE", "Falco rules file; repeat to load several, in order");
-  f.add_string("nats", &nats_url, "URL", "publish alerts to NATS JetStream at URL (nats://host:4222)");
-  f.add_string("nats-user", &nats_user, "USER", "NATS user (with --nats-password)");
-  f.add_string("nats-password", &nats_password, "PASS", "NATS password");
-  f.add_string("nats-token", &nats_token, "TOKEN", "NATS token");
-  f.add_string("nats-creds", &nats_creds, "FILE", "NATS credentials file (JWT + nkey seed)");
-  f.add_string("nats-ca", &nats_ca, "FILE", "CA bundle to verify the NATS server's TLS certificate");
-  f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the RIPOSTE_ALERTS stream when it is created");
-  f.add_bool("json", &json, "print alerts as JSON lines instead of Falco's text line");
-  f.add_string("output-file", &output_file, "FILE", "also append alerts as JSON lines to FILE");
-  f.add_string("node-name", &node_name, "NAME", "this node's name: alert hostname and the pods watched (default $RIPOSTE_NODE_NAME or the hostname)");
-  f.add_string("kubeconfig", &kubeconfig, "FILE", "kubeconfig for pod lookups (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
-  f.add_bool("no-kube", &no_kube, "do not look pods up in the Kubernetes API (k8s.* fields stay empty)");
-  f.add_int("ring-buffer-mb", &ring_mb, "MB", "size of the kernel ring buffer");
-  f.add_int("queue-capacity", &queue_capacity, "N", "alerts queued for publishing before new ones are dropped (and counted)");
-  f.add_string("ops-addr", &ops_addr, "HOST:PORT", "serve /livez, /readyz and /metrics here (port 0: any free port; empty: off)");
-  f.add_string("log-level", &log_level, "LEVEL", "debug, info, warn or error");
-  f.add_bool("log-json", &log_json, "write logs as JSON lines");
-  f.add_int("duration", &duration_s, "SECONDS", "exit after this many seconds (0: run until SIGINT/SIGTERM)");
+  f.add_list("rules", &c.rule_files, "FILE", "Falco rules file; repeat to load several, in order");
+  f.add_string("rule-matching", &c.rule_matching, "first|all", "per event, report the first matching rule (Falco's default) or all of them");
+  f.add_string("nats", &c.nats_url, "URL", "publish alerts to NATS JetStream at URL (nats://host:4222)");
+  f.add_string("nats-user", &c.nats_user, "USER", "NATS user (with --nats-password)");
+  f.add_string("nats-password", &c.nats_password, "PASS", "NATS password");
+  f.add_string("nats-token", &c.nats_token, "TOKEN", "NATS token");
+  f.add_string("nats-creds", &c.nats_creds, "FILE", "NATS credentials file (JWT + nkey seed)");
+  f.add_string("nats-ca", &c.nats_ca, "FILE", "CA bundle to verify the NATS server's TLS certificate");
+  f.add_int("stream-replicas", &c.stream_replicas, "N", "replicas of the RIPOSTE_ALERTS stream when it is created");
+  f.add_bool("json", &c.json, "print alerts as JSON lines instead of Falco's text line");
+  f.add_string("output-file", &c.output_file, "FILE", "also append alerts as JSON lines to FILE");
+  f.add_string("node-name", &c.node_name, "NAME", "this node's name: alert hostname and the pods watched (default $RIPOSTE_NODE_NAME or the hostname)");
+  f.add_string("kubeconfig", &c.kubeconfig, "FILE", "kubeconfig for the pod watch (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
+  f.add_bool("no-kube", &c.no_kube, "do not watch pods in the Kubernetes API (k8s.* fields stay empty)");
+  f.add_int("max-pods", &c.max_pods, "N", "pods kept in the pod cache");
+  f.add_int("ring-buffer-mb", &c.ring_mb, "MB", "size of the kernel ring buffer (a power of two)");
+  f.add_int("wakeup-kb", &c.wakeup_kb, "KB", "buffered syscall records that wake the reader before its next tick");
+  f.add_int("tick-ms", &c.tick_ms, "MS", "longest a buffered syscall record waits to be read");
+  f.add_int("max-processes", &c.max_processes, "N", "processes kept in the thread table");
+  f.add_bool("no-proc-scan", &c.no_proc_scan, "do not read /proc at start (processes that started earlier are read when first seen)");
+  f.add_int("queue-capacity", &c.queue_capacity, "N", "alerts queued for publishing before new ones are dropped (and counted)");
+  f.add_string("ops-addr", &c.ops_addr, "HOST:PORT", "serve /livez, /readyz and /metrics here (port 0: any free port; empty: off)");
+  f.add_string("log-level", &c.log_level, "LEVEL", "debug, info, warn or error");
+  f.add_bool("log-json", &c.log_json, "write logs as JSON lines");
+  f.add_int("duration", &c.duration_s, "SECONDS", "exit after this many seconds (0: run until SIGINT/SIGTERM)");
   auto parsed = f.parse(argc, argv);
   if (!parsed) die(parsed.error());
   if (!*parsed) {
     std::fputs(f.help().c_str(), stdout);
-    return 0;
+    std::exit(0);
   }
+  if (c.rule_files.empty()) die("no rules: give at least one --rules FILE (see --help)");
+  if (c.rule_matching != "first" && c.rule_matching != "all") die("--rule-matching is first or all");
+  if (c.ring_mb <= 0 || c.ring_mb > 1024) die("--ring-buffer-mb must be 1..1024");
+  return c;
+}
+
+std::unique_ptr<nats::Connection> connect_nats(const Config& c) {
+  nats::Options o;
+  o.url = c.nats_url;
+  o.name = "riposte-detector@" + c.node_name;
+  o.user = c.nats_user;
+  o.password = c.nats_password;
+  o.token = c.nats_token;
+  o.creds_file = c.nats_creds;
+  o.ca_file = c.nats_ca;
+  auto conn = nats::Connection::connect(o);
+  if (!conn) die("NATS: " + conn.error());
+  nats::StreamConfig sc;
+  sc.name = kAlertStream;
+  sc.subjects = {kAlertSubjects};
+  sc.replicas = c.stream_replicas;
+  if (Status st = (*conn)->ensure_stream(sc); !st.ok()) die("NATS stream: " + st.error());
+  return std::move(*conn);
+}
+
+// Kernel-side counters are read, not pushed: turn their growth into counter increments.
+class KernelCounters {
+ public:
+  KernelCounters(Registry* r, const detector::EventSource* source)
+      : source_(source),
+        drops_(&r->counter("riposte_detector_kernel_dropped_records_total",
+                           "Kernel records lost because the ring buffer was full")),
+        records_(&r->counter("riposte_detector_kernel_records_total", "Kernel records read")),
+        malformed_(&r->counter("riposte_detector_kernel_malformed_records_total",
+                               "Kernel records that could not be decoded")) {}
+  void sync() {
+    sync_one(source_->kernel_drops(), &last_drops_, drops_);
+    sync_one(source_->records(), &last_records_, records_);
+    sync_one(source_->malformed(), &last_malformed_, malformed_);
+  }
+
+ private:
+  static void sync_one(uint64_t now, uint64_t* last, Counter* c) {
+    if (now > *last) c->inc(static_cast<double>(now - *last));
+    *last = now;
+  }
+  const detector::EventSource* source_;
+  Counter *drops_, *records_, *malformed_;
+  uint64_t last_drops_ = 0, last_records_ = 0, last_malformed_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Config cfg = parse_flags(argc, argv);
   log::Level level;
-  if (!log::parse_level(log_level, &level)) die("--log-level must be debug, info, warn or error");
+  if (!log::parse_level(cfg.log_level, &level)) die("--log-level must be debug, info, warn or error");
   log::set_level(level);
-  log::set_json(log_json);
-  if (rule_files.empty()) die("no rules: give at least one --rules FILE (see --help)");
+  log::set_json(cfg.log_json);
 
   // Rules first: a typo in a rules file should fail before anything is loaded in the kernel.
-  auto loaded = detector::rules::load_rules(rule_files);
+  detector::rules::LoadOptions load_opts;
+  load_opts.rule_matching = cfg.rule_matching == "all" ? detector::rules::RuleMatching::kAll
+                                                       : detector::rules::RuleMatching::kFirst;
+  load_opts.hostname = cfg.node_name;
+  auto loaded = detector::rules::load_rules(cfg.rule_files, load_opts);
   for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
   if (!loaded.ok()) die("rules have errors (see above)");
   const detector::rules::Ruleset& ruleset = *loaded.ruleset;
 
   Registry registry;
   std::unique_ptr<nats::Connection> nats_conn;
-  std::vector<std::unique_ptr<detector::AlertSink>> sinks;
-  if (!nats_url.empty()) {
-    nats::Options o;
-    o.url = nats_url;
-    o.name = "riposte-detector@" + node_name;
-    o.user = nats_user;
-    o.password = nats_password;
-    o.token = nats_token;
-    o.creds_file = nats_creds;
-    o.ca_file = nats_ca;
-    auto conn = nats::Connection::connect(o);
-    if (!conn) die("NATS: " + conn.error());
-    nats_conn = std::move(*conn);
-    nats::StreamConfig sc;
-    sc.name = kAlertStream;
-    sc.subjects = {kAlertSubjects};
-    sc.replicas = stream_replicas;
-    if (Status st = nats_conn->ensure_stream(sc); !st.ok()) die("NATS stream: " + st.error());
-    sinks.push_back(std::make_unique<detector::NatsSink>(nats_conn.get()));
+  detector::FanOutSink fan_out;
+  if (!cfg.nats_url.empty()) {
+    nats_conn = connect_nats(cfg);
+    fan_out.add(std::make_unique<detector::NatsSink>(nats_conn.get()));
   } else {
-    sinks.push_back(std::make_unique<detector::StreamSink>(stdout, json));
+    fan_out.add(std::make_unique<detector::StreamSink>(stdout, cfg.json));
   }
-  FILE* out_file = nullptr;
-  if (!output_file.empty()) {
-    out_file = std::fopen(output_file.c_str(), "a");
-    if (!out_file) die("cannot open --output-file " + output_file);
-    sinks.push_back(std::make_unique<detector::StreamSink>(out_file, true));
+  if (!cfg.output_file.empty()) {
+    auto file = detector::StreamSink::append_to(cfg.output_file);
+    if (!file) die("--output-file: " + file.error());
+    fan_out.add(std::move(*file));
   }
-  class FanOut final : public detector::AlertSink {
-   public:
-    explicit FanOut(std::vector<std::unique_ptr<detector::AlertSink>>* s) : sinks_(s) {}
-    Status emit(const Alert& a) override {
-      Status result;
-      for (auto& s : *sinks_) {
-        if (Status st = s->emit(a); !st.ok()) result = st;
-      }
-      return result;
-    }
+  detector::AsyncSink queue(&fan_out, static_cast<size_t>(cfg.queue_capacity));
 
-   private:
-    std::vector<std::unique_ptr<detector::AlertSink>>* sinks_;
-  } fan_out(&sinks);
-  detector::AsyncSink queue(&fan_out, static_cast<size_t>(queue_capacity));
-
+  // The pod watch starts now, so the node's pods are known by the time processes run.
   std::unique_ptr<kube::KubeClient> kube_client;
-  std::unique_ptr<detector::PodSource> pods;
-  if (!no_kube) {
-    auto cfg = kube::load_config(kubeconfig);
-    if (!cfg) die("Kubernetes config: " + cfg.error() + " (or run with --no-kube)");
-    auto client = kube::HttpKubeClient::create(*cfg);
+  std::unique_ptr<detector::KubePodWatcher> pods;
+  if (!cfg.no_kube) {
+    auto kc = kube::load_config(cfg.kubeconfig);
+    if (!kc) die("Kubernetes config: " + kc.error() + " (or run with --no-kube)");
+    kube::HttpClientOptions ho;
+    ho.user_agent = "riposte-detector";
+    ho.max_attempts = 2;  // a miss list runs on the event thread: fail fast, the watch retries
+    ho.read_timeout = std::chrono::seconds(5);
+    auto client = kube::HttpKubeClient::create(*kc, ho);
     if (!client) die("Kubernetes client: " + client.error());
     kube_client = std::move(*client);
-    pods = std::make_unique<detector::KubePodSource>(kube_client.get(), node_name);
+    detector::PodWatcherOptions po;
+    po.node_name = cfg.node_name;
+    po.max_pods = static_cast<size_t>(cfg.max_pods);
+    pods = std::make_unique<detector::KubePodWatcher>(kube_client.get(), po);
+    pods->start();
   }
+
+  const int64_t boot_to_wall = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
   detector::ContainerResolver containers(pods.get());
-  detector::ProcessTable procs;
-  detector::Detector det(&ruleset, &containers, &procs, &queue, &registry, node_name);
+  detector::UserResolver users;
+  detector::ProcessEnricher enricher(&containers, &users, boot_to_wall);
+  detector::ProcReader reader("/proc", boot_to_wall);
+  detector::ProcessTable procs(static_cast<size_t>(cfg.max_processes), &reader,
+                               [&enricher](detector::ProcessInfo* p, const detector::ProcSnapshot& s) {
+                                 enricher.apply(p, s);
+                               });
+  detector::Detector det(&ruleset, &enricher, &procs, &reader, &queue, &registry, cfg.node_name,
+                         boot_to_wall);
 
-  detector::BpfExecSource source(static_cast<uint32_t>(ring_mb) << 20);
-  if (Status st = source.start([&det](const detector::ExecRecord& r) { det.on_exec(r); });
-      !st.ok()) {
-    die(st.error());
-  }
+  detector::BpfSourceOptions so;
+  so.ring_bytes = static_cast<uint32_t>(cfg.ring_mb) << 20;
+  so.wakeup_bytes = static_cast<uint32_t>(std::max(cfg.wakeup_kb, 1)) << 10;
+  so.tick_ms = cfg.tick_ms;
+  const auto& types = ruleset.event_types();
+  so.interest = detector::interest_map(types.to_vector(), types.is_all());
+  detector::BpfSource source(so);
+  if (Status st = source.start(&det); !st.ok()) die(st.error());
+  // Attached first, then /proc: a process that starts meanwhile is in both, and the records
+  // (read after the scan) have the last word.
+  const size_t scanned = cfg.no_proc_scan ? 0 : procs.scan();
 
-  registry.gauge("riposte_detector_alert_queue_depth", "Alerts waiting to be published")
+  KernelCounters kernel(&registry, &source);
+  registry.gauge("riposte_detector_alert_queue_depth_alerts", "Alerts waiting to be published")
       .set_function([&queue] { return static_cast<double>(queue.depth()); });
-  registry.gauge("riposte_detector_alerts_dropped_total", "Alerts dropped because the queue was full")
+  registry.gauge("riposte_detector_alerts_dropped_total", "Alerts dropped because the publish queue was full")
       .set_function([&queue] { return static_cast<double>(queue.dropped()); });
-  registry.gauge("riposte_detector_kernel_drops_total", "Kernel records lost to a full ring buffer")
-      .set_function([&source] { return static_cast<double>(source.kernel_drops()); });
-  registry.gauge("riposte_detector_rules_loaded", "Enabled rules")
+  registry.gauge("riposte_detector_alerts_published_total", "Alerts the outputs accepted")
+      .set_function([&queue] { return static_cast<double>(queue.published()); });
+  registry.gauge("riposte_detector_ring_buffer_bytes", "Size of the kernel ring buffer")
+      .set_function([&source] { return static_cast<double>(source.ring_bytes()); });
+  registry.gauge("riposte_detector_rules_loaded_rules", "Enabled rules")
       .set_function([&ruleset] { return static_cast<double>(ruleset.enabled_rules().size()); });
+  Gauge& tracked = registry.gauge("riposte_detector_tracked_processes", "Processes in the thread table");
+  if (pods) {
+    registry.gauge("riposte_detector_cached_pods", "Pods of this node in the pod cache")
+        .set_function([&pods] { return static_cast<double>(pods->stats().pods); });
+  }
 
   std::unique_ptr<OpsServer> ops;
-  if (!ops_addr.empty()) {
-    auto colon = ops_addr.rfind(':');
+  if (!cfg.ops_addr.empty()) {
+    auto colon = cfg.ops_addr.rfind(':');
     if (colon == std::string::npos) die("--ops-addr must be HOST:PORT");
     ops = std::make_unique<OpsServer>(
-        ops_addr.substr(0, colon), std::atoi(ops_addr.c_str() + colon + 1), registry, [&] {
-          std::vector<ReadyCheck> checks{{"bpf", true, "programs attached"},
-                                         {"rules", true, std::to_string(ruleset.enabled_rules().size()) + " rules"}};
+        cfg.ops_addr.substr(0, colon), std::atoi(cfg.ops_addr.c_str() + colon + 1), registry, [&] {
+          std::vector<ReadyCheck> checks{
+              {"bpf", source.attached(), source.attached() ? "" : "programs not attached"},
+              {"rules", !ruleset.enabled_rules().empty(),
+               std::to_string(ruleset.enabled_rules().size()) + " rules"}};
           if (nats_conn) {
             checks.push_back({"nats", nats_conn->connected(), nats_conn->connected() ? "" : "not connected"});
           }
@@ -192,16 +275,30 @@ int main(int argc, char** argv) {
 
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
-  log::info("detector running", {{"node", node_name},
+  log::info("detector running", {{"node", cfg.node_name},
                                  {"rules", ruleset.enabled_rules().size()},
-                                 {"output", nats_url.empty() ? "stdout" : nats_url},
+                                 {"event_types", types.size()},
+                                 {"processes_scanned", scanned},
+                                 {"output", cfg.nats_url.empty() ? "stdout" : cfg.nats_url},
                                  {"ops_port", ops ? ops->port() : 0}});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(duration_s);
-  while (!g_stop && (duration_s == 0 || std::chrono::steady_clock::now() < deadline)) {
+  const auto start = std::chrono::steady_clock::now();
+  auto next_sync = start;
+  while (!g_stop) {
     if (Status st = source.poll(200); !st.ok()) die(st.error());
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_sync) {
+      kernel.sync();
+      tracked.set(static_cast<double>(procs.size()));
+      next_sync = now + std::chrono::seconds(1);
+    }
+    if (cfg.duration_s > 0 && now - start >= std::chrono::seconds(cfg.duration_s)) break;
   }
+  kernel.sync();
   queue.drain(5000);
-  if (out_file) std::fclose(out_file);
-  log::info("detector stopped", {{"published", queue.published()}, {"dropped", queue.dropped()}});
+  if (pods) pods->stop();
+  log::info("detector stopped", {{"events", det.events()},
+                                 {"kernel_drops", source.kernel_drops()},
+                                 {"published", queue.published()},
+                                 {"dropped", queue.dropped()}});
   return 0;
 }

@@ -1,50 +1,90 @@
-// Feeds alerts from the RIPOSTE_ALERTS stream to the playbook engine, one durable pull
-// consumer shared by every replica. A message is acknowledged only after its outcome is
-// known: a failed run is redelivered (with back-off) until max_deliver, and a message that is
-// not an alert goes to the dead-letter subject with the reason, then is terminated.
+// Feeds alerts from the RIPOSTE_ALERTS stream to the playbooks, through one durable pull
+// consumer shared by every replica (each worker thread binds its own PullConsumer to it).
+//
+// Per alert and matching playbook: the run is claimed in the run ledger (so a redelivered or
+// duplicated alert never runs a playbook twice, on any replica), the cooldown is entered, the
+// steps run (rate-limited, progress recorded), the run is marked done with its audit record,
+// and the record is published to RIPOSTE_ACTIONS. Only then is the message acknowledged. A
+// retryable failure naks the message with back-off; at the last delivery the alert goes to
+// the dead-letter subject with the reason, as does anything that is not a valid alert.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "common/metrics.h"
 #include "common/nats.h"
-#include "responder/playbook/engine.h"
+#include "responder/audit.h"
+#include "responder/responder_metrics.h"
+#include "responder/run_ledger.h"
+#include "responder/throttle.h"
 
 namespace riposte::responder {
 
 inline constexpr const char* kDefaultDurable = "riposte-responder";
 
 struct ConsumerOptions {
-  bool dry_run = false;
+  bool dry_run = false;  // every playbook in dry-run
   int batch = 64;
   int fetch_timeout_ms = 500;
   int max_deliver = 5;
-  int64_t nak_delay_ms = 500;
+  // Nak delay by delivery number (the last one repeats).
+  std::vector<int64_t> backoff_ms = {1000, 5000, 15000, 30000};
+  std::string replica = "responder";  // names this process in audit records
+};
+
+// What a consumer needs besides its PullConsumer, shared by every worker of the process.
+struct ConsumerDeps {
+  nats::Connection* conn = nullptr;
+  std::function<std::shared_ptr<const playbook::Engine>()> engine;  // the set in force
+  RunLedger* ledger = nullptr;
+  Cooldowns* cooldowns = nullptr;
+  RateLimiter* rates = nullptr;  // may be null: no limits
+  AuditLog* audit = nullptr;
+  ResponderMetrics* metrics = nullptr;
 };
 
 class AlertConsumer {
  public:
-  AlertConsumer(nats::Connection* conn, nats::PullConsumer* consumer,
-                const playbook::Engine* engine, Registry* registry,
-                ConsumerOptions options);
+  AlertConsumer(nats::PullConsumer* consumer, ConsumerDeps deps, ConsumerOptions options);
 
   // Fetches one batch and handles it; returns the number of messages handled.
   Result<int> poll_once();
   // Runs until *stop becomes true.
   void run(const std::atomic<bool>* stop);
-
-  // Handles one message (exposed for tests with core messages).
+  // Handles one message: settles it with exactly one of ack, nak or term.
   void handle(nats::Message& msg);
 
  private:
-  void dead_letter(nats::Message& msg, const std::string& reason);
+  enum class Verdict { kDone, kRetry };
+  struct PlaybookResult {
+    Verdict verdict = Verdict::kDone;
+    std::string reason;     // kRetry: why
+    int64_t delay_ms = 0;   // kRetry: at least this long
+  };
 
-  nats::Connection* conn_;
+  PlaybookResult run_playbook(const playbook::Engine& engine, const playbook::Playbook& pb,
+                              const Alert& alert, const AlertOrigin& origin, nats::Message& msg,
+                              bool last_delivery);
+  PlaybookResult run_without_effects(const playbook::Engine& engine, const playbook::Playbook& pb,
+                                     const Alert& alert, const AlertOrigin& origin,
+                                     const std::string& key);
+  // Publishes the audit record of a finished run; kRetry when it could not be recorded.
+  PlaybookResult finish(const std::string& key, const playbook::Playbook& pb,
+                        const nlohmann::json& record, bool publish);
+  // The run was suppressed by the cooldown; false on a bus failure.
+  std::optional<PlaybookResult> enter_cooldown(const playbook::Playbook& pb, const Alert& alert,
+                                               const AlertOrigin& origin, const std::string& key,
+                                               uint64_t revision);
+  void observe(const playbook::PlaybookOutcome& outcome, int64_t alert_time_ns,
+               const std::vector<playbook::StepOutcome>* resumed);
+  void dead_letter(nats::Message& msg, const std::string& reason);
+  int64_t backoff(uint64_t delivered) const;
+
   nats::PullConsumer* consumer_;
-  const playbook::Engine* engine_;
-  Registry* registry_;
+  ConsumerDeps deps_;
   ConsumerOptions options_;
 };
 

@@ -1,12 +1,16 @@
 // riposte-responder: consumes alerts from NATS JetStream, matches them to playbooks and acts
 // through the Kubernetes API. Logic lives in riposte_responder; this file wires it.
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/flags.h"
@@ -17,8 +21,11 @@
 #include "common/nats.h"
 #include "common/ops_server.h"
 #include "responder/alert_consumer.h"
-#include "responder/playbook/engine.h"
-#include "responder/playbook/playbook.h"
+#include "responder/bus.h"
+#include "responder/inputs/falcosidekick_bridge.h"
+#include "responder/inputs/http_ingest.h"
+#include "responder/playbook/duration.h"
+#include "responder/playbook_store.h"
 
 namespace {
 
@@ -29,42 +36,107 @@ std::atomic<bool> g_stop{false};
   std::exit(1);
 }
 
+int64_t duration_flag(const std::string& name, const std::string& value) {
+  auto ms = riposte::playbook::parse_duration_ms(value);
+  if (!ms) die("--" + name + ": " + ms.error());
+  return *ms;
+}
+
+std::vector<int64_t> backoff_flag(const std::string& value) {
+  std::vector<int64_t> out;
+  std::stringstream in(value);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(duration_flag("nak-backoff", item));
+  if (out.empty()) die("--nak-backoff: give at least one duration");
+  return out;
+}
+
+std::pair<std::string, int> host_port(const std::string& flag, const std::string& addr) {
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos) die("--" + flag + " must be HOST:PORT");
+  return {addr.substr(0, colon), std::atoi(addr.c_str() + colon + 1)};
+}
+
+std::string read_secret(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) die("--" + flag + ": cannot read " + path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  if (s.empty()) die("--" + flag + ": " + path + " is empty");
+  return s;
+}
+
+std::string default_replica_name() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace riposte;
   std::vector<std::string> playbook_paths, protected_ns;
-  std::string nats_url = "nats://127.0.0.1:4222", nats_user, nats_password, nats_token,
-              nats_creds, nats_ca;
+  nats::Options no;
+  no.url = "nats://127.0.0.1:4222";
   std::string kubeconfig, durable = responder::kDefaultDurable, log_level = "info";
-  std::string ops_addr = "0.0.0.0:8766", own_namespace = "riposte";
-  bool dry_run = false, log_json = false;
-  int stream_replicas = 1, batch = 64, max_deliver = 5;
+  std::string ops_addr = "0.0.0.0:8766", own_namespace = "riposte", replica = default_replica_name();
+  std::string ack_wait = "30s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
+  std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
+  std::string falco_subjects = responder::kFalcosidekickSubjects;
+  bool dry_run = false, log_json = false, falcosidekick = false;
+  int stream_replicas = 1, batch = 64, max_deliver = 5, workers = 4, rate_global = 0, rate_ns = 0;
+  int64_t http_max_body = 1024 * 1024;
 
   Flags f("riposte-responder",
           "Consumes Falco-format alerts from the NATS JetStream stream RIPOSTE_ALERTS through a "
           "durable pull consumer shared by every replica, matches them to YAML playbooks and "
-          "runs their actions through the Kubernetes API. A message is acknowledged only once "
-          "its playbooks have run; failures are redelivered with back-off, and messages that "
-          "are not valid alerts go to riposte.deadletter.alerts with the reason. Protected "
-          "namespaces (kube-system, kube-public, kube-node-lease and riposte's own) are never "
-          "acted on.",
+          "runs their actions through the Kubernetes API. Each playbook runs at most once per "
+          "alert across all replicas (run records in the JetStream key-value bucket "
+          "RIPOSTE_RUNS); a message is acknowledged only once its outcome is recorded; "
+          "retryable failures are redelivered with back-off, and after --max-deliver "
+          "deliveries, or when a message is not a valid alert, it goes to "
+          "riposte.deadletter.alerts with the reason. Every run is audited on "
+          "riposte.actions.> (stream RIPOSTE_ACTIONS). Optional inputs: Falcosidekick's NATS "
+          "output (falco.>) and an HTTP endpoint for Falco's http_output / Falcosidekick's "
+          "webhook, both republished to RIPOSTE_ALERTS. Playbook files are reloaded when they "
+          "change; an invalid new version is refused and the last good set keeps running. "
+          "Protected namespaces (kube-system, kube-public, kube-node-lease and riposte's own) "
+          "are never acted on.",
           "riposte-responder --playbooks DIR|FILE [--nats URL] [--dry-run]");
   f.add_list("playbooks", &playbook_paths, "PATH", "playbook file or directory of *.yaml; repeatable");
-  f.add_string("nats", &nats_url, "URL", "NATS server URL");
-  f.add_string("nats-user", &nats_user, "USER", "NATS user (with --nats-password)");
-  f.add_string("nats-password", &nats_password, "PASS", "NATS password");
-  f.add_string("nats-token", &nats_token, "TOKEN", "NATS token");
-  f.add_string("nats-creds", &nats_creds, "FILE", "NATS credentials file (JWT + nkey seed)");
-  f.add_string("nats-ca", &nats_ca, "FILE", "CA bundle to verify the NATS server's TLS certificate");
-  f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the RIPOSTE_ALERTS stream when it is created");
+  f.add_string("reload-interval", &reload, "DURATION", "how often to check playbook files for changes (0s: never)");
+  f.add_string("nats", &no.url, "URL", "NATS server URL(s), comma-separated for a cluster");
+  f.add_string("nats-user", &no.user, "USER", "NATS user (with --nats-password)");
+  f.add_string("nats-password", &no.password, "PASS", "NATS password");
+  f.add_string("nats-token", &no.token, "TOKEN", "NATS token");
+  f.add_string("nats-creds", &no.creds_file, "FILE", "NATS credentials file (JWT + nkey seed)");
+  f.add_string("nats-nkey", &no.nkey_seed_file, "FILE", "file holding the NATS user's nkey seed (SU...)");
+  f.add_string("nats-ca", &no.ca_file, "FILE", "CA bundle to verify the NATS server's TLS certificate (turns TLS on)");
+  f.add_string("nats-cert", &no.cert_file, "FILE", "client certificate for NATS mutual TLS");
+  f.add_string("nats-key", &no.key_file, "FILE", "key of --nats-cert");
+  f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the streams and key-value buckets (1 or 3 on a cluster)");
   f.add_string("durable", &durable, "NAME", "durable consumer name; replicas sharing it split the alerts");
+  f.add_int("workers", &workers, "N", "alerts handled in parallel by this replica");
   f.add_int("batch", &batch, "N", "alerts fetched per pull");
-  f.add_int("max-deliver", &max_deliver, "N", "deliveries of an alert whose playbooks fail before giving up");
+  f.add_int("max-deliver", &max_deliver, "N", "deliveries of an alert whose playbooks keep failing before it is dead-lettered");
+  f.add_string("ack-wait", &ack_wait, "DURATION", "redeliver an alert not acknowledged within this time (also the lease on a claimed run)");
+  f.add_string("nak-backoff", &nak_backoff, "D1,D2,...", "redelivery delay after the 1st, 2nd, ... failed delivery (the last repeats)");
+  f.add_string("dedup-ttl", &run_ttl, "DURATION", "how long run records (idempotency keys) are kept");
+  f.add_int("rate-limit", &rate_global, "N", "at most N actions per minute across all replicas (0: no limit)");
+  f.add_int("rate-limit-namespace", &rate_ns, "N", "at most N actions per minute per namespace across all replicas (0: no limit)");
+  f.add_bool("falcosidekick", &falcosidekick, "republish Falcosidekick's NATS output (core NATS) into RIPOSTE_ALERTS");
+  f.add_string("falcosidekick-subjects", &falco_subjects, "SUBJECT", "subjects Falcosidekick publishes to");
+  f.add_string("http-addr", &http_addr, "HOST:PORT", "serve the HTTP alert input here (Falco http_output, Falcosidekick webhook); empty: off");
+  f.add_string("http-token-file", &http_token_file, "FILE", "file holding the bearer token the HTTP input requires");
+  f.add_int("http-max-body", &http_max_body, "BYTES", "largest accepted HTTP body");
+  f.add_string("http-tls-cert", &http_tls_cert, "FILE", "serve the HTTP input over TLS with this certificate");
+  f.add_string("http-tls-key", &http_tls_key, "FILE", "key of --http-tls-cert");
   f.add_string("kubeconfig", &kubeconfig, "FILE", "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
-  f.add_bool("dry-run", &dry_run, "run every playbook in dry-run: log the exact requests, send none");
+  f.add_bool("dry-run", &dry_run, "run every playbook in dry-run: log and audit the exact requests, send none");
   f.add_string("own-namespace", &own_namespace, "NS", "the namespace riposte runs in (protected)");
   f.add_list("protected-namespace", &protected_ns, "NS", "another namespace never to act in; repeatable");
+  f.add_string("replica-name", &replica, "NAME", "this replica's name in audit records and run claims");
   f.add_string("ops-addr", &ops_addr, "HOST:PORT", "serve /livez, /readyz and /metrics here (port 0: any free port; empty: off)");
   f.add_string("log-level", &log_level, "LEVEL", "debug, info, warn or error");
   f.add_bool("log-json", &log_json, "write logs as JSON lines");
@@ -79,82 +151,127 @@ int main(int argc, char** argv) {
   log::set_level(level);
   log::set_json(log_json);
   if (playbook_paths.empty()) die("no playbooks: give at least one --playbooks PATH (see --help)");
+  if (workers < 1 || batch < 1) die("--workers and --batch must be at least 1");
+  const int64_t ack_wait_ms = duration_flag("ack-wait", ack_wait);
+  const int64_t reload_ms = reload == "0" || reload == "0s" ? 0 : duration_flag("reload-interval", reload);
 
-  std::vector<playbook::Playbook> playbooks;
-  for (const auto& path : playbook_paths) {
-    auto loaded = playbook::load_playbooks(path);
-    if (!loaded.ok()) {
-      std::fputs(loaded.error_text().c_str(), stderr);
-      die("playbooks have errors (see above)");
-    }
-    for (auto& pb : loaded.playbooks) playbooks.push_back(std::move(pb));
-  }
+  Registry registry;
+  responder::ResponderMetrics metrics(&registry);
 
   auto cfg = kube::load_config(kubeconfig);
   if (!cfg) die("Kubernetes config: " + cfg.error());
   auto kube_client = kube::HttpKubeClient::create(*cfg);
   if (!kube_client) die("Kubernetes client: " + kube_client.error());
-
   actions::Guardrails guardrails;
   guardrails.protected_namespaces = actions::default_protected_namespaces(own_namespace);
   for (const auto& ns : protected_ns) guardrails.protected_namespaces.insert(ns);
-  const size_t playbook_count = playbooks.size();
-  playbook::Engine engine(std::move(playbooks), **kube_client, guardrails);
+  responder::PlaybookStore store(playbook_paths, **kube_client, guardrails, &metrics);
+  if (auto loaded = store.load(); !loaded.ok()) {
+    std::fputs((loaded.error_text() + "\n").c_str(), stderr);
+    die("playbooks have errors (see above)");
+  }
 
-  nats::Options o;
-  o.url = nats_url;
-  o.name = "riposte-responder";
-  o.user = nats_user;
-  o.password = nats_password;
-  o.token = nats_token;
-  o.creds_file = nats_creds;
-  o.ca_file = nats_ca;
-  auto conn = nats::Connection::connect(o);
+  no.name = "riposte-responder";
+  auto conn = nats::Connection::connect(no);
   if (!conn) die("NATS: " + conn.error());
-  nats::StreamConfig sc;
-  sc.name = kAlertStream;
-  sc.subjects = {kAlertSubjects};
-  sc.replicas = stream_replicas;
-  if (Status st = (*conn)->ensure_stream(sc); !st.ok()) die("NATS stream: " + st.error());
-  nats::ConsumerConfig cc;
-  cc.stream = kAlertStream;
-  cc.durable = durable;
-  cc.filter_subject = kAlertSubjects;
-  cc.max_deliver = max_deliver;
-  auto pull = (*conn)->pull_consumer(cc);
-  if (!pull) die("NATS consumer: " + pull.error());
+  responder::BusOptions bus;
+  bus.replicas = stream_replicas;
+  bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);
+  if (Status st = responder::ensure_streams(**conn, bus); !st.ok()) die("NATS streams: " + st.error());
+  auto buckets = responder::open_buckets(**conn, bus);
+  if (!buckets) die("NATS key-value: " + buckets.error());
 
-  Registry registry;
-  registry.gauge("riposte_responder_playbooks_loaded", "Playbooks loaded")
-      .set(static_cast<double>(playbook_count));
+  responder::RunLedger ledger(buckets->runs.get(), replica, ack_wait_ms);
+  responder::Cooldowns cooldowns(buckets->cooldowns.get());
+  responder::RateLimiter rates(buckets->rates.get(), rate_global, rate_ns);
+  responder::AuditLog audit(conn->get());
+  responder::ConsumerDeps deps{conn->get(), [&store] { return store.current(); }, &ledger,
+                               &cooldowns, &rates, &audit, &metrics};
   responder::ConsumerOptions copts;
   copts.dry_run = dry_run;
   copts.batch = batch;
   copts.max_deliver = max_deliver;
-  responder::AlertConsumer consumer(conn->get(), pull->get(), &engine, &registry, copts);
+  copts.backoff_ms = backoff_flag(nak_backoff);
+  copts.replica = replica;
+  nats::ConsumerConfig cc;
+  cc.stream = kAlertStream;
+  cc.durable = durable;
+  cc.filter_subject = kAlertSubjects;
+  // JetStream stops at max_deliver + 1 so that the last of ours (which dead-letters) happens.
+  cc.max_deliver = max_deliver + 1;
+  cc.ack_wait_ms = ack_wait_ms;
+  std::vector<std::unique_ptr<nats::PullConsumer>> pulls;
+  std::vector<std::unique_ptr<responder::AlertConsumer>> consumers;
+  for (int i = 0; i < workers; ++i) {
+    auto pull = (*conn)->pull_consumer(cc);
+    if (!pull) die("NATS consumer: " + pull.error());
+    consumers.push_back(std::make_unique<responder::AlertConsumer>(pull->get(), deps, copts));
+    pulls.push_back(std::move(*pull));
+  }
+
+  responder::AlertIngest ingest(conn->get(), &metrics);
+  std::unique_ptr<responder::FalcosidekickBridge> bridge;
+  if (falcosidekick) {
+    bridge = std::make_unique<responder::FalcosidekickBridge>(conn->get(), conn->get(), &ingest);
+    if (Status st = bridge->start(falco_subjects); !st.ok()) die("falcosidekick input: " + st.error());
+  }
+  std::unique_ptr<responder::HttpIngest> http;
+  if (!http_addr.empty()) {
+    responder::HttpIngestOptions ho;
+    std::tie(ho.host, ho.port) = host_port("http-addr", http_addr);
+    const char* env_token = std::getenv("RIPOSTE_HTTP_TOKEN");
+    ho.token = !http_token_file.empty() ? read_secret("http-token-file", http_token_file)
+               : env_token            ? env_token
+                                      : "";
+    if (ho.token.empty()) die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
+    ho.max_body_bytes = static_cast<size_t>(http_max_body);
+    ho.tls_cert_file = http_tls_cert;
+    ho.tls_key_file = http_tls_key;
+    http = std::make_unique<responder::HttpIngest>(ho, &ingest, &metrics);
+    if (Status st = http->start(); !st.ok()) die(st.error());
+  }
 
   std::unique_ptr<OpsServer> ops;
   if (!ops_addr.empty()) {
-    auto colon = ops_addr.rfind(':');
-    if (colon == std::string::npos) die("--ops-addr must be HOST:PORT");
+    auto [host, port] = host_port("ops-addr", ops_addr);
     nats::Connection* nc = conn->get();
-    ops = std::make_unique<OpsServer>(
-        ops_addr.substr(0, colon), std::atoi(ops_addr.c_str() + colon + 1), registry, [nc] {
-          return std::vector<ReadyCheck>{
-              {"playbooks", true, ""},
-              {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
-        });
+    ops = std::make_unique<OpsServer>(host, port, registry, [nc, &store] {
+      const bool loaded = store.current() != nullptr;
+      return std::vector<ReadyCheck>{
+          {"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
+          {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
+    });
     if (Status st = ops->start(); !st.ok()) die("ops server: " + st.error());
   }
+  if (reload_ms > 0) store.watch(static_cast<int>(reload_ms));
 
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
-  log::info("responder running", {{"playbooks", playbook_count},
-                                  {"nats", nats_url},
+  std::vector<std::thread> threads;
+  for (auto& c : consumers) threads.emplace_back([&c] { c->run(&g_stop); });
+  // Cooldown windows this replica suppressed alerts in are summarized once they close.
+  threads.emplace_back([&] {
+    while (!g_stop.load()) {
+      cooldowns.sweep([&](const nlohmann::json& w) {
+        Status st = responder::publish_window(audit, w, replica);
+        if (!st.ok()) log::warn("publishing a cooldown summary failed", {{"error", st.error()}});
+        return st.ok();
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  log::info("responder running", {{"playbooks", store.current()->playbooks().size()},
+                                  {"nats", no.url},
                                   {"durable", durable},
+                                  {"workers", workers},
+                                  {"replica", replica},
                                   {"dry_run", dry_run},
+                                  {"http_port", http ? http->port() : 0},
                                   {"ops_port", ops ? ops->port() : 0}});
-  consumer.run(&g_stop);
+  for (auto& t : threads) t.join();
+  store.stop();
+  if (http) http->stop();
+  if (bridge) bridge->stop();
   log::info("responder stopped");
   return 0;
 }

@@ -8,11 +8,25 @@
 #include <algorithm>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "common/kube/tls.h"
 
 namespace riposte::kube {
+
+namespace {
+
+// A 429 that is an answer rather than throttling: an eviction refused by a
+// PodDisruptionBudget. Retrying it within one request only delays the caller (drain and the
+// engine retry such refusals on their own schedule).
+bool is_final_refusal(const httplib::Response& res) {
+  if (res.status != 429) return false;
+  auto err = classify({res.status, res.body});
+  return err && err->has_cause(kDisruptionBudgetCause);
+}
+
+}  // namespace
 
 struct HttpKubeClient::Impl {
   Impl(KubeConfig c, ServerUrl u, HttpClientOptions o)
@@ -35,6 +49,9 @@ struct HttpKubeClient::Impl {
   std::unique_ptr<httplib::SSLClient> cli;
   std::mutex rng_mu;
   std::mt19937_64 rng;
+  std::mutex streams_mu;  // guards streams and cancelled
+  std::set<httplib::SSLClient*> streams;
+  bool cancelled = false;
 };
 
 Result<std::unique_ptr<httplib::SSLClient>> HttpKubeClient::Impl::connect_client() const {
@@ -66,6 +83,9 @@ Result<std::unique_ptr<httplib::SSLClient>> HttpKubeClient::Impl::connect_client
   c->set_ca_cert_path("", "/dev/null");
   c->enable_server_certificate_verification(true);
   c->set_keep_alive(true);
+  // Headers and body go out in separate writes; with Nagle on, the body waits for the
+  // server's delayed ACK of the headers (~40 ms on Linux loopback) on every request with one.
+  c->set_tcp_nodelay(true);
   c->set_url_encode(false);  // paths and queries are escaped by us, once
   c->set_connection_timeout(options.connect_timeout);
   c->set_read_timeout(options.read_timeout);
@@ -160,7 +180,7 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
       if (!last) std::this_thread::sleep_for(d.backoff(attempt));
       continue;
     }
-    if ((res->status == 429 || res->status >= 500) && !last) {
+    if ((res->status == 429 || res->status >= 500) && !last && !is_final_refusal(*res)) {
       std::this_thread::sleep_for(d.retry_delay(*res, attempt));
       continue;
     }
@@ -168,6 +188,52 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
   }
   return Error{what + ": " + last_error + " (after " + std::to_string(d.options.max_attempts) +
                " attempts)"};
+}
+
+Result<int> HttpKubeClient::stream(const KubeRequest& request,
+                                   const std::function<bool(std::string_view)>& on_data) {
+  Impl& d = *impl_;
+  auto cli = d.connect_client();
+  if (!cli) return Error{cli.error()};
+  std::chrono::milliseconds read_timeout = d.options.read_timeout;
+  for (const auto& [k, v] : request.query) {
+    if (k == "timeoutSeconds" && !v.empty() && v.size() < 7 &&
+        std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      read_timeout = std::chrono::seconds(std::stoll(v) + 30);
+    }
+  }
+  (*cli)->set_read_timeout(read_timeout);
+  (*cli)->set_keep_alive(false);
+  auto token = d.tokens.get();
+  if (!token) return Error{token.error()};
+  httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", d.options.user_agent}};
+  if (!token->empty()) headers.emplace("Authorization", "Bearer " + *token);
+  {
+    std::lock_guard<std::mutex> lock(d.streams_mu);
+    if (d.cancelled) return Error{"stream cancelled"};
+    d.streams.insert(cli->get());
+  }
+  int status = 0;
+  auto res = (*cli)->Get(
+      d.url.path_prefix + request_target(request), headers,
+      [&](const httplib::Response& r) {
+        status = r.status;
+        return true;
+      },
+      [&](const char* data, size_t len) { return on_data(std::string_view(data, len)); });
+  {
+    std::lock_guard<std::mutex> lock(d.streams_mu);
+    d.streams.erase(cli->get());
+  }
+  // on_data returning false ends the request with Error::Canceled: that is a normal end.
+  if (status != 0) return status;
+  return Error{request.method + " " + d.config.server + request.path + ": " + httplib::to_string(res.error())};
+}
+
+void HttpKubeClient::cancel_streams() {
+  std::lock_guard<std::mutex> lock(impl_->streams_mu);
+  impl_->cancelled = true;
+  for (httplib::SSLClient* c : impl_->streams) c->stop();
 }
 
 }  // namespace riposte::kube

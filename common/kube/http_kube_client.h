@@ -17,7 +17,8 @@ struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds read_timeout{30000};
   // Attempts per request, the first included. Retried: transport errors (except TLS
-  // verification failures, which are fatal), 429 and 5xx. Never retried: other statuses.
+  // verification failures, which are fatal), 429 and 5xx, except a 429 refusing an eviction
+  // for a PodDisruptionBudget (an answer, not throttling). Never retried: other statuses.
   // Every method is retried, so a mutation may reach the server twice: actions must treat
   // "already done" answers (404 on delete, 409 on create) as success.
   int max_attempts = 4;
@@ -35,6 +36,11 @@ class HttpKubeClient final : public KubeClient {
 
   // Thread-safe; concurrent calls share the connection one at a time.
   Result<KubeResponse> request(const KubeRequest& request) override;
+  // Each stream has a connection of its own (a watch holds it for minutes). The read timeout
+  // is the request's timeoutSeconds query parameter plus a margin, when it has one.
+  Result<int> stream(const KubeRequest& request,
+                     const std::function<bool(std::string_view)>& on_data) override;
+  void cancel_streams() override;
 
  private:
   struct Impl;  // keeps httplib and OpenSSL out of this header

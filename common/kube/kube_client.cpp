@@ -27,6 +27,12 @@ KubeError::Kind kind_for_status(int status) {
   }
 }
 
+// A string member, or "" when absent or of another type (value() would throw on the latter).
+std::string string_at(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 bool is_dots(std::string_view s) { return s == "." || s == ".."; }
 
 }  // namespace
@@ -67,6 +73,13 @@ std::string KubeError::describe() const {
   return out;
 }
 
+bool KubeError::has_cause(std::string_view cause_reason) const {
+  for (const auto& c : causes) {
+    if (c.reason == cause_reason) return true;
+  }
+  return false;
+}
+
 std::optional<KubeError> classify(const KubeResponse& response) {
   if (response.status >= 200 && response.status <= 299) return std::nullopt;
   KubeError err;
@@ -76,6 +89,16 @@ std::optional<KubeError> classify(const KubeResponse& response) {
   if (body.is_object() && body.value("kind", "") == "Status") {
     if (auto it = body.find("message"); it != body.end() && it->is_string()) err.message = *it;
     if (auto it = body.find("reason"); it != body.end() && it->is_string()) err.reason = *it;
+    auto details = body.find("details");
+    if (details != body.end() && details->is_object()) {
+      auto causes = details->find("causes");
+      if (causes != details->end() && causes->is_array()) {
+        for (const auto& c : *causes) {
+          if (!c.is_object()) continue;
+          err.causes.push_back({string_at(c, "reason"), string_at(c, "message"), string_at(c, "field")});
+        }
+      }
+    }
   }
   if (err.message.empty()) err.message = response.body.substr(0, kMaxRawMessage);
   return err;
@@ -133,6 +156,11 @@ Result<std::string> resource_path(const ResourceRef& ref) {
   if (!ref.name.empty()) path += "/" + escape_component(ref.name);
   if (!ref.subresource.empty()) path += "/" + std::string(ref.subresource);
   return path;
+}
+
+Result<int> KubeClient::stream(const KubeRequest& /*request*/,
+                               const std::function<bool(std::string_view)>& /*on_data*/) {
+  return Error{"this Kubernetes client cannot stream (watch)"};
 }
 
 }  // namespace riposte::kube

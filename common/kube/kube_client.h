@@ -3,6 +3,7 @@
 // (http_kube_client.h) stays thin. Typed errors are derived from responses by classify().
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,14 @@ struct KubeResponse {
   std::string body;
 };
 
+// One entry of a metav1.Status's details.causes: why exactly a request was refused
+// (e.g. reason "DisruptionBudget" on a 429 answer to an eviction).
+struct StatusCause {
+  std::string reason;
+  std::string message;
+  std::string field;
+};
+
 // A non-2xx answer (or no answer at all) in the terms callers branch on.
 struct KubeError {
   enum Kind {
@@ -44,6 +53,9 @@ struct KubeError {
   int status = 0;       // HTTP status; 0 for kTransport
   std::string message;  // the API server's Status.message (or the transport error)
   std::string reason;   // the API server's Status.reason ("NotFound", "Forbidden", ...)
+  std::vector<StatusCause> causes;  // Status.details.causes, when the server gave any
+
+  bool has_cause(std::string_view cause_reason) const;
 
   // "forbidden (403): pods \"x\" is forbidden: User ..." for logs and ActionResult messages.
   std::string describe() const;
@@ -53,10 +65,13 @@ std::string_view kind_name(KubeError::Kind kind);
 // Errors a later attempt may not see: transport, 5xx, 429.
 bool is_transient(KubeError::Kind kind);
 
-// nullopt for 2xx; otherwise the error with message and reason taken from the body when it
-// is a metav1.Status, else from the (truncated) body itself.
+// nullopt for 2xx; otherwise the error with message, reason and causes taken from the body
+// when it is a metav1.Status, else the message from the (truncated) body itself.
 std::optional<KubeError> classify(const KubeResponse& response);
 KubeError transport_error(std::string message);
+
+// The cause an eviction refused by a PodDisruptionBudget carries (with status 429).
+inline constexpr std::string_view kDisruptionBudgetCause = "DisruptionBudget";
 
 class KubeClient {
  public:
@@ -65,6 +80,15 @@ class KubeClient {
   // credentials), after whatever retries the implementation does; every HTTP status,
   // including 4xx/5xx, is a response: see classify().
   virtual Result<KubeResponse> request(const KubeRequest& request) = 0;
+
+  // A long-running GET (a watch: ?watch=1): the response body is handed to on_data as it
+  // arrives, until the server ends it, on_data returns false or cancel_streams() is called.
+  // Returns the HTTP status (a non-2xx body goes to on_data too); an Error when no response
+  // came. Not retried. The default says the client cannot stream.
+  virtual Result<int> stream(const KubeRequest& request,
+                             const std::function<bool(std::string_view)>& on_data);
+  // Ends every stream() in progress and refuses new ones, from any thread (shutdown).
+  virtual void cancel_streams() {}
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, so a value can never add

@@ -9,13 +9,16 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(
   # toolchain and build
-  build-essential cmake ninja-build pkg-config clang llvm
+  build-essential cmake ninja-build pkg-config clang llvm ccache
   # eBPF
   libbpf-dev bpftool libelf-dev zlib1g-dev
   # libraries
   libnats-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
   # tests and benchmarks
   libgmock-dev libgtest-dev googletest libbenchmark-dev
+  # rules engine: RE2 for the regex operator (as Falco); libFuzzer + sanitizer runtimes for
+  # clang 14 (tests/fuzz/run.sh)
+  libre2-dev libclang-rt-14-dev
   # local cluster (deploy/local/cluster.sh) and the tools its scripts call
   etcd-server nats-server busybox-static openssl curl iproute2 util-linux procps jq
   # /usr/bin/time: build-control-plane.sh logs each binary's build time and peak memory

@@ -5,10 +5,16 @@
 # and a root filesystem of its own (busybox-static). Used by `make demo` and the e2e tests.
 #
 #   pod-shell.sh --pod-uid UID --container-id ID64 [--driver systemd|cgroupfs]
-#                [--qos besteffort|burstable|guaranteed] [--tty] [--rootfs DIR] -- CMD [ARG...]
+#                [--qos besteffort|burstable|guaranteed] [--tty] [--rootfs DIR] [--overlay]
+#                -- CMD [ARG...]
+#
+# --overlay: the root is an overlayfs mount as containerd makes it: the rootfs is the
+# read-only lower layer (the image) and a fresh temporary directory the upper layer (the
+# container's writable layer), so files the command writes land in the upper layer and the
+# shared rootfs stays untouched. Unmounted and removed on exit.
 set -euo pipefail
 
-pod_uid= container_id= driver=systemd qos=besteffort tty=0
+pod_uid= container_id= driver=systemd qos=besteffort tty=0 overlay=0
 rootfs=${RIPOSTE_LOCAL_DIR:-/tmp/riposte-local}/rootfs
 while (($#)); do
   case $1 in
@@ -18,6 +24,7 @@ while (($#)); do
     --qos) qos=$2; shift 2 ;;
     --tty) tty=1; shift ;;
     --rootfs) rootfs=$2; shift 2 ;;
+    --overlay) overlay=1; shift ;;
     --) shift; break ;;
     *) echo "pod-shell: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -60,7 +67,12 @@ esac
 cg=$cg_root/$leaf
 mkdir -p "$cg"
 
+layers=
 cleanup() {
+  if [[ -n $layers ]]; then
+    umount "$layers/merged" 2>/dev/null || umount -l "$layers/merged" 2>/dev/null || true
+    rm -rf "$layers"
+  fi
   # Remove the cgroups we made, leaf first; a non-empty one (still in use) stays.
   local d=$leaf
   while [[ $d == kubepods* ]]; do
@@ -70,13 +82,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+root=$rootfs
+if ((overlay)); then
+  layers=$(mktemp -d "$(dirname "$rootfs")/overlay-${container_id:0:12}.XXXXXX")
+  mkdir -p "$layers"/{upper,work,merged}
+  mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$layers/upper,workdir=$layers/work" "$layers/merged" ||
+    { echo "pod-shell: cannot mount overlayfs (kernel module overlay?)" >&2; exit 1; }
+  root=$layers/merged
+fi
+
 # The mover runs on the host and execs into the container cgroup, so only what runs after it
 # (unshare, then the command in the new root) belongs to the container, as with runc.
 quoted=$(printf '%q ' "$@")
-inner="echo \$\$ > '$cg/cgroup.procs' && exec unshare --mount --pid --uts --fork --mount-proc --root='$rootfs' $quoted"
+inner="echo \$\$ > '$cg/cgroup.procs' && exec unshare --mount --pid --uts --fork --mount-proc --root='$root' $quoted"
+# Not exec'd: the EXIT trap must run to unmount the overlay and remove the cgroups.
+rc=0
 if ((tty)); then
   # script(1) gives the command a pseudo-terminal as its controlling tty (proc.tty != 0).
-  script -qec "$inner" /dev/null
+  script -qec "$inner" /dev/null || rc=$?
 else
-  sh -c "$inner"
+  sh -c "$inner" || rc=$?
 fi
+exit $rc

@@ -25,7 +25,8 @@ ContainerResolver::ContainerResolver(PodSource* pods, size_t max_entries,
     : pods_(pods), max_entries_(max_entries), retry_after_(retry_after) {}
 
 std::shared_ptr<const ContainerInfo> ContainerResolver::resolve(const std::string& cgroup_v2,
-                                                                const std::string& cgroup_v1) {
+                                                                const std::string& cgroup_v1,
+                                                                uint64_t start_ns) {
   const std::string& key = parse_container_cgroup(cgroup_v2) || cgroup_v1.empty() ? cgroup_v2
                                                                                    : cgroup_v1;
   auto now = Clock::now();
@@ -33,11 +34,12 @@ std::shared_ptr<const ContainerInfo> ContainerResolver::resolve(const std::strin
     if (it->second.info == nullptr || it->second.info->pod || now < it->second.retry_at) {
       return it->second.info;
     }
+    if (start_ns == 0) start_ns = it->second.info->start_ns;
   }
   auto parsed = parse_container_cgroup(key);
   std::shared_ptr<const ContainerInfo> info;
   bool complete = true;
-  if (parsed) info = build(*parsed, &complete);
+  if (parsed) info = build(*parsed, start_ns, &complete);
   // The cache only needs to hold live containers; when it overflows, start over rather than
   // track recency on every lookup.
   if (cache_.size() >= max_entries_) cache_.clear();
@@ -46,13 +48,15 @@ std::shared_ptr<const ContainerInfo> ContainerResolver::resolve(const std::strin
 }
 
 std::shared_ptr<const ContainerInfo> ContainerResolver::build(const CgroupContainer& c,
-                                                              bool* complete) {
+                                                              uint64_t start_ns, bool* complete) {
   auto info = std::make_shared<ContainerInfo>();
+  info->start_ns = start_ns;
   info->full_id = c.id;
   info->id = c.id.substr(0, 12);
   info->runtime = c.runtime;
   if (c.pod_uid.empty() || pods_ == nullptr) return info;
   auto rec = pods_->lookup(c.pod_uid);
+  if (!rec) rec = pods_->lookup_container(c.id);
   if (!rec) {
     *complete = false;
     return info;

@@ -22,16 +22,19 @@ class ContainerResolver {
                              Clock::duration retry_after = std::chrono::seconds(2));
 
   // null for host processes. cgroup_v1 is consulted when the v2 path is not a container's
-  // (cgroup v1 and hybrid hosts).
+  // (cgroup v1 and hybrid hosts). start_ns: the container's start (ns since the epoch) when
+  // the caller knows it (0 = unknown); kept from the first resolution.
   std::shared_ptr<const ContainerInfo> resolve(const std::string& cgroup_v2,
-                                               const std::string& cgroup_v1);
+                                               const std::string& cgroup_v1,
+                                               uint64_t start_ns = 0);
 
  private:
   struct Cached {
     std::shared_ptr<const ContainerInfo> info;
     Clock::time_point retry_at;  // when info lacks its pod, the time to ask again
   };
-  std::shared_ptr<const ContainerInfo> build(const CgroupContainer& c, bool* complete);
+  std::shared_ptr<const ContainerInfo> build(const CgroupContainer& c, uint64_t start_ns,
+                                             bool* complete);
 
   PodSource* pods_;
   size_t max_entries_;

@@ -1,6 +1,7 @@
 // Where the detector learns which pod a pod UID is (name, namespace, labels) and what its
-// containers are (name, image, privileged). The real source asks the Kubernetes API for the
-// pods of this node; tests use a fake.
+// containers are (name, image, privileged). The real source watches the pods of this node in
+// the Kubernetes API (kube_pod_watcher.h); tests use a fake. Implementations are called from
+// the event thread and must be thread-safe against their own background updates.
 #pragma once
 
 #include <memory>
@@ -29,6 +30,11 @@ class PodSource {
   virtual ~PodSource() = default;
   // nullopt when the pod is unknown (yet): callers may ask again later.
   virtual std::optional<PodRecord> lookup(const std::string& pod_uid) = 0;
+  // The pod running a container, by its 64-hex runtime id (for cgroup layouts that carry no
+  // pod UID). nullopt when unknown.
+  virtual std::optional<PodRecord> lookup_container(const std::string& /*container_id*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace riposte::detector

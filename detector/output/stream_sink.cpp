@@ -6,6 +6,18 @@
 
 namespace riposte::detector {
 
+Result<std::unique_ptr<StreamSink>> StreamSink::append_to(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (!f) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  auto sink = std::make_unique<StreamSink>(f, true);
+  sink->owned_ = true;
+  return sink;
+}
+
+StreamSink::~StreamSink() {
+  if (owned_) std::fclose(out_);
+}
+
 Status StreamSink::emit(const Alert& alert) {
   std::string line = json_ ? to_json(alert) : falco_text_line(alert);
   line.push_back('\n');

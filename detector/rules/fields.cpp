@@ -574,31 +574,28 @@ struct Out {
   size_t n = 0;
   FieldType type;
   bool full() const { return n >= cap; }
+  // Only the member the value's type reads is written (readers switch on the type).
   void str(std::string_view s) {
     if (full()) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.str = s;
   }
   void num(int64_t i) {
     if (full()) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.num = i;
   }
   void boolean(bool b) {
     if (full()) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.flag = b;
   }
   void ip(const IpAddr& a) {
     if (full() || a.family == 0) return;
     FieldValue& x = v[n++];
-    x = FieldValue{};
     x.type = type;
     x.ip = a;
   }
@@ -614,11 +611,30 @@ const ProcessInfo* parent_of(const EvalContext& c, const ProcessInfo* p) {
   return find_proc(c, p->ppid);
 }
 
-// n = 0: the process itself; 1: parent; ...
-const ProcessInfo* ancestor(const EvalContext& c, const ProcessInfo* p, int64_t n) {
-  for (int64_t i = 0; i < n && p != nullptr; ++i) p = parent_of(c, p);
-  return p;
+// The event's process (n = 0), its parent (1), ...: looked up once per event and kept in the
+// scratch space.
+const ProcessInfo* ancestor(const EvalContext& c, int64_t n) {
+  EvalScratch& s = *c.scratch;
+  if (n < 0 || static_cast<size_t>(n) >= EvalScratch::kMaxAncestors) return nullptr;
+  if (s.anc_known_ == 0) {
+    s.anc_[0] = c.ev->proc;
+    s.anc_known_ = 1;
+    s.anc_end_ = c.ev->proc == nullptr;
+  }
+  while (s.anc_known_ <= static_cast<size_t>(n)) {
+    if (s.anc_end_) return nullptr;
+    const ProcessInfo* p = parent_of(c, s.anc_[s.anc_known_ - 1]);
+    if (p == nullptr) {
+      s.anc_end_ = true;
+      return nullptr;
+    }
+    s.anc_[s.anc_known_++] = p;
+  }
+  return s.anc_[n];
 }
+
+// The parent of the event's process (cached).
+const ProcessInfo* parent(const EvalContext& c) { return ancestor(c, 1); }
 
 void build_args(const ProcessInfo& p, std::string* out) {
   for (size_t i = 0; i < p.args.size(); ++i) {
@@ -627,13 +643,17 @@ void build_args(const ProcessInfo& p, std::string* out) {
   }
 }
 
+void build_cmdline(const ProcessInfo& p, std::string* b) {
+  *b += p.name;
+  if (!p.args.empty()) {
+    *b += ' ';
+    build_args(p, b);
+  }
+}
+
 std::string_view cmdline(const EvalContext& c, const ProcessInfo& p) {
   std::string& b = c.scratch->buffer();
-  b += p.name;
-  if (!p.args.empty()) {
-    b += ' ';
-    build_args(p, &b);
-  }
+  build_cmdline(p, &b);
   return b;
 }
 
@@ -836,19 +856,17 @@ void local_remote(const FdInfo& fd, const IpAddr** lip, uint16_t* lport, const I
 
 void extract_ancestors(const EvalContext& c, const ResolvedField& f, Out* o,
                        void (*emit)(const EvalContext&, const ProcessInfo&, Out*)) {
-  const ProcessInfo* p = c.ev->proc;
-  if (p == nullptr) return;
+  if (c.ev->proc == nullptr) return;
   if (f.index >= 0) {
-    const ProcessInfo* a = ancestor(c, p, f.index);
+    const ProcessInfo* a = ancestor(c, f.index);
     if (a != nullptr) emit(c, *a, o);
     return;
   }
   // No index: every ancestor, parent first.
-  const ProcessInfo* a = parent_of(c, p);
-  size_t guard = 0;
-  while (a != nullptr && !o->full() && guard++ < kMaxFieldValues) {
+  for (int64_t i = 1; !o->full(); ++i) {
+    const ProcessInfo* a = ancestor(c, i);
+    if (a == nullptr) break;
     emit(c, *a, o);
-    a = parent_of(c, a);
   }
 }
 
@@ -1119,13 +1137,13 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
       if (p) o.str(p->exepath);
       break;
     case F::kProcPexe:
-      if (auto* pp = parent_of(c, p)) o.str(pp->exe);
+      if (auto* pp = parent(c)) o.str(pp->exe);
       break;
     case F::kProcPexepath:
-      if (auto* pp = parent_of(c, p)) o.str(pp->exepath);
+      if (auto* pp = parent(c)) o.str(pp->exepath);
       break;
     case F::kProcPname:
-      if (auto* pp = parent_of(c, p)) o.str(pp->name);
+      if (auto* pp = parent(c)) o.str(pp->name);
       break;
     case F::kProcAname:
       extract_ancestors(c, f, &o, [](const EvalContext&, const ProcessInfo& a, Out* x) {
@@ -1155,14 +1173,14 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
     case F::kProcCmdline:
       if (p) {
         std::string* m;
-        if (!c.scratch->memo(EvalScratch::kCmdline, &m)) *m = cmdline(c, *p);
+        if (!c.scratch->memo(EvalScratch::kCmdline, &m)) build_cmdline(*p, m);
         o.str(*m);
       }
       break;
     case F::kProcPcmdline:
-      if (auto* pp = parent_of(c, p)) {
+      if (auto* pp = parent(c)) {
         std::string* m;
-        if (!c.scratch->memo(EvalScratch::kPcmdline, &m)) *m = cmdline(c, *pp);
+        if (!c.scratch->memo(EvalScratch::kPcmdline, &m)) build_cmdline(*pp, m);
         o.str(*m);
       }
       break;
@@ -1208,7 +1226,7 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
       if (p) o.num(p->vpid);
       break;
     case F::kProcPvpid:
-      if (auto* pp = parent_of(c, p)) o.num(pp->vpid);
+      if (auto* pp = parent(c)) o.num(pp->vpid);
       break;
     case F::kProcSid:
       if (p) o.num(p->sid);
@@ -1253,14 +1271,14 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
         o.num(static_cast<int64_t>(ev.ts_ns - p->start_ns));
       break;
     case F::kProcPpidDuration:
-      if (auto* pp = parent_of(c, p); pp && pp->start_ns != 0 && ev.ts_ns >= pp->start_ns)
+      if (auto* pp = parent(c); pp && pp->start_ns != 0 && ev.ts_ns >= pp->start_ns)
         o.num(static_cast<int64_t>(ev.ts_ns - pp->start_ns));
       break;
     case F::kProcPidTs:
       if (p && p->start_ns != 0) o.num(static_cast<int64_t>(p->start_ns));
       break;
     case F::kProcPpidTs:
-      if (auto* pp = parent_of(c, p); pp && pp->start_ns != 0)
+      if (auto* pp = parent(c); pp && pp->start_ns != 0)
         o.num(static_cast<int64_t>(pp->start_ns));
       break;
     case F::kProcEnv:
@@ -1332,9 +1350,12 @@ size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* v
         uint64_t caps = f.id == F::kThreadCapEffective   ? p->cap_effective
                         : f.id == F::kThreadCapPermitted ? p->cap_permitted
                                                          : p->cap_inheritable;
-        std::string& b = c.scratch->buffer();
-        render_caps(caps, &b);
-        o.str(b);
+        auto which = f.id == F::kThreadCapEffective   ? EvalScratch::kCapEffective
+                     : f.id == F::kThreadCapPermitted ? EvalScratch::kCapPermitted
+                                                      : EvalScratch::kCapInheritable;
+        std::string* m;
+        if (!c.scratch->memo(which, &m)) render_caps(caps, m);
+        o.str(*m);
       }
       break;
 
@@ -1699,5 +1720,282 @@ std::vector<std::string_view> known_field_names() {
 }
 
 bool is_event_type_field(const ResolvedField& f) { return f.id == FieldId::kEvtType; }
+
+}  // namespace riposte::detector::rules
+
+namespace riposte::detector::rules {
+
+namespace {
+
+// ---- fast accessors (see fast_str_getter)
+
+#define STR_GETTER(name, body)                                                        \
+  bool name(const ResolvedField& f, const EvalContext& c, std::string_view* out) {   \
+    (void)f;                                                                          \
+    const ProcessInfo* p = c.ev->proc;                                                \
+    (void)p;                                                                          \
+    body                                                                              \
+  }
+#define NUM_GETTER(name, body)                                                        \
+  bool name(const ResolvedField& f, const EvalContext& c, int64_t* out) {            \
+    (void)f;                                                                          \
+    const ProcessInfo* p = c.ev->proc;                                                \
+    (void)p;                                                                          \
+    body                                                                              \
+  }
+
+STR_GETTER(g_proc_name, if (!p) return false; *out = p->name; return true;)
+STR_GETTER(g_proc_exe, if (!p) return false; *out = p->exe; return true;)
+STR_GETTER(g_proc_exepath, if (!p) return false; *out = p->exepath; return true;)
+STR_GETTER(g_proc_cwd, if (!p) return false; *out = p->cwd; return true;)
+STR_GETTER(g_proc_pname, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           *out = pp->name; return true;)
+STR_GETTER(g_proc_pexe, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           *out = pp->exe; return true;)
+STR_GETTER(g_proc_pexepath, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           *out = pp->exepath; return true;)
+STR_GETTER(g_proc_aname_idx, const ProcessInfo* a = ancestor(c, f.index); if (!a) return false;
+           *out = a->name; return true;)
+STR_GETTER(g_proc_cmdline, if (!p) return false; std::string* m;
+           if (!c.scratch->memo(EvalScratch::kCmdline, &m)) build_cmdline(*p, m);
+           *out = *m; return true;)
+STR_GETTER(g_proc_pcmdline, const ProcessInfo* pp = parent(c); if (!pp) return false;
+           std::string* m;
+           if (!c.scratch->memo(EvalScratch::kPcmdline, &m)) build_cmdline(*pp, m);
+           *out = *m; return true;)
+STR_GETTER(g_proc_args, if (!p) return false; std::string* m;
+           if (!c.scratch->memo(EvalScratch::kArgs, &m)) build_args(*p, m);
+           *out = *m; return true;)
+STR_GETTER(g_proc_args_idx, if (!p || static_cast<size_t>(f.index) >= p->args.size()) return false;
+           *out = p->args[f.index]; return true;)
+STR_GETTER(g_fd_name, FdView v = fd_view(c); if (!v.present) return false; *out = v.name;
+           return true;)
+STR_GETTER(g_fd_nameraw, FdView v = fd_view(c); if (!v.present) return false;
+           *out = v.fd != nullptr && !v.fd->nameraw.empty() ? std::string_view(v.fd->nameraw)
+                                                           : v.name;
+           return true;)
+STR_GETTER(g_fd_directory, FdView v = fd_view(c); if (!v.present) return false;
+           if (v.type == FdType::kDirectory) { *out = v.name; return true; }
+           if (v.type != FdType::kFile && v.type != FdType::kMemfd) return false;
+           size_t slash = v.name.rfind('/'); if (slash == std::string_view::npos) return false;
+           *out = slash == 0 ? v.name.substr(0, 1) : v.name.substr(0, slash); return true;)
+STR_GETTER(g_fd_filename, FdView v = fd_view(c);
+           if (!v.present || (v.type != FdType::kFile && v.type != FdType::kMemfd)) return false;
+           size_t slash = v.name.rfind('/');
+           *out = slash == std::string_view::npos ? v.name : v.name.substr(slash + 1);
+           return true;)
+STR_GETTER(g_fd_typechar, FdView v = fd_view(c); if (!v.present) return false;
+           *out = fd_type_char(v.type); return true;)
+STR_GETTER(g_fd_type, FdView v = fd_view(c); if (!v.present) return false;
+           *out = fd_type_name(v.type); return true;)
+STR_GETTER(g_container_id, if (!p) return false;
+           *out = p->container ? std::string_view(p->container->id) : std::string_view("host");
+           return true;)
+STR_GETTER(g_container_name, if (!p) return false;
+           if (!p->container) { *out = "host"; return true; }
+           if (p->container->name.empty()) return false; *out = p->container->name; return true;)
+STR_GETTER(g_container_image, const ContainerInfo* ci = container_of(c);
+           if (!ci || ci->image.empty()) return false; *out = ci->image; return true;)
+STR_GETTER(g_container_image_repository, const ContainerInfo* ci = container_of(c);
+           if (!ci || ci->image_repository.empty()) return false;
+           *out = ci->image_repository; return true;)
+STR_GETTER(g_user_name, if (!p || p->user_name.empty()) return false; *out = p->user_name;
+           return true;)
+STR_GETTER(g_k8s_ns_name, const PodInfo* pod = pod_of(c); if (!pod) return false;
+           *out = pod->ns; return true;)
+STR_GETTER(g_k8s_pod_name, const PodInfo* pod = pod_of(c); if (!pod) return false;
+           *out = pod->name; return true;)
+
+NUM_GETTER(g_fd_num, FdView v = fd_view(c); if (!v.present) return false; *out = v.num;
+           return true;)
+NUM_GETTER(g_proc_tty, if (!p) return false; *out = p->tty; return true;)
+NUM_GETTER(g_proc_pid, if (!p) return false; *out = p->pid; return true;)
+NUM_GETTER(g_proc_ppid, if (!p) return false; *out = p->ppid; return true;)
+NUM_GETTER(g_proc_vpid, if (!p) return false; *out = p->vpid; return true;)
+NUM_GETTER(g_user_uid, if (!p) return false; *out = p->uid; return true;)
+NUM_GETTER(g_user_loginuid, if (!p) return false;
+           *out = p->loginuid == UINT32_MAX ? -1 : static_cast<int64_t>(p->loginuid);
+           return true;)
+NUM_GETTER(g_evt_num, *out = static_cast<int64_t>(c.ev->num); return true;)
+NUM_GETTER(g_evt_rawres, *out = c.ev->res; return true;)
+NUM_GETTER(g_evt_failed, *out = c.ev->res < 0; return true;)
+NUM_GETTER(g_proc_duration, if (!p || p->start_ns == 0 || c.ev->ts_ns < p->start_ns) return false;
+           *out = static_cast<int64_t>(c.ev->ts_ns - p->start_ns); return true;)
+NUM_GETTER(g_evt_is_open_read, uint32_t fl = 0; if (!open_flags(*c.ev, &fl)) { *out = 0; return true; }
+           uint32_t acc = fl & O_ACCMODE; *out = acc == O_RDONLY || acc == O_RDWR; return true;)
+NUM_GETTER(g_evt_is_open_write, uint32_t fl = 0; if (!open_flags(*c.ev, &fl)) { *out = 0; return true; }
+           uint32_t acc = fl & O_ACCMODE; *out = acc == O_WRONLY || acc == O_RDWR; return true;)
+NUM_GETTER(g_proc_is_exe_upper_layer, if (!p) return false; *out = p->exe_upper_layer; return true;)
+NUM_GETTER(g_proc_is_exe_from_memfd, if (!p) return false; *out = p->exe_from_memfd; return true;)
+NUM_GETTER(g_proc_is_exe_writable, if (!p) return false; *out = p->exe_writable; return true;)
+NUM_GETTER(g_container_privileged, const ContainerInfo* ci = container_of(c); if (!ci) return false;
+           *out = ci->privileged; return true;)
+NUM_GETTER(g_fd_sport, const FdInfo* fd = c.ev->fd; if (!fd || !is_socket(fd->type)) return false;
+           *out = fd->server_port; return true;)
+NUM_GETTER(g_fd_cport, const FdInfo* fd = c.ev->fd; if (!fd || !is_socket(fd->type)) return false;
+           *out = fd->client_port; return true;)
+NUM_GETTER(g_fd_connected, if (!c.ev->fd) return false; *out = c.ev->fd->connected; return true;)
+NUM_GETTER(g_fd_name_changed, if (!c.ev->fd) return false; *out = c.ev->fd->name_changed;
+           return true;)
+NUM_GETTER(g_fd_is_server, const FdInfo* fd = c.ev->fd; if (!fd || !is_socket(fd->type)) return false;
+           *out = fd->is_server; return true;)
+
+#undef STR_GETTER
+#undef NUM_GETTER
+
+}  // namespace
+
+StrGetter fast_str_getter(const ResolvedField& f) {
+  switch (f.id) {
+    case F::kProcName: return g_proc_name;
+    case F::kProcExe: return g_proc_exe;
+    case F::kProcExepath: return g_proc_exepath;
+    case F::kProcCwd: return g_proc_cwd;
+    case F::kProcPname: return g_proc_pname;
+    case F::kProcPexe: return g_proc_pexe;
+    case F::kProcPexepath: return g_proc_pexepath;
+    case F::kProcAname: return f.index >= 0 ? g_proc_aname_idx : nullptr;
+    case F::kProcCmdline: return g_proc_cmdline;
+    case F::kProcPcmdline: return g_proc_pcmdline;
+    case F::kProcArgs: return f.index >= 0 ? g_proc_args_idx : g_proc_args;
+    case F::kFdName: return g_fd_name;
+    case F::kFdNameraw: return g_fd_nameraw;
+    case F::kFdDirectory: return g_fd_directory;
+    case F::kFdFilename: return g_fd_filename;
+    case F::kFdTypechar: return g_fd_typechar;
+    case F::kFdType: return g_fd_type;
+    case F::kContainerId: return g_container_id;
+    case F::kContainerName: return g_container_name;
+    case F::kContainerImage: return g_container_image;
+    case F::kContainerImageRepository: return g_container_image_repository;
+    case F::kUserName: return g_user_name;
+    case F::kK8sNsName: return g_k8s_ns_name;
+    case F::kK8sPodName: return g_k8s_pod_name;
+    default: return nullptr;
+  }
+}
+
+NumGetter fast_num_getter(const ResolvedField& f) {
+  switch (f.id) {
+    case F::kFdNum: return g_fd_num;
+    case F::kProcTty: return g_proc_tty;
+    case F::kProcPid: return g_proc_pid;
+    case F::kProcPpid: return g_proc_ppid;
+    case F::kProcVpid: return g_proc_vpid;
+    case F::kUserUid: return g_user_uid;
+    case F::kUserLoginuid: return g_user_loginuid;
+    case F::kEvtNum: return g_evt_num;
+    case F::kEvtRawres: return g_evt_rawres;
+    case F::kEvtFailed: return g_evt_failed;
+    case F::kProcDuration: return g_proc_duration;
+    case F::kEvtIsOpenRead: return g_evt_is_open_read;
+    case F::kEvtIsOpenWrite: return g_evt_is_open_write;
+    case F::kProcIsExeUpperLayer: return g_proc_is_exe_upper_layer;
+    case F::kProcIsExeFromMemfd: return g_proc_is_exe_from_memfd;
+    case F::kProcIsExeWritable: return g_proc_is_exe_writable;
+    case F::kContainerPrivileged: return g_container_privileged;
+    case F::kFdSport: return g_fd_sport;
+    case F::kFdCport: return g_fd_cport;
+    case F::kFdConnected: return g_fd_connected;
+    case F::kFdNameChanged: return g_fd_name_changed;
+    case F::kFdIsServer: return g_fd_is_server;
+    default: return nullptr;
+  }
+}
+
+FieldClass field_class(const ResolvedField& f) {
+  switch (f.id) {
+    case F::kEvtType: case F::kSyscallType: case F::kEvtDir: case F::kEvtRes: case F::kEvtRawres:
+    case F::kEvtFailed: case F::kEvtIsOpenRead: case F::kEvtIsOpenWrite:
+    case F::kEvtIsOpenCreate: case F::kEvtSource: case F::kEvtCategory: case F::kEvtIsAsync:
+    case F::kFdNum: case F::kFdType: case F::kFdTypechar: case F::kFdL4proto:
+    case F::kFdSockfamily: case F::kFdIsServer: case F::kFdConnected: case F::kFdNameChanged:
+    case F::kContainerType: case F::kUserUid: case F::kGroupGid: case F::kProcDuration:
+    case F::kProcPpidDuration: case F::kContainerDuration: case F::kProcIsVpgidLeader:
+    case F::kProcIsSidLeader: case F::kUserLoginuid:
+      return FieldClass::kStructural;
+    case F::kEvtIsOpenExec: case F::kProcIsExeUpperLayer: case F::kProcIsExeFromMemfd:
+    case F::kProcIsExeWritable: case F::kContainerPrivileged: case F::kProcIsContainerHealthcheck:
+    case F::kProcIsContainerLivenessProbe: case F::kProcIsContainerReadinessProbe:
+      return FieldClass::kRareFlag;
+    case F::kProcTty:
+      return FieldClass::kTty;
+    case F::kEvtNum:
+      return FieldClass::kSequence;
+    case F::kContainerId: case F::kContainerFullId: case F::kContainerName:
+      return FieldClass::kContainerId;
+    default:
+      return FieldClass::kIdentity;
+  }
+}
+
+int field_cost(const ResolvedField& f) {
+  switch (f.id) {
+    // Read straight from the event, the process or the fd.
+    case F::kEvtType: case F::kSyscallType: case F::kEvtDir: case F::kEvtRawtime:
+    case F::kEvtRawtimeS: case F::kEvtRawtimeNs: case F::kEvtNum: case F::kEvtRawres:
+    case F::kEvtFailed: case F::kEvtIsOpenRead: case F::kEvtIsOpenWrite:
+    case F::kEvtIsOpenExec: case F::kEvtIsOpenCreate: case F::kEvtSource: case F::kEvtIsAsync:
+    case F::kProcPid: case F::kProcPpid: case F::kProcVpid: case F::kProcSid: case F::kProcVpgid:
+    case F::kProcTty: case F::kProcIsVpgidLeader: case F::kProcIsSidLeader:
+    case F::kProcDuration: case F::kProcPidTs: case F::kProcIsExeUpperLayer:
+    case F::kProcIsExeFromMemfd: case F::kProcIsExeWritable: case F::kProcExeIno:
+    case F::kProcExeInoCtime: case F::kProcExeInoMtime: case F::kProcExeInoCtimeDurationProcStart:
+    case F::kProcExeInoCtimeDurationPidnsStart: case F::kProcPidnsInitStartTs:
+    case F::kProcIsContainerHealthcheck: case F::kProcIsContainerLivenessProbe:
+    case F::kProcIsContainerReadinessProbe: case F::kProcCmdnargs: case F::kThreadTid:
+    case F::kThreadVtid: case F::kUserUid: case F::kUserLoginuid: case F::kGroupGid:
+    case F::kFdNum: case F::kFdTypechar: case F::kFdType: case F::kFdPort: case F::kFdCport:
+    case F::kFdSport: case F::kFdLport: case F::kFdRport: case F::kFdIsServer:
+    case F::kFdConnected: case F::kFdNameChanged: case F::kFdL4proto: case F::kFdSockfamily:
+    case F::kContainerPrivileged: case F::kContainerStartTs: case F::kContainerDuration:
+      return 1;
+    case F::kEvtRes: case F::kEvtHostname: case F::kEvtCategory:
+    case F::kProcName: case F::kProcExe: case F::kProcExepath: case F::kProcCwd:
+    case F::kUserName: case F::kUserLoginname: case F::kGroupName:
+    case F::kFdName: case F::kFdNameraw: case F::kFdDirectory: case F::kFdFilename:
+    case F::kFdIp: case F::kFdCip: case F::kFdSip: case F::kFdLip: case F::kFdRip:
+    case F::kFdNet: case F::kFdCnet: case F::kFdSnet: case F::kFdLnet: case F::kFdRnet:
+    case F::kFdCipName: case F::kFdSipName: case F::kFdLipName: case F::kFdRipName:
+    case F::kContainerId: case F::kContainerFullId: case F::kContainerName:
+    case F::kContainerImage: case F::kContainerImageRepository: case F::kContainerImageTag:
+    case F::kContainerType: case F::kContainerInfo: case F::kK8sNsName: case F::kK8sPodName:
+    case F::kK8sPodUid: case F::kProcCmdlenargs:
+      return 2;
+    case F::kK8sPodLabel: case F::kProcEnv:
+      return f.key.empty() ? 12 : 4;
+    // One process-table lookup (cached for the event).
+    case F::kProcPname: case F::kProcPexe: case F::kProcPexepath: case F::kProcPvpid:
+    case F::kProcPpidDuration: case F::kProcPpidTs:
+      return 6;
+    case F::kProcSname: case F::kProcSidExe: case F::kProcSidExepath: case F::kProcVpgidName:
+    case F::kProcVpgidExe: case F::kProcVpgidExepath:
+      return 8;
+    // Strings built per event (memoised).
+    case F::kProcCmdline: case F::kProcExeline:
+      return 10;
+    case F::kProcArgs:
+      return f.index >= 0 ? 2 : 10;
+    case F::kProcPcmdline:
+      return 14;
+    case F::kThreadCapEffective: case F::kThreadCapPermitted: case F::kThreadCapInheritable:
+      return 12;
+    // Ancestor walks.
+    case F::kProcAname: case F::kProcAexe: case F::kProcAexepath: case F::kProcApid:
+      return f.index >= 0 ? 4 + 4 * static_cast<int>(std::min<int64_t>(f.index, 8)) : 30;
+    case F::kProcAcmdline:
+      return f.index >= 0 ? 14 + 4 * static_cast<int>(std::min<int64_t>(f.index, 8)) : 60;
+    // Rendered.
+    case F::kEvtArg: case F::kEvtRawarg:
+      return 8;
+    case F::kEvtArgs: case F::kEvtTime: case F::kEvtTimeS: case F::kEvtTimeIso8601:
+    case F::kEvtDatetime: case F::kContainerMounts: case F::kContainerMountSource:
+    case F::kContainerMountDest: case F::kK8sPodLabels:
+      return 20;
+    case F::kEvtBuffer:
+      return 4;
+  }
+  return 10;
+}
 
 }  // namespace riposte::detector::rules

@@ -6,6 +6,7 @@
 // between events, so the steady state does no heap allocation.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -77,18 +78,46 @@ class EvalScratch {
   }
   void reset() { next_ = 0; }
 
+  // Starts a new event: invalidates the per-event memos below (built strings, ancestors,
+  // remembered sub-condition results).
+  void begin_event() {
+    memo_valid_ = 0;
+    anc_known_ = 0;
+    if (++epoch_ >= (1u << 31)) {  // results are stored as (epoch << 1) | value
+      std::fill(results_.begin(), results_.end(), 0u);
+      epoch_ = 1;
+    }
+  }
+
   // Per-event memo of values built from the process (proc.cmdline, proc.args,
-  // proc.pcmdline); begin_event() invalidates it.
-  void begin_event() { memo_valid_ = 0; }
-  enum Memo : unsigned { kCmdline = 1, kArgs = 2, kPcmdline = 4 };
+  // proc.pcmdline, thread.cap_*).
+  enum Memo : unsigned {
+    kCmdline = 1, kArgs = 2, kPcmdline = 4, kCapEffective = 8, kCapPermitted = 16,
+    kCapInheritable = 32, kMemoCount = 6
+  };
   bool memo(Memo m, std::string** out) {
-    std::string* s = m == kCmdline ? &cmdline_ : m == kArgs ? &args_ : &pcmdline_;
+    std::string* s = &memo_str_[__builtin_ctz(m)];
     *out = s;
     if (memo_valid_ & m) return true;
     s->clear();
     memo_valid_ |= m;
     return false;
   }
+
+  // The event's process (0) and its ancestors (1 = parent, ...), looked up in the process
+  // table at most once per event. Filled by fields.cpp.
+  static constexpr size_t kMaxAncestors = 65;
+  const ProcessInfo* anc_[kMaxAncestors];
+  uint32_t anc_known_ = 0;  // entries of anc_ that are valid for this event
+  bool anc_end_ = false;    // the chain ends after anc_known_ entries
+
+  // Remembered results of sub-conditions shared by several rules (filter.h), one slot each:
+  // (epoch << 1) | result, valid when the epoch is the current event's.
+  void reserve_results(size_t n) {
+    if (results_.size() < n) results_.resize(n, 0u);
+  }
+  uint32_t* results() { return results_.data(); }
+  uint32_t epoch() const { return epoch_; }
 
   // Value arrays for one check (left and right side), kept here so evaluation does not
   // initialise them per check.
@@ -99,9 +128,10 @@ class EvalScratch {
   std::deque<std::string> bufs_;
   size_t next_ = 0;
   unsigned memo_valid_ = 0;
-  std::string cmdline_, args_, pcmdline_;
+  std::string memo_str_[kMemoCount];
+  std::vector<uint32_t> results_;
+  uint32_t epoch_ = 1;
 };
-
 
 struct EvalContext {
   const Event* ev = nullptr;
@@ -111,6 +141,15 @@ struct EvalContext {
 
 // Extracts up to `cap` values; returns how many (0 = the field has no value for this event).
 size_t extract_field(const ResolvedField& f, const EvalContext& ctx, FieldValue* out, size_t cap);
+
+// Fast single-value accessors for the hottest fields, used by the compiler when a check reads
+// one of them without transformers. Each gives exactly the first value extract_field() would,
+// and returns false when the field has no value. Numbers, ports, times and booleans (0/1)
+// come out as int64_t. Null when the field has no fast accessor.
+using StrGetter = bool (*)(const ResolvedField&, const EvalContext&, std::string_view*);
+using NumGetter = bool (*)(const ResolvedField&, const EvalContext&, int64_t*);
+StrGetter fast_str_getter(const ResolvedField& f);
+NumGetter fast_num_getter(const ResolvedField& f);
 
 // Text rendering as Falco prints it in the output line (no "<NA>" handling: callers do that).
 void append_value_text(const FieldValue& v, std::string* out);
@@ -129,6 +168,22 @@ bool parse_cidr(std::string_view s, IpNet* out);
 bool ip_in_net(const IpAddr& ip, const IpNet& net);
 
 bool is_event_type_field(const ResolvedField& f);
+
+// Relative cost of extracting a field (1 = reading a number from the event; ancestor walks,
+// built strings and rendered flags cost more). The compiler evaluates cheaper checks first.
+int field_cost(const ResolvedField& f);
+
+// How a field's values are spread, for guessing how often a check on it holds (the compiler
+// tries likely-false operands of an `and` first).
+enum class FieldClass : uint8_t {
+  kIdentity,     // names, paths, ids, command lines: a given constant rarely matches
+  kStructural,   // what kind of event/fd it is (fd.typechar, evt.is_open_read, fd.num...)
+  kRareFlag,     // booleans that are rarely true (proc.is_exe_upper_layer, privileged...)
+  kTty,          // proc.tty: 0 for almost every process
+  kSequence,     // evt.num
+  kContainerId,  // container.id: "host" or an id
+};
+FieldClass field_class(const ResolvedField& f);
 
 // Every field name the catalogue knows (for docs and tests).
 std::vector<std::string_view> known_field_names();

@@ -1,13 +1,24 @@
-// A compiled condition: the AST (with macros and lists resolved) turned into a tree of typed
-// checks whose constants are parsed, lowered, hex-decoded, regex-compiled and hashed once at
-// load time. Evaluation reads fields through fields.h and allocates nothing on the heap
-// (scratch buffers are reused) except inside std::regex.
+// A compiled condition: the AST (with macros and lists resolved) turned into a flat program
+// of typed checks whose constants are parsed, lowered, hex-decoded, regex-compiled and hashed
+// once at load time.
+//
+// The compiler also optimises what it emits, none of which changes a result:
+//  - evt.type checks that the rule's event-type index already decides are folded away
+//    (the ruleset only evaluates a rule for the event types it can match);
+//  - nested and/or are flattened, constants propagated, "not not" removed;
+//  - the operands of each and/or are reordered cheapest first (checks have no side effects,
+//    so only the cost of reaching the answer changes);
+//  - identical sub-conditions across the rules of a ruleset (a macro used by several rules)
+//    are numbered by a FilterLinker and their result is remembered for the event.
+// Evaluation reads fields through fields.h and allocates nothing on the heap (scratch buffers
+// are reused) except inside std::regex.
 #pragma once
 
 #include <bitset>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "detector/event/event.h"
@@ -64,31 +75,80 @@ struct CompileError {
   bool warning = false;        // not fatal (unknown event type name, ...)
 };
 
+class FilterLinker;
+
 class Filter {
  public:
-  struct Node;
+  struct Program;
   Filter();
   ~Filter();
   Filter(Filter&&) noexcept;
   Filter& operator=(Filter&&) noexcept;
 
+  // True when the condition holds for the event (false for event types outside
+  // event_types()). ctx.scratch must have seen begin_event() for this event.
   bool eval(const EvalContext& ctx) const;
+  // Same, for callers that already know ev.type is in event_types() (the ruleset's index).
+  bool eval_indexed(const EvalContext& ctx) const;
   // Event types for which the condition can be true.
   const EventTypeSet& event_types() const { return types_; }
   // Fields the condition reads (for diagnostics).
   const std::vector<std::string>& fields() const { return fields_; }
+  // The program as evaluated, one node per line (for `riposte rules explain`): operands in
+  // evaluation order with their estimated cost, folded evt.type checks left out.
+  std::string describe() const;
 
  private:
   friend class FilterCompiler;
-  std::unique_ptr<Node> root_;
+  friend class FilterLinker;
+  friend class FilterChain;
+  std::unique_ptr<Program> prog_;
   EventTypeSet types_;
   std::vector<std::string> fields_;
 };
 
+// The filters of one event type, in order, as one straight-line program (what Ruleset runs):
+// evt.type checks are decided when it is built, each check jumps to the next test on its
+// outcome, and sub-conditions shared by several filters are evaluated once per event.
+class FilterChain {
+ public:
+  FilterChain();
+  ~FilterChain();
+  FilterChain(FilterChain&&) noexcept;
+  FilterChain& operator=(FilterChain&&) noexcept;
+
+  // `filters`: each with the tag reported when it matches. first_only: stop at the first
+  // match. Build after FilterLinker::link.
+  void build(EventType type, const std::vector<std::pair<const Filter*, const void*>>& filters,
+             bool first_only);
+  using MatchFn = void (*)(void* arg, const void* tag);
+  // Calls on_match(arg, tag) for each filter that holds, in order; returns how many did.
+  size_t run(const EvalContext& ctx, MatchFn on_match, void* arg) const;
+  size_t instructions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Numbers identical sub-conditions across the filters of one ruleset, then gives those that
+// appear more than once (and are not trivial) a slot whose result is remembered per event.
+class FilterLinker {
+ public:
+  uint32_t intern(const std::string& key);
+  // Assigns result slots over `filters` (the enabled rules); returns how many slots the
+  // scratch space needs.
+  uint32_t link(const std::vector<Filter*>& filters);
+
+ private:
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
 // Compiles `root`. On failure returns null and appends to *errors (which may also receive
-// warnings on success).
+// warnings on success). With a linker, sub-conditions are numbered for FilterLinker::link.
 std::unique_ptr<Filter> compile_filter(const ast::Expr& root, SymbolTable& symbols,
-                                       std::vector<CompileError>* errors);
+                                       std::vector<CompileError>* errors,
+                                       FilterLinker* linker = nullptr);
 
 // Glob matching as Falco's glob/iglob operators do it: '*' any run (including '/'), '?' one
 // character, '[...]' a class ('!' or '^' negates, ranges with '-'). When icase, `pattern`

@@ -408,6 +408,28 @@ std::string unescape_quoted(std::string_view s) {
   return out;
 }
 
+std::string format_value(std::string_view v) {
+  bool bare = !v.empty();
+  for (char c : v)
+    if (!is_bare_char(c)) bare = false;
+  if (bare) return std::string(v);
+  std::string out = "\"";
+  for (char c : v) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
 ParseResult parse_condition(std::string_view text) {
   ParseResult r;
   Parser p(text);

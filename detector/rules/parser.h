@@ -64,6 +64,10 @@ bool parse_field_expr(std::string_view text, ast::FieldExpr* out, std::string* e
 // Unescapes the inside of a quoted string (without the quotes).
 std::string unescape_quoted(std::string_view inner);
 
+// Writes a value the way the parser reads it back as the same text: bare when it can be,
+// otherwise double-quoted with \\ \" \n \r \t \b \f escaped.
+std::string format_value(std::string_view v);
+
 // True when s is a "word" operator or comparison operator the language knows.
 bool is_known_operator(std::string_view op);
 // True for in / intersects / pmatch.

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/yaml_guard.h"
 #include "detector/rules/parser.h"
 
 namespace riposte::detector::rules {
@@ -49,15 +50,16 @@ size_t Ruleset::evaluate(const Event& ev, std::vector<const CompiledRule*>* out)
   out->clear();
   auto idx = static_cast<size_t>(ev.type);
   if (idx >= kEventTypeCount) return 0;
+  if (idx >= chains_.size() || by_type_[idx].empty()) return 0;
   t_scratch.begin_event();
   EvalContext ctx{&ev, hostname_, &t_scratch};
-  for (const CompiledRule* r : by_type_[idx]) {
-    if (r->filter.eval(ctx)) {
-      out->push_back(r);
-      if (matching_ == RuleMatching::kFirst) break;
-    }
-  }
-  return out->size();
+  return chains_[idx].run(
+      ctx,
+      [](void* o, const void* tag) {
+        static_cast<std::vector<const CompiledRule*>*>(o)->push_back(
+            static_cast<const CompiledRule*>(tag));
+      },
+      out);
 }
 
 Alert make_alert(const CompiledRule& rule, const Event& ev, std::string_view hostname) {
@@ -82,6 +84,44 @@ std::string format_text_line(const Alert& alert) {
   s += priority_name(alert.priority);
   s += ' ';
   s += alert.output;
+  return s;
+}
+
+std::string explain_rule(const CompiledRule& rule) {
+  std::string s;
+  s += "rule: " + rule.name + "\n";
+  s += "priority: " + std::string(priority_name(rule.priority)) + "\n";
+  s += "source: " + rule.source + "\n";
+  s += std::string("enabled: ") + (rule.enabled ? "true" : "false") + "\n";
+  if (!rule.tags.empty()) {
+    s += "tags:";
+    for (const auto& t : rule.tags) s += " " + t;
+    s += "\n";
+  }
+  std::vector<EventType> types = rule.event_types.to_vector();
+  if (rule.event_types.is_all()) {
+    s += "event types: all (the condition does not restrict evt.type)\n";
+  } else {
+    s += "event types (" + std::to_string(types.size()) + "):";
+    for (EventType t : types) s += " " + std::string(event_type_name(t));
+    if (types.empty()) s += " none (the rule can never match)";
+    s += "\n";
+  }
+  s += "condition (macros, lists and exceptions expanded):\n  ";
+  s += rule.expanded_condition.empty() ? std::string("(not expanded: load with expand_conditions)")
+                                       : rule.expanded_condition;
+  s += "\n";
+  s += "evaluated as (evt.type checks decided by the index left out; each and/or tries first "
+       "what is cheap and likely to decide):\n";
+  std::string d = rule.filter.describe();
+  size_t start = 0;
+  while (start < d.size()) {
+    size_t nl = d.find('\n', start);
+    if (nl == std::string::npos) nl = d.size();
+    s += "  " + d.substr(start, nl - start) + "\n";
+    start = nl + 1;
+  }
+  s += "output: " + rule.output + "\n";
   return s;
 }
 
@@ -129,6 +169,7 @@ struct SourceText {
 };
 
 constexpr size_t kExceptionPosBase = static_cast<size_t>(1) << 60;
+constexpr size_t kMaxListItems = 100000;
 
 struct ListItem {
   std::string text;
@@ -249,6 +290,7 @@ class Loader : public SymbolTable {
       d.code = "LOAD_ERR_FILE_READ";
       d.message = "cannot read rules file";
       add(std::move(d));
+      files_.push_back(File{path, {}, {0}});  // keeps its place in the diagnostics' order
       return;
     }
     std::ostringstream ss;
@@ -266,6 +308,11 @@ class Loader : public SymbolTable {
 
     std::vector<YAML::Node> docs;
     try {
+      if (auto stall = find_yaml_stall(f.content)) {
+        error(Origin{fi, 0, stall->line, stall->column}, "LOAD_ERR_YAML_PARSE",
+              "unexpected token outside of any collection (a stray ',' ?)");
+        return;
+      }
       docs = YAML::LoadAll(f.content);
     } catch (const YAML::Exception& e) {
       Origin o{fi, 0, e.mark.line, e.mark.column};
@@ -931,6 +978,12 @@ class Loader : public SymbolTable {
         if (it != list_idx_.end() && lists_[it->second].index < l.index) {
           lists_[it->second].used = true;
           const auto& ref = lists_[it->second].resolved;
+          if (l.resolved.size() + ref.size() > kMaxListItems) {
+            error(l.origin, "LOAD_ERR_VALIDATE",
+                  "list '" + l.name + "': more than " + std::to_string(kMaxListItems) +
+                      " items with the lists it includes expanded");
+            break;
+          }
           l.resolved.insert(l.resolved.end(), ref.begin(), ref.end());
         } else {
           l.resolved.push_back(ast::Value{item.text, item.quoted, 0});
@@ -1094,6 +1147,109 @@ class Loader : public SymbolTable {
     return ok;
   }
 
+  // ---- expansion (riposte rules explain)
+
+  static std::string field_text(const ast::FieldExpr& f) {
+    std::string s = f.name;
+    if (f.has_arg) s += "[" + f.arg + "]";
+    for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
+      s = *it + "(" + s + ")";
+    return s;
+  }
+
+  void expand_values(const std::vector<ast::Value>& vals, bool resolve_lists, std::string* out) {
+    bool first = true;
+    for (const auto& v : vals) {
+      const std::vector<ast::Value>* items =
+          resolve_lists && !v.quoted ? list(v.text) : nullptr;
+      if (items != nullptr) {
+        for (const auto& i : *items) {
+          if (!first) *out += ", ";
+          *out += format_value(i.text);
+          first = false;
+        }
+        continue;
+      }
+      if (!first) *out += ", ";
+      *out += format_value(v.text);
+      first = false;
+    }
+  }
+
+  // The condition as text, macros replaced by their (parenthesised) bodies and list names by
+  // their items.
+  std::string expand(const ast::Expr& e, int depth = 0) {
+    using K = ast::Expr::Kind;
+    struct Nest {
+      explicit Nest(int* n) : n_(n) { ++*n_; }
+      ~Nest() { --*n_; }
+      int* n_;
+    } nest(&expand_nesting_);
+    if (expand_nesting_ > 2000 || ++expand_calls_ > 100000) return "...";
+    // An and/or of one operand (exceptions build them) is that operand.
+    auto effective = [](const ast::Expr* x) {
+      while ((x->kind == K::kAnd || x->kind == K::kOr) && x->children.size() == 1)
+        x = x->children[0].get();
+      return x;
+    };
+    auto sub = [&](const ast::Expr& c, K parent) {
+      std::string t = expand(c, depth);
+      const ast::Expr* ec = effective(&c);
+      bool composite = ec->kind == K::kAnd || ec->kind == K::kOr;
+      bool wrap = composite && (ec->kind != parent || parent == K::kNot);
+      return wrap ? "(" + t + ")" : t;
+    };
+    switch (e.kind) {
+      case K::kAnd:
+      case K::kOr: {
+        if (e.children.size() == 1) return expand(*e.children[0], depth);
+        std::string s;
+        for (size_t i = 0; i < e.children.size(); ++i) {
+          if (i) s += e.kind == K::kAnd ? " and " : " or ";
+          s += sub(*e.children[i], e.kind);
+        }
+        return s;
+      }
+      case K::kNot:
+        return "not " + sub(*e.children[0], K::kNot);
+      case K::kMacroRef: {
+        const ast::Expr* body = depth < 256 ? macro(e.ident) : nullptr;
+        if (body == nullptr) return e.ident;
+        std::string t = expand(*body, depth + 1);
+        return body->kind == K::kAnd || body->kind == K::kOr ? "(" + t + ")" : t;
+      }
+      case K::kCheck: {
+        std::string s = field_text(e.field) + " " + e.op;
+        switch (e.rhs) {
+          case ast::Expr::RhsKind::kNone:
+            break;
+          case ast::Expr::RhsKind::kValue:
+            s += " " + format_value(e.values.empty() ? std::string() : e.values[0].text);
+            break;
+          case ast::Expr::RhsKind::kList:
+            s += " (";
+            expand_values(e.values, true, &s);
+            s += ")";
+            break;
+          case ast::Expr::RhsKind::kListRef: {
+            s += " (";
+            const auto* items = list(e.values[0].text);
+            if (items != nullptr) expand_values(*items, false, &s);
+            else s += e.values[0].text;
+            s += ")";
+            break;
+          }
+          case ast::Expr::RhsKind::kField:
+            s += e.rhs_field.transformers.empty() ? " val(" + field_text(e.rhs_field) + ")"
+                                                  : " " + field_text(e.rhs_field);
+            break;
+        }
+        return s;
+      }
+    }
+    return {};
+  }
+
   Origin error_origin(const RuleDef& r, const CompileError& ce) {
     if (ce.pos >= kExceptionPosBase) {
       size_t ei = ce.pos - kExceptionPosBase;
@@ -1109,6 +1265,7 @@ class Loader : public SymbolTable {
 
   std::unique_ptr<CompiledRule> compile_rule(const RuleDef& r) {
     std::string what = "rule '" + r.name + "'";
+    std::string expanded;
     ParseResult pr = parse_condition(r.cond.text);
     if (!pr.ok()) {
       error(locate(r.cond, pr.error_pos), "LOAD_ERR_COMPILE_CONDITION", what + ": " + pr.error);
@@ -1127,7 +1284,9 @@ class Loader : public SymbolTable {
     }
 
     std::vector<CompileError> errs;
-    auto filter = compile_filter(*root, *this, &errs);
+    expand_calls_ = 0;
+    if (opts_.expand_conditions) expanded = expand(*root);
+    auto filter = compile_filter(*root, *this, &errs, &linker_);
     bool unknown_only = !errs.empty();
     for (const auto& ce : errs)
       if (!ce.warning && !ce.unknown_field) unknown_only = false;
@@ -1172,6 +1331,7 @@ class Loader : public SymbolTable {
       }
     }
     cr->event_types = filter->event_types();
+    cr->expanded_condition = std::move(expanded);
     cr->filter = std::move(*filter);
     if (cr->event_types.is_all() && r.warn_evttypes) {
       warning(r.origin, "LOAD_NO_EVTTYPE",
@@ -1191,6 +1351,9 @@ class Loader : public SymbolTable {
   std::unordered_map<std::string, size_t> macro_idx_;
   std::vector<RuleDef> rules_;
   std::unordered_map<std::string, size_t> rule_idx_;
+  FilterLinker linker_;
+  int expand_nesting_ = 0;
+  int expand_calls_ = 0;
 };
 
 LoadResult Loader::finish() {
@@ -1220,12 +1383,23 @@ LoadResult Loader::finish() {
   }
   std::sort(rs.rules_.begin(), rs.rules_.end(),
             [](const auto& a, const auto& b) { return a->index < b->index; });
+  std::vector<Filter*> enabled_filters;
   for (const auto& r : rs.rules_) {
     if (!r->enabled) continue;
+    enabled_filters.push_back(&r->filter);
     rs.enabled_.push_back(r.get());
     rs.types_ |= r->event_types;
     for (EventType t : r->event_types.to_vector())
       rs.by_type_[static_cast<size_t>(t)].push_back(r.get());
+  }
+
+  rs.result_slots_ = linker_.link(enabled_filters);
+  rs.chains_.resize(kEventTypeCount);
+  for (size_t t = 1; t < kEventTypeCount; ++t) {
+    if (rs.by_type_[t].empty()) continue;
+    std::vector<std::pair<const Filter*, const void*>> fs;
+    for (const CompiledRule* r : rs.by_type_[t]) fs.emplace_back(&r->filter, r);
+    rs.chains_[t].build(static_cast<EventType>(t), fs, rs.matching_ == RuleMatching::kFirst);
   }
 
   for (const auto& m : macros_)
@@ -1233,6 +1407,18 @@ LoadResult Loader::finish() {
   for (const auto& l : lists_)
     if (!l.used) warning(l.origin, "LOAD_UNUSED_LIST", "list '" + l.name + "' is not used");
 
+  // In file order, then by position (errors are found in several passes).
+  auto file_rank = [this](const std::string& name) {
+    for (size_t i = 0; i < files_.size(); ++i)
+      if (files_[i].name == name) return i;
+    return files_.size();
+  };
+  std::stable_sort(diags_.begin(), diags_.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    size_t fa = file_rank(a.file), fb = file_rank(b.file);
+    if (fa != fb) return fa < fb;
+    if (a.line != b.line) return a.line < b.line;
+    return a.col < b.col;
+  });
   res.diagnostics = std::move(diags_);
   return res;
 }

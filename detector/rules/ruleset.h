@@ -54,6 +54,8 @@ struct LoadOptions {
   Priority min_priority = Priority::kDebug;
   // Value of evt.hostname in conditions; empty = gethostname().
   std::string hostname;
+  // Fill CompiledRule::expanded_condition (for `riposte rules explain`).
+  bool expand_conditions = false;
 };
 
 struct CompiledRule {
@@ -67,6 +69,9 @@ struct CompiledRule {
   EventTypeSet event_types;  // types the condition can match
   size_t index = 0;          // load order
   std::vector<std::string> exception_fields;
+  // The condition with macros, lists and exceptions expanded, as text (only with
+  // LoadOptions::expand_conditions).
+  std::string expanded_condition;
 
   Filter filter;
   OutputFormat format;
@@ -97,7 +102,9 @@ class Ruleset {
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   std::vector<const CompiledRule*> enabled_;
   std::vector<const CompiledRule*> by_type_[kEventTypeCount];
+  std::vector<FilterChain> chains_;  // per event type: its rules as one program
   EventTypeSet types_;
+  uint32_t result_slots_ = 0;  // remembered sub-condition results (FilterLinker)
   RuleMatching matching_ = RuleMatching::kFirst;
   std::string hostname_;
 };
@@ -130,5 +137,10 @@ Alert make_alert(const CompiledRule& rule, const Event& ev, std::string_view hos
 
 // Falco's stdout line: "HH:MM:SS.nnnnnnnnn: Priority output" (time in UTC).
 std::string format_text_line(const Alert& alert);
+
+// What `riposte rules explain` prints for a rule loaded with LoadOptions::expand_conditions:
+// its condition with macros, lists and exceptions expanded, the event types it needs, and
+// the checks as they are evaluated (cheapest likely-deciding operand first).
+std::string explain_rule(const CompiledRule& rule);
 
 }  // namespace riposte::detector::rules

@@ -12,12 +12,19 @@ namespace riposte::detector {
 
 struct ExecRecord {
   uint64_t boot_ns = 0;
-  uint32_t pid = 0, tid = 0, ppid = 0, vpid = 0;
-  uint32_t uid = 0, gid = 0, loginuid = UINT32_MAX, tty = 0;
-  uint64_t cap_effective = 0;
+  uint32_t pid = 0, tid = 0, ppid = 0, vpid = 0, vtid = 0;
+  uint32_t sid = 0, pgid = 0, vpgid = 0;
+  uint32_t uid = 0, gid = 0, loginuid = UINT32_MAX, tty = 0;  // effective uid/gid
+  uint64_t cap_effective = 0, cap_permitted = 0, cap_inheritable = 0;
   uint64_t cgroup_id = 0;
+  uint64_t start_boot_ns = 0;             // the process's clone time
+  uint64_t pidns_init_start_boot_ns = 0;  // its pid namespace's init start (container start)
+  bool exe_upper_layer = false, exe_from_memfd = false, exe_writable = false;
+  uint64_t exe_ino = 0, exe_ctime_ns = 0, exe_mtime_ns = 0;  // ctime/mtime: ns since the epoch
   std::string comm;
   std::string filename;           // path given to execve
+  std::string exe_path;           // the executable as resolved by the kernel
+  std::string cwd;
   std::vector<std::string> argv;  // argv[0] first
   std::string cgroup_v2;          // "/kubepods.slice/...", "/" at the root
   std::string cgroup_v1;          // cpu controller path ("" when absent)

@@ -1,25 +1,26 @@
 #include "detector/state/process_table.h"
 
-#include <unistd.h>
-
-#include <fstream>
-#include <iterator>
-#include <sstream>
+#include <time.h>
 
 namespace riposte::detector {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+constexpr int64_t kMissingTtlMs = 1000;
+constexpr size_t kMaxMissing = 4096;
+
+int64_t now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
 }  // namespace
 
-ProcessTable::ProcessTable(size_t max_entries, std::string proc_root)
-    : max_entries_(max_entries), proc_root_(std::move(proc_root)) {}
+ProcessTable::ProcessTable(size_t max_entries, const ProcReader* reader, Enricher enrich)
+    : max_entries_(max_entries), reader_(reader), enrich_(std::move(enrich)) {}
 
-ProcessInfo* ProcessTable::insert(int64_t pid, std::unique_ptr<ProcessInfo> info) const {
+ProcessTable::Entry* ProcessTable::insert(int64_t pid, std::unique_ptr<ProcessInfo> info,
+                                          std::shared_ptr<FdTable> fds) const {
   if (auto it = entries_.find(pid); it != entries_.end()) {
     ages_.erase(it->second.age);
     entries_.erase(it);
@@ -28,32 +29,99 @@ ProcessInfo* ProcessTable::insert(int64_t pid, std::unique_ptr<ProcessInfo> info
     entries_.erase(ages_.front());
     ages_.pop_front();
   }
+  missing_.erase(pid);
   ages_.push_back(pid);
-  auto* raw = info.get();
-  entries_.emplace(pid, Entry{std::move(info), std::prev(ages_.end())});
-  return raw;
+  Entry e{std::move(info), fds ? std::move(fds) : std::make_shared<FdTable>(), false,
+          std::prev(ages_.end())};
+  return &entries_.insert_or_assign(pid, std::move(e)).first->second;
+}
+
+ProcessTable::Entry* ProcessTable::load(int64_t pid) const {
+  if (reader_ == nullptr || pid <= 0) return nullptr;
+  if (auto m = missing_.find(pid); m != missing_.end()) {
+    if (now_ms() - m->second < kMissingTtlMs) return nullptr;
+    missing_.erase(m);
+  }
+  ProcSnapshot snap = reader_->read_process(pid);
+  if (!snap.info) {
+    if (missing_.size() >= kMaxMissing) missing_.clear();
+    missing_.emplace(pid, now_ms());
+    return nullptr;
+  }
+  if (enrich_) enrich_(snap.info.get(), snap);
+  return insert(pid, std::move(snap.info), nullptr);
 }
 
 ProcessInfo* ProcessTable::on_exec(const ExecRecord& rec, uint64_t wall_ns,
-                                         std::shared_ptr<const ContainerInfo> container) {
+                                   std::shared_ptr<const ContainerInfo> container) {
   auto p = std::make_unique<ProcessInfo>();
   p->pid = rec.pid;
   p->tid = rec.tid;
   p->ppid = rec.ppid;
   p->vpid = rec.vpid;
-  p->vtid = rec.vpid;
+  p->vtid = rec.vtid;
+  p->sid = rec.sid;
+  p->pgid = rec.vpgid;
   p->uid = rec.uid;
   p->gid = rec.gid;
   p->loginuid = rec.loginuid;
   p->tty = rec.tty;
   p->name = rec.comm;
-  p->exepath = rec.filename;
+  p->exepath = rec.exe_path.empty() ? rec.filename : rec.exe_path;
   p->exe = rec.argv.empty() ? rec.filename : rec.argv[0];
   if (rec.argv.size() > 1) p->args.assign(rec.argv.begin() + 1, rec.argv.end());
+  p->cwd = rec.cwd;
   p->start_ns = wall_ns;
   p->cap_effective = rec.cap_effective;
+  p->cap_permitted = rec.cap_permitted;
+  p->cap_inheritable = rec.cap_inheritable;
+  p->exe_upper_layer = rec.exe_upper_layer;
+  p->exe_from_memfd = rec.exe_from_memfd;
+  p->exe_writable = rec.exe_writable;
+  p->exe_ino = rec.exe_ino;
+  p->exe_ino_ctime_ns = rec.exe_ctime_ns;
+  p->exe_ino_mtime_ns = rec.exe_mtime_ns;
   p->container = std::move(container);
-  return insert(rec.pid, std::move(p));
+
+  std::shared_ptr<FdTable> fds;
+  bool fds_loaded = false;
+  if (auto it = entries_.find(rec.pid); it != entries_.end()) {
+    // Falco's proc.duration counts from the clone, not the exec.
+    if (it->second.info->start_ns != 0) p->start_ns = it->second.info->start_ns;
+    fds = it->second.fds;
+    fds_loaded = it->second.fds_loaded;
+    fds->erase_cloexec();
+  }
+  Entry* e = insert(rec.pid, std::move(p), std::move(fds));
+  e->fds_loaded = fds_loaded;
+  return e->info.get();
+}
+
+ProcessInfo* ProcessTable::on_fork(const ForkRecord& rec, uint64_t wall_ns) {
+  Entry* parent = nullptr;
+  if (auto it = entries_.find(rec.ppid); it != entries_.end()) parent = &it->second;
+  else parent = load(rec.ppid);
+  if (parent == nullptr) {
+    Entry* e = load(rec.pid);
+    return e ? e->info.get() : nullptr;
+  }
+  if (!parent->fds_loaded && reader_ != nullptr) {
+    // The parent predates us: take its fds from /proc now, while it is surely alive, so
+    // this child and every later one inherit a complete table instead of each reading
+    // /proc on its first syscall.
+    parent->fds_loaded = true;
+    if (parent->fds->size() == 0) reader_->read_fds(rec.ppid, parent->fds.get());
+  }
+  auto p = std::make_unique<ProcessInfo>(*parent->info);
+  p->pid = p->tid = rec.pid;
+  p->vpid = p->vtid = rec.vpid;
+  p->ppid = rec.ppid;
+  p->start_ns = wall_ns;
+  auto fds = rec.shares_files ? parent->fds : std::make_shared<FdTable>(*parent->fds);
+  const bool loaded = parent->fds_loaded;
+  Entry* e = insert(rec.pid, std::move(p), std::move(fds));
+  e->fds_loaded = loaded;
+  return e->info.get();
 }
 
 void ProcessTable::on_exit(int64_t pid) {
@@ -63,54 +131,40 @@ void ProcessTable::on_exit(int64_t pid) {
   }
 }
 
+ProcessInfo* ProcessTable::get(int64_t pid) {
+  Entry* e = nullptr;
+  if (auto it = entries_.find(pid); it != entries_.end()) e = &it->second;
+  else e = load(pid);
+  if (e == nullptr) return nullptr;
+  if (!e->fds_loaded && reader_ != nullptr) {
+    // Known from /proc or a fork record without its fds: take them from /proc once.
+    e->fds_loaded = true;
+    if (e->fds->size() == 0) reader_->read_fds(pid, e->fds.get());
+  }
+  return e->info.get();
+}
+
+FdTable* ProcessTable::fds(int64_t pid) {
+  auto it = entries_.find(pid);
+  return it == entries_.end() ? nullptr : it->second.fds.get();
+}
+
 const ProcessInfo* ProcessTable::find(int64_t pid) const {
   if (pid <= 0) return nullptr;
   if (auto it = entries_.find(pid); it != entries_.end()) return it->second.info.get();
-  auto info = read_proc(pid);
-  if (!info) return nullptr;
-  return insert(pid, std::move(info));
+  Entry* e = load(pid);
+  return e ? e->info.get() : nullptr;
 }
 
-std::unique_ptr<ProcessInfo> ProcessTable::read_proc(int64_t pid) const {
-  const std::string dir = proc_root_ + "/" + std::to_string(pid);
-  std::ifstream status(dir + "/status");
-  if (!status) return nullptr;
-  auto p = std::make_unique<ProcessInfo>();
-  p->pid = p->tid = p->vpid = p->vtid = pid;
-  std::string line;
-  while (std::getline(status, line)) {
-    std::istringstream in(line.substr(line.find(':') + 1));
-    if (line.rfind("Name:", 0) == 0) {
-      in >> p->name;
-    } else if (line.rfind("PPid:", 0) == 0) {
-      in >> p->ppid;
-    } else if (line.rfind("Uid:", 0) == 0) {
-      in >> p->uid;
-    } else if (line.rfind("Gid:", 0) == 0) {
-      in >> p->gid;
-    }
+size_t ProcessTable::scan() {
+  if (reader_ == nullptr) return 0;
+  reader_->reset_socket_cache();
+  size_t n = 0;
+  for (int64_t pid : reader_->list_pids()) {
+    if (entries_.count(pid) != 0) continue;
+    if (get(pid) != nullptr) ++n;
   }
-  std::string cmdline = read_file(dir + "/cmdline");
-  size_t start = 0;
-  bool first = true;
-  while (start < cmdline.size()) {
-    size_t end = cmdline.find('\0', start);
-    if (end == std::string::npos) end = cmdline.size();
-    std::string arg = cmdline.substr(start, end - start);
-    if (first) {
-      p->exe = std::move(arg);
-      first = false;
-    } else {
-      p->args.push_back(std::move(arg));
-    }
-    start = end + 1;
-  }
-  char buf[4096];
-  ssize_t n = readlink((dir + "/exe").c_str(), buf, sizeof buf);
-  if (n > 0) p->exepath.assign(buf, static_cast<size_t>(n));
-  n = readlink((dir + "/cwd").c_str(), buf, sizeof buf);
-  if (n > 0) p->cwd.assign(buf, static_cast<size_t>(n));
-  return p;
+  return n;
 }
 
 }  // namespace riposte::detector

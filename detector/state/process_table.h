@@ -1,10 +1,13 @@
-// The detector's process table: one entry per process (thread-group leader), filled from
-// exec records and, for processes that started before the detector, lazily from /proc, so
-// proc.pname / proc.aname work for any ancestor. Bounded: the oldest entries are evicted
-// first when it is full (exit events, which reap precisely, come with the full sensor).
+// The detector's thread table: one entry per process (thread group), keyed by pid, with its
+// fd table. Filled from fork/exec records as they happen, from /proc for processes that
+// started earlier (scan() at start, then lazily on a miss), and reaped on exit records, so
+// memory follows the live processes. proc.pname / proc.aname walk it through find().
+// Bounded: past max_entries the least recently inserted entries go first (a safety net for
+// lost exit records; normally exits reap precisely).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -12,35 +15,59 @@
 
 #include "detector/event/event.h"
 #include "detector/sensor/exec_record.h"
+#include "detector/sensor/syscall_record.h"
+#include "detector/state/fd_table.h"
+#include "detector/state/proc_reader.h"
 
 namespace riposte::detector {
 
 class ProcessTable final : public ProcessLookup {
  public:
-  explicit ProcessTable(size_t max_entries = 65536, std::string proc_root = "/proc");
+  // Completes an entry read from /proc (container, user names): called with the snapshot's
+  // cgroup paths.
+  using Enricher = std::function<void(ProcessInfo*, const ProcSnapshot&)>;
 
-  // Replaces the entry for rec.pid with the image it just exec'd.
+  // reader: where misses are looked up; null = never read /proc.
+  explicit ProcessTable(size_t max_entries = 65536, const ProcReader* reader = nullptr,
+                        Enricher enrich = {});
+
+  // Replaces the image of rec.pid (same fd table, minus its close-on-exec fds).
   ProcessInfo* on_exec(const ExecRecord& rec, uint64_t wall_ns,
-                             std::shared_ptr<const ContainerInfo> container);
+                       std::shared_ptr<const ContainerInfo> container);
+  // A new process: a copy of its parent (name, args, cwd, container, users) until it execs,
+  // with a copy of the parent's fds (or the same table with CLONE_FILES).
+  ProcessInfo* on_fork(const ForkRecord& rec, uint64_t wall_ns);
   void on_exit(int64_t pid);
 
-  // Known entry, or one read from /proc (cached); null when the process is gone.
+  // The process and its fd table, read from /proc when unknown; null when it is gone.
+  ProcessInfo* get(int64_t pid);
+  FdTable* fds(int64_t pid);
+  // Known entry, or one read from /proc (without its fds); null when the process is gone.
   const ProcessInfo* find(int64_t pid) const override;
+
+  // Loads every process in /proc that is not known yet, with its fds. Returns how many.
+  size_t scan();
   size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
     std::unique_ptr<ProcessInfo> info;
+    std::shared_ptr<FdTable> fds;
+    bool fds_loaded = false;
     std::list<int64_t>::iterator age;
   };
-  ProcessInfo* insert(int64_t pid, std::unique_ptr<ProcessInfo> info) const;
-  std::unique_ptr<ProcessInfo> read_proc(int64_t pid) const;
+  Entry* insert(int64_t pid, std::unique_ptr<ProcessInfo> info, std::shared_ptr<FdTable> fds) const;
+  Entry* load(int64_t pid) const;
 
   size_t max_entries_;
-  std::string proc_root_;
+  const ProcReader* reader_;
+  Enricher enrich_;
   // Lookups may fill from /proc, which is a cache fill, not a logical mutation.
   mutable std::unordered_map<int64_t, Entry> entries_;
   mutable std::list<int64_t> ages_;  // oldest first
+  // pids /proc did not have, and when (ms): parents that exited are asked about on every
+  // ancestor walk of their orphans, and /proc misses are not free.
+  mutable std::unordered_map<int64_t, int64_t> missing_;
 };
 
 }  // namespace riposte::detector

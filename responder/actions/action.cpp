@@ -1,5 +1,7 @@
 #include "responder/actions/action.h"
 
+#include "common/log.h"
+
 namespace riposte::actions {
 
 ActionResult ActionResult::failed(std::string message) {
@@ -33,8 +35,18 @@ std::string_view status_name(ActionResult::Status status) {
 std::optional<Result<kube::KubeResponse>> mutate(ActionContext& ctx, ActionResult* result,
                                                  const kube::KubeRequest& request) {
   result->requests.push_back({request.method, kube::request_target(request), request.body});
-  if (ctx.dry_run) return std::nullopt;
+  if (ctx.dry_run) {
+    log_dry_run(ctx, result->requests.back());
+    return std::nullopt;
+  }
   return ctx.kube.request(request);
+}
+
+void log_dry_run(const ActionContext& ctx, const SentRequest& request) {
+  log::info("dry-run: not sent", {{"playbook", ctx.playbook},
+                                  {"method", request.method},
+                                  {"path", request.path},
+                                  {"body", request.body}});
 }
 
 }  // namespace riposte::actions

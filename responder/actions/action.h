@@ -83,4 +83,8 @@ class Action {
 std::optional<Result<kube::KubeResponse>> mutate(ActionContext& ctx, ActionResult* result,
                                                  const kube::KubeRequest& request);
 
+// Logs a request a dry-run did not send (mutate() does it for Kubernetes requests), so the
+// exact request is in the log as well as in the result.
+void log_dry_run(const ActionContext& ctx, const SentRequest& request);
+
 }  // namespace riposte::actions

@@ -35,7 +35,11 @@ YAML::Node ParamReader::lookup(const std::string& key) {
 }
 
 void ParamReader::error(const YAML::Node& at, std::string message) {
-  if (errors_) errors_->push_back({at.Mark(), std::move(message)});
+  error(at.Mark(), std::move(message));
+}
+
+void ParamReader::error(const YAML::Mark& at, std::string message) {
+  if (errors_) errors_->push_back({at, std::move(message)});
 }
 
 std::optional<int64_t> ParamReader::integer(const std::string& key, int64_t min, int64_t max) {
@@ -69,6 +73,73 @@ std::optional<std::string> ParamReader::string(const std::string& key) {
     return std::nullopt;
   }
   return v.Scalar();
+}
+
+std::optional<std::string> ParamReader::one_of(const std::string& key,
+                                               std::initializer_list<std::string_view> choices) {
+  YAML::Node v = lookup(key);
+  if (!v.IsDefined()) return std::nullopt;
+  std::string list;
+  for (auto c : choices) {
+    if (v.IsScalar() && v.Scalar() == c) return v.Scalar();
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  }
+  error(v, "\"" + key + "\" must be one of: " + list);
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> ParamReader::string_list(const std::string& key) {
+  YAML::Node v = lookup(key);
+  if (!v.IsDefined()) return std::nullopt;
+  if (!v.IsSequence()) {
+    error(v, "\"" + key + "\" must be a list of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (const YAML::Node& item : v) {
+    if (!item.IsScalar()) {
+      error(item, "\"" + key + "\" entries must be strings");
+      ok = false;
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<ParamEntry>> ParamReader::string_map(const std::string& key) {
+  YAML::Node v = lookup(key);
+  if (!v.IsDefined()) return std::nullopt;
+  if (!v.IsMap() || v.size() == 0) {
+    error(v, "\"" + key + "\" must be a non-empty mapping of strings to strings");
+    return std::nullopt;
+  }
+  std::vector<ParamEntry> out;
+  bool ok = true;
+  for (const auto& kv : v) {
+    if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+      error(kv.first, "\"" + key + "\" entries must map a string to a string");
+      ok = false;
+      continue;
+    }
+    out.push_back({kv.first.Scalar(), kv.second.Scalar(), kv.first.Mark()});
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+YAML::Mark ParamReader::mark_of(const std::string& key) {
+  YAML::Node v = lookup(key);
+  if (v.IsDefined()) return v.Mark();
+  return params_.IsDefined() ? params_.Mark() : YAML::Mark::null_mark();
+}
+
+void ParamReader::missing(const std::string& key) {
+  // A failed lookup is an invalid node whose Mark() throws: only ask defined ones.
+  error(params_.IsDefined() ? params_.Mark() : YAML::Mark::null_mark(),
+        "\"" + key + "\" is required");
 }
 
 void ParamReader::reject_unknown() {

@@ -1,26 +1,30 @@
 // pod.delete: deletes the pod named by the alert. Its controller (if any) replaces it with a
 // fresh one, which is the point: whatever the attacker changed inside is gone.
 //   params: grace_period_seconds (optional, 0..86400; the pod's own setting when absent)
+//           allow_last_replica (default true, unlike pod.evict and workload.scale: the alert
+//             names this very pod as compromised and its controller recreates it at once, so
+//             containment wins over availability. false: keep the last ready pod of a
+//             workload, at the price of reading the pod and its owner first.)
 #include <nlohmann/json.hpp>
 
 #include "responder/actions/params.h"
 #include "responder/actions/registry.h"
-#include "responder/actions/target.h"
+#include "responder/actions/subject.h"
+#include "responder/actions/workload.h"
 
 namespace riposte::actions {
 namespace {
 
-// A day: any longer and the "response" is no response.
-constexpr int64_t kMaxGracePeriodSeconds = 86400;
-
 struct Options {
   std::optional<int64_t> grace_period_seconds;
+  bool allow_last_replica = true;
 };
 
 Options parse_options(const YAML::Node& params, std::vector<ParamError>* errors) {
   ParamReader r(params, errors);
   Options o;
   o.grace_period_seconds = r.integer("grace_period_seconds", 0, kMaxGracePeriodSeconds);
+  o.allow_last_replica = r.boolean(std::string(kAllowLastReplica)).value_or(true);
   r.reject_unknown();
   return o;
 }
@@ -45,20 +49,16 @@ class PodDelete final : public Action {
 
   ActionResult execute(ActionContext& ctx) const override {
     const Options opts = parse_options(ctx.params, nullptr);
-    auto target = pod_target(ctx.alert);
-    if (!target) return ActionResult::failed(target.error());
-    const std::string pod = target->namespace_ + "/" + target->name;
-    if (auto allowed = ctx.guardrails.check_namespace(target->namespace_); !allowed) {
-      auto r = ActionResult::skipped("not deleting pod " + pod + ": " + allowed.error());
-      r.targets.push_back(target->str());
-      return r;
-    }
-    auto path = kube::resource_path(
-        {.resource = "pods", .namespace_ = target->namespace_, .name = target->name});
-    if (!path) return ActionResult::failed(path.error());
-
     ActionResult result;
-    result.targets.push_back(target->str());
+    auto target = guarded_pod(ctx, "deleting", &result);
+    if (!target) return result;
+    const std::string pod = target->namespace_ + "/" + target->name;
+    auto path = kube::resource_path(pod_ref(*target));
+    if (!path) return ActionResult::failed(path.error());
+    if (!opts.allow_last_replica) {
+      auto current = existing_pod(ctx, *target, ActionResult::kSucceeded, &result);
+      if (!current || !may_remove_pod(ctx, *target, *current, "deleting", &result)) return result;
+    }
     auto sent = mutate(ctx, &result,
                        {.method = "DELETE", .path = *path, .body = delete_options(opts, *target)});
     if (!sent) {

@@ -9,7 +9,12 @@ const ActionRegistry& ActionRegistry::builtin() {
   // files nothing refers to, and with them their registrations.
   static const ActionRegistry* registry = [] {
     auto* r = new ActionRegistry();
-    r->add(make_pod_delete());
+    for (auto* make : {make_pod_delete, make_pod_evict, make_pod_label, make_pod_annotate,
+                       make_workload_scale, make_node_cordon, make_node_uncordon, make_node_taint,
+                       make_node_drain, make_network_isolate, make_event_create,
+                       make_notify_webhook}) {
+      r->add(make());
+    }
     return r;
   }();
   return *registry;

@@ -28,5 +28,16 @@ class ActionRegistry {
 
 // Factories of the built-in actions, one per source file, listed in registry.cpp.
 std::unique_ptr<Action> make_pod_delete();
+std::unique_ptr<Action> make_pod_evict();
+std::unique_ptr<Action> make_pod_label();
+std::unique_ptr<Action> make_pod_annotate();
+std::unique_ptr<Action> make_workload_scale();
+std::unique_ptr<Action> make_node_cordon();
+std::unique_ptr<Action> make_node_uncordon();
+std::unique_ptr<Action> make_node_taint();
+std::unique_ptr<Action> make_node_drain();
+std::unique_ptr<Action> make_network_isolate();
+std::unique_ptr<Action> make_event_create();
+std::unique_ptr<Action> make_notify_webhook();
 
 }  // namespace riposte::actions

@@ -1,9 +1,49 @@
 #include "responder/playbook/engine.h"
 
 #include <algorithm>
-#include <exception>
+#include <chrono>
+
+#include "responder/playbook/step_runner.h"
 
 namespace riposte::playbook {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_failed(const StepOutcome& s) { return s.result.status == actions::ActionResult::kFailed; }
+
+// YAML params as JSON for records: scalars stay strings (that is how actions read them).
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return nullptr;
+  if (n.IsScalar()) return n.Scalar();
+  if (n.IsSequence()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& item : n) a.push_back(yaml_to_json(item));
+    return a;
+  }
+  nlohmann::json o = nlohmann::json::object();
+  for (const auto& kv : n) o[kv.first.Scalar()] = yaml_to_json(kv.second);
+  return o;
+}
+
+actions::ActionResult::Status status_from_name(const std::string& s) {
+  for (auto st : {actions::ActionResult::kSucceeded, actions::ActionResult::kSkipped,
+                  actions::ActionResult::kDryRun}) {
+    if (actions::status_name(st) == s) return st;
+  }
+  return actions::ActionResult::kFailed;
+}
+
+}  // namespace
+
+bool PlaybookOutcome::retryable() const {
+  return std::any_of(steps.begin(), steps.end(),
+                     [](const StepOutcome& s) { return is_failed(s) && s.result.retryable; });
+}
 
 bool RunOutcome::failed() const {
   return std::any_of(playbooks.begin(), playbooks.end(),
@@ -11,77 +51,167 @@ bool RunOutcome::failed() const {
 }
 
 bool RunOutcome::retryable() const {
-  for (const auto& p : playbooks) {
-    for (const auto& s : p.steps) {
-      if (s.result.status == actions::ActionResult::kFailed && s.result.retryable) return true;
+  return std::any_of(playbooks.begin(), playbooks.end(),
+                     [](const PlaybookOutcome& p) { return p.retryable(); });
+}
+
+nlohmann::json to_json(const StepOutcome& s) {
+  nlohmann::json requests = nlohmann::json::array();
+  for (const auto& r : s.result.requests) {
+    requests.push_back({{"method", r.method}, {"path", r.path}, {"body", r.body}});
+  }
+  nlohmann::json j = {{"action", s.action},
+                      {"status", actions::status_name(s.result.status)},
+                      {"message", s.result.message},
+                      {"targets", s.result.targets},
+                      {"requests", requests}};
+  if (s.result.status == actions::ActionResult::kFailed) j["retryable"] = s.result.retryable;
+  if (!s.name.empty()) j["name"] = s.name;
+  if (s.params.IsDefined() && !s.params.IsNull()) j["params"] = yaml_to_json(s.params);
+  j["started"] = format_rfc3339_ns(s.started_ns);
+  j["duration_ms"] = static_cast<double>(s.duration_ns) / 1e6;
+  return j;
+}
+
+StepOutcome step_from_json(const nlohmann::json& j) {
+  StepOutcome s;
+  s.action = j.value("action", "");
+  s.name = j.value("name", "");
+  s.result.status = status_from_name(j.value("status", ""));
+  s.result.message = j.value("message", "");
+  s.result.retryable = j.value("retryable", false);
+  if (auto t = j.find("targets"); t != j.end() && t->is_array()) {
+    for (const auto& v : *t) {
+      if (v.is_string()) s.result.targets.push_back(v.get<std::string>());
     }
   }
-  return false;
+  if (auto r = j.find("requests"); r != j.end() && r->is_array()) {
+    for (const auto& v : *r) {
+      if (v.is_object()) {
+        s.result.requests.push_back(
+            {v.value("method", ""), v.value("path", ""), v.value("body", "")});
+      }
+    }
+  }
+  if (auto t = parse_rfc3339(j.value("started", ""))) s.started_ns = *t;
+  s.duration_ns = static_cast<int64_t>(j.value("duration_ms", 0.0) * 1e6);
+  return s;
+}
+
+nlohmann::json to_json(const PlaybookOutcome& p) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : p.steps) steps.push_back(to_json(s));
+  return {{"playbook", p.playbook}, {"dry_run", p.dry_run}, {"failed", p.failed},
+          {"steps", steps}};
 }
 
 nlohmann::json to_json(const RunOutcome& outcome) {
   nlohmann::json pbs = nlohmann::json::array();
-  for (const auto& p : outcome.playbooks) {
-    nlohmann::json steps = nlohmann::json::array();
-    for (const auto& s : p.steps) {
-      nlohmann::json requests = nlohmann::json::array();
-      for (const auto& r : s.result.requests) {
-        requests.push_back({{"method", r.method}, {"path", r.path}});
-      }
-      steps.push_back({{"action", s.action},
-                       {"status", actions::status_name(s.result.status)},
-                       {"message", s.result.message},
-                       {"targets", s.result.targets},
-                       {"requests", requests}});
-      if (s.result.status == actions::ActionResult::kFailed) {
-        steps.back()["retryable"] = s.result.retryable;
-      }
-    }
-    pbs.push_back(
-        {{"playbook", p.playbook}, {"dry_run", p.dry_run}, {"failed", p.failed}, {"steps", steps}});
-  }
+  for (const auto& p : outcome.playbooks) pbs.push_back(to_json(p));
   return {{"playbooks", pbs}};
+}
+
+bool when_holds(const When& when, const Alert& alert, const std::vector<StepOutcome>& so_far) {
+  if (!when.alert.matches(alert)) return false;
+  for (const auto& ref : when.steps) {
+    // A step that was not reached (an earlier failure stopped the playbook) has no status.
+    auto it = std::find_if(so_far.begin(), so_far.end(),
+                           [&](const StepOutcome& s) { return s.name == ref.step; });
+    if (it == so_far.end()) return false;
+    if (std::find(ref.any_of.begin(), ref.any_of.end(), it->result.status) == ref.any_of.end())
+      return false;
+  }
+  return true;
 }
 
 Engine::Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube,
                actions::Guardrails guardrails)
     : playbooks_(std::move(playbooks)), kube_(kube), guardrails_(std::move(guardrails)) {}
 
-RunOutcome Engine::handle(const Alert& alert, bool force_dry_run) const {
-  RunOutcome out;
+std::vector<const Playbook*> Engine::matching(const Alert& alert) const {
+  std::vector<const Playbook*> out;
   for (const auto& pb : playbooks_) {
-    if (pb.match.matches(alert))
-      out.playbooks.push_back(run(pb, alert, force_dry_run || pb.dry_run));
+    if (!pb.match.matches(alert)) continue;
+    out.push_back(&pb);
+    if (pb.stop) break;
   }
   return out;
 }
 
-PlaybookOutcome Engine::run(const Playbook& pb, const Alert& alert, bool dry_run) const {
+RunOutcome Engine::handle(const Alert& alert, bool force_dry_run) const {
+  RunOutcome out;
+  for (const Playbook* pb : matching(alert)) out.playbooks.push_back(run(*pb, alert, force_dry_run));
+  return out;
+}
+
+PlaybookOutcome Engine::run(const Playbook& pb, const Alert& alert, bool force_dry_run,
+                            const RunHooks& hooks) const {
   PlaybookOutcome out;
   out.playbook = pb.name;
-  out.dry_run = dry_run;
-  for (const auto& step : pb.steps) {
-    actions::ActionContext ctx{alert, step.params, kube_, guardrails_, dry_run, pb.name};
-    actions::ActionResult result;
-    if (!step.impl) {
-      result = actions::ActionResult::failed("action \"" + step.action + "\" is not bound");
-    } else {
-      // One broken action (a throwing parser, a bad_alloc) must not take down the responder
-      // or the other playbooks for this alert.
-      try {
-        result = step.impl->execute(ctx);
-      } catch (const std::exception& e) {
-        result = actions::ActionResult::failed("internal error: " + std::string(e.what()));
-      }
+  out.dry_run = force_dry_run || pb.dry_run;
+  out.started_ns = now_ns();
+  for (size_t i = 0; i < pb.steps.size(); ++i) {
+    const Step& step = pb.steps[i];
+    const bool resumed = hooks.resume && i < hooks.resume->size() && !is_failed((*hooks.resume)[i]);
+    if (resumed) {
+      out.steps.push_back((*hooks.resume)[i]);
+      continue;
     }
-    const bool failed = result.status == actions::ActionResult::kFailed;
-    out.steps.push_back({step.action, std::move(result)});
-    if (failed) {
+    StepOutcome so;
+    if (step.when && !when_holds(*step.when, alert, out.steps)) {
+      so.name = step.name;
+      so.action = step.action;
+      so.started_ns = now_ns();
+      so.result = actions::ActionResult::skipped("\"when\" does not hold");
+    } else {
+      so = run_step(pb, step, alert, out.dry_run, hooks);
+    }
+    const bool step_failed = is_failed(so);
+    out.steps.push_back(std::move(so));
+    if (hooks.on_step) hooks.on_step(out);
+    if (step_failed) {
       out.failed = true;
       if (!step.continue_on_error) break;
     }
   }
+  out.finished_ns = now_ns();
   return out;
+}
+
+StepOutcome Engine::run_step(const Playbook& pb, const Step& step, const Alert& alert,
+                             bool dry_run, const RunHooks& hooks) const {
+  StepOutcome so;
+  so.name = step.name;
+  so.action = step.action;
+  so.params.reset(step.params);
+  so.started_ns = now_ns();
+  auto finish = [&](actions::ActionResult r) {
+    so.result = std::move(r);
+    so.duration_ns = now_ns() - so.started_ns;
+    return so;
+  };
+  if (!step.impl) {
+    return finish(actions::ActionResult::failed("action \"" + step.action + "\" is not bound"));
+  }
+  if (step.templated) {
+    // An undefined field or a value the action refuses once rendered is the alert's fault:
+    // running again cannot help, so not retryable.
+    auto rendered = render_params(step.params, alert);
+    if (!rendered) return finish(actions::ActionResult::failed("params: " + rendered.error()));
+    so.params.reset(*rendered);  // rebind: assigning would write into the playbook's node
+    auto errors = step.impl->validate(so.params);
+    if (!errors.empty()) {
+      return finish(actions::ActionResult::failed("params after templating: " +
+                                                  errors.front().message));
+    }
+  }
+  if (!dry_run && hooks.admit) {
+    if (auto reason = hooks.admit(pb, step, alert)) {
+      return finish(actions::ActionResult::skipped(*reason));
+    }
+  }
+  ActionCall call{step.impl, &alert, so.params, &kube_, &guardrails_, dry_run, pb.name};
+  return finish(call_action(call, step.timeout_ms));
 }
 
 }  // namespace riposte::playbook

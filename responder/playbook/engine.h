@@ -1,31 +1,42 @@
-// Runs playbooks for an alert: every matching playbook in load order, its steps in order,
-// stopping a playbook at the first failed step unless that step says continue_on_error.
-// Pure logic over a KubeClient; reporting (logs, metrics, events) is the caller's, from the
-// returned outcome.
+// Runs playbooks for an alert: the matching playbooks in load order (up to and including the
+// first matching one that says `stop`), each one's steps in order, stopping a playbook at the
+// first failed step unless that step says continue_on_error. Steps whose `when` does not hold
+// are skipped. Pure logic over a KubeClient; exactly-once bookkeeping, cooldowns, rate limits
+// and reporting are the caller's (alert_consumer.h), through RunHooks and the outcome.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/alert.h"
+#include "common/kube/kube_client.h"
 #include "responder/actions/action.h"
 #include "responder/actions/guardrails.h"
-#include "common/kube/kube_client.h"
 #include "responder/playbook/playbook.h"
 
 namespace riposte::playbook {
 
 struct StepOutcome {
+  std::string name;  // the step's name, "" when unnamed
   std::string action;
   actions::ActionResult result;
+  YAML::Node params;        // as rendered for this alert; undefined when the step has none
+  int64_t started_ns = 0;   // wall clock, ns since the epoch
+  int64_t duration_ns = 0;  // until the action returned (its last API response)
 };
 
 struct PlaybookOutcome {
   std::string playbook;
   bool dry_run = false;
   bool failed = false;             // a step failed (whether or not the playbook went on)
-  std::vector<StepOutcome> steps;  // the steps that ran
+  std::vector<StepOutcome> steps;  // the steps that were reached, in order
+  int64_t started_ns = 0;
+  int64_t finished_ns = 0;
+  bool retryable() const;  // a failed step may succeed if run again
 };
 
 struct RunOutcome {
@@ -37,28 +48,55 @@ struct RunOutcome {
   bool retryable() const;
 };
 
-// {"playbooks":[{"playbook":..,"dry_run":..,"failed":..,"steps":[{"action":..,"status":..,
-//  "message":..,"targets":[..],"requests":[{"method":..,"path":..}][,"retryable":..]}]}]}
+// {"action":..,"status":..,"message":..,"targets":[..],"requests":[{"method":..,"path":..,
+//  "body":..}][,"retryable":..][,"name":..][,"params":..],"started":..,"duration_ms":..}
+nlohmann::json to_json(const StepOutcome& step);
+// The inverse, for outcomes recorded by an earlier attempt (see RunHooks::resume).
+StepOutcome step_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const PlaybookOutcome& outcome);
+// {"playbooks":[{"playbook":..,"dry_run":..,"failed":..,"steps":[..]}]}
 nlohmann::json to_json(const RunOutcome& outcome);
+
+struct RunHooks {
+  // Before a step that would send requests (not dry-run): nullopt lets it run; a reason skips
+  // it (e.g. a rate limit) with that message.
+  std::function<std::optional<std::string>(const Playbook&, const Step&, const Alert&)> admit;
+  // After each step, with the outcome so far (e.g. to record progress).
+  std::function<void(const PlaybookOutcome&)> on_step;
+  // Steps an earlier attempt of this run finished (by position): not run again, their
+  // recorded outcome is reused. A failed one is run again.
+  const std::vector<StepOutcome>* resume = nullptr;
+};
 
 class Engine {
  public:
-  // kube must outlive the engine. The playbooks' actions are bound to their registry, which
-  // must outlive it too (the built-in one lives forever).
+  // kube must outlive the engine, and any step still running past its timeout. The
+  // playbooks' actions are bound to their registry, which must outlive them too (the
+  // built-in one lives forever).
   Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube, actions::Guardrails guardrails);
+
+  // The playbooks that handle alert, in order, honouring `stop`.
+  std::vector<const Playbook*> matching(const Alert& alert) const;
 
   // force_dry_run: report what would be done, send nothing (e.g. a responder-wide dry run).
   // Thread-safe when the KubeClient is: playbooks and guardrails are only read.
   RunOutcome handle(const Alert& alert, bool force_dry_run = false) const;
+  PlaybookOutcome run(const Playbook& pb, const Alert& alert, bool force_dry_run,
+                      const RunHooks& hooks = {}) const;
 
   const std::vector<Playbook>& playbooks() const { return playbooks_; }
+  kube::KubeClient& kube() const { return kube_; }
 
  private:
-  PlaybookOutcome run(const Playbook& pb, const Alert& alert, bool dry_run) const;
+  StepOutcome run_step(const Playbook& pb, const Step& step, const Alert& alert, bool dry_run,
+                       const RunHooks& hooks) const;
 
   std::vector<Playbook> playbooks_;
   kube::KubeClient& kube_;
   actions::Guardrails guardrails_;
 };
+
+// Whether a step's `when` holds for alert and the steps run so far.
+bool when_holds(const When& when, const Alert& alert, const std::vector<StepOutcome>& so_far);
 
 }  // namespace riposte::playbook

@@ -3,15 +3,30 @@
 //   name: kill-shell-in-container          # unique across everything loaded
 //   description: ...                       # optional
 //   dry_run: false                         # optional; true: report, never send
+//   stop: false                            # optional; true: no later playbook runs for a match
+//   cooldown: 5m                           # optional; or {period: 5m, key: "<template>"}
 //   match:
 //     rules: ["Terminal shell in container"]   # exact names or globs (* ?)
 //     priority: ">=Notice"                     # optional: "Critical", ">=", ">", "<=", "<", "="
+//     tags: [container, shell]                 # optional: all of one set, or [[a, b], [c]]: any set
+//     output_fields:                           # optional, all must hold
+//       k8s.ns.name: shop                      #   equals (same as {"=": shop})
+//       user.name: {"!=": root}
+//       proc.name: {in: [sh, bash]}
+//       container.image.repository: {glob: "*httpd*"}
+//       proc.cmdline: {regex: "^nc .*-e"}
+//       fd.name: {exists: true}
 //     namespaces: [shop, "team-*"]             # optional, globs on k8s.ns.name
 //     source: syscall                          # optional
 //   steps:
-//     - action: pod.delete
-//       params: {grace_period_seconds: 0}      # checked by the action at load
+//     - name: delete                           # optional; lets later steps' `when` refer to it
+//       action: pod.delete
+//       params: {grace_period_seconds: 0}      # checked by the action at load; string values
+//                                              # may be templates: "{{ output_fields['k'] }}"
 //       continue_on_error: false               # optional
+//       timeout: 10s                           # optional
+//       when:                                  # optional: the match keys (all optional) plus
+//         steps: {delete: [succeeded, dry-run]}  # earlier named steps' statuses
 //
 // A file holds one playbook, a YAML list of them, or several "---" documents. Loading checks
 // the whole input and reports every problem as "file:line:col: error: message".
@@ -19,20 +34,47 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "responder/actions/registry.h"
 #include "responder/playbook/match.h"
+#include "responder/playbook/template.h"
 
 namespace riposte::playbook {
 
+// A step's `when`: conditions on the alert and on the results of earlier named steps.
+struct When {
+  struct StepStatus {
+    std::string step;                                  // an earlier step's name
+    size_t index = 0;                                  // its position in steps
+    std::vector<actions::ActionResult::Status> any_of;  // the statuses that let this step run
+  };
+  Match alert;  // rules may be empty here
+  std::vector<StepStatus> steps;
+};
+
 struct Step {
+  std::string name;  // "" when unnamed
   std::string action;
   const actions::Action* impl = nullptr;  // bound at load; owned by the registry
-  YAML::Node params;                      // null when the step has none
+  YAML::Node params;                      // null when the step has none; may hold templates
+  bool templated = false;                 // params hold templates: render per alert
   bool continue_on_error = false;
+  int64_t timeout_ms = 0;  // 0: none
+  std::optional<When> when;
+};
+
+// At most one run per period for the same target; the alerts in between are counted, not
+// acted on. The target is `key` rendered for the alert; without a key, the pod
+// (k8s.ns.name/k8s.pod.name), else the host.
+struct Cooldown {
+  int64_t period_ms = 0;
+  std::optional<Template> key;
 };
 
 struct Playbook {
@@ -41,6 +83,8 @@ struct Playbook {
   Match match;
   std::vector<Step> steps;
   bool dry_run = false;
+  bool stop = false;
+  std::optional<Cooldown> cooldown;
   std::string origin;  // "file:line:col" of its definition, for logs
 };
 
@@ -68,5 +112,16 @@ LoadResult parse_playbooks(
 // Names must be unique across all of them.
 LoadResult load_playbooks(const std::string& path, const actions::ActionRegistry& registry =
                                                        actions::ActionRegistry::builtin());
+// Several paths as one set (names unique across all), in the order given.
+LoadResult load_playbooks(const std::vector<std::string>& paths,
+                          const actions::ActionRegistry& registry =
+                              actions::ActionRegistry::builtin());
+
+// The files load_playbooks reads for path (path itself, or the directory's playbook files).
+std::vector<std::string> playbook_files(const std::string& path);
+
+// The cooldown target of an alert for a playbook (see Cooldown); an error when the key
+// template names an undefined field.
+Result<std::string> cooldown_target(const Cooldown& cooldown, const Alert& alert);
 
 }  // namespace riposte::playbook

@@ -19,12 +19,21 @@ check() {  # check NAME CMD...: runs CMD, counts and reports the outcome
   fi
 }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; $kubectl delete namespace riposte --wait=false >/dev/null 2>&1 || true' EXIT
+created_ns=false
+cleanup() {
+  rm -rf "$tmp"
+  # Other tests of the same cluster may own the namespace: remove it only if this test made it.
+  if $created_ns; then $kubectl delete namespace riposte --wait=false >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 
 check "helm lint" "$RIPOSTE_HELM" lint "$src/deploy/helm/riposte"
 "$RIPOSTE_HELM" template riposte "$src/deploy/helm/riposte" --namespace riposte --include-crds >"$tmp/helm.yaml"
 # Namespaced objects need their namespace to exist for a server-side dry run.
-$kubectl create namespace riposte >/dev/null
+if ! $kubectl get namespace riposte >/dev/null 2>&1; then
+  $kubectl create namespace riposte >/dev/null
+  created_ns=true
+fi
 check "helm template | kubectl apply --dry-run=server" \
   $kubectl apply --dry-run=server -f "$tmp/helm.yaml"
 check "helm template with an existing NATS and auth" sh -c \

@@ -86,15 +86,18 @@ steps: []
       diagnostics(r),
       ElementsAre(
           "bad.yaml:5:3: error: unknown key \"colour\" in match (expected one of: rules, priority, "
-          "namespaces, source)",
+          "namespaces, source, tags, output_fields)",
           "bad.yaml:3:10: error: \"rules\" is empty",
           "bad.yaml:4:13: error: bad priority \">=Severe\": expected an optional >=, >, <=, <, = "
           "and "
           "one of Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug",
           "bad.yaml:9:29: error: pod.delete: \"grace_period_seconds\" must be an integer from 0 to "
           "86400",
-          "bad.yaml:10:7: error: pod.delete: unknown param \"force\" (known: grace_period_seconds)",
-          "bad.yaml:11:13: error: unknown action \"pod.nuke\" (known: pod.delete)",
+          "bad.yaml:10:7: error: pod.delete: unknown param \"force\" (known: allow_last_replica, "
+          "grace_period_seconds)",
+          "bad.yaml:11:13: error: unknown action \"pod.nuke\" (known: event.create, network.isolate, "
+          "node.cordon, node.drain, node.taint, node.uncordon, notify.webhook, pod.annotate, "
+          "pod.delete, pod.evict, pod.label, workload.scale)",
           "bad.yaml:12:5: error: step has no \"action\"",
           "bad.yaml:14:1: error: playbook has no \"name\"",
           "bad.yaml:16:8: error: \"steps\" is empty",

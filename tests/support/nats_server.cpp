@@ -50,12 +50,12 @@ bool NatsServer::start() {
     store_dir_ = dir_ + "/store";
     std::filesystem::create_directories(store_dir_);
   }
-  if (port_ == 0) port_ = pick_free_port();
+  if (port_ == 0) port_ = options_.port > 0 ? options_.port : pick_free_port();
   if (options_.monitor && monitor_port_ == 0) monitor_port_ = pick_free_port();
 
   std::vector<std::string> argv = {
       bin,   "-js",      "-a", "127.0.0.1",   "-p", std::to_string(port_),
-      "-sd", store_dir_, "-n", "riposte-test"};
+      "-sd", store_dir_, "-n", options_.name};
   if (options_.monitor) {
     argv.insert(argv.end(), {"-m", std::to_string(monitor_port_)});
   }

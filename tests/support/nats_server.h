@@ -19,6 +19,8 @@ struct NatsServerOptions {
   std::string password{};  // --pass
   std::string config{};    // nats-server.conf text (e.g. an authorization block), or ""
   bool monitor = false;    // also serve the HTTP monitor (-m) on a free port
+  std::string name = "riposte-test";  // server name (-n); unique per node of a cluster
+  int port = 0;                       // client port; 0: a free one on the first start
 };
 
 class NatsServer {

@@ -41,6 +41,33 @@ class TempDir {
   std::string path_;
 };
 
+// Sets (or, with nullptr, unsets) an environment variable for a scope; restores the old
+// value after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    had_ = std::getenv(name) != nullptr;
+    if (value) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (had_) {
+      ::setenv(name_, old_.c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
 class MockKubeClient : public kube::KubeClient {
  public:
   MOCK_METHOD(Result<kube::KubeResponse>, request, (const kube::KubeRequest&), (override));

@@ -243,6 +243,20 @@ TEST(HttpKubeClientTest, ClientErrorsAreNotRetried) {
   }
 }
 
+TEST(HttpKubeClientTest, ADisruptionBudgetRefusalIsAnAnswerNotThrottling) {
+  TlsServer server;
+  server.on_request([](httplib::Response& res, int) {
+    res.status = 429;
+    res.set_content(R"({"kind":"Status","status":"Failure","reason":"TooManyRequests",)"
+                    R"("details":{"causes":[{"reason":"DisruptionBudget","message":"no"}]}})",
+                    "application/json");
+  });
+  auto res = client_for(server.config())->request({.method = "POST", .path = "/x/eviction"});
+  ASSERT_TRUE(res.ok()) << res.error();
+  EXPECT_EQ(res->status, 429);
+  EXPECT_EQ(server.seen().size(), 1u);
+}
+
 TEST(HttpKubeClientTest, HonoursRetryAfterUpToTheCap) {
   TlsServer server;
   server.on_request([](httplib::Response& res, int n) {

@@ -40,6 +40,22 @@ TEST(ClassifyTest, StatusBodiesGiveKindMessageAndReason) {
   }
 }
 
+TEST(ClassifyTest, StatusCausesAreKept) {
+  auto body = nlohmann::json::parse(testing::status_body(429, "TooManyRequests", "Cannot evict"));
+  body["details"] = {{"causes",
+                      {{{"reason", "DisruptionBudget"}, {"message", "needs 2 healthy pods"}},
+                       {{"reason", 7}},  // not a string: ignored, not thrown about
+                       "junk"}}};
+  auto err = classify({429, body.dump()});
+  ASSERT_TRUE(err.has_value());
+  ASSERT_EQ(err->causes.size(), 2u);
+  EXPECT_EQ(err->causes[0].reason, "DisruptionBudget");
+  EXPECT_EQ(err->causes[0].message, "needs 2 healthy pods");
+  EXPECT_EQ(err->causes[1].reason, "");
+  EXPECT_TRUE(err->has_cause(kDisruptionBudgetCause));
+  EXPECT_FALSE(classify({429, "{}"})->has_cause(kDisruptionBudgetCause));
+}
+
 TEST(ClassifyTest, NonStatusBodyIsQuotedTruncated) {
   auto err = classify({502, std::string(1000, 'x')});
   ASSERT_TRUE(err.has_value());

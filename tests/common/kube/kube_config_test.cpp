@@ -13,6 +13,7 @@
 namespace riposte::kube {
 namespace {
 
+using riposte::testing::ScopedEnv;
 using riposte::testing::TempDir;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -34,32 +35,6 @@ std::string b64(const std::string& s) {
   }
   return out;
 }
-
-// Sets an environment variable for the scope of a test; restores the old value after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    had_ = std::getenv(name) != nullptr;
-    if (value) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (had_) {
-      ::setenv(name_, old_.c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
 
 class KubeConfigTest : public ::testing::Test {
  protected:

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "detector/container/kube_pod_source.h"
+#include "detector/container/pod_parse.h"
 
 namespace riposte::detector {
 namespace {
@@ -53,6 +53,13 @@ TEST(ContainerResolver, FillsPodAndImageAndCaches) {
   EXPECT_EQ(pods.lookups, 1);
 }
 
+TEST(ContainerResolver, KeepsTheStartTimeOfTheFirstResolution) {
+  FakePods pods;
+  ContainerResolver r(&pods);
+  EXPECT_EQ(r.resolve(kPath, "", 1234)->start_ns, 1234u);
+  EXPECT_EQ(r.resolve(kPath, "", 9999)->start_ns, 1234u);
+}
+
 TEST(ContainerResolver, UsesV1PathWhenV2IsNotAContainer) {
   FakePods pods;
   ContainerResolver r(&pods);
@@ -74,14 +81,16 @@ TEST(ContainerResolver, UnknownPodIsRetriedAfterBackoff) {
   EXPECT_EQ(c->pod->name, "web-1");
 }
 
-TEST(KubePodSource, ParsesPodList) {
-  auto pods = parse_pod_list(R"({"kind":"PodList","items":[{
+TEST(PodParse, ParsesPodList) {
+  auto list = parse_pod_list(R"({"kind":"PodList","metadata":{"resourceVersion":"77"},"items":[{
     "metadata":{"name":"web-1","namespace":"shop","uid":")" + kUid + R"(","labels":{"app":"web"}},
     "spec":{"nodeName":"n","containers":[{"name":"nginx","image":"nginx:1.27",
       "securityContext":{"privileged":true}},{"name":"side","image":"busybox"}]},
     "status":{"containerStatuses":[{"name":"nginx","containerID":"containerd://)" + kId + R"("}]}}]})");
-  ASSERT_EQ(pods.count(kUid), 1u);
-  const auto& rec = pods[kUid];
+  ASSERT_TRUE(list.ok);
+  EXPECT_EQ(list.resource_version, "77");
+  ASSERT_EQ(list.pods.count(kUid), 1u);
+  const auto& rec = list.pods[kUid];
   EXPECT_EQ(rec.pod->name, "web-1");
   ASSERT_EQ(rec.pod->labels.size(), 1u);
   EXPECT_EQ(rec.pod->labels[0].second, "web");
@@ -89,7 +98,7 @@ TEST(KubePodSource, ParsesPodList) {
   EXPECT_EQ(rec.containers[0].id, kId);
   EXPECT_TRUE(rec.containers[0].privileged);
   EXPECT_EQ(rec.containers[1].id, "");
-  EXPECT_TRUE(parse_pod_list("not json").empty());
+  EXPECT_FALSE(parse_pod_list("not json").ok);
 }
 
 }  // namespace

@@ -180,6 +180,7 @@ inline std::unique_ptr<EventMix> make_event_mix(size_t n = 4096, uint64_t seed =
   }
   ProcessInfo* gunicorn = P.add(1100, 401, "gunicorn", "/usr/local/bin/python3.11",
                                 {"/usr/local/bin/gunicorn", "app:app", "-w", "2"}, c_api);
+  (void)gunicorn;
   std::vector<ProcessInfo*> py_workers;
   for (int i = 0; i < 2; ++i)
     py_workers.push_back(P.add(1101 + i, 1100, "gunicorn", "/usr/local/bin/python3.11",

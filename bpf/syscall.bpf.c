@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Syscall sensor: one record per completed syscall that user space is interested in, taken at
+ * sys_exit. The arguments are still in the saved user registers there, so no enter-side state
+ * is needed: args come from pt_regs, strings are read from user memory (the kernel has just
+ * read them, so they are resident), and fd-producing calls are described from the new fd's
+ * struct file. The interest map (filled from the loaded rules' event types, plus what keeps
+ * the fd table right) is checked first, so uninteresting syscalls cost one array lookup. */
+#include "common.bpf.h"
+#include "file.bpf.h"
+#include "path.bpf.h"
+#include "syscalls.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* riposte_interest bits per syscall number; zero = not reported. Filled before attach. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, RIPOSTE_SYSCALL_MAX);
+  __type(key, __u32);
+  __type(value, __u8);
+} interest SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct riposte_syscall_record);
+} sc_scratch SEC(".maps");
+
+/* The detector's own process: its syscalls (ring buffer reads, /proc scans, logs) would feed
+ * back into itself. */
+const volatile __u32 self_tgid = 0;
+
+#define TS_COMPAT 0x0002
+#define FD_RES 6 /* spec.fd: the result is the fd */
+
+enum special {
+  SP_NONE,
+  SP_OPEN,     /* resolve a relative path through the new file */
+  SP_OPENAT2,  /* + struct open_how */
+  SP_HANDLE,   /* open_by_handle_at: the path only the kernel knows */
+  SP_SOCKADDR, /* connect, bind: struct sockaddr at args[1] */
+  SP_SENDTO,   /* struct sockaddr at args[4] */
+  SP_PIPE,
+  SP_CLONE3,
+  SP_MOUNT,
+  SP_CHDIR,
+  SP_FCNTL,
+  SP_CLOSE,
+};
+
+struct spec {
+  __s8 str1, str2; /* argument holding a user string, -1 none */
+  __s8 fd;         /* argument holding the fd the call is about, FD_RES, -1 none */
+  __u8 special;
+};
+
+#define SPEC(s1, s2, f, sp) ((struct spec){.str1 = (s1), .str2 = (s2), .fd = (f), .special = (sp)})
+
+static __always_inline struct spec spec_of(long nr) {
+  switch (nr) {
+    case RIPOSTE_NR_open: return SPEC(0, -1, FD_RES, SP_OPEN);
+    case RIPOSTE_NR_openat: return SPEC(1, -1, FD_RES, SP_OPEN);
+    case RIPOSTE_NR_openat2: return SPEC(1, -1, FD_RES, SP_OPENAT2);
+    case RIPOSTE_NR_creat: return SPEC(0, -1, FD_RES, SP_OPEN);
+    case RIPOSTE_NR_open_by_handle_at: return SPEC(-1, -1, FD_RES, SP_HANDLE);
+    case RIPOSTE_NR_close: return SPEC(-1, -1, -1, SP_CLOSE);
+    case RIPOSTE_NR_connect: return SPEC(-1, -1, 0, SP_SOCKADDR);
+    case RIPOSTE_NR_bind: return SPEC(-1, -1, 0, SP_SOCKADDR);
+    case RIPOSTE_NR_listen: return SPEC(-1, -1, 0, SP_NONE);
+    case RIPOSTE_NR_sendto: return SPEC(-1, -1, 0, SP_SENDTO);
+    case RIPOSTE_NR_sendmsg:
+    case RIPOSTE_NR_recvfrom:
+    case RIPOSTE_NR_recvmsg: return SPEC(-1, -1, 0, SP_NONE);
+    case RIPOSTE_NR_accept:
+    case RIPOSTE_NR_accept4:
+    case RIPOSTE_NR_socket:
+    case RIPOSTE_NR_dup:
+    case RIPOSTE_NR_dup2:
+    case RIPOSTE_NR_dup3:
+    case RIPOSTE_NR_bpf:
+    case RIPOSTE_NR_userfaultfd:
+    case RIPOSTE_NR_eventfd:
+    case RIPOSTE_NR_eventfd2:
+    case RIPOSTE_NR_signalfd:
+    case RIPOSTE_NR_signalfd4:
+    case RIPOSTE_NR_timerfd_create:
+    case RIPOSTE_NR_inotify_init:
+    case RIPOSTE_NR_inotify_init1:
+    case RIPOSTE_NR_epoll_create:
+    case RIPOSTE_NR_epoll_create1:
+    case RIPOSTE_NR_pidfd_open:
+    case RIPOSTE_NR_pidfd_getfd: return SPEC(-1, -1, FD_RES, SP_NONE);
+    case RIPOSTE_NR_fcntl: return SPEC(-1, -1, FD_RES, SP_FCNTL);
+    case RIPOSTE_NR_memfd_create: return SPEC(0, -1, FD_RES, SP_NONE);
+    case RIPOSTE_NR_pipe:
+    case RIPOSTE_NR_pipe2: return SPEC(-1, -1, -1, SP_PIPE);
+    case RIPOSTE_NR_clone3: return SPEC(-1, -1, -1, SP_CLONE3);
+    case RIPOSTE_NR_init_module: return SPEC(2, -1, -1, SP_NONE);
+    case RIPOSTE_NR_finit_module: return SPEC(1, -1, 0, SP_NONE);
+    case RIPOSTE_NR_delete_module: return SPEC(0, -1, -1, SP_NONE);
+    case RIPOSTE_NR_mount: return SPEC(0, 1, -1, SP_MOUNT);
+    case RIPOSTE_NR_umount2: return SPEC(0, -1, -1, SP_NONE);
+    case RIPOSTE_NR_setns: return SPEC(-1, -1, 0, SP_NONE);
+    case RIPOSTE_NR_rename: return SPEC(0, 1, -1, SP_NONE);
+    case RIPOSTE_NR_renameat:
+    case RIPOSTE_NR_renameat2: return SPEC(1, 3, -1, SP_NONE);
+    case RIPOSTE_NR_unlink:
+    case RIPOSTE_NR_mkdir:
+    case RIPOSTE_NR_rmdir:
+    case RIPOSTE_NR_chmod:
+    case RIPOSTE_NR_chown:
+    case RIPOSTE_NR_lchown:
+    case RIPOSTE_NR_chroot: return SPEC(0, -1, -1, SP_NONE);
+    case RIPOSTE_NR_unlinkat:
+    case RIPOSTE_NR_mkdirat:
+    case RIPOSTE_NR_fchmodat:
+    case RIPOSTE_NR_fchmodat2:
+    case RIPOSTE_NR_fchownat: return SPEC(1, -1, -1, SP_NONE);
+    case RIPOSTE_NR_fchmod:
+    case RIPOSTE_NR_fchown: return SPEC(-1, -1, 0, SP_NONE);
+    case RIPOSTE_NR_symlink:
+    case RIPOSTE_NR_link:
+    case RIPOSTE_NR_pivot_root: return SPEC(0, 1, -1, SP_NONE);
+    case RIPOSTE_NR_symlinkat: return SPEC(0, 2, -1, SP_NONE);
+    case RIPOSTE_NR_linkat: return SPEC(1, 3, -1, SP_NONE);
+    case RIPOSTE_NR_chdir: return SPEC(0, -1, -1, SP_CHDIR);
+    case RIPOSTE_NR_fchdir: return SPEC(-1, -1, 0, SP_CHDIR);
+    default: return SPEC(-1, -1, -1, SP_NONE);
+  }
+}
+
+static __always_inline __u16 read_user_str(char *dst, __u64 ptr) {
+  if (!ptr) {
+    dst[0] = 0;
+    return 0;
+  }
+  long n = bpf_probe_read_user_str(dst, RIPOSTE_STR_LEN, (const void *)ptr);
+  if (n <= 0) {
+    dst[0] = 0;
+    return 0;
+  }
+  return n - 1;
+}
+
+/* Remote (or, for bind, local) address of an inet socket call from the caller's sockaddr; a
+ * unix socket's path goes to str1. */
+static __always_inline void read_sockaddr(struct riposte_syscall_record *r, __u64 ptr, bool local) {
+  if (!ptr) return;
+  __u16 family = 0;
+  if (bpf_probe_read_user(&family, sizeof(family), (void *)ptr)) return;
+  __u16 port_be = 0;
+  if (family == RIPOSTE_AF_INET || family == RIPOSTE_AF_INET6) {
+    bpf_probe_read_user(&port_be, sizeof(port_be), (char *)ptr + 2);
+    __u8 *addr = local ? r->fd.laddr : r->fd.raddr;
+    if (family == RIPOSTE_AF_INET) bpf_probe_read_user(addr, 4, (char *)ptr + 4);
+    else bpf_probe_read_user(addr, 16, (char *)ptr + 8);
+    if (local) r->fd.lport = bpf_ntohs(port_be);
+    else r->fd.rport = bpf_ntohs(port_be);
+  } else if (family == RIPOSTE_AF_UNIX) {
+    r->str1_len = read_user_str(r->strings, ptr + 2);
+  }
+}
+
+/* str1 := the absolute path the kernel resolved, str2 := what the caller passed (str1). */
+static __always_inline void resolve_str1(struct riposte_syscall_record *r, struct task_struct *task,
+                                         struct vfsmount *vfs, struct dentry *dentry) {
+  bpf_probe_read_kernel_str(&r->strings[RIPOSTE_STR_LEN], RIPOSTE_STR_LEN, r->strings);
+  r->str2_len = r->str1_len;
+  r->str1_len = walk_path(task, vfs, dentry, r->strings, RIPOSTE_STR_LEN);
+  r->flags |= RIPOSTE_SC_PATH_RESOLVED;
+}
+
+static __always_inline void handle_special(struct riposte_syscall_record *r, struct spec s,
+                                           struct task_struct *task, struct file *f) {
+  switch (s.special) {
+    case SP_OPENAT2: {
+      __u64 how[2] = {};
+      bpf_probe_read_user(how, sizeof(how), (void *)r->args[2]);
+      r->args[2] = how[0];
+      r->args[3] = how[1];
+    }
+      /* fall through */
+    case SP_OPEN:
+      if (f) resolve_str1(r, task, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
+      break;
+    case SP_HANDLE:
+      if (f) {
+        r->str1_len = walk_path(task, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), r->strings, RIPOSTE_STR_LEN);
+        r->flags |= RIPOSTE_SC_PATH_RESOLVED;
+      }
+      break;
+    case SP_CHDIR:
+      if (r->res == 0) resolve_str1(r, task, BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry));
+      break;
+    case SP_SOCKADDR:
+      read_sockaddr(r, r->args[1], r->nr == RIPOSTE_NR_bind);
+      break;
+    case SP_SENDTO:
+      read_sockaddr(r, r->args[4], false);
+      break;
+    case SP_PIPE: {
+      int fds[2] = {-1, -1};
+      if (r->res == 0) bpf_probe_read_user(fds, sizeof(fds), (void *)r->args[0]);
+      r->args[2] = (__u64)(__s64)fds[0];
+      r->args[3] = (__u64)(__s64)fds[1];
+      break;
+    }
+    case SP_CLONE3: {
+      __u64 flags = 0;
+      bpf_probe_read_user(&flags, sizeof(flags), (void *)r->args[0]);
+      r->args[2] = flags;
+      break;
+    }
+    case SP_MOUNT:
+      bpf_probe_read_user_str(r->fd.hint, sizeof(r->fd.hint), (void *)r->args[2]);
+      break;
+  }
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
+  long nr = regs->orig_ax;
+  if (nr < 0 || nr >= RIPOSTE_SYSCALL_MAX) return 0;
+  __u32 key = nr;
+  __u8 *want = bpf_map_lookup_elem(&interest, &key);
+  if (!want || !*want) return 0;
+  if (!(*want & RIPOSTE_WANT_RULES)) {
+    /* kept for the fd table only: a close that closed, an fcntl that duplicated */
+    if (nr == RIPOSTE_NR_close && ret != 0) return 0;
+    if (nr == RIPOSTE_NR_fcntl && (ret < 0 || (regs->si != RIPOSTE_F_DUPFD && regs->si != RIPOSTE_F_DUPFD_CLOEXEC))) return 0;
+  }
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if ((pid_tgid >> 32) == self_tgid) return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  if (task->thread_info.status & TS_COMPAT) return 0; /* 32-bit syscall numbers differ */
+
+  __u32 zero = 0;
+  struct riposte_syscall_record *r = bpf_map_lookup_elem(&sc_scratch, &zero);
+  if (!r) return 0;
+  fill_header(&r->h, RIPOSTE_REC_SYSCALL, 0);
+  r->nr = nr;
+  r->flags = 0;
+  r->res = ret;
+  r->args[0] = regs->di;
+  r->args[1] = regs->si;
+  r->args[2] = regs->dx;
+  r->args[3] = regs->r10;
+  r->args[4] = regs->r8;
+  r->args[5] = regs->r9;
+  __builtin_memset(&r->fd, 0, sizeof(r->fd));
+  r->str1_len = 0;
+  r->str2_len = 0;
+  r->strings[0] = 0;
+
+  struct spec s = spec_of(nr);
+  if (s.str1 >= 0 && s.str1 < 6) r->str1_len = read_user_str(r->strings, r->args[s.str1 & 7]);
+  if (s.str2 >= 0 && s.str2 < 6) r->str2_len = read_user_str(&r->strings[RIPOSTE_STR_LEN], r->args[s.str2 & 7]);
+
+  struct file *f = NULL;
+  if (s.special == SP_OPEN || s.special == SP_OPENAT2) {
+    /* The hot path: user space takes the type and flags of a new file from the arguments,
+     * as Falco does; the struct file is only needed to resolve a relative path. */
+    if (ret >= 0 && r->strings[0] != '/') f = fd_file(task, ret);
+  } else if (s.fd == FD_RES && ret >= 0) {
+    if (s.special != SP_FCNTL || r->args[1] == RIPOSTE_F_DUPFD || r->args[1] == RIPOSTE_F_DUPFD_CLOEXEC) {
+      f = fd_file(task, ret);
+      read_file_info(f, ret, &r->fd);
+    }
+  } else if (s.fd >= 0 && s.fd < 6) {
+    long fd = (long)r->args[s.fd & 7];
+    f = fd_file(task, fd);
+    read_file_info(f, fd, &r->fd);
+  }
+  handle_special(r, s, task, f);
+
+  __u32 size = offsetof(struct riposte_syscall_record, strings);
+  if (r->str2_len > 0 || s.str2 >= 0 || (r->flags & RIPOSTE_SC_PATH_RESOLVED)) {
+    size += RIPOSTE_STR_LEN + (r->str2_len & (RIPOSTE_STR_LEN - 1)) + 1;
+  } else if (s.str1 >= 0 || r->str1_len > 0 || r->fd.type != RIPOSTE_FD_NONE || r->fd.hint[0]) {
+    size += (r->str1_len & (RIPOSTE_STR_LEN - 1)) + 1;
+  } else {
+    size = offsetof(struct riposte_syscall_record, fd); /* the short form: half the bytes */
+  }
+  if (size > sizeof(*r)) size = sizeof(*r);
+  r->h.size = size;
+  if (bpf_ringbuf_output(&records, r, size, submit_flags(false))) count_drop();
+  return 0;
+}

@@ -1,0 +1,107 @@
+/* x86_64 syscall numbers of the calls the syscall sensor knows (vmlinux.h has no __NR_*
+ * constants). User space checks them against <sys/syscall.h> at compile time. */
+#ifndef RIPOSTE_BPF_SYSCALLS_H
+#define RIPOSTE_BPF_SYSCALLS_H
+
+#define RIPOSTE_NR_read 0
+#define RIPOSTE_NR_write 1
+#define RIPOSTE_NR_open 2
+#define RIPOSTE_NR_close 3
+#define RIPOSTE_NR_mmap 9
+#define RIPOSTE_NR_mprotect 10
+#define RIPOSTE_NR_ioctl 16
+#define RIPOSTE_NR_pread64 17
+#define RIPOSTE_NR_pwrite64 18
+#define RIPOSTE_NR_readv 19
+#define RIPOSTE_NR_writev 20
+#define RIPOSTE_NR_pipe 22
+#define RIPOSTE_NR_dup 32
+#define RIPOSTE_NR_dup2 33
+#define RIPOSTE_NR_sendfile 40
+#define RIPOSTE_NR_socket 41
+#define RIPOSTE_NR_connect 42
+#define RIPOSTE_NR_accept 43
+#define RIPOSTE_NR_sendto 44
+#define RIPOSTE_NR_recvfrom 45
+#define RIPOSTE_NR_sendmsg 46
+#define RIPOSTE_NR_recvmsg 47
+#define RIPOSTE_NR_bind 49
+#define RIPOSTE_NR_listen 50
+#define RIPOSTE_NR_clone 56
+#define RIPOSTE_NR_fork 57
+#define RIPOSTE_NR_vfork 58
+#define RIPOSTE_NR_kill 62
+#define RIPOSTE_NR_fcntl 72
+#define RIPOSTE_NR_chdir 80
+#define RIPOSTE_NR_fchdir 81
+#define RIPOSTE_NR_rename 82
+#define RIPOSTE_NR_mkdir 83
+#define RIPOSTE_NR_rmdir 84
+#define RIPOSTE_NR_creat 85
+#define RIPOSTE_NR_link 86
+#define RIPOSTE_NR_unlink 87
+#define RIPOSTE_NR_symlink 88
+#define RIPOSTE_NR_chmod 90
+#define RIPOSTE_NR_fchmod 91
+#define RIPOSTE_NR_chown 92
+#define RIPOSTE_NR_fchown 93
+#define RIPOSTE_NR_lchown 94
+#define RIPOSTE_NR_ptrace 101
+#define RIPOSTE_NR_setuid 105
+#define RIPOSTE_NR_setgid 106
+#define RIPOSTE_NR_setreuid 113
+#define RIPOSTE_NR_setregid 114
+#define RIPOSTE_NR_setresuid 117
+#define RIPOSTE_NR_setresgid 119
+#define RIPOSTE_NR_capset 126
+#define RIPOSTE_NR_pivot_root 155
+#define RIPOSTE_NR_prctl 157
+#define RIPOSTE_NR_chroot 161
+#define RIPOSTE_NR_mount 165
+#define RIPOSTE_NR_umount2 166
+#define RIPOSTE_NR_init_module 175
+#define RIPOSTE_NR_delete_module 176
+#define RIPOSTE_NR_tkill 200
+#define RIPOSTE_NR_epoll_create 213
+#define RIPOSTE_NR_tgkill 234
+#define RIPOSTE_NR_inotify_init 253
+#define RIPOSTE_NR_mkdirat 258
+#define RIPOSTE_NR_fchownat 260
+#define RIPOSTE_NR_unlinkat 263
+#define RIPOSTE_NR_renameat 264
+#define RIPOSTE_NR_linkat 265
+#define RIPOSTE_NR_symlinkat 266
+#define RIPOSTE_NR_fchmodat 268
+#define RIPOSTE_NR_unshare 272
+#define RIPOSTE_NR_signalfd 282
+#define RIPOSTE_NR_timerfd_create 283
+#define RIPOSTE_NR_eventfd 284
+#define RIPOSTE_NR_accept4 288
+#define RIPOSTE_NR_signalfd4 289
+#define RIPOSTE_NR_eventfd2 290
+#define RIPOSTE_NR_epoll_create1 291
+#define RIPOSTE_NR_dup3 292
+#define RIPOSTE_NR_pipe2 293
+#define RIPOSTE_NR_inotify_init1 294
+#define RIPOSTE_NR_open_by_handle_at 304
+#define RIPOSTE_NR_setns 308
+#define RIPOSTE_NR_process_vm_readv 310
+#define RIPOSTE_NR_process_vm_writev 311
+#define RIPOSTE_NR_finit_module 313
+#define RIPOSTE_NR_renameat2 316
+#define RIPOSTE_NR_seccomp 317
+#define RIPOSTE_NR_memfd_create 319
+#define RIPOSTE_NR_bpf 321
+#define RIPOSTE_NR_userfaultfd 323
+#define RIPOSTE_NR_pidfd_open 434
+#define RIPOSTE_NR_clone3 435
+#define RIPOSTE_NR_openat2 437
+#define RIPOSTE_NR_pidfd_getfd 438
+#define RIPOSTE_NR_fchmodat2 452
+#define RIPOSTE_NR_openat 257
+
+/* fcntl commands that duplicate an fd (the only fcntl calls the fd table cares about). */
+#define RIPOSTE_F_DUPFD 0
+#define RIPOSTE_F_DUPFD_CLOEXEC 1030
+
+#endif

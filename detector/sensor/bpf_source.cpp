@@ -1,0 +1,157 @@
+#include "detector/sensor/bpf_source.h"
+
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "exec.skel.h"
+#include "process.skel.h"
+#include "syscall.skel.h"
+
+extern "C" {
+#include "bpf/events.h"
+}
+
+namespace riposte::detector {
+namespace {
+
+uint32_t round_ring_size(uint32_t bytes) {
+  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  uint32_t size = page;
+  while (size < bytes && size < (1u << 30)) size <<= 1;
+  return size;
+}
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+Error load_error(const char* what, int err) {
+  return Error{std::string("eBPF: cannot load the ") + what +
+               " program (needs root, BTF at /sys/kernel/btf/vmlinux and tp_btf support): " +
+               errno_text(err)};
+}
+
+// Points a later object's copies of the shared maps at the first object's maps.
+template <typename Skel>
+int share_maps(Skel* skel, const exec_bpf* owner) {
+  if (int err = bpf_map__reuse_fd(skel->maps.records, bpf_map__fd(owner->maps.records))) return err;
+  return bpf_map__reuse_fd(skel->maps.drops, bpf_map__fd(owner->maps.drops));
+}
+
+}  // namespace
+
+void BpfSource::Deleter::operator()(exec_bpf* p) const { exec_bpf__destroy(p); }
+void BpfSource::Deleter::operator()(process_bpf* p) const { process_bpf__destroy(p); }
+void BpfSource::Deleter::operator()(syscall_bpf* p) const { syscall_bpf__destroy(p); }
+void BpfSource::Deleter::operator()(ring_buffer* p) const { ring_buffer__free(p); }
+
+BpfSource::BpfSource(BpfSourceOptions options) : options_(std::move(options)) {
+  options_.ring_bytes = round_ring_size(options_.ring_bytes);
+  options_.tick_ms = std::max(options_.tick_ms, 1);
+}
+
+BpfSource::~BpfSource() = default;
+
+Status BpfSource::start(RecordHandler* handler) {
+  handler_ = handler;
+  exec_.reset(exec_bpf__open());
+  process_.reset(process_bpf__open());
+  syscall_.reset(syscall_bpf__open());
+  if (!exec_ || !process_ || !syscall_) {
+    return Error{"eBPF: cannot open the programs: " + errno_text(errno)};
+  }
+  if (int err = bpf_map__set_max_entries(exec_->maps.records, options_.ring_bytes)) {
+    return Error{"eBPF: cannot size the ring buffer: " + errno_text(err)};
+  }
+  exec_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  process_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  syscall_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  syscall_->rodata->self_tgid = static_cast<uint32_t>(getpid());
+
+  if (int err = exec_bpf__load(exec_.get())) return load_error("exec", err);
+  if (int err = share_maps(process_.get(), exec_.get()); err || (err = process_bpf__load(process_.get()))) {
+    return load_error("process", err);
+  }
+  if (int err = share_maps(syscall_.get(), exec_.get()); err || (err = syscall_bpf__load(syscall_.get()))) {
+    return load_error("syscall", err);
+  }
+  for (uint32_t nr = 0; nr < options_.interest.size() && nr < RIPOSTE_SYSCALL_MAX; ++nr) {
+    uint8_t want = options_.interest[nr];
+    if (want == 0) continue;
+    if (int err = bpf_map__update_elem(syscall_->maps.interest, &nr, sizeof nr, &want, sizeof want, 0)) {
+      return Error{"eBPF: cannot fill the interest map: " + errno_text(err)};
+    }
+  }
+
+  if (int err = process_bpf__attach(process_.get())) {
+    return Error{"eBPF: cannot attach tp_btf/sched_process_fork/exit: " + errno_text(err)};
+  }
+  if (int err = exec_bpf__attach(exec_.get())) {
+    return Error{"eBPF: cannot attach tp_btf/sched_process_exec: " + errno_text(err)};
+  }
+  if (int err = syscall_bpf__attach(syscall_.get())) {
+    return Error{"eBPF: cannot attach tp_btf/sys_exit: " + errno_text(err)};
+  }
+  ring_.reset(ring_buffer__new(bpf_map__fd(exec_->maps.records), &BpfSource::on_record, this, nullptr));
+  if (!ring_) return Error{"eBPF: cannot open the ring buffer: " + errno_text(errno)};
+  return {};
+}
+
+int BpfSource::on_record(void* ctx, void* data, size_t size) {
+  static_cast<BpfSource*>(ctx)->dispatch(data, size);
+  return 0;
+}
+
+void BpfSource::dispatch(const void* data, size_t size) {
+  ++records_;
+  switch (record_kind(data, size)) {
+    case RIPOSTE_REC_SYSCALL: {
+      SyscallRecord rec;
+      if (decode_syscall_record(data, size, &rec)) return handler_->on_syscall(rec);
+      break;
+    }
+    case RIPOSTE_REC_EXEC:
+      if (auto rec = decode_exec_record(data, size)) return handler_->on_exec(*rec);
+      break;
+    case RIPOSTE_REC_FORK:
+      if (auto rec = decode_fork_record(data, size)) return handler_->on_fork(*rec);
+      break;
+    case RIPOSTE_REC_EXIT:
+      if (auto rec = decode_exit_record(data, size)) return handler_->on_exit(*rec);
+      break;
+  }
+  ++malformed_;
+}
+
+Status BpfSource::poll(int timeout_ms) {
+  if (!ring_) return Error{"eBPF: poll before start"};
+  // Most records are written without a wakeup (see BpfSourceOptions::wakeup_bytes), so an
+  // empty buffer is waited on for one tick at most, then read whether or not it woke us.
+  int n = ring_buffer__consume(ring_.get());
+  if (n == 0) {
+    n = ring_buffer__poll(ring_.get(), std::min(timeout_ms, options_.tick_ms));
+    if (n >= 0) n = ring_buffer__consume(ring_.get());
+  }
+  if (n < 0 && n != -EINTR) return Error{"eBPF: ring buffer poll failed: " + errno_text(n)};
+  return {};
+}
+
+uint64_t BpfSource::kernel_drops() const {
+  if (!exec_) return 0;
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+  uint32_t key = 0;
+  if (bpf_map__lookup_elem(exec_->maps.drops, &key, sizeof key, per_cpu.data(),
+                           per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+    return 0;
+  }
+  uint64_t total = 0;
+  for (uint64_t v : per_cpu) total += v;
+  return total;
+}
+
+}  // namespace riposte::detector

@@ -1,0 +1,70 @@
+// EventSource backed by the eBPF programs in bpf/: exec (sched_process_exec), process
+// (sched_process_fork/exit) and syscall (sys_exit). All three write to one ring buffer,
+// created by the first object and shared with the others by fd, so records arrive in kernel
+// order. Lifecycle: open -> size the ring buffer, set rodata -> load -> fill the interest map
+// -> attach -> poll; torn down in reverse by the destructor (RAII handles).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "detector/sensor/event_source.h"
+
+struct exec_bpf;
+struct process_bpf;
+struct syscall_bpf;
+struct ring_buffer;
+
+namespace riposte::detector {
+
+struct BpfSourceOptions {
+  // Ring buffer size, rounded up to a power of two of at least one page.
+  uint32_t ring_bytes = 8u << 20;
+  // Bytes waiting in the ring buffer above which the kernel wakes the reader up; below it,
+  // syscall records wait for the next poll tick (fewer wakeups for the traced processes).
+  uint32_t wakeup_bytes = 256u << 10;
+  // Longest a record waits when the buffer is below wakeup_bytes: the poll tick.
+  int tick_ms = 10;
+  // Per syscall number (syscall_table.h interest_map()); empty = report no syscalls.
+  std::vector<uint8_t> interest;
+};
+
+class BpfSource final : public EventSource {
+ public:
+  explicit BpfSource(BpfSourceOptions options);
+  ~BpfSource() override;
+  BpfSource(const BpfSource&) = delete;
+  BpfSource& operator=(const BpfSource&) = delete;
+
+  Status start(RecordHandler* handler) override;
+  Status poll(int timeout_ms) override;
+  uint64_t kernel_drops() const override;
+  uint64_t records() const override { return records_; }
+  uint64_t malformed() const override { return malformed_; }
+
+  uint32_t ring_bytes() const { return options_.ring_bytes; }
+  bool attached() const { return ring_ != nullptr; }
+
+ private:
+  struct Deleter {
+    void operator()(exec_bpf* p) const;
+    void operator()(process_bpf* p) const;
+    void operator()(syscall_bpf* p) const;
+    void operator()(ring_buffer* p) const;
+  };
+  static int on_record(void* ctx, void* data, size_t size);
+  void dispatch(const void* data, size_t size);
+
+  BpfSourceOptions options_;
+  RecordHandler* handler_ = nullptr;
+  // Destroyed in reverse order of declaration: the reader first, then the programs that
+  // share its map (the exec object created it).
+  std::unique_ptr<exec_bpf, Deleter> exec_;
+  std::unique_ptr<process_bpf, Deleter> process_;
+  std::unique_ptr<syscall_bpf, Deleter> syscall_;
+  std::unique_ptr<ring_buffer, Deleter> ring_;
+  uint64_t records_ = 0, malformed_ = 0;
+};
+
+}  // namespace riposte::detector

@@ -1,0 +1,60 @@
+// Decoded fork, exit and syscall records (bpf/events.h). A SyscallRecord is a view: its
+// strings point into the ring buffer and are valid only while the handler runs, which is
+// what lets the hot path decode without allocating.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace riposte::detector {
+
+struct ForkRecord {
+  uint64_t boot_ns = 0;
+  uint32_t pid = 0, tid = 0;  // the child
+  uint32_t ppid = 0, parent_tid = 0;
+  uint32_t vpid = 0;
+  bool shares_files = false;  // CLONE_FILES: one fd table for parent and child
+};
+
+struct ExitRecord {
+  uint64_t boot_ns = 0;
+  uint32_t pid = 0, tid = 0;
+  int32_t exit_code = 0;
+};
+
+// What the kernel said about the fd a syscall produced or used.
+struct KernelFd {
+  enum class Type : uint8_t { kNone, kFile, kDirectory, kIpv4, kIpv6, kUnix, kNetlink, kSocket, kPipe, kAnon };
+  Type type = Type::kNone;
+  uint8_t l4proto = 0;
+  uint16_t lport = 0, rport = 0;
+  int32_t num = -1;
+  uint32_t flags = 0;  // file->f_flags
+  uint64_t ino = 0;
+  std::array<uint8_t, 16> laddr{}, raddr{};
+  std::string_view hint;  // anon inode name ("[eventfd]"), mount's fstype
+};
+
+struct SyscallRecord {
+  uint64_t boot_ns = 0;
+  uint32_t pid = 0, tid = 0;
+  uint32_t nr = 0;  // x86_64 syscall number
+  int64_t res = 0;
+  std::array<uint64_t, 6> args{};
+  KernelFd fd;
+  std::string_view str1, str2;
+  bool path_resolved = false;  // str1 is the kernel's absolute path, str2 the caller's
+};
+
+// nullopt when the buffer is not a well-formed record of that kind.
+std::optional<ForkRecord> decode_fork_record(const void* data, size_t size);
+std::optional<ExitRecord> decode_exit_record(const void* data, size_t size);
+bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out);
+
+// The record's kind (bpf/events.h riposte_record_kind), 0 when too short to tell.
+uint32_t record_kind(const void* data, size_t size);
+
+}  // namespace riposte::detector

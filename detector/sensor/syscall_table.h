@@ -1,0 +1,25 @@
+// Which Falco event type each x86_64 syscall the sensor reports becomes, and the kernel-side
+// interest map derived from the event types the loaded rules can match.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "detector/event/event.h"
+
+namespace riposte::detector {
+
+inline constexpr uint32_t kSyscallSlots = 512;  // RIPOSTE_SYSCALL_MAX
+
+// kUnknown for numbers the sensor does not model.
+EventType event_type_of_syscall(uint32_t nr);
+
+// Interest map contents (bpf/events.h riposte_interest bits), one byte per syscall number:
+// RIPOSTE_WANT_RULES for the syscalls of `rule_types` (with `all`, every modelled syscall
+// except the data path: read/write/send/recv/mmap/ioctl, which only a rule naming them
+// turns on), and
+// RIPOSTE_WANT_STATE for close, the dup family and fcntl, which keep the fd tables right
+// whatever the rules are, and chdir/fchdir, which keep proc.cwd right (rare calls). Process lifecycle (fork, exec, exit) has its own programs.
+std::vector<uint8_t> interest_map(const std::vector<EventType>& rule_types, bool all);
+
+}  // namespace riposte::detector

@@ -1,0 +1,104 @@
+#include "responder/inputs/http_ingest.h"
+
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+
+namespace riposte::responder {
+namespace {
+
+std::array<unsigned char, 32> sha256(std::string_view s) {
+  std::array<unsigned char, 32> out{};
+  unsigned int len = 0;
+  EVP_Digest(s.data(), s.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+void reply(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+}  // namespace
+
+bool HttpIngest::authorized(const std::string& header, const std::string& token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (token.empty() || header.size() <= kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  }
+  // Hashing first makes the comparison independent of where (and whether) lengths differ.
+  const auto given = sha256(std::string_view(header).substr(kScheme.size()));
+  const auto want = sha256(token);
+  return CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+}
+
+HttpIngest::HttpIngest(HttpIngestOptions options, AlertIngest* ingest, ResponderMetrics* metrics)
+    : options_(std::move(options)), ingest_(ingest), metrics_(metrics) {}
+
+HttpIngest::~HttpIngest() { stop(); }
+
+Status HttpIngest::start() {
+  if (options_.token.empty()) return Error{"http input: a bearer token is required"};
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return Error{"http input: give both a TLS certificate and its key, or neither"};
+  }
+  if (!options_.tls_cert_file.empty()) {
+    auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
+                                                    options_.tls_key_file.c_str());
+    if (!ssl->is_valid()) return Error{"http input: cannot load the TLS certificate or key"};
+    server_ = std::move(ssl);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  server_->set_payload_max_length(options_.max_body_bytes);
+  // Runs before the body is read: an unauthenticated sender cannot make us buffer anything.
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (authorized(req.get_header_value("Authorization"), options_.token)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (metrics_) metrics_->ingested("http", "unauthorized");
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"riposte\"");
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server_->Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+    AlertIngest::Failure failure = AlertIngest::Failure::kNone;
+    auto r = ingest_->ingest(req.body, "http", &failure);
+    if (!r) {
+      reply(res, failure == AlertIngest::Failure::kInvalid ? 400 : 503, {{"error", r.error()}});
+      return;
+    }
+    reply(res, 200, {{"subject", r->subject}, {"sequence", r->sequence}, {"duplicate", r->duplicate}});
+  });
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(options_.host);
+    if (port_ <= 0) return Error{"http input: cannot bind " + options_.host};
+  } else {
+    if (!server_->bind_to_port(options_.host, options_.port)) {
+      return Error{"http input: cannot bind " + options_.host + ":" + std::to_string(options_.port)};
+    }
+    port_ = options_.port;
+  }
+  httplib::Server* raw = server_.get();
+  thread_ = std::thread([raw] {
+    if (!raw->listen_after_bind()) log::error("http input stopped accepting connections");
+  });
+  log::info("http input listening",
+            {{"address", options_.host + ":" + std::to_string(port_)},
+             {"tls", !options_.tls_cert_file.empty()}});
+  return {};
+}
+
+void HttpIngest::stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace riposte::responder

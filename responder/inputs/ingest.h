@@ -1,0 +1,38 @@
+// The common end of the external inputs (Falcosidekick's NATS output, the HTTP endpoint for
+// Falco's http_output and Falcosidekick's webhook): validate the alert and republish it to the
+// RIPOSTE_ALERTS stream with a dedup id, so it gets the stream's guarantees (persisted,
+// redelivered until handled, dead-lettered with a reason). The id is the alert's content key
+// (rule + output without the time prefix): the same event arriving twice, through two inputs
+// or two responder replicas, is stored once within the stream's duplicate window.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/nats.h"
+#include "common/result.h"
+#include "responder/responder_metrics.h"
+
+namespace riposte::responder {
+
+struct IngestResult {
+  std::string subject;
+  uint64_t sequence = 0;
+  bool duplicate = false;
+};
+
+class AlertIngest {
+ public:
+  AlertIngest(nats::Connection* conn, ResponderMetrics* metrics) : conn_(conn), metrics_(metrics) {}
+
+  enum class Failure { kNone, kInvalid, kUnavailable };
+  // input names the source in metrics and in the Riposte-Input header.
+  Result<IngestResult> ingest(std::string_view body, const std::string& input,
+                              Failure* failure = nullptr);
+
+ private:
+  nats::Connection* conn_;
+  ResponderMetrics* metrics_;
+};
+
+}  // namespace riposte::responder

@@ -1,0 +1,95 @@
+#include "responder/playbook_store.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "common/log.h"
+
+namespace riposte::responder {
+
+PlaybookStore::PlaybookStore(std::vector<std::string> paths, kube::KubeClient& kube,
+                             actions::Guardrails guardrails, ResponderMetrics* metrics)
+    : paths_(std::move(paths)), kube_(kube), guardrails_(std::move(guardrails)), metrics_(metrics) {}
+
+PlaybookStore::~PlaybookStore() { stop(); }
+
+std::string PlaybookStore::fingerprint() const {
+  std::string fp;
+  for (const auto& path : paths_) {
+    for (const auto& f : playbook::playbook_files(path)) {
+      struct stat st {};
+      fp += f;
+      // stat follows symlinks, so a swapped ConfigMap target shows up as a change.
+      if (::stat(f.c_str(), &st) == 0) {
+        fp += ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+              std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+      }
+      fp += "\n";
+    }
+  }
+  return fp;
+}
+
+playbook::LoadResult PlaybookStore::load() {
+  const std::string fp = fingerprint();
+  playbook::LoadResult loaded = playbook::load_playbooks(paths_);
+  std::lock_guard<std::mutex> lock(mu_);
+  last_fingerprint_ = fp;
+  if (!loaded.ok()) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& d : loaded.errors) errors.push_back(d.str());
+    log::error(engine_ ? "new playbooks refused; the previous set stays in force"
+                       : "playbooks have errors",
+               {{"errors", errors}});
+    if (metrics_) metrics_->reload("refused", 0);
+    return loaded;
+  }
+  const size_t n = loaded.playbooks.size();
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& pb : loaded.playbooks) names.push_back(pb.name);
+  engine_ = std::make_shared<const playbook::Engine>(std::move(loaded.playbooks), kube_,
+                                                     guardrails_);
+  const uint64_t gen = ++generation_;
+  log::info("playbooks loaded", {{"count", n}, {"playbooks", names}, {"generation", gen}});
+  if (metrics_) metrics_->reload("loaded", n);
+  return playbook::LoadResult{};
+}
+
+bool PlaybookStore::reload_if_changed() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fingerprint() == last_fingerprint_) return false;
+  }
+  const uint64_t before = generation_.load();
+  load();
+  return generation_.load() != before;
+}
+
+void PlaybookStore::watch(int interval_ms) {
+  watcher_ = std::thread([this, interval_ms] {
+    std::unique_lock<std::mutex> lock(watch_mu_);
+    while (!watch_cv_.wait_for(lock, std::chrono::milliseconds(interval_ms),
+                               [&] { return stopping_; })) {
+      lock.unlock();
+      reload_if_changed();
+      lock.lock();
+    }
+  });
+}
+
+void PlaybookStore::stop() {
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+std::shared_ptr<const playbook::Engine> PlaybookStore::current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_;
+}
+
+}  // namespace riposte::responder

@@ -1,0 +1,117 @@
+#include "responder/run_ledger.h"
+
+#include <chrono>
+
+namespace riposte::responder {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string done_value(const nlohmann::json& audit) {
+  return nlohmann::json{{"state", "done"}, {"audit", audit}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+RunLedger::RunLedger(nats::KeyValue* kv, std::string owner, int64_t lease_ms)
+    : kv_(kv), owner_(std::move(owner)), lease_ms_(lease_ms) {}
+
+std::string RunLedger::running(int64_t lease_until_ns,
+                               const std::vector<playbook::StepOutcome>& steps) const {
+  nlohmann::json s = nlohmann::json::array();
+  for (const auto& st : steps) s.push_back(playbook::to_json(st));
+  return nlohmann::json{{"state", "running"},
+                        {"owner", owner_},
+                        {"lease_until", lease_until_ns},
+                        {"steps", s}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
+  // Two rounds: the key may be deleted (TTL) between a failed create and the get.
+  for (int round = 0; round < 2; ++round) {
+    auto created = kv_->create(key, running(now_ns() + lease_ms_ * 1000000, {}));
+    if (created) return Claim{State::kAcquired, *created, {}, false, nullptr, 0};
+    if (!nats::is_key_exists(created.error())) return Error{created.error()};
+
+    auto got = kv_->get(key);
+    if (!got) return Error{got.error()};
+    if (!got->has_value()) continue;
+    const nats::KvEntry& entry = **got;
+    nlohmann::json rec = nlohmann::json::parse(entry.value, nullptr, false);
+    if (rec.is_discarded() || !rec.is_object()) return Error{"run record " + key + " is corrupt"};
+    if (rec.value("state", "") == "done") {
+      Claim c;
+      c.state = State::kDone;
+      c.audit = rec.value("audit", nlohmann::json::object());
+      return c;
+    }
+    const int64_t lease_until = rec.value("lease_until", int64_t{0});
+    const int64_t now = now_ns();
+    if (lease_until > now) {
+      Claim c;
+      c.state = State::kBusy;
+      c.retry_after_ms = (lease_until - now) / 1000000 + 1;
+      return c;
+    }
+    // The owner died or gave the run back: take it over, keeping what it finished.
+    std::vector<playbook::StepOutcome> resume;
+    if (auto s = rec.find("steps"); s != rec.end() && s->is_array()) {
+      for (const auto& j : *s) resume.push_back(playbook::step_from_json(j));
+    }
+    auto updated = kv_->update(key, running(now + lease_ms_ * 1000000, resume), entry.revision);
+    if (!updated) {
+      if (nats::is_wrong_revision(updated.error())) {
+        Claim c;  // another replica took it over first
+        c.state = State::kBusy;
+        c.retry_after_ms = 100;
+        return c;
+      }
+      return Error{updated.error()};
+    }
+    return Claim{State::kAcquired, *updated, std::move(resume), true, nullptr, 0};
+  }
+  return Error{"run record " + key + " keeps vanishing"};
+}
+
+Status RunLedger::progress(const std::string& key, uint64_t* revision,
+                           const std::vector<playbook::StepOutcome>& steps) {
+  auto r = kv_->update(key, running(now_ns() + lease_ms_ * 1000000, steps), *revision);
+  if (!r) return Error{r.error()};
+  *revision = *r;
+  return {};
+}
+
+Status RunLedger::complete(const std::string& key, uint64_t revision, const nlohmann::json& audit) {
+  auto r = kv_->update(key, done_value(audit), revision);
+  if (!r) return Error{r.error()};
+  return {};
+}
+
+Result<bool> RunLedger::complete_new(const std::string& key, const nlohmann::json& audit,
+                                     nlohmann::json* existing) {
+  auto r = kv_->create(key, done_value(audit));
+  if (r) return true;
+  if (!nats::is_key_exists(r.error())) return Error{r.error()};
+  auto got = kv_->get(key);
+  if (!got) return Error{got.error()};
+  if (got->has_value()) {
+    nlohmann::json rec = nlohmann::json::parse((*got)->value, nullptr, false);
+    if (rec.is_object()) *existing = rec.value("audit", nlohmann::json::object());
+  }
+  return false;
+}
+
+Status RunLedger::release(const std::string& key, uint64_t revision,
+                          const std::vector<playbook::StepOutcome>& steps) {
+  auto r = kv_->update(key, running(0, steps), revision);
+  if (!r) return Error{r.error()};
+  return {};
+}
+
+}  // namespace riposte::responder

@@ -1,0 +1,63 @@
+// Per-playbook idempotency keys in a JetStream key-value bucket shared by every replica: the
+// record of one playbook run for one alert (key: run_key()). A run is claimed before it acts
+// (create: only one replica wins), its progress is recorded after each step, and it ends as
+// "done" holding its audit record. A redelivered or duplicated alert finds "done" and does
+// not run again; a claim whose owner died (its lease ran out) is taken over and resumes after
+// the steps the owner recorded as finished.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/nats.h"
+#include "common/result.h"
+#include "responder/playbook/engine.h"
+
+namespace riposte::responder {
+
+inline constexpr const char* kRunsBucket = "RIPOSTE_RUNS";
+
+class RunLedger {
+ public:
+  enum class State { kAcquired, kDone, kBusy };
+  struct Claim {
+    State state = State::kBusy;
+    uint64_t revision = 0;                         // kAcquired: for progress/complete/release
+    std::vector<playbook::StepOutcome> resume;     // kAcquired after a takeover
+    bool takeover = false;                         // kAcquired from a dead or released owner
+    nlohmann::json audit;                          // kDone: the run's audit record
+    int64_t retry_after_ms = 0;                    // kBusy: when the owner's lease runs out
+  };
+
+  // kv is shared by every worker of the process; owner names this replica in records.
+  RunLedger(nats::KeyValue* kv, std::string owner, int64_t lease_ms);
+
+  Result<Claim> claim(const std::string& key);
+  // Records the steps so far and extends the lease; *revision is updated.
+  Status progress(const std::string& key, uint64_t* revision,
+                  const std::vector<playbook::StepOutcome>& steps);
+  // The run ended; later claims get kDone with this audit record.
+  Status complete(const std::string& key, uint64_t revision, const nlohmann::json& audit);
+  // Single-phase end for runs with no effect (dry-run): stores "done" unless a record exists.
+  // true when stored; false with the stored audit in *existing when another attempt was first.
+  Result<bool> complete_new(const std::string& key, const nlohmann::json& audit,
+                            nlohmann::json* existing);
+  // A retryable failure: the next delivery takes the run over at once, resuming after the
+  // steps that finished.
+  Status release(const std::string& key, uint64_t revision,
+                 const std::vector<playbook::StepOutcome>& steps);
+
+  int64_t lease_ms() const { return lease_ms_; }
+
+ private:
+  std::string running(int64_t lease_until_ns, const std::vector<playbook::StepOutcome>& steps) const;
+
+  nats::KeyValue* kv_;
+  std::string owner_;
+  int64_t lease_ms_;
+};
+
+}  // namespace riposte::responder

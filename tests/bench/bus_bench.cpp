@@ -1,0 +1,339 @@
+// bus/ benchmarks: the responder's consume path (parse, match, run-ledger dedup, audit
+// record, ack) against a real nats-server with JetStream that the benchmark starts itself.
+//
+//   bus/throughput_dry_run/workers:N   alerts per second through match + dedup + audit + ack
+//                                     with a dry-run pod.delete playbook; N worker threads
+//   bus/latency_pod_delete            alert time -> API server response for pod.delete at 100
+//                                     alerts/s against the local control plane; needs
+//                                     RIPOSTE_LOCAL_DIR (deploy/local/cluster.sh up), reports
+//                                     p50/p99 in ms as counters
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <mutex>
+#include <thread>
+
+#include "common/alert.h"
+#include "common/kube/http_kube_client.h"
+#include "common/kube/kube_config.h"
+#include "common/log.h"
+#include "common/nats.h"
+#include "responder/alert_consumer.h"
+#include "responder/bus.h"
+#include "responder/playbook/playbook.h"
+
+extern char** environ;
+
+namespace riposte {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A throwaway nats-server with JetStream on a free port, killed on destruction.
+class BenchNats {
+ public:
+  BenchNats() {
+    char tmpl[] = "/tmp/riposte-bench-nats-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    port_ = 20000 + static_cast<int>(getpid() % 20000);
+    const std::string bin = std::filesystem::exists("/usr/sbin/nats-server")
+                                ? "/usr/sbin/nats-server"
+                                : "nats-server";
+    std::vector<std::string> args = {bin, "-js", "-a", "127.0.0.1", "-p", std::to_string(port_),
+                                     "-sd", dir_ + "/store", "-l", dir_ + "/log"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, bin.c_str(), nullptr, nullptr, argv.data(), environ) != 0) pid_ = 0;
+  }
+  ~BenchNats() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  bool ok() const { return pid_ > 0; }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = 0;
+};
+
+std::unique_ptr<nats::Connection> connect(const std::string& url) {
+  for (int i = 0; i < 100; ++i) {
+    auto c = nats::Connection::connect({.url = url, .max_reconnect = 0});
+    if (c.ok() && (*c)->connected()) return std::move(*c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return nullptr;
+}
+
+Alert bench_alert(int i, const std::string& ns, const std::string& pod) {
+  Alert a;
+  a.time_ns = now_ns();
+  a.rule = "Terminal shell in container";
+  a.priority = Priority::kNotice;
+  a.hostname = "node-1";
+  a.output = "A shell was spawned in a container with an attached terminal (n=" +
+             std::to_string(i) + ")";
+  a.output_fields["k8s.ns.name"] = ns;
+  a.output_fields["k8s.pod.name"] = pod;
+  a.output_fields["proc.name"] = "bash";
+  a.uuid = new_uuid();
+  return a;
+}
+
+// Everything one responder process holds, in-process.
+struct Responder {
+  Registry registry;
+  responder::ResponderMetrics metrics{&registry};
+  responder::Buckets buckets;
+  std::unique_ptr<responder::RunLedger> ledger;
+  std::unique_ptr<responder::Cooldowns> cooldowns;
+  std::unique_ptr<responder::AuditLog> audit;
+  std::shared_ptr<const playbook::Engine> engine;
+  std::vector<std::unique_ptr<nats::PullConsumer>> pulls;
+  std::vector<std::unique_ptr<responder::AlertConsumer>> consumers;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stop{false};
+
+  std::string setup(nats::Connection& conn, const std::string& playbooks, kube::KubeClient& kube,
+                    int workers, const std::string& durable) {
+    auto loaded = playbook::parse_playbooks(playbooks, "bench.yaml");
+    if (!loaded.ok()) return loaded.error_text();
+    engine = std::make_shared<const playbook::Engine>(std::move(loaded.playbooks), kube,
+                                                      actions::Guardrails{});
+    responder::BusOptions bus;
+    if (Status st = responder::ensure_streams(conn, bus); !st.ok()) return st.error();
+    auto b = responder::open_buckets(conn, bus);
+    if (!b) return b.error();
+    buckets = std::move(*b);
+    ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), "bench", 30000);
+    cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get());
+    audit = std::make_unique<responder::AuditLog>(&conn);
+    responder::ConsumerDeps deps{&conn, [this] { return engine; }, ledger.get(), cooldowns.get(),
+                                 nullptr, audit.get(), &metrics};
+    responder::ConsumerOptions opts;
+    opts.batch = 128;
+    opts.fetch_timeout_ms = 100;
+    nats::ConsumerConfig cc{.stream = kAlertStream, .durable = durable,
+                            .filter_subject = kAlertSubjects};
+    for (int i = 0; i < workers; ++i) {
+      auto pull = conn.pull_consumer(cc);
+      if (!pull) return pull.error();
+      consumers.push_back(std::make_unique<responder::AlertConsumer>(pull->get(), deps, opts));
+      pulls.push_back(std::move(*pull));
+    }
+    return {};
+  }
+  void start() {
+    for (auto& c : consumers) threads.emplace_back([this, c = c.get()] { c->run(&stop); });
+  }
+  ~Responder() {
+    stop = true;
+    for (auto& t : threads) t.join();
+  }
+  double handled() {
+    return registry.counter("riposte_responder_alerts_total", "", {{"outcome", "handled"}}).value();
+  }
+};
+
+class NoKube : public kube::KubeClient {
+ public:
+  Result<kube::KubeResponse> request(const kube::KubeRequest&) override {
+    return kube::KubeResponse{200, "{}"};
+  }
+};
+
+void BM_ThroughputDryRun(benchmark::State& state) {
+  log::set_level(log::Level::kError);
+  const int workers = static_cast<int>(state.range(0));
+  constexpr int kAlerts = 20000;
+  for (auto _ : state) {
+    BenchNats server;
+    auto conn = server.ok() ? connect(server.url()) : nullptr;
+    if (!conn) {
+      state.SkipWithError("cannot start nats-server");
+      return;
+    }
+    NoKube kube;
+    Responder r;
+    const std::string err = r.setup(*conn, R"(
+name: kill-shell
+dry_run: true
+match: {rules: ["Terminal shell in container"], priority: ">=Notice"}
+steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
+)",
+                                    kube, workers, "bench");
+    if (!err.empty()) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    for (int i = 0; i < kAlerts; ++i) {
+      Alert a = bench_alert(i, "shop", "web-" + std::to_string(i));
+      auto ack = conn->js_publish(alert_subject(a), to_json(a), alert_dedup_key(a));
+      if (!ack) {
+        state.SkipWithError(ack.error().c_str());
+        return;
+      }
+    }
+    const auto start = std::chrono::steady_clock::now();
+    r.start();
+    while (r.handled() < kAlerts) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.SetItemsProcessed(state.iterations() * kAlerts);
+}
+BENCHMARK(BM_ThroughputDryRun)
+    ->Name("bus/throughput_dry_run")
+    ->ArgName("workers")
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(8)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- latency ------------------------------------------------------------------------------
+
+// KEY=VALUE lines of $RIPOSTE_LOCAL_DIR/env (deploy/local/cluster.sh).
+std::map<std::string, std::string> cluster_env(const std::string& dir) {
+  std::map<std::string, std::string> env;
+  std::ifstream in(dir + "/env");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string v = line.substr(eq + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+      v = v.substr(1, v.size() - 2);
+    }
+    env[line.substr(0, eq)] = v;
+  }
+  return env;
+}
+
+int kubectl(const std::map<std::string, std::string>& env, const std::string& args,
+            const std::string& input = "") {
+  auto it = env.find("RIPOSTE_KUBECTL");
+  const std::string bin = it != env.end() && !it->second.empty() ? it->second : "kubectl";
+  const std::string cmd = bin + " --kubeconfig '" + env.at("KUBECONFIG") + "' " + args + " >/dev/null 2>&1";
+  FILE* p = popen(cmd.c_str(), "w");
+  if (!p) return -1;
+  fwrite(input.data(), 1, input.size(), p);
+  return pclose(p);
+}
+
+void BM_LatencyPodDelete(benchmark::State& state) {
+  log::set_level(log::Level::kError);
+  const char* dir = std::getenv("RIPOSTE_LOCAL_DIR");
+  if (!dir || !*dir) {
+    state.SkipWithError("needs the local control plane: deploy/local/cluster.sh up, then "
+                        "RIPOSTE_LOCAL_DIR=/tmp/riposte-local riposte-bench");
+    return;
+  }
+  const auto env = cluster_env(dir);
+  if (!env.count("KUBECONFIG")) {
+    state.SkipWithError("no KUBECONFIG in $RIPOSTE_LOCAL_DIR/env");
+    return;
+  }
+  constexpr int kAlerts = 500;
+  constexpr int kPerSecond = 100;
+  const std::string ns = "riposte-bench-" + std::to_string(getpid());
+  // Bare pods, one per alert, so that every DELETE removes a real pod.
+  std::string pods = "apiVersion: v1\nkind: List\nitems:\n";
+  for (int i = 0; i < kAlerts; ++i) {
+    pods += "- {apiVersion: v1, kind: Pod, metadata: {name: p-" + std::to_string(i) +
+            ", namespace: " + ns + "}, spec: {containers: [{name: c, image: busybox}]}}\n";
+  }
+  if (kubectl(env, "create namespace " + ns) != 0 || kubectl(env, "apply -f -", pods) != 0) {
+    state.SkipWithError("cannot create the benchmark's pods");
+    return;
+  }
+  auto config = kube::load_config(env.at("KUBECONFIG"));
+  auto client = config ? kube::HttpKubeClient::create(*config)
+                       : Result<std::unique_ptr<kube::HttpKubeClient>>(Error{config.error()});
+  BenchNats server;
+  auto conn = server.ok() ? connect(server.url()) : nullptr;
+  if (!client || !conn) {
+    state.SkipWithError("cannot reach the API server or start nats-server");
+    kubectl(env, "delete namespace " + ns + " --wait=false");
+    return;
+  }
+  std::vector<double> latencies;
+  for (auto _ : state) {
+    Responder r;
+    const std::string err = r.setup(*conn, R"(
+name: kill-shell
+match: {rules: ["Terminal shell in container"]}
+steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
+)",
+                                    **client, 8, "latency");
+    if (!err.empty()) {
+      state.SkipWithError(err.c_str());
+      break;
+    }
+    std::mutex mu;
+    auto sub = conn->subscribe("riposte.actions.run.>", "", [&](nats::Message&& m) {
+      auto j = nlohmann::json::parse(m.data(), nullptr, false);
+      if (!j.is_object() || !j.contains("alert_to_action_ms")) return;
+      std::lock_guard<std::mutex> lock(mu);
+      latencies.push_back(j["alert_to_action_ms"].get<double>());
+    });
+    r.start();
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kAlerts; ++i) {
+      std::this_thread::sleep_until(start + std::chrono::microseconds(1000000 / kPerSecond) * i);
+      Alert a = bench_alert(i, ns, "p-" + std::to_string(i));
+      (void)conn->js_publish(alert_subject(a), to_json(a), alert_dedup_key(a));
+    }
+    for (int waited = 0; waited < 30000; waited += 10) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (latencies.size() >= static_cast<size_t>(kAlerts)) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  kubectl(env, "delete namespace " + ns + " --wait=false");
+  if (latencies.empty()) return;
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
+  };
+  state.counters["alerts"] = static_cast<double>(latencies.size());
+  state.counters["p50_ms"] = pct(0.50);
+  state.counters["p99_ms"] = pct(0.99);
+  state.counters["max_ms"] = latencies.back();
+}
+BENCHMARK(BM_LatencyPodDelete)
+    ->Name("bus/latency_pod_delete")
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace riposte

@@ -1,0 +1,314 @@
+// Real eBPF on real syscalls (needs root): the programs in bpf/ must report what user space
+// relies on — exec with resolved exe/cwd, tty, cgroups, overlayfs upper layer and memfd
+// flags; fork and exit of processes; syscalls the interest map selects, with paths (relative
+// ones resolved), results and socket tuples — and nothing the interest map leaves out.
+// Workloads run in forked children: the sensor ignores the process that loaded it.
+#include "detector/sensor/bpf_source.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "detector/container/cgroup.h"
+#include "detector/sensor/syscall_table.h"
+#include "tests/support/test_util.h"
+
+namespace riposte::detector {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kId = "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf";
+const std::string kUid = "5e1f7c2a-1d3b-4c5d-8e9f-0a1b2c3d4e5f";
+
+// A syscall record with its strings copied (the ring buffer's are gone after the callback).
+struct Syscall {
+  SyscallRecord rec;
+  std::string str1, str2;
+};
+
+class Recorder : public RecordHandler {
+ public:
+  void on_exec(const ExecRecord& r) override { execs.push_back(r); }
+  void on_fork(const ForkRecord& r) override { forks.push_back(r); }
+  void on_exit(const ExitRecord& r) override { exits.push_back(r); }
+  void on_syscall(const SyscallRecord& r) override {
+    Syscall s{r, std::string(r.str1), std::string(r.str2)};
+    s.rec.str1 = s.rec.str2 = {};
+    syscalls.push_back(std::move(s));
+  }
+  std::vector<ExecRecord> execs;
+  std::vector<ForkRecord> forks;
+  std::vector<ExitRecord> exits;
+  std::vector<Syscall> syscalls;
+};
+
+std::string source_dir() {
+  const char* d = std::getenv("RIPOSTE_SOURCE_DIR");
+  return d ? d : ".";
+}
+
+// Runs fn in a child process and waits for it; returns the child's pid.
+pid_t in_child(const std::function<void()>& fn) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    fn();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return pid;
+}
+
+class BpfSourceTest : public ::testing::Test {
+ protected:
+  static BpfSourceOptions options() {
+    BpfSourceOptions o;
+    o.ring_bytes = 4u << 20;
+    o.interest = interest_map({EventType::kOpenat, EventType::kOpen, EventType::kConnect,
+                               EventType::kSocket, EventType::kMemfdCreate, EventType::kChdir},
+                              false);
+    return o;
+  }
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "this test loads eBPF programs: run it as root";
+    Status st = source_.start(&rec_);
+    ASSERT_TRUE(st.ok()) << st.error();
+  }
+  // Polls until pred holds (or ~10 s of polling pass).
+  template <typename Pred>
+  bool wait_for(Pred pred) {
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_TRUE(source_.poll(100).ok());
+      if (pred()) return true;
+    }
+    return false;
+  }
+  const Syscall* syscall_of(pid_t pid, long nr) {
+    const Syscall* found = nullptr;
+    wait_for([&] {
+      for (const auto& s : rec_.syscalls) {
+        if (s.rec.pid == static_cast<uint32_t>(pid) && s.rec.nr == static_cast<uint32_t>(nr)) found = &s;
+      }
+      return found != nullptr;
+    });
+    return found;
+  }
+  const ExecRecord* exec_of(const std::function<bool(const ExecRecord&)>& pred) {
+    const ExecRecord* found = nullptr;
+    wait_for([&] {
+      for (const auto& r : rec_.execs) {
+        if (pred(r)) found = &r;
+      }
+      return found != nullptr;
+    });
+    return found;
+  }
+
+  BpfSource source_{options()};
+  Recorder rec_;
+};
+
+TEST_F(BpfSourceTest, ShellInPodCgroupCarriesContainerTtyAndPaths) {
+  const std::string marker = "riposte-bpf-test-" + std::to_string(getpid());
+  const std::string cmd = "RIPOSTE_LOCAL_DIR=" + std::string(::testing::TempDir()) + "riposte-bpf " +
+                          source_dir() + "/deploy/local/pod-shell.sh --tty --pod-uid " + kUid +
+                          " --container-id " + kId + " -- /bin/sh -c 'cd /etc && echo " + marker +
+                          "' >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const ExecRecord* r = exec_of([&](const ExecRecord& e) {
+    return e.comm == "sh" && e.argv.size() == 3 && e.argv[2].find(marker) != std::string::npos;
+  });
+  ASSERT_NE(r, nullptr) << "no exec record for the shell in the pod cgroup";
+  EXPECT_EQ(r->filename, "/bin/sh");
+  EXPECT_EQ(r->exe_path, "/bin/busybox") << "resolved within the container's root";
+  EXPECT_EQ(r->cwd, "/");
+  EXPECT_NE(r->tty, 0u) << "script(1) gave it a controlling terminal";
+  EXPECT_EQ(r->vpid, 1u) << "first process of its own pid namespace";
+  EXPECT_EQ(r->uid, 0u);
+  EXPECT_NE(r->cap_effective, 0u);
+  EXPECT_NE(r->pidns_init_start_boot_ns, 0u);
+  EXPECT_FALSE(r->exe_upper_layer);
+  EXPECT_FALSE(r->exe_from_memfd);
+  auto c = parse_container_cgroup(r->cgroup_v2);
+  ASSERT_TRUE(c.has_value()) << r->cgroup_v2;
+  EXPECT_EQ(c->id, kId);
+  EXPECT_EQ(c->pod_uid, kUid);
+}
+
+TEST_F(BpfSourceTest, HostProcessIsNotInAContainer) {
+  const std::string marker = "riposte-host-" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("/bin/echo " + marker + " >/dev/null").c_str()), 0);
+  const ExecRecord* r = exec_of([&](const ExecRecord& e) {
+    return e.comm == "echo" && e.argv.size() == 2 && e.argv[1] == marker;
+  });
+  ASSERT_NE(r, nullptr);
+  EXPECT_FALSE(parse_container_cgroup(r->cgroup_v2).has_value()) << r->cgroup_v2;
+  EXPECT_EQ(r->tty, 0u);
+  EXPECT_EQ(r->exe_path, fs::canonical("/bin/echo").string()) << "symlinks resolved";
+  EXPECT_EQ(source_.kernel_drops(), 0u);
+}
+
+TEST_F(BpfSourceTest, ForkAndExitAreReportedForProcesses) {
+  pid_t child = in_child([] {});
+  ASSERT_TRUE(wait_for([&] {
+    for (const auto& e : rec_.exits) {
+      if (e.pid == static_cast<uint32_t>(child)) return true;
+    }
+    return false;
+  }));
+  bool forked = false;
+  for (const auto& f : rec_.forks) {
+    if (f.pid == static_cast<uint32_t>(child)) {
+      forked = true;
+      EXPECT_EQ(f.ppid, static_cast<uint32_t>(getpid()));
+      EXPECT_FALSE(f.shares_files);
+    }
+  }
+  EXPECT_TRUE(forked);
+}
+
+TEST_F(BpfSourceTest, OpensCarryPathFlagsResultAndResolvedRelativePaths) {
+  testing::TempDir dir;
+  const std::string file = dir.write("data.txt", "x");
+  pid_t child = in_child([&] {
+    int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (chdir(dir.path().c_str()) != 0) _exit(1);
+    int rel = openat(AT_FDCWD, "./sub/../data.txt", O_RDONLY);  // no such dir: fails
+    rel = openat(AT_FDCWD, "data.txt", O_WRONLY | O_APPEND);
+    int missing = open("/nonexistent/riposte", O_RDONLY);
+    close(fd);
+    close(rel);
+    (void)missing;
+  });
+  std::vector<const Syscall*> opens;
+  ASSERT_TRUE(wait_for([&] {
+    opens.clear();
+    for (const auto& s : rec_.syscalls) {
+      if (s.rec.pid == static_cast<uint32_t>(child) &&
+          (s.rec.nr == SYS_openat || s.rec.nr == SYS_open) &&
+          (s.str1.find("data.txt") != std::string::npos || s.str1.find("nonexistent") != std::string::npos)) {
+        opens.push_back(&s);
+      }
+    }
+    return opens.size() >= 4;
+  }));
+  // glibc's open() is openat(AT_FDCWD, ...)
+  EXPECT_EQ(opens[0]->str1, file);
+  EXPECT_GE(opens[0]->rec.res, 0);
+  EXPECT_FALSE(opens[0]->rec.path_resolved);
+  EXPECT_EQ(opens[0]->rec.fd.type, KernelFd::Type::kNone) << "the hot path: no struct file read";
+  EXPECT_TRUE(opens[0]->rec.args[2] & O_CLOEXEC);
+  EXPECT_EQ(opens[1]->str1, "./sub/../data.txt");
+  EXPECT_EQ(opens[1]->rec.res, -ENOENT);
+  EXPECT_TRUE(opens[2]->rec.path_resolved);
+  EXPECT_EQ(opens[2]->str1, fs::canonical(file).string());
+  EXPECT_EQ(opens[2]->str2, "data.txt");
+  EXPECT_EQ(opens[3]->rec.res, -ENOENT);
+  // both closes succeeded and are kept for the fd table; chdir is in the interest map
+  EXPECT_NE(syscall_of(child, SYS_close), nullptr);
+  const Syscall* cd = syscall_of(child, SYS_chdir);
+  ASSERT_NE(cd, nullptr);
+  EXPECT_TRUE(cd->rec.path_resolved);
+  EXPECT_EQ(cd->str1, fs::canonical(dir.path()).string());
+}
+
+TEST_F(BpfSourceTest, ConnectAndDupCarryTheSocketTuple) {
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(srv, 4), 0);
+  socklen_t len = sizeof addr;
+  getsockname(srv, reinterpret_cast<sockaddr*>(&addr), &len);
+  const uint16_t port = ntohs(addr.sin_port);
+  pid_t child = in_child([&] {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(1);
+    dup2(s, 0);
+    mkdir("/tmp/riposte-not-interesting", 0700);
+  });
+  close(srv);
+  const Syscall* c = syscall_of(child, SYS_connect);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->rec.res, 0);
+  EXPECT_EQ(c->rec.fd.type, KernelFd::Type::kIpv4);
+  EXPECT_EQ(c->rec.fd.l4proto, IPPROTO_TCP);
+  EXPECT_EQ(c->rec.fd.rport, port);
+  EXPECT_NE(c->rec.fd.lport, 0);
+  EXPECT_EQ(c->rec.fd.raddr[0], 127);
+  const Syscall* sock = syscall_of(child, SYS_socket);
+  ASSERT_NE(sock, nullptr);
+  EXPECT_EQ(sock->rec.fd.type, KernelFd::Type::kIpv4);
+  const Syscall* d = syscall_of(child, SYS_dup2);
+  ASSERT_NE(d, nullptr) << "dup2 is always reported: it changes the fd table";
+  EXPECT_EQ(d->rec.res, 0);
+  EXPECT_EQ(d->rec.fd.type, KernelFd::Type::kIpv4);
+  EXPECT_EQ(d->rec.fd.rport, port);
+  for (const auto& s : rec_.syscalls) {
+    EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_mkdir)) << "not in the interest map";
+    EXPECT_NE(s.rec.pid, static_cast<uint32_t>(getpid())) << "the loader's own syscalls are ignored";
+  }
+}
+
+TEST_F(BpfSourceTest, ExecFromMemfdIsFlagged) {
+  pid_t child = in_child([] {
+    int fd = memfd_create("riposte-memfd", 0);
+    std::ifstream in("/bin/true", std::ios::binary);
+    std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (write(fd, bin.data(), bin.size()) != static_cast<ssize_t>(bin.size())) _exit(1);
+    char* const argv[] = {const_cast<char*>("memfd-true"), nullptr};
+    char* const envp[] = {nullptr};
+    ::syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    _exit(2);
+  });
+  const ExecRecord* r = exec_of([&](const ExecRecord& e) { return e.pid == static_cast<uint32_t>(child); });
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->exe_from_memfd);
+  EXPECT_EQ(r->exe_path, "memfd:riposte-memfd");
+  const Syscall* m = syscall_of(child, SYS_memfd_create);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->str1, "riposte-memfd");
+}
+
+TEST_F(BpfSourceTest, ExecFromOverlayUpperLayerIsFlagged) {
+  testing::TempDir dir;
+  for (const char* d : {"lower", "upper", "work", "merged"}) fs::create_directories(dir.path() + "/" + d);
+  fs::copy_file("/bin/true", dir.path() + "/lower/lower-true");
+  const std::string opts = "lowerdir=" + dir.path() + "/lower,upperdir=" + dir.path() +
+                           "/upper,workdir=" + dir.path() + "/work";
+  ASSERT_EQ(mount("overlay", (dir.path() + "/merged").c_str(), "overlay", 0, opts.c_str()), 0)
+      << std::strerror(errno);
+  const std::string merged = dir.path() + "/merged";
+  fs::copy_file("/bin/true", merged + "/dropped-true");  // lands in the upper layer
+  ASSERT_EQ(std::system((merged + "/lower-true && " + merged + "/dropped-true").c_str()), 0);
+  const ExecRecord* lower = exec_of([](const ExecRecord& e) { return e.comm == "lower-true"; });
+  const ExecRecord* upper = exec_of([](const ExecRecord& e) { return e.comm == "dropped-true"; });
+  umount2(merged.c_str(), MNT_DETACH);
+  ASSERT_NE(lower, nullptr);
+  ASSERT_NE(upper, nullptr);
+  EXPECT_FALSE(lower->exe_upper_layer);
+  EXPECT_TRUE(upper->exe_upper_layer);
+  EXPECT_EQ(upper->exe_path, merged + "/dropped-true");
+  EXPECT_NE(upper->exe_ino, 0u);
+  EXPECT_NE(upper->exe_mtime_ns, 0u);
+}
+
+}  // namespace
+}  // namespace riposte::detector

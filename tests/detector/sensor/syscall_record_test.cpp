@@ -1,0 +1,158 @@
+// Fork, exit and syscall records as the BPF programs lay them out (bpf/events.h), decoded
+// without the kernel; and the syscall number -> event type table behind the interest map.
+#include "detector/sensor/syscall_record.h"
+
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+
+#include <cstring>
+#include <vector>
+
+#include "detector/sensor/syscall_table.h"
+
+extern "C" {
+#include "bpf/events.h"
+}
+
+namespace riposte::detector {
+namespace {
+
+// A syscall record cut to its used size, as bpf_ringbuf_output() writes it.
+std::vector<char> syscall_bytes(riposte_syscall_record& raw, bool with_str2) {
+  const size_t fixed = offsetof(riposte_syscall_record, strings);
+  raw.h.kind = RIPOSTE_REC_SYSCALL;
+  raw.h.size = static_cast<uint32_t>(with_str2 ? fixed + RIPOSTE_STR_LEN + raw.str2_len + 1
+                                               : fixed + raw.str1_len + 1);
+  std::vector<char> bytes(raw.h.size);
+  std::memcpy(bytes.data(), &raw, raw.h.size);
+  return bytes;
+}
+
+TEST(SyscallRecord, DecodesOpenWithResolvedPath) {
+  riposte_syscall_record raw{};
+  raw.h.pid = 42;
+  raw.h.tid = 43;
+  raw.nr = SYS_openat;
+  raw.res = 3;
+  raw.args[2] = 0101;
+  raw.flags = RIPOSTE_SC_PATH_RESOLVED;
+  raw.fd.type = RIPOSTE_FD_FILE;
+  raw.fd.num = 3;
+  std::strcpy(raw.strings, "/etc/shadow");
+  raw.str1_len = 11;
+  std::strcpy(raw.strings + RIPOSTE_STR_LEN, "../etc/shadow");
+  raw.str2_len = 13;
+  auto bytes = syscall_bytes(raw, true);
+  SyscallRecord r;
+  ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
+  EXPECT_EQ(r.pid, 42u);
+  EXPECT_EQ(r.tid, 43u);
+  EXPECT_EQ(r.nr, static_cast<uint32_t>(SYS_openat));
+  EXPECT_EQ(r.res, 3);
+  EXPECT_EQ(r.args[2], 0101u);
+  EXPECT_TRUE(r.path_resolved);
+  EXPECT_EQ(r.str1, "/etc/shadow");
+  EXPECT_EQ(r.str2, "../etc/shadow");
+  EXPECT_EQ(r.fd.type, KernelFd::Type::kFile);
+  EXPECT_EQ(record_kind(bytes.data(), bytes.size()), static_cast<uint32_t>(RIPOSTE_REC_SYSCALL));
+}
+
+TEST(SyscallRecord, ShortRecordHasOnlyItsFirstString) {
+  riposte_syscall_record raw{};
+  raw.nr = SYS_connect;
+  raw.fd.type = RIPOSTE_FD_IPV4;
+  raw.fd.lport = 40000;
+  raw.fd.rport = 443;
+  std::memcpy(raw.fd.raddr, "\x0a\x00\x00\x01", 4);
+  auto bytes = syscall_bytes(raw, false);
+  SyscallRecord r;
+  ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
+  EXPECT_EQ(r.str1, "");
+  EXPECT_EQ(r.str2, "");
+  EXPECT_EQ(r.fd.type, KernelFd::Type::kIpv4);
+  EXPECT_EQ(r.fd.rport, 443);
+  EXPECT_EQ(r.fd.raddr[0], 10);
+}
+
+TEST(SyscallRecord, ShortFormHasNoFdInfoNorStrings) {
+  riposte_syscall_record raw{};
+  raw.h.kind = RIPOSTE_REC_SYSCALL;
+  raw.h.size = offsetof(riposte_syscall_record, fd);
+  raw.nr = SYS_close;
+  raw.args[0] = 7;
+  raw.fd.type = RIPOSTE_FD_IPV4;  // beyond the record: must not be read
+  SyscallRecord r;
+  ASSERT_TRUE(decode_syscall_record(&raw, raw.h.size, &r));
+  EXPECT_EQ(r.args[0], 7u);
+  EXPECT_EQ(r.fd.type, KernelFd::Type::kNone);
+  EXPECT_EQ(r.str1, "");
+  EXPECT_FALSE(decode_syscall_record(&raw, raw.h.size - 1, &r));
+  raw.h.size += 8;  // between the short and the full form
+  EXPECT_FALSE(decode_syscall_record(&raw, raw.h.size, &r));
+}
+
+TEST(SyscallRecord, RejectsLiesAboutSize) {
+  riposte_syscall_record raw{};
+  std::strcpy(raw.strings, "/x");
+  raw.str1_len = 2;
+  auto bytes = syscall_bytes(raw, false);
+  SyscallRecord r;
+  EXPECT_FALSE(decode_syscall_record(bytes.data(), bytes.size() - 10, &r));  // size > buffer
+  raw.str1_len = 900;  // longer than the record: bounded by the record
+  bytes = syscall_bytes(raw, false);
+  bytes.resize(offsetof(riposte_syscall_record, strings) + 3);
+  reinterpret_cast<riposte_syscall_record*>(bytes.data())->h.size = static_cast<uint32_t>(bytes.size());
+  ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
+  EXPECT_EQ(r.str1, "/x");
+  EXPECT_EQ(record_kind(bytes.data(), 3), 0u);
+}
+
+TEST(ForkExitRecord, Decode) {
+  riposte_fork_record f{};
+  f.h.kind = RIPOSTE_REC_FORK;
+  f.h.size = sizeof f;
+  f.h.pid = f.h.tid = 100;
+  f.ppid = 99;
+  f.flags = RIPOSTE_FORK_SHARES_FILES;
+  auto fr = decode_fork_record(&f, sizeof f);
+  ASSERT_TRUE(fr.has_value());
+  EXPECT_EQ(fr->pid, 100u);
+  EXPECT_EQ(fr->ppid, 99u);
+  EXPECT_TRUE(fr->shares_files);
+  EXPECT_FALSE(decode_exit_record(&f, sizeof f).has_value());
+
+  riposte_exit_record e{};
+  e.h.kind = RIPOSTE_REC_EXIT;
+  e.h.size = sizeof e;
+  e.h.pid = 100;
+  e.exit_code = 256;
+  auto er = decode_exit_record(&e, sizeof e);
+  ASSERT_TRUE(er.has_value());
+  EXPECT_EQ(er->exit_code, 256);
+}
+
+TEST(SyscallTable, MapsNumbersToFalcoEventTypes) {
+  EXPECT_EQ(event_type_of_syscall(SYS_openat), EventType::kOpenat);
+  EXPECT_EQ(event_type_of_syscall(SYS_eventfd2), EventType::kEventfd);
+  EXPECT_EQ(event_type_of_syscall(SYS_getpid), EventType::kUnknown);
+  EXPECT_EQ(event_type_of_syscall(100000), EventType::kUnknown);
+}
+
+TEST(SyscallTable, InterestFollowsRulesPlusFdTableState) {
+  auto map = interest_map({EventType::kOpenat, EventType::kConnect}, false);
+  ASSERT_EQ(map.size(), kSyscallSlots);
+  EXPECT_EQ(map[SYS_openat], RIPOSTE_WANT_RULES);
+  EXPECT_EQ(map[SYS_connect], RIPOSTE_WANT_RULES);
+  EXPECT_EQ(map[SYS_open], 0);
+  EXPECT_EQ(map[SYS_close], RIPOSTE_WANT_STATE);
+  EXPECT_EQ(map[SYS_dup2], RIPOSTE_WANT_STATE);
+  EXPECT_EQ(map[SYS_fcntl], RIPOSTE_WANT_STATE);
+  EXPECT_EQ(map[SYS_chdir], RIPOSTE_WANT_STATE);
+  auto all = interest_map({}, true);
+  EXPECT_EQ(all[SYS_ptrace], RIPOSTE_WANT_RULES);
+  EXPECT_EQ(all[SYS_read], 0) << "the data path needs a rule that names it";
+  EXPECT_EQ(all[SYS_close], RIPOSTE_WANT_RULES | RIPOSTE_WANT_STATE);
+}
+
+}  // namespace
+}  // namespace riposte::detector

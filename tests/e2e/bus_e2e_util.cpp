@@ -1,0 +1,134 @@
+#include "tests/e2e/bus_e2e_util.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "responder/alert_consumer.h"
+#include "tests/support/test_pki.h"
+
+namespace riposte::testing {
+
+bool eventually(const std::function<bool()>& cond, int timeout_ms) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+DryRunSetup::DryRunSetup() {
+  dir = make_temp_dir("riposte-bus-e2e");
+  playbooks = dir + "/playbooks";
+  std::filesystem::create_directories(playbooks);
+  std::ofstream(playbooks + "/kill-shell.yaml") << R"(
+name: kill-shell
+dry_run: true
+match: {rules: ["Terminal shell in container"], priority: ">=Notice"}
+steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
+)";
+  const TestCert ca = make_ca("nowhere");
+  std::ofstream(dir + "/ca.crt") << ca.cert_pem;
+  kubeconfig = dir + "/kubeconfig";
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: "
+                               "{server: \"https://127.0.0.1:1\", certificate-authority: " +
+                                   dir + "/ca.crt}}]\nusers: [{name: u, user: {token: t}}]\n"
+                                         "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+                                         "current-context: x\n";
+}
+
+std::unique_ptr<Subprocess> start_responder(const DryRunSetup& setup, const std::string& nats_urls,
+                                            const std::string& name,
+                                            const std::vector<std::string>& extra) {
+  const char* bin_dir = std::getenv("RIPOSTE_BINARY_DIR");
+  std::vector<std::string> argv = {std::string(bin_dir ? bin_dir : ".") + "/bin/riposte-responder",
+                                   "--nats", nats_urls, "--playbooks", setup.playbooks,
+                                   "--kubeconfig", setup.kubeconfig, "--replica-name", name,
+                                   "--ops-addr", "127.0.0.1:0", "--ack-wait", "2s",
+                                   "--nak-backoff", "100ms", "--workers", "2"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
+  EXPECT_TRUE(p.ok()) << p.error();
+  if (!p.ok()) return nullptr;
+  auto proc = std::move(*p);
+  const bool up = eventually(
+      [&] { return read_file(proc->log_path()).find("responder running") != std::string::npos; },
+      30000);
+  EXPECT_TRUE(up) << name << " did not start:\n" << proc->log_tail();
+  return up ? std::move(proc) : nullptr;
+}
+
+Alert numbered_alert(int i) {
+  Alert a;
+  a.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  a.rule = "Terminal shell in container";
+  a.priority = Priority::kNotice;
+  a.hostname = "node-1";
+  a.output = "A shell was spawned in a container (n=" + std::to_string(i) + ")";
+  a.output_fields["k8s.ns.name"] = "shop";
+  a.output_fields["k8s.pod.name"] = "web-" + std::to_string(i);
+  a.uuid = new_uuid();
+  return a;
+}
+
+void publish_until_stored(nats::Connection& conn, const Alert& a) {
+  const std::string subject = alert_subject(a), payload = to_json(a), id = alert_dedup_key(a);
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    if (conn.js_publish(subject, payload, id).ok()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "alert " << id << " was never stored";
+}
+
+AuditWatcher::AuditWatcher(nats::Connection& conn) {
+  auto sub = conn.subscribe("riposte.actions.run.>", "", [this](nats::Message&& m) {
+    auto j = nlohmann::json::parse(m.data(), nullptr, false);
+    if (!j.is_object()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    by_alert_[j.value("alert_id", "")].push_back(std::move(j));
+  });
+  EXPECT_TRUE(sub.ok()) << sub.error();
+  if (sub.ok()) sub_ = std::move(*sub);
+  (void)conn.flush(2000);
+}
+
+size_t AuditWatcher::distinct() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_alert_.size();
+}
+
+std::vector<std::string> AuditWatcher::ran_twice() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, records] : by_alert_) {
+    for (const auto& r : records) {
+      // A re-published record is the same record; a second run has its own start and replica.
+      if (r["started"] != records.front()["started"] || r["replica"] != records.front()["replica"]) {
+        out.push_back(id);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+size_t undelivered_or_unacked(nats::Connection& conn, int wait_ms) {
+  auto pull = conn.pull_consumer({.stream = kAlertStream, .durable = responder::kDefaultDurable,
+                                  .filter_subject = kAlertSubjects, .ack_wait_ms = 2000,
+                                  .max_deliver = 6});
+  EXPECT_TRUE(pull.ok()) << pull.error();
+  if (!pull.ok()) return 0;
+  auto msgs = (*pull)->fetch(1000, wait_ms);
+  EXPECT_TRUE(msgs.ok()) << msgs.error();
+  return msgs.ok() ? msgs->size() : 0;
+}
+
+}  // namespace riposte::testing

@@ -1,0 +1,61 @@
+// Helpers for end-to-end tests of the bus: real riposte-responder processes against private
+// nats-servers, a publisher that retries like the detector's, and a watcher of the audit
+// stream. No Kubernetes: the playbooks there run in dry-run, so a dummy kubeconfig will do.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/alert.h"
+#include "common/nats.h"
+#include "tests/support/subprocess.h"
+
+namespace riposte::testing {
+
+bool eventually(const std::function<bool()>& cond, int timeout_ms);
+
+// A directory with a dry-run playbook for "Terminal shell in container" and a kubeconfig
+// that points nowhere (never used by dry-run playbooks).
+struct DryRunSetup {
+  DryRunSetup();
+  std::string dir;
+  std::string playbooks;
+  std::string kubeconfig;
+};
+
+// riposte-responder with the usual test flags plus extra; waits for "responder running".
+std::unique_ptr<Subprocess> start_responder(const DryRunSetup& setup, const std::string& nats_urls,
+                                            const std::string& name,
+                                            const std::vector<std::string>& extra = {});
+
+// A Falco alert for "Terminal shell in container" numbered i (unique output, so unique id).
+Alert numbered_alert(int i);
+
+// Publishes to RIPOSTE_ALERTS and retries the same message id until the server stores it, as
+// a detector does through a restart or failover.
+void publish_until_stored(nats::Connection& conn, const Alert& a);
+
+// Every audit run record published, by alert id (a core subscription sees re-publishes too).
+class AuditWatcher {
+ public:
+  explicit AuditWatcher(nats::Connection& conn);
+  size_t distinct() const;
+  // Alert ids with records that differ from each other: a playbook that ran twice.
+  std::vector<std::string> ran_twice() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::vector<nlohmann::json>> by_alert_;
+  std::unique_ptr<nats::Subscription> sub_;
+};
+
+// Messages still waiting on the responders' durable consumer (binds to it and fetches, so
+// call it only once the responders are stopped).
+size_t undelivered_or_unacked(nats::Connection& conn, int wait_ms);
+
+}  // namespace riposte::testing
