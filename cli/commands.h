@@ -14,5 +14,6 @@ int rules_explain(const Args& args);
 int playbook_validate(const Args& args);
 int playbook_test(const Args& args);
 int alert_publish(const Args& args);
+int workload_restore(const Args& args);
 
 }  // namespace riposte::cli

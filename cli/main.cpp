@@ -18,13 +18,16 @@ struct Command {
 constexpr Command kCommands[] = {
     {"rules", "validate", "check Falco rules files; file:line:col errors and warnings",
      riposte::cli::rules_validate},
-    {"rules", "explain", "show a rule's expanded condition and the event types it needs", riposte::cli::rules_explain},
+    {"rules", "explain", "show a rule's expanded condition and the event types it needs",
+     riposte::cli::rules_explain},
     {"playbook", "validate", "check playbook files or directories; file:line:col errors",
      riposte::cli::playbook_validate},
     {"playbook", "test", "show what playbooks would do with an alert, without a cluster",
      riposte::cli::playbook_test},
     {"alert", "publish", "put a Falco JSON alert on the NATS JetStream bus",
      riposte::cli::alert_publish},
+    {"workload", "restore", "scale a workload back to where workload.scale found it",
+     riposte::cli::workload_restore},
 };
 
 void usage(FILE* out) {

@@ -1,11 +1,14 @@
 // Pod-level actions against the real API server, run as riposte-responder (the ServiceAccount
 // bound to exactly deploy/rbac/responder-clusterrole.yaml): each does what it says, read back
 // from the cluster, and its dry-run twin changes nothing.
+#include <sys/wait.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "responder/actions/workload.h"
 #include "tests/responder/cluster_fixture.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_util.h"
 
 namespace riposte::actions {
@@ -143,9 +146,19 @@ TEST_F(PodActionsClusterTest, WorkloadScaleToZeroAndRestoreAndTheDryRunTwin) {
   r = restore_workload(*responder_, {}, *w, /*dry_run=*/true);
   EXPECT_EQ(r.status, ActionResult::kDryRun) << r.message;
   EXPECT_EQ(get(apps_path("deployments", "web"))["spec"]["replicas"], 0);
-  r = restore_workload(*responder_, {}, *w);
-  EXPECT_EQ(r.status, ActionResult::kSucceeded) << r.message;
-  EXPECT_EQ(r.message, "restored deployments/" + ns_ + "/web to 2 replicas");
+  // The real restore through the operator's command, as the README tells operators to.
+  const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
+  ASSERT_NE(bin, nullptr);
+  const std::string log = riposte::testing::make_temp_dir("restore") + "/riposte.log";
+  auto cli = riposte::testing::Subprocess::spawn({std::string(bin) + "/bin/riposte", "workload", "restore",
+                                "deployments/" + ns_ + "/web", "--kubeconfig", cluster_.kubeconfig},
+                               {}, log);
+  ASSERT_TRUE(cli.ok()) << cli.error();
+  int status = -1;
+  ASSERT_TRUE((*cli)->wait_exit(60000, &status)) << (*cli)->log_tail();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << (*cli)->log_tail();
+  EXPECT_THAT(riposte::testing::read_file(log),
+              HasSubstr("succeeded: restored deployments/" + ns_ + "/web to 2 replicas"));
   d = get(apps_path("deployments", "web"));
   EXPECT_EQ(d["spec"]["replicas"], 2);
   EXPECT_FALSE(d["metadata"]["annotations"].contains("riposte.dev/previous-replicas"));
