@@ -26,15 +26,7 @@ int alert_publish(const Args& args) {
   f.add_string("nats-token", &token, "TOKEN", "NATS token");
   f.add_string("nats-creds", &creds, "FILE", "NATS credentials file");
   f.add_string("nats-ca", &ca, "FILE", "CA bundle for the NATS server's TLS certificate");
-  auto parsed = f.parse(args);
-  if (!parsed) {
-    std::fprintf(stderr, "%s\n", parsed.error().c_str());
-    return 2;
-  }
-  if (!*parsed) {
-    std::fputs(f.help().c_str(), stdout);
-    return 0;
-  }
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
   if (files.size() != 1) {
     std::fprintf(stderr, "riposte alert publish: give exactly one ALERT.json (see --help)\n");
     return 2;

@@ -5,9 +5,17 @@
 #include <string>
 #include <vector>
 
+namespace riposte {
+class Flags;
+}
+
 namespace riposte::cli {
 
 using Args = std::vector<std::string>;
+
+// Parses args into f: -1 to go on, else the exit code (0 after --help, 2 on a usage error,
+// which it prints).
+int parse_flags(Flags& f, const Args& args);
 
 int rules_validate(const Args& args);
 int rules_explain(const Args& args);

@@ -13,20 +13,6 @@
 namespace riposte::cli {
 namespace {
 
-// Parses args into f; returns -1 to go on, else the exit code.
-int parse_flags(Flags& f, const Args& args) {
-  auto parsed = f.parse(args);
-  if (!parsed) {
-    std::fprintf(stderr, "%s\n", parsed.error().c_str());
-    return 2;
-  }
-  if (!*parsed) {
-    std::fputs(f.help().c_str(), stdout);
-    return 0;
-  }
-  return -1;
-}
-
 std::string indent(const std::string& text, const std::string& prefix) {
   std::string out = prefix;
   for (char c : text) {

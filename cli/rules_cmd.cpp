@@ -14,15 +14,7 @@ int rules_validate(const Args& args) {
           "message. Exits 1 when there is any error, 0 otherwise (warnings do not fail).",
           "riposte rules validate FILE [FILE ...]");
   f.add_positional("FILE", &files, "Falco rules files, loaded in the order given");
-  auto parsed = f.parse(args);
-  if (!parsed) {
-    std::fprintf(stderr, "%s\n", parsed.error().c_str());
-    return 2;
-  }
-  if (!*parsed) {
-    std::fputs(f.help().c_str(), stdout);
-    return 0;
-  }
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
   if (files.empty()) {
     std::fprintf(stderr, "riposte rules validate: no files given (see --help)\n");
     return 2;
@@ -47,15 +39,7 @@ int rules_explain(const Args& args) {
           "riposte rules explain RULE --rules FILE [--rules FILE ...]");
   f.add_list("rules", &files, "FILE", "Falco rules file; repeat to load several, in order");
   f.add_positional("RULE", &names, "the rule's name (quote it: names have spaces)");
-  auto parsed = f.parse(args);
-  if (!parsed) {
-    std::fprintf(stderr, "%s\n", parsed.error().c_str());
-    return 2;
-  }
-  if (!*parsed) {
-    std::fputs(f.help().c_str(), stdout);
-    return 0;
-  }
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
   if (names.size() != 1) {
     std::fprintf(stderr, "riposte rules explain: give exactly one rule name (see --help)\n");
     return 2;

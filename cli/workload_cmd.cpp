@@ -28,15 +28,7 @@ int workload_restore(const Args& args) {
                "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
   f.add_string("own-namespace", &own_namespace, "NS", "riposte's namespace (protected)");
   f.add_list("protected-namespace", &protected_ns, "NS", "another namespace never to touch");
-  auto parsed = f.parse(args);
-  if (!parsed) {
-    std::fprintf(stderr, "%s\n", parsed.error().c_str());
-    return 2;
-  }
-  if (!*parsed) {
-    std::fputs(f.help().c_str(), stdout);
-    return 0;
-  }
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
   if (targets.size() != 1) {
     std::fprintf(stderr, "riposte workload restore: give exactly one KIND/NAMESPACE/NAME\n");
     return 2;
