@@ -60,13 +60,17 @@ static __always_inline __u64 submit_flags(bool urgent) {
                                                                          : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_header(struct riposte_rec_header *h, __u32 kind, __u32 size) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
+static __always_inline void fill_header_of(struct riposte_rec_header *h, __u32 kind, __u64 pid_tgid) {
   h->kind = kind;
-  h->size = size;
+  h->size = 0;
   h->boot_ns = bpf_ktime_get_boot_ns();
   h->pid = pid_tgid >> 32;
   h->tid = (__u32)pid_tgid;
+}
+
+static __always_inline void fill_header(struct riposte_rec_header *h, __u32 kind, __u32 size) {
+  fill_header_of(h, kind, bpf_get_current_pid_tgid());
+  h->size = size;
 }
 
 /* ---- tasks ---------------------------------------------------------------------------- */

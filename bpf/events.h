@@ -37,7 +37,7 @@ enum riposte_interest {
 struct riposte_rec_header {
   __u32 kind;
   __u32 size;    /* bytes of the whole record */
-  __u64 boot_ns; /* bpf_ktime_get_boot_ns() */
+  __u64 boot_ns; /* bpf_ktime_get_boot_ns(); 0 on RIPOSTE_SC_STATE_ONLY syscall records */
   __u32 pid;     /* thread group id */
   __u32 tid;
 };
@@ -124,6 +124,8 @@ struct riposte_fd_info {
 enum riposte_syscall_flags {
   RIPOSTE_SC_PATH_RESOLVED = 1, /* str1 is the absolute path the kernel resolved (of the
                                  * opened file, of the new cwd), str2 what the caller passed */
+  RIPOSTE_SC_STATE_ONLY = 2,    /* kept for the fd table only (riposte_interest): no rule can
+                                 * match it; no timestamp taken (h.boot_ns == 0) */
 };
 
 /* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings

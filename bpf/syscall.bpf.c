@@ -218,27 +218,56 @@ static __always_inline void handle_special(struct riposte_syscall_record *r, str
   }
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
-  long nr = regs->orig_ax;
+/* A close kept for the fd table only (no loaded rule can match a close): the short form,
+ * written in place, without a timestamp (the clock is the dearest part of a record on a VM;
+ * boot_ns 0 marks it) and without a wakeup of its own. Half of an open/close loop's records. */
+static __always_inline int report_state_close(const struct pt_regs *regs, long ret) {
+  if (ret != 0) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if ((pid_tgid >> 32) == self_tgid) return 0;
+  const __u32 size = offsetof(struct riposte_syscall_record, fd);
+  struct riposte_syscall_record *r = bpf_ringbuf_reserve(&records, size, 0);
+  if (!r) {
+    count_drop();
+    return 0;
+  }
+  r->h.kind = RIPOSTE_REC_SYSCALL;
+  r->h.size = size;
+  r->h.boot_ns = 0;
+  r->h.pid = pid_tgid >> 32;
+  r->h.tid = (__u32)pid_tgid;
+  r->nr = RIPOSTE_NR_close;
+  r->flags = RIPOSTE_SC_STATE_ONLY;
+  r->res = 0;
+  r->args[0] = regs->di;
+  for (int i = 1; i < 6; i++) r->args[i] = 0;
+  r->str1_len = 0;
+  r->str2_len = 0;
+  r->pad = 0;
+  bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+/* One completed syscall `nr` with its user registers and result. Inlined into every hook with
+ * nr a constant where it can be (fexit), so each program keeps only its syscall's code. */
+static __always_inline int report(long nr, const struct pt_regs *regs, long ret) {
   if (nr < 0 || nr >= RIPOSTE_SYSCALL_MAX) return 0;
   __u32 key = nr;
   __u8 *want = bpf_map_lookup_elem(&interest, &key);
   if (!want || !*want) return 0;
   if (!(*want & RIPOSTE_WANT_RULES)) {
     /* kept for the fd table only: a close that closed, an fcntl that duplicated */
-    if (nr == RIPOSTE_NR_close && ret != 0) return 0;
+    if (nr == RIPOSTE_NR_close) return report_state_close(regs, ret);
     if (nr == RIPOSTE_NR_fcntl && (ret < 0 || (regs->si != RIPOSTE_F_DUPFD && regs->si != RIPOSTE_F_DUPFD_CLOEXEC))) return 0;
   }
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if ((pid_tgid >> 32) == self_tgid) return 0;
   struct task_struct *task = bpf_get_current_task_btf();
-  if (task->thread_info.status & TS_COMPAT) return 0; /* 32-bit syscall numbers differ */
 
   __u32 zero = 0;
   struct riposte_syscall_record *r = bpf_map_lookup_elem(&sc_scratch, &zero);
   if (!r) return 0;
-  fill_header(&r->h, RIPOSTE_REC_SYSCALL, 0);
+  fill_header_of(&r->h, RIPOSTE_REC_SYSCALL, pid_tgid);
   r->nr = nr;
   r->flags = 0;
   r->res = ret;
@@ -287,3 +316,24 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   if (bpf_ringbuf_output(&records, r, size, submit_flags(false))) count_drop();
   return 0;
 }
+
+/* Two ways in; user space loads one (bpf_source.cpp). The raw tracepoint sees every syscall of
+ * every task, and attaching it at all sends all of them through the kernel's syscall slow
+ * path. The fexit hooks, one per syscall of interest on its __x64_sys_* function, cost
+ * nothing to the other syscalls; user space falls back to the tracepoint where they cannot
+ * be used (a kernel without one of the functions, a clone child's return, which only the
+ * tracepoint sees). */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
+  struct task_struct *task = bpf_get_current_task_btf();
+  if (task->thread_info.status & TS_COMPAT) return 0; /* 32-bit syscall numbers differ */
+  return report(regs->orig_ax, regs, ret);
+}
+
+/* __x64_sys_* only serve 64-bit syscalls: no compat check needed. */
+#define FEXIT_HOOK(name, fn)                                                   \
+  SEC("fexit/__x64_sys_" #fn)                                                  \
+  int BPF_PROG(fexit_##name, const struct pt_regs *regs, long ret) {           \
+    return report(RIPOSTE_NR_##name, regs, ret);                               \
+  }
+RIPOSTE_SYSCALL_HOOKS(FEXIT_HOOK)

@@ -100,6 +100,106 @@
 #define RIPOSTE_NR_fchmodat2 452
 #define RIPOSTE_NR_openat 257
 
+/* Every call above with the kernel function that implements it on x86_64 (__x64_sys_<fn>),
+ * for the fexit hooks: X(name, fn). */
+#define RIPOSTE_SYSCALL_HOOKS(X) \
+  X(read, read) \
+  X(write, write) \
+  X(open, open) \
+  X(close, close) \
+  X(mmap, mmap) \
+  X(mprotect, mprotect) \
+  X(ioctl, ioctl) \
+  X(pread64, pread64) \
+  X(pwrite64, pwrite64) \
+  X(readv, readv) \
+  X(writev, writev) \
+  X(pipe, pipe) \
+  X(dup, dup) \
+  X(dup2, dup2) \
+  X(sendfile, sendfile64) \
+  X(socket, socket) \
+  X(connect, connect) \
+  X(accept, accept) \
+  X(sendto, sendto) \
+  X(recvfrom, recvfrom) \
+  X(sendmsg, sendmsg) \
+  X(recvmsg, recvmsg) \
+  X(bind, bind) \
+  X(listen, listen) \
+  X(clone, clone) \
+  X(fork, fork) \
+  X(vfork, vfork) \
+  X(kill, kill) \
+  X(fcntl, fcntl) \
+  X(chdir, chdir) \
+  X(fchdir, fchdir) \
+  X(rename, rename) \
+  X(mkdir, mkdir) \
+  X(rmdir, rmdir) \
+  X(creat, creat) \
+  X(link, link) \
+  X(unlink, unlink) \
+  X(symlink, symlink) \
+  X(chmod, chmod) \
+  X(fchmod, fchmod) \
+  X(chown, chown) \
+  X(fchown, fchown) \
+  X(lchown, lchown) \
+  X(ptrace, ptrace) \
+  X(setuid, setuid) \
+  X(setgid, setgid) \
+  X(setreuid, setreuid) \
+  X(setregid, setregid) \
+  X(setresuid, setresuid) \
+  X(setresgid, setresgid) \
+  X(capset, capset) \
+  X(pivot_root, pivot_root) \
+  X(prctl, prctl) \
+  X(chroot, chroot) \
+  X(mount, mount) \
+  X(umount2, umount) \
+  X(init_module, init_module) \
+  X(delete_module, delete_module) \
+  X(tkill, tkill) \
+  X(epoll_create, epoll_create) \
+  X(tgkill, tgkill) \
+  X(inotify_init, inotify_init) \
+  X(mkdirat, mkdirat) \
+  X(fchownat, fchownat) \
+  X(unlinkat, unlinkat) \
+  X(renameat, renameat) \
+  X(linkat, linkat) \
+  X(symlinkat, symlinkat) \
+  X(fchmodat, fchmodat) \
+  X(unshare, unshare) \
+  X(signalfd, signalfd) \
+  X(timerfd_create, timerfd_create) \
+  X(eventfd, eventfd) \
+  X(accept4, accept4) \
+  X(signalfd4, signalfd4) \
+  X(eventfd2, eventfd2) \
+  X(epoll_create1, epoll_create1) \
+  X(dup3, dup3) \
+  X(pipe2, pipe2) \
+  X(inotify_init1, inotify_init1) \
+  X(open_by_handle_at, open_by_handle_at) \
+  X(setns, setns) \
+  X(process_vm_readv, process_vm_readv) \
+  X(process_vm_writev, process_vm_writev) \
+  X(finit_module, finit_module) \
+  X(renameat2, renameat2) \
+  X(seccomp, seccomp) \
+  X(memfd_create, memfd_create) \
+  X(bpf, bpf) \
+  X(userfaultfd, userfaultfd) \
+  X(pidfd_open, pidfd_open) \
+  X(clone3, clone3) \
+  X(openat2, openat2) \
+  X(pidfd_getfd, pidfd_getfd) \
+  X(fchmodat2, fchmodat2) \
+  X(openat, openat)
+
 /* fcntl commands that duplicate an fd (the only fcntl calls the fd table cares about). */
 #define RIPOSTE_F_DUPFD 0
 #define RIPOSTE_F_DUPFD_CLOEXEC 1030

@@ -61,6 +61,7 @@ struct Config {
   std::string node_name = default_node_name();
   std::string kubeconfig, output_file, log_level = "info";
   std::string ops_addr = "0.0.0.0:8765";
+  std::string syscall_hook = "auto";
   bool json = false, log_json = false, no_kube = false, no_proc_scan = false;
   int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000, stream_replicas = 1;
   int duration_s = 0, max_processes = 65536, max_pods = 4096;
@@ -95,6 +96,7 @@ Config parse_flags(int argc, char** argv) {
   f.add_int("ring-buffer-mb", &c.ring_mb, "MB", "size of the kernel ring buffer (a power of two)");
   f.add_int("wakeup-kb", &c.wakeup_kb, "KB", "buffered syscall records that wake the reader before its next tick");
   f.add_int("tick-ms", &c.tick_ms, "MS", "longest a buffered syscall record waits to be read");
+  f.add_string("syscall-hook", &c.syscall_hook, "auto|fexit|tracepoint", "how syscalls are taken: fexit on each syscall of interest (no cost to the others), tp_btf/sys_exit, or fexit with the tracepoint as fallback");
   f.add_int("max-processes", &c.max_processes, "N", "processes kept in the thread table");
   f.add_bool("no-proc-scan", &c.no_proc_scan, "do not read /proc at start (processes that started earlier are read when first seen)");
   f.add_int("queue-capacity", &c.queue_capacity, "N", "alerts queued for publishing before new ones are dropped (and counted)");
@@ -110,6 +112,9 @@ Config parse_flags(int argc, char** argv) {
   }
   if (c.rule_files.empty()) die("no rules: give at least one --rules FILE (see --help)");
   if (c.rule_matching != "first" && c.rule_matching != "all") die("--rule-matching is first or all");
+  if (c.syscall_hook != "auto" && c.syscall_hook != "fexit" && c.syscall_hook != "tracepoint") {
+    die("--syscall-hook is auto, fexit or tracepoint");
+  }
   if (c.ring_mb <= 0 || c.ring_mb > 1024) die("--ring-buffer-mb must be 1..1024");
   return c;
 }
@@ -232,6 +237,9 @@ int main(int argc, char** argv) {
   so.tick_ms = cfg.tick_ms;
   const auto& types = ruleset.event_types();
   so.interest = detector::interest_map(types.to_vector(), types.is_all());
+  so.syscall_hook = cfg.syscall_hook == "fexit"        ? detector::SyscallHook::kFexit
+                    : cfg.syscall_hook == "tracepoint" ? detector::SyscallHook::kTracepoint
+                                                       : detector::SyscallHook::kAuto;
   detector::BpfSource source(so);
   if (Status st = source.start(&det); !st.ok()) die(st.error());
   // Attached first, then /proc: a process that starts meanwhile is in both, and the records
@@ -278,6 +286,7 @@ int main(int argc, char** argv) {
   log::info("detector running", {{"node", cfg.node_name},
                                  {"rules", ruleset.enabled_rules().size()},
                                  {"event_types", types.size()},
+                                 {"syscall_hook", detector::to_string(source.syscall_hook())},
                                  {"processes_scanned", scanned},
                                  {"output", cfg.nats_url.empty() ? "stdout" : cfg.nats_url},
                                  {"ops_port", ops ? ops->port() : 0}});

@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "bpf/events.h"
+#include "bpf/syscalls.h"
 }
 
 namespace riposte::detector {
@@ -41,7 +42,38 @@ int share_maps(Skel* skel, const exec_bpf* owner) {
   return bpf_map__reuse_fd(skel->maps.drops, bpf_map__fd(owner->maps.drops));
 }
 
+struct FexitHook {
+  const char* program;
+  uint32_t nr;
+};
+#define RIPOSTE_FEXIT_HOOK(name, fn) FexitHook{"fexit_" #name, RIPOSTE_NR_##name},
+constexpr FexitHook kFexitHooks[] = {RIPOSTE_SYSCALL_HOOKS(RIPOSTE_FEXIT_HOOK)};
+#undef RIPOSTE_FEXIT_HOOK
+
+uint8_t interest_of(const std::vector<uint8_t>& interest, uint32_t nr) {
+  return nr < interest.size() ? interest[nr] : 0;
+}
+
+// A fexit hook runs when the kernel function returns in the caller; a new process's return
+// from clone/fork (0, in the child) never goes through it. Rules on those calls need the
+// tracepoint.
+bool fexit_can_serve(const std::vector<uint8_t>& interest) {
+  for (uint32_t nr : {RIPOSTE_NR_clone, RIPOSTE_NR_clone3, RIPOSTE_NR_fork, RIPOSTE_NR_vfork}) {
+    if (interest_of(interest, nr) != 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+const char* to_string(SyscallHook hook) {
+  switch (hook) {
+    case SyscallHook::kAuto: return "auto";
+    case SyscallHook::kFexit: return "fexit";
+    case SyscallHook::kTracepoint: return "tracepoint";
+  }
+  return "?";
+}
 
 void BpfSource::Deleter::operator()(exec_bpf* p) const { exec_bpf__destroy(p); }
 void BpfSource::Deleter::operator()(process_bpf* p) const { process_bpf__destroy(p); }
@@ -55,28 +87,42 @@ BpfSource::BpfSource(BpfSourceOptions options) : options_(std::move(options)) {
 
 BpfSource::~BpfSource() = default;
 
-Status BpfSource::start(RecordHandler* handler) {
-  handler_ = handler;
-  exec_.reset(exec_bpf__open());
-  process_.reset(process_bpf__open());
+bool BpfSource::fexit_available() {
+  // Quiet: a refusal is an answer here, not an error to print.
+  libbpf_print_fn_t previous = libbpf_set_print(nullptr);
+  syscall_bpf* skel = syscall_bpf__open();
+  bool ok = skel != nullptr;
+  if (ok) {
+    bpf_map__set_max_entries(skel->maps.records, static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
+    bpf_object* obj = skel->obj;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, prog == skel->progs.fexit_close);
+    bpf_link* link = nullptr;
+    ok = syscall_bpf__load(skel) == 0 && (link = bpf_program__attach(skel->progs.fexit_close)) != nullptr;
+    bpf_link__destroy(link);
+    syscall_bpf__destroy(skel);
+  }
+  libbpf_set_print(previous);
+  return ok;
+}
+
+// open -> rodata, shared maps, which programs -> load -> fill the interest map. Only the
+// programs of the chosen hook are loaded: one fexit program per syscall of interest, or the
+// tracepoint.
+Status BpfSource::load_syscall(SyscallHook hook) {
   syscall_.reset(syscall_bpf__open());
-  if (!exec_ || !process_ || !syscall_) {
-    return Error{"eBPF: cannot open the programs: " + errno_text(errno)};
-  }
-  if (int err = bpf_map__set_max_entries(exec_->maps.records, options_.ring_bytes)) {
-    return Error{"eBPF: cannot size the ring buffer: " + errno_text(err)};
-  }
-  exec_->rodata->wakeup_bytes = options_.wakeup_bytes;
-  process_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  if (!syscall_) return Error{"eBPF: cannot open the syscall programs: " + errno_text(errno)};
   syscall_->rodata->wakeup_bytes = options_.wakeup_bytes;
   syscall_->rodata->self_tgid = static_cast<uint32_t>(getpid());
-
-  if (int err = exec_bpf__load(exec_.get())) return load_error("exec", err);
-  if (int err = share_maps(process_.get(), exec_.get()); err || (err = process_bpf__load(process_.get()))) {
-    return load_error("process", err);
+  const bool fexit = hook == SyscallHook::kFexit;
+  bpf_program__set_autoload(syscall_->progs.on_sys_exit, !fexit);
+  for (const FexitHook& h : kFexitHooks) {
+    bpf_program* prog = bpf_object__find_program_by_name(syscall_->obj, h.program);
+    if (prog == nullptr) return Error{std::string("eBPF: no program ") + h.program};
+    bpf_program__set_autoload(prog, fexit && interest_of(options_.interest, h.nr) != 0);
   }
   if (int err = share_maps(syscall_.get(), exec_.get()); err || (err = syscall_bpf__load(syscall_.get()))) {
-    return load_error("syscall", err);
+    return load_error(fexit ? "syscall (fexit)" : "syscall (tp_btf/sys_exit)", err);
   }
   for (uint32_t nr = 0; nr < options_.interest.size() && nr < RIPOSTE_SYSCALL_MAX; ++nr) {
     uint8_t want = options_.interest[nr];
@@ -85,6 +131,44 @@ Status BpfSource::start(RecordHandler* handler) {
       return Error{"eBPF: cannot fill the interest map: " + errno_text(err)};
     }
   }
+  hook_ = hook;
+  return {};
+}
+
+Status BpfSource::attach_syscall() {
+  if (int err = syscall_bpf__attach(syscall_.get())) {
+    return Error{std::string("eBPF: cannot attach the syscall programs (") + to_string(hook_) + "): " + errno_text(err)};
+  }
+  return {};
+}
+
+Status BpfSource::start(RecordHandler* handler) {
+  handler_ = handler;
+  exec_.reset(exec_bpf__open());
+  process_.reset(process_bpf__open());
+  if (!exec_ || !process_) {
+    return Error{"eBPF: cannot open the programs: " + errno_text(errno)};
+  }
+  if (int err = bpf_map__set_max_entries(exec_->maps.records, options_.ring_bytes)) {
+    return Error{"eBPF: cannot size the ring buffer: " + errno_text(err)};
+  }
+  exec_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  process_->rodata->wakeup_bytes = options_.wakeup_bytes;
+
+  if (int err = exec_bpf__load(exec_.get())) return load_error("exec", err);
+  if (int err = share_maps(process_.get(), exec_.get()); err || (err = process_bpf__load(process_.get()))) {
+    return load_error("process", err);
+  }
+  // kAuto: fexit first; anything that stops it (a missing kernel function, a kernel without
+  // trampolines, clone rules) falls back to the tracepoint, which any BTF kernel has.
+  SyscallHook hook = options_.syscall_hook;
+  const bool fallback = hook == SyscallHook::kAuto;
+  if (fallback) {
+    hook = fexit_can_serve(options_.interest) && fexit_available() ? SyscallHook::kFexit : SyscallHook::kTracepoint;
+  }
+  Status loaded = load_syscall(hook);
+  if (!loaded.ok() && fallback && hook == SyscallHook::kFexit) loaded = load_syscall(SyscallHook::kTracepoint);
+  if (!loaded.ok()) return loaded;
 
   if (int err = process_bpf__attach(process_.get())) {
     return Error{"eBPF: cannot attach tp_btf/sched_process_fork/exit: " + errno_text(err)};
@@ -92,9 +176,12 @@ Status BpfSource::start(RecordHandler* handler) {
   if (int err = exec_bpf__attach(exec_.get())) {
     return Error{"eBPF: cannot attach tp_btf/sched_process_exec: " + errno_text(err)};
   }
-  if (int err = syscall_bpf__attach(syscall_.get())) {
-    return Error{"eBPF: cannot attach tp_btf/sys_exit: " + errno_text(err)};
+  Status attached = attach_syscall();
+  if (!attached.ok() && fallback && hook_ == SyscallHook::kFexit) {
+    if (Status st = load_syscall(SyscallHook::kTracepoint); !st.ok()) return st;
+    attached = attach_syscall();
   }
+  if (!attached.ok()) return attached;
   ring_.reset(ring_buffer__new(bpf_map__fd(exec_->maps.records), &BpfSource::on_record, this, nullptr));
   if (!ring_) return Error{"eBPF: cannot open the ring buffer: " + errno_text(errno)};
   return {};

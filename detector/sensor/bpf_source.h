@@ -1,5 +1,6 @@
 // EventSource backed by the eBPF programs in bpf/: exec (sched_process_exec), process
-// (sched_process_fork/exit) and syscall (sys_exit). All three write to one ring buffer,
+// (sched_process_fork/exit) and syscall (fexit on each syscall of interest, or sys_exit).
+// All three write to one ring buffer,
 // created by the first object and shared with the others by fd, so records arrive in kernel
 // order. Lifecycle: open -> size the ring buffer, set rodata -> load -> fill the interest map
 // -> attach -> poll; torn down in reverse by the destructor (RAII handles).
@@ -18,6 +19,14 @@ struct ring_buffer;
 
 namespace riposte::detector {
 
+// How syscall records are taken (bpf/syscall.bpf.c).
+enum class SyscallHook {
+  kAuto,        // fexit where the kernel and the interest map allow it, else the tracepoint
+  kFexit,       // fexit on __x64_sys_<call> for each call of interest; fail if not possible
+  kTracepoint,  // tp_btf/sys_exit: every syscall of every task takes the slow path
+};
+const char* to_string(SyscallHook hook);
+
 struct BpfSourceOptions {
   // Ring buffer size, rounded up to a power of two of at least one page.
   uint32_t ring_bytes = 8u << 20;
@@ -28,6 +37,7 @@ struct BpfSourceOptions {
   int tick_ms = 10;
   // Per syscall number (syscall_table.h interest_map()); empty = report no syscalls.
   std::vector<uint8_t> interest;
+  SyscallHook syscall_hook = SyscallHook::kAuto;
 };
 
 class BpfSource final : public EventSource {
@@ -45,6 +55,11 @@ class BpfSource final : public EventSource {
 
   uint32_t ring_bytes() const { return options_.ring_bytes; }
   bool attached() const { return ring_ != nullptr; }
+  // The hook in use after start(): kFexit or kTracepoint.
+  SyscallHook syscall_hook() const { return hook_; }
+  // Whether this kernel lets fexit programs on __x64_sys_* load and attach (BPF trampolines;
+  // some kernels and sandboxes refuse them). Loads and drops one small program.
+  static bool fexit_available();
 
  private:
   struct Deleter {
@@ -53,10 +68,13 @@ class BpfSource final : public EventSource {
     void operator()(syscall_bpf* p) const;
     void operator()(ring_buffer* p) const;
   };
+  Status load_syscall(SyscallHook hook);
+  Status attach_syscall();
   static int on_record(void* ctx, void* data, size_t size);
   void dispatch(const void* data, size_t size);
 
   BpfSourceOptions options_;
+  SyscallHook hook_ = SyscallHook::kAuto;
   RecordHandler* handler_ = nullptr;
   // Destroyed in reverse order of declaration: the reader first, then the programs that
   // share its map (the exec object created it).

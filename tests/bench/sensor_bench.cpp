@@ -11,9 +11,11 @@
 //                                      3 s (0 = as fast as it can); counters: offered and
 //                                      handled events/s, kernel drops (must be 0), the
 //                                      reader thread's CPU time and events per CPU-second
-//   sensor/open_close/<0|1>            ns per open+close pair without (0) / with (1) the
-//                                      detector running
-//   sensor/fork_exec/<0|1>             µs per fork + exec(/bin/true) + wait, same
+//   sensor/open_close/<0|1|2>          ns per open+close pair without (0) / with (1) the
+//                                      detector running (its default hook: fexit where the
+//                                      kernel allows it), and with it forced on the
+//                                      tp_btf/sys_exit hook (2); the label says the hook used
+//   sensor/fork_exec/<0|1|2>           µs per fork + exec(/bin/true) + wait, same
 //   sensor/rss_10k_processes           RSS of a riposte-detector process (separate binary,
 //                                      same rules) with 10,000 more live processes
 //
@@ -97,14 +99,14 @@ class CountingSink final : public AlertSink {
 // The detector as riposte-detector wires it (no Kubernetes), with its reader on CPU 1.
 class Harness {
  public:
-  Harness()
+  explicit Harness(SyscallHook hook = SyscallHook::kAuto)
       : loaded_(rules::load_rules(rule_files())),
         containers_(nullptr),
         enricher_(&containers_, &users_, boot_to_wall()),
         reader_("/proc", boot_to_wall()),
         procs_(65536, &reader_, [this](ProcessInfo* p, const ProcSnapshot& s) { enricher_.apply(p, s); }),
         det_(loaded_.ruleset.get(), &enricher_, &procs_, &reader_, &sink_, &registry_, "bench", boot_to_wall()),
-        source_(options(*loaded_.ruleset)) {}
+        source_(options(*loaded_.ruleset, hook)) {}
   ~Harness() { stop(); }
 
   Status start() {
@@ -128,6 +130,7 @@ class Harness {
     if (thread_.joinable()) thread_.join();
   }
   uint64_t records() const { return source_.records(); }
+  SyscallHook hook() const { return source_.syscall_hook(); }
   uint64_t drops() const { return source_.kernel_drops(); }
   uint64_t events() const { return det_.events(); }
   // CPU time the reader thread used (read after stop()): what the events cost in user space.
@@ -135,8 +138,9 @@ class Harness {
 
  private:
   static int64_t boot_to_wall() { return now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME); }
-  static BpfSourceOptions options(const rules::Ruleset& rules) {
+  static BpfSourceOptions options(const rules::Ruleset& rules, SyscallHook hook) {
     BpfSourceOptions o;
+    o.syscall_hook = hook;
     o.ring_bytes = 8u << 20;  // riposte-detector's default
     o.interest = interest_map(rules.event_types().to_vector(), rules.event_types().is_all());
     return o;
@@ -240,7 +244,8 @@ BENCHMARK(BM_EventRate)
     ->Arg(250'000)->Arg(500'000)->Arg(750'000)->Arg(1'000'000)->Arg(0)
     ->UseManualTime()->Iterations(1)->Unit(benchmark::kSecond);
 
-// Runs a workload (in a child) with or without the detector; reports ns per unit.
+// Runs a workload (in a child) without the detector (range 0), with it (1), or with it on the
+// sys_exit tracepoint (2); reports ns per unit.
 template <typename Fn>
 void with_or_without_detector(benchmark::State& state, Fn workload) {
   if (auto why = preconditions(); !why.empty()) return state.SkipWithError(why.c_str());
@@ -248,8 +253,9 @@ void with_or_without_detector(benchmark::State& state, Fn workload) {
     Workload w(workload);
     std::unique_ptr<Harness> h;
     if (state.range(0) != 0) {
-      h = std::make_unique<Harness>();
+      h = std::make_unique<Harness>(state.range(0) == 2 ? SyscallHook::kTracepoint : SyscallHook::kAuto);
       if (Status st = h->start(); !st.ok()) return state.SkipWithError(st.error().c_str());
+      state.SetLabel(to_string(h->hook()));
     }
     const double ns_per_unit = w.run();
     state.SetIterationTime(ns_per_unit / 1e9);
@@ -269,7 +275,7 @@ void BM_OpenClose(benchmark::State& state) {
     return static_cast<double>(now_ns() - start) / kPairs;
   });
 }
-BENCHMARK(BM_OpenClose)->Name("sensor/open_close")->Arg(0)->Arg(1)->UseManualTime()->Iterations(3)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_OpenClose)->Name("sensor/open_close")->Arg(0)->Arg(1)->Arg(2)->UseManualTime()->Iterations(3)->Unit(benchmark::kNanosecond);
 
 void BM_ForkExec(benchmark::State& state) {
   with_or_without_detector(state, [] {
@@ -286,7 +292,7 @@ void BM_ForkExec(benchmark::State& state) {
     return static_cast<double>(now_ns() - start) / kLoops;
   });
 }
-BENCHMARK(BM_ForkExec)->Name("sensor/fork_exec")->Arg(0)->Arg(1)->UseManualTime()->Iterations(3)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ForkExec)->Name("sensor/fork_exec")->Arg(0)->Arg(1)->Arg(2)->UseManualTime()->Iterations(3)->Unit(benchmark::kMicrosecond);
 
 uint64_t status_kb(pid_t pid, const char* key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

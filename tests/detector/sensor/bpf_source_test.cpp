@@ -17,10 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -221,7 +223,10 @@ TEST_F(BpfSourceTest, OpensCarryPathFlagsResultAndResolvedRelativePaths) {
   EXPECT_EQ(opens[2]->str2, "data.txt");
   EXPECT_EQ(opens[3]->rec.res, -ENOENT);
   // both closes succeeded and are kept for the fd table; chdir is in the interest map
-  EXPECT_NE(syscall_of(child, SYS_close), nullptr);
+  const Syscall* cl = syscall_of(child, SYS_close);
+  ASSERT_NE(cl, nullptr);
+  EXPECT_EQ(cl->rec.boot_ns, 0u) << "state only: no rule can match it, no clock read";
+  EXPECT_EQ(cl->rec.args[0], static_cast<uint64_t>(opens[2]->rec.res));
   const Syscall* cd = syscall_of(child, SYS_chdir);
   ASSERT_NE(cd, nullptr);
   EXPECT_TRUE(cd->rec.path_resolved);
@@ -308,6 +313,86 @@ TEST_F(BpfSourceTest, ExecFromOverlayUpperLayerIsFlagged) {
   EXPECT_EQ(upper->exe_path, merged + "/dropped-true");
   EXPECT_NE(upper->exe_ino, 0u);
   EXPECT_NE(upper->exe_mtime_ns, 0u);
+}
+
+TEST_F(BpfSourceTest, SyscallsAreTakenByFexitWhereTheKernelAllowsIt) {
+  // The tests above ran on the hook chosen here. Kernels (or sandboxes) that refuse BPF
+  // trampolines get the tracepoint; say which one this run tested.
+  const bool fexit = BpfSource::fexit_available();
+  RecordProperty("syscall_hook", to_string(source_.syscall_hook()));
+  std::printf("syscall hook on this kernel: %s\n", to_string(source_.syscall_hook()));
+  EXPECT_EQ(source_.syscall_hook(), fexit ? SyscallHook::kFexit : SyscallHook::kTracepoint);
+}
+
+// A source with its own interest map and hook, for the choice of hook.
+class HookTest : public ::testing::Test {
+ protected:
+  void start(std::vector<EventType> types, SyscallHook hook) {
+    ASSERT_EQ(geteuid(), 0u) << "this test loads eBPF programs: run it as root";
+    BpfSourceOptions o;
+    o.ring_bytes = 1u << 20;
+    o.interest = interest_map(types, false);
+    o.syscall_hook = hook;
+    source_ = std::make_unique<BpfSource>(o);
+    Status st = source_->start(&rec_);
+    ASSERT_TRUE(st.ok()) << st.error();
+  }
+  // The records of `pid`'s calls `nr`, once at least one arrived (or ~10 s of polling).
+  std::vector<const Syscall*> calls(pid_t pid, long nr) {
+    std::vector<const Syscall*> found;
+    for (int i = 0; i < 100 && found.empty(); ++i) {
+      EXPECT_TRUE(source_->poll(100).ok());
+      for (const auto& s : rec_.syscalls) {
+        if (s.rec.pid == static_cast<uint32_t>(pid) && s.rec.nr == static_cast<uint32_t>(nr)) found.push_back(&s);
+      }
+    }
+    return found;
+  }
+  std::unique_ptr<BpfSource> source_;
+  Recorder rec_;
+};
+
+TEST_F(HookTest, TracepointHookReportsTheSameCalls) {
+  start({EventType::kOpenat}, SyscallHook::kTracepoint);
+  ASSERT_EQ(source_->syscall_hook(), SyscallHook::kTracepoint);
+  pid_t child = in_child([] {
+    close(open("/dev/null", O_RDONLY));
+    mkdir("/tmp/riposte-not-interesting", 0700);
+  });
+  auto opens = calls(child, SYS_openat);
+  ASSERT_FALSE(opens.empty());
+  EXPECT_EQ(opens.back()->str1, "/dev/null");
+  EXPECT_GE(opens.back()->rec.res, 0);
+  EXPECT_FALSE(calls(child, SYS_close).empty()) << "kept for the fd table";
+  for (const auto& s : rec_.syscalls) EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_mkdir));
+}
+
+TEST_F(HookTest, CloneRulesFallBackToTheTracepointWhichSeesTheChildsReturn) {
+  start({EventType::kClone}, SyscallHook::kAuto);
+  ASSERT_EQ(source_->syscall_hook(), SyscallHook::kTracepoint);
+  pid_t child = in_child([] {});  // glibc's fork() is clone()
+  auto clones = calls(child, SYS_clone);
+  ASSERT_FALSE(clones.empty()) << "the child's own return from clone";
+  EXPECT_EQ(clones.back()->rec.res, 0);
+}
+
+TEST_F(HookTest, RequiredFexitHookIsUsedOrRefused) {
+  if (!BpfSource::fexit_available()) {
+    ASSERT_EQ(geteuid(), 0u) << "this test loads eBPF programs: run it as root";
+    BpfSourceOptions o;
+    o.ring_bytes = 1u << 20;
+    o.interest = interest_map({EventType::kOpenat}, false);
+    o.syscall_hook = SyscallHook::kFexit;
+    BpfSource source(o);
+    EXPECT_FALSE(source.start(&rec_).ok()) << "no silent fallback when fexit is required";
+    return;
+  }
+  start({EventType::kOpenat}, SyscallHook::kFexit);
+  EXPECT_EQ(source_->syscall_hook(), SyscallHook::kFexit);
+  pid_t child = in_child([] { close(open("/dev/null", O_RDONLY)); });
+  auto opens = calls(child, SYS_openat);
+  ASSERT_FALSE(opens.empty());
+  EXPECT_EQ(opens.back()->str1, "/dev/null");
 }
 
 }  // namespace
