@@ -77,6 +77,28 @@ class Action {
   virtual ActionResult execute(ActionContext& ctx) const = 0;
 };
 
+// An action whose params parse into Options: validate() at load and execute() at run time go
+// through the same parser, so what a playbook load accepted is exactly what runs.
+template <typename Options, Options (*Parse)(const YAML::Node&, std::vector<ParamError>*)>
+class ActionWithOptions : public Action {
+ public:
+  std::vector<ParamError> validate(const YAML::Node& params) const final {
+    std::vector<ParamError> errors;
+    Parse(params, &errors);
+    return errors;
+  }
+  // Checked again at run time: templates in the params are rendered from the alert since load.
+  ActionResult execute(ActionContext& ctx) const final {
+    std::vector<ParamError> errors;
+    const Options opts = Parse(ctx.params, &errors);
+    if (!errors.empty()) return ActionResult::failed("invalid params: " + errors[0].message);
+    return run(ctx, opts);
+  }
+
+ protected:
+  virtual ActionResult run(ActionContext& ctx, const Options& opts) const = 0;
+};
+
 // Records a mutating request in result->requests and sends it, unless ctx.dry_run: then
 // nothing is sent and nullopt returned. Reads (GET) go to ctx.kube directly: they are safe in
 // dry-run, and actions like drain need their answers to know what they would change.

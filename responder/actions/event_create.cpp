@@ -79,20 +79,12 @@ std::string now_rfc3339() {
   return buf;
 }
 
-class EventCreate final : public Action {
+class EventCreate final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "event.create"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    std::vector<ParamError> errors;  // reason and message may have been templated since load
-    const Options opts = parse_options(ctx.params, &errors);
-    if (!errors.empty()) return ActionResult::failed("invalid params: " + errors[0].message);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     ActionResult result;
     auto target = guarded_pod(ctx, "recording an event on", &result);
     if (!target) return result;

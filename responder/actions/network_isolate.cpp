@@ -81,18 +81,12 @@ json policy(const PodTarget& t, const std::string& uid, const Options& o,
             {"egress", rules(o, "to")}}}};
 }
 
-class NetworkIsolate final : public Action {
+class NetworkIsolate final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "network.isolate"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    const Options opts = parse_options(ctx.params, nullptr);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     ActionResult result;
     auto target = guarded_pod(ctx, "isolating", &result);
     if (!target) return result;

@@ -59,18 +59,12 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-class NodeDrain final : public Action {
+class NodeDrain final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "node.drain"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    const Options opts = parse_options(ctx.params, nullptr);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     const auto deadline = Clock::now() + std::chrono::seconds(opts.timeout_seconds);
     ActionResult result;
     auto node = node_of_alert_pod(ctx, "draining the node of", &result);

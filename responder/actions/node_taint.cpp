@@ -63,20 +63,12 @@ json with_taint(const json& node, const Options& o, bool* changed) {
   return taints;
 }
 
-class NodeTaint final : public Action {
+class NodeTaint final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "node.taint"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    std::vector<ParamError> errors;
-    const Options opts = parse_options(ctx.params, &errors);
-    if (!errors.empty()) return ActionResult::failed("invalid params: " + errors[0].message);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     ActionResult result;
     auto node = node_of_alert_pod(ctx, "tainting the node of", &result);
     if (!node) return result;

@@ -116,29 +116,21 @@ std::string post(const Url& url, const std::string& body, std::chrono::seconds t
   return "";
 }
 
-class NotifyWebhook final : public Action {
+class NotifyWebhook final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "notify.webhook"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     try {
-      return run(ctx);
+      return notify(ctx, opts);
     } catch (const std::exception& e) {  // a notification must never take a playbook down
       return ActionResult::failed(std::string("webhook: ") + e.what());
     }
   }
 
  private:
-  static ActionResult run(ActionContext& ctx) {
-    std::vector<ParamError> errors;
-    const Options opts = parse_options(ctx.params, &errors);
-    if (!errors.empty()) return ActionResult::failed("invalid params: " + errors[0].message);
+  static ActionResult notify(ActionContext& ctx, const Options& opts) {
     auto url = parse_url(opts.url);
     if (!url) return ActionResult::failed("webhook url " + url.error());
     const std::string body =

@@ -37,18 +37,12 @@ std::string delete_options(const Options& o, const PodTarget& t) {
   return body.dump();
 }
 
-class PodDelete final : public Action {
+class PodDelete final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "pod.delete"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    const Options opts = parse_options(ctx.params, nullptr);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     ActionResult result;
     auto target = guarded_pod(ctx, "deleting", &result);
     if (!target) return result;

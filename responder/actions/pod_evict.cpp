@@ -26,18 +26,12 @@ Options parse_options(const YAML::Node& params, std::vector<ParamError>* errors)
   return o;
 }
 
-class PodEvict final : public Action {
+class PodEvict final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "pod.evict"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    const Options opts = parse_options(ctx.params, nullptr);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     ActionResult result;
     auto target = guarded_pod(ctx, "evicting", &result);
     if (!target) return result;

@@ -42,18 +42,12 @@ Options parse_options(const YAML::Node& params, std::vector<ParamError>* errors)
   return o;
 }
 
-class WorkloadScale final : public Action {
+class WorkloadScale final : public ActionWithOptions<Options, parse_options> {
  public:
   std::string_view name() const override { return "workload.scale"; }
 
-  std::vector<ParamError> validate(const YAML::Node& params) const override {
-    std::vector<ParamError> errors;
-    parse_options(params, &errors);
-    return errors;
-  }
-
-  ActionResult execute(ActionContext& ctx) const override {
-    const Options opts = parse_options(ctx.params, nullptr);
+ protected:
+  ActionResult run(ActionContext& ctx, const Options& opts) const override {
     ActionResult result;
     auto target = guarded_pod(ctx, "scaling the workload of", &result);
     if (!target) return result;
