@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/alert.h"
+#include "common/daemon_flags.h"
 #include "common/flags.h"
 #include "common/nats.h"
 
@@ -12,7 +13,8 @@ namespace riposte::cli {
 
 int alert_publish(const Args& args) {
   std::vector<std::string> files;
-  std::string url = "nats://127.0.0.1:4222", user, password, token, creds, ca;
+  nats::Options o;
+  o.url = "nats://127.0.0.1:4222";
   Flags f("riposte alert publish",
           "Validates a Falco JSON alert (as Falco or riposte-detector write it) and publishes "
           "it to the RIPOSTE_ALERTS JetStream stream on riposte.alerts.<priority>.<rule_slug>, "
@@ -20,12 +22,7 @@ int alert_publish(const Args& args) {
           "server does not store it.",
           "riposte alert publish ALERT.json [--nats URL]");
   f.add_positional("ALERT.json", &files, "alert file; - for standard input");
-  f.add_string("nats", &url, "URL", "NATS server URL");
-  f.add_string("nats-user", &user, "USER", "NATS user (with --nats-password)");
-  f.add_string("nats-password", &password, "PASS", "NATS password");
-  f.add_string("nats-token", &token, "TOKEN", "NATS token");
-  f.add_string("nats-creds", &creds, "FILE", "NATS credentials file");
-  f.add_string("nats-ca", &ca, "FILE", "CA bundle for the NATS server's TLS certificate");
+  add_nats_flags(f, &o);
   if (int rc = parse_flags(f, args); rc >= 0) return rc;
   if (files.size() != 1) {
     std::fprintf(stderr, "riposte alert publish: give exactly one ALERT.json (see --help)\n");
@@ -49,14 +46,7 @@ int alert_publish(const Args& args) {
     return 1;
   }
   if (alert->uuid.empty()) alert->uuid = new_uuid();
-  nats::Options o;
-  o.url = url;
   o.name = "riposte-cli";
-  o.user = user;
-  o.password = password;
-  o.token = token;
-  o.creds_file = creds;
-  o.ca_file = ca;
   o.max_reconnect = 0;
   auto conn = nats::Connection::connect(o);
   if (!conn) {

@@ -14,6 +14,10 @@ void add_nats_flags(Flags& flags, nats::Options* o) {
   flags.add_string("nats-creds", &o->creds_file, "FILE", "NATS credentials file (JWT + nkey seed)");
   flags.add_string("nats-ca", &o->ca_file, "FILE",
                    "CA bundle to verify the NATS server's TLS certificate (turns TLS on)");
+  flags.add_string("nats-nkey", &o->nkey_seed_file, "FILE",
+                   "file holding the NATS user's nkey seed (SU...)");
+  flags.add_string("nats-cert", &o->cert_file, "FILE", "client certificate for NATS mutual TLS");
+  flags.add_string("nats-key", &o->key_file, "FILE", "key of --nats-cert");
 }
 
 void add_log_flags(Flags& flags, LogFlags* l) {

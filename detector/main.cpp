@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/daemon_flags.h"
 #include "common/flags.h"
 #include "common/kube/http_kube_client.h"
 #include "common/kube/kube_config.h"
@@ -57,12 +58,13 @@ int64_t clock_ns(clockid_t id) {
 struct Config {
   std::vector<std::string> rule_files;
   std::string rule_matching = "first";
-  std::string nats_url, nats_user, nats_password, nats_token, nats_creds, nats_ca;
+  nats::Options nats;
+  LogFlags log;
   std::string node_name = default_node_name();
-  std::string kubeconfig, output_file, log_level = "info";
+  std::string kubeconfig, output_file;
   std::string ops_addr = "0.0.0.0:8765";
   std::string syscall_hook = "auto";
-  bool json = false, log_json = false, no_kube = false, no_proc_scan = false;
+  bool json = false, no_kube = false, no_proc_scan = false;
   int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000, stream_replicas = 1;
   int duration_s = 0, max_processes = 65536, max_pods = 4096;
 };
@@ -80,12 +82,7 @@ Config parse_flags(int argc, char** argv) {
           "riposte-detector --rules FILE [--rules FILE ...] [--nats URL] [--json]");
   f.add_list("rules", &c.rule_files, "FILE", "Falco rules file; repeat to load several, in order");
   f.add_string("rule-matching", &c.rule_matching, "first|all", "per event, report the first matching rule (Falco's default) or all of them");
-  f.add_string("nats", &c.nats_url, "URL", "publish alerts to NATS JetStream at URL (nats://host:4222)");
-  f.add_string("nats-user", &c.nats_user, "USER", "NATS user (with --nats-password)");
-  f.add_string("nats-password", &c.nats_password, "PASS", "NATS password");
-  f.add_string("nats-token", &c.nats_token, "TOKEN", "NATS token");
-  f.add_string("nats-creds", &c.nats_creds, "FILE", "NATS credentials file (JWT + nkey seed)");
-  f.add_string("nats-ca", &c.nats_ca, "FILE", "CA bundle to verify the NATS server's TLS certificate");
+  add_nats_flags(f, &c.nats);
   f.add_int("stream-replicas", &c.stream_replicas, "N", "replicas of the RIPOSTE_ALERTS stream when it is created");
   f.add_bool("json", &c.json, "print alerts as JSON lines instead of Falco's text line");
   f.add_string("output-file", &c.output_file, "FILE", "also append alerts as JSON lines to FILE");
@@ -101,8 +98,7 @@ Config parse_flags(int argc, char** argv) {
   f.add_bool("no-proc-scan", &c.no_proc_scan, "do not read /proc at start (processes that started earlier are read when first seen)");
   f.add_int("queue-capacity", &c.queue_capacity, "N", "alerts queued for publishing before new ones are dropped (and counted)");
   f.add_string("ops-addr", &c.ops_addr, "HOST:PORT", "serve /livez, /readyz and /metrics here (port 0: any free port; empty: off)");
-  f.add_string("log-level", &c.log_level, "LEVEL", "debug, info, warn or error");
-  f.add_bool("log-json", &c.log_json, "write logs as JSON lines");
+  add_log_flags(f, &c.log);
   f.add_int("duration", &c.duration_s, "SECONDS", "exit after this many seconds (0: run until SIGINT/SIGTERM)");
   auto parsed = f.parse(argc, argv);
   if (!parsed) die(parsed.error());
@@ -120,14 +116,8 @@ Config parse_flags(int argc, char** argv) {
 }
 
 std::unique_ptr<nats::Connection> connect_nats(const Config& c) {
-  nats::Options o;
-  o.url = c.nats_url;
+  nats::Options o = c.nats;
   o.name = "riposte-detector@" + c.node_name;
-  o.user = c.nats_user;
-  o.password = c.nats_password;
-  o.token = c.nats_token;
-  o.creds_file = c.nats_creds;
-  o.ca_file = c.nats_ca;
   auto conn = nats::Connection::connect(o);
   if (!conn) die("NATS: " + conn.error());
   nats::StreamConfig sc;
@@ -168,10 +158,7 @@ class KernelCounters {
 
 int main(int argc, char** argv) {
   const Config cfg = parse_flags(argc, argv);
-  log::Level level;
-  if (!log::parse_level(cfg.log_level, &level)) die("--log-level must be debug, info, warn or error");
-  log::set_level(level);
-  log::set_json(cfg.log_json);
+  if (Status st = apply_log_flags(cfg.log); !st.ok()) die(st.error());
 
   // Rules first: a typo in a rules file should fail before anything is loaded in the kernel.
   detector::rules::LoadOptions load_opts;
@@ -186,7 +173,7 @@ int main(int argc, char** argv) {
   Registry registry;
   std::unique_ptr<nats::Connection> nats_conn;
   detector::FanOutSink fan_out;
-  if (!cfg.nats_url.empty()) {
+  if (!cfg.nats.url.empty()) {
     nats_conn = connect_nats(cfg);
     fan_out.add(std::make_unique<detector::NatsSink>(nats_conn.get()));
   } else {
@@ -263,23 +250,18 @@ int main(int argc, char** argv) {
         .set_function([&pods] { return static_cast<double>(pods->stats().pods); });
   }
 
-  std::unique_ptr<OpsServer> ops;
-  if (!cfg.ops_addr.empty()) {
-    auto colon = cfg.ops_addr.rfind(':');
-    if (colon == std::string::npos) die("--ops-addr must be HOST:PORT");
-    ops = std::make_unique<OpsServer>(
-        cfg.ops_addr.substr(0, colon), std::atoi(cfg.ops_addr.c_str() + colon + 1), registry, [&] {
-          std::vector<ReadyCheck> checks{
-              {"bpf", source.attached(), source.attached() ? "" : "programs not attached"},
-              {"rules", !ruleset.enabled_rules().empty(),
-               std::to_string(ruleset.enabled_rules().size()) + " rules"}};
-          if (nats_conn) {
-            checks.push_back({"nats", nats_conn->connected(), nats_conn->connected() ? "" : "not connected"});
-          }
-          return checks;
-        });
-    if (Status st = ops->start(); !st.ok()) die("ops server: " + st.error());
-  }
+  auto ops_or = start_ops_server(cfg.ops_addr, registry, [&] {
+    std::vector<ReadyCheck> checks{
+        {"bpf", source.attached(), source.attached() ? "" : "programs not attached"},
+        {"rules", !ruleset.enabled_rules().empty(),
+         std::to_string(ruleset.enabled_rules().size()) + " rules"}};
+    if (nats_conn) {
+      checks.push_back({"nats", nats_conn->connected(), nats_conn->connected() ? "" : "not connected"});
+    }
+    return checks;
+  });
+  if (!ops_or) die("--ops-addr: " + ops_or.error());
+  std::unique_ptr<OpsServer> ops = std::move(*ops_or);
 
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
@@ -288,7 +270,7 @@ int main(int argc, char** argv) {
                                  {"event_types", types.size()},
                                  {"syscall_hook", detector::to_string(source.syscall_hook())},
                                  {"processes_scanned", scanned},
-                                 {"output", cfg.nats_url.empty() ? "stdout" : cfg.nats_url},
+                                 {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},
                                  {"ops_port", ops ? ops->port() : 0}});
   const auto start = std::chrono::steady_clock::now();
   auto next_sync = start;
