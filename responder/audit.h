@@ -53,6 +53,9 @@ class AuditLog {
   // msg_id makes re-publishing the same record idempotent.
   Status publish(const std::string& subject, const nlohmann::json& record,
                  const std::string& msg_id);
+  // The same through batch without waiting; returns the publish's index there.
+  size_t publish_async(nats::PublishBatch& batch, const std::string& subject,
+                       const nlohmann::json& record, const std::string& msg_id);
 
  private:
   nats::Connection* conn_;

@@ -12,8 +12,9 @@ int64_t now_ns() {
 }
 
 std::string done_value(const nlohmann::json& audit) {
-  return nlohmann::json{{"state", "done"}, {"audit", audit}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Spliced rather than built as a json object: that would copy the whole audit record.
+  return R"({"state":"done","audit":)" +
+         audit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}";
 }
 
 }  // namespace
@@ -105,6 +106,11 @@ Result<bool> RunLedger::complete_new(const std::string& key, const nlohmann::jso
     if (rec.is_object()) *existing = rec.value("audit", nlohmann::json::object());
   }
   return false;
+}
+
+size_t RunLedger::complete_new_async(nats::PublishBatch& batch, const std::string& key,
+                                     const nlohmann::json& audit) {
+  return kv_->create_async(batch, key, done_value(audit));
 }
 
 Status RunLedger::release(const std::string& key, uint64_t revision,
