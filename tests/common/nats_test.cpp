@@ -354,14 +354,23 @@ TEST_F(NatsTest, SameDurableSplitsMessagesWithoutOverlap) {
 
   std::mutex mu;
   std::vector<std::string> seen1, seen2;
+  // Each worker holds its first batch (unacknowledged) until the other has one too: otherwise
+  // on a loaded machine one thread may drain the stream before the other is scheduled.
+  std::atomic<int> first_batches{0};
   auto worker = [&](PullConsumer& c, std::vector<std::string>* seen) {
     int empty = 0;
+    bool first = true;
     while (empty < 3) {
       auto b = c.fetch(7, 500);
       ASSERT_TRUE(b.ok()) << b.error();
       if (b->empty()) {
         ++empty;
         continue;
+      }
+      if (first) {
+        first = false;
+        ++first_batches;
+        eventually([&] { return first_batches.load() == 2; }, std::chrono::seconds(30));
       }
       for (auto& m : *b) {
         {
