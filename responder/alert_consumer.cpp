@@ -147,7 +147,8 @@ void AlertConsumer::resolve(std::vector<InFlight>& alerts,
       } else if (r->ok()) {
         deps_.metrics->run(p.pb->name, p.record["outcome"].get<std::string>());
         p.creating = false;
-        p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record, p.key);
+        p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record_json,
+                                             p.key);
         next.push_back(std::move(p));
       } else if (nats::is_key_exists(r->error())) {
         // A redelivery or a duplicate (rare): settled the synchronous way.
@@ -157,12 +158,15 @@ void AlertConsumer::resolve(std::vector<InFlight>& alerts,
           merge(a, *p.pb, {Verdict::kRetry, "run ledger: " + created.error(), 0});
           continue;
         }
-        deps_.metrics->run(p.pb->name, *created ? p.record["outcome"].get<std::string>() : "duplicate");
-        nlohmann::json& record = *created ? p.record : existing;
+        deps_.metrics->run(p.pb->name,
+                           *created ? p.record["outcome"].get<std::string>() : "duplicate");
+        const nlohmann::json& record = *created ? p.record : existing;
         // Published again in case the first attempt died before publishing (the id dedups).
         if (record.value("outcome", "") == "suppressed") continue;
         p.creating = false;
-        p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), record, p.key);
+        if (!*created) p.record_json = dump_record(existing);
+        p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record_json,
+                                             p.key);
         next.push_back(std::move(p));
       } else {
         merge(a, *p.pb, {Verdict::kRetry, "run ledger: " + r->error(), 0});
@@ -288,8 +292,9 @@ void AlertConsumer::run_without_effects(const playbook::Engine& engine,
     return;
   }
   observe(outcome, alert.time_ns, nullptr);
-  Pending p{&pb, key, run_record(key, alert, a.origin, pb, outcome, options_.replica), true, 0};
-  p.index = deps_.ledger->complete_new_async(*publisher_, key, p.record);
+  Pending p{&pb, key, run_record(key, alert, a.origin, pb, outcome, options_.replica), {}, true, 0};
+  p.record_json = dump_record(p.record);
+  p.index = deps_.ledger->complete_new_async(*publisher_, key, p.record_json);
   log::debug("playbook ran", {{"playbook", pb.name}, {"outcome", p.record["outcome"]},
                               {"alert_id", a.origin.alert_id}});
   a.pending.push_back(std::move(p));
@@ -339,8 +344,9 @@ AlertConsumer::PlaybookResult AlertConsumer::finish(InFlight& a, const std::stri
                                                     const playbook::Playbook& pb,
                                                     const nlohmann::json& record, bool publish) {
   if (publish) {
-    const size_t i = deps_.audit->publish_async(*publisher_, run_subject(pb.name), record, key);
-    a.pending.push_back(Pending{&pb, key, {}, false, i});
+    const size_t i =
+        deps_.audit->publish_async(*publisher_, run_subject(pb.name), dump_record(record), key);
+    a.pending.push_back(Pending{&pb, key, {}, {}, false, i});
   }
   return {};
 }

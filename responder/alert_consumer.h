@@ -80,6 +80,7 @@ class AlertConsumer {
     const playbook::Playbook* pb = nullptr;
     std::string key;
     nlohmann::json record;
+    std::string record_json;  // record serialized, for the ledger and the audit stream
     bool creating = false;  // the run record's create (then the audit publish), else the publish
     size_t index = 0;       // in publisher_'s current round
   };

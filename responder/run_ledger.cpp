@@ -11,10 +11,16 @@ int64_t now_ns() {
       .count();
 }
 
+// Spliced rather than built as a json object: that would copy the whole audit record.
+std::string done_json(std::string_view audit_json) {
+  std::string v = R"({"state":"done","audit":)";
+  v.append(audit_json);
+  v.push_back('}');
+  return v;
+}
+
 std::string done_value(const nlohmann::json& audit) {
-  // Spliced rather than built as a json object: that would copy the whole audit record.
-  return R"({"state":"done","audit":)" +
-         audit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}";
+  return done_json(audit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -109,8 +115,8 @@ Result<bool> RunLedger::complete_new(const std::string& key, const nlohmann::jso
 }
 
 size_t RunLedger::complete_new_async(nats::PublishBatch& batch, const std::string& key,
-                                     const nlohmann::json& audit) {
-  return kv_->create_async(batch, key, done_value(audit));
+                                     std::string_view audit_json) {
+  return kv_->create_async(batch, key, done_json(audit_json));
 }
 
 Status RunLedger::release(const std::string& key, uint64_t revision,
