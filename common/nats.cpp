@@ -10,6 +10,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "common/log.h"
 
@@ -238,6 +239,14 @@ Status Message::ack() {
   return {};
 }
 
+Status Message::ack_async() {
+  if (msg_ == nullptr) return Error{"ack: empty message"};
+  if (!keep_alive_) return Error{"ack: not a JetStream message"};
+  natsStatus s = natsMsg_Ack(msg_, nullptr);
+  if (s != NATS_OK) return make_error("ack", s);
+  return {};
+}
+
 Status Message::nak(int64_t delay_ms) {
   if (msg_ == nullptr) return Error{"nak: empty message"};
   if (!keep_alive_) return Error{"nak: not a JetStream message"};
@@ -324,10 +333,24 @@ PullConsumer::~PullConsumer() = default;
 Result<std::vector<Message>> PullConsumer::fetch(int max_msgs, int timeout_ms) {
   std::vector<Message> out;
   if (max_msgs <= 0) return out;
+  // nats.c's plain Fetch, finding nothing queued, waits until the whole batch is there or
+  // the timeout passes: at a low rate every alert would wait out the timeout. no_wait with
+  // expires asks for what is queued, and when nothing is, nats-server 2.9 waits for the first
+  // message and returns as soon as no more are pending; a server answering "no messages" at
+  // once instead gets a wait for one message.
   natsMsgList list{nullptr, 0};
+  jsFetchRequest req;
+  jsFetchRequest_Init(&req);
+  req.Batch = max_msgs;
+  req.NoWait = true;
+  req.Expires = static_cast<int64_t>(std::max(timeout_ms, 1)) * kNanosPerMilli;
+  natsStatus s = natsSubscription_FetchRequest(&list, sub_.get(), &req);
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s =
-      natsSubscription_Fetch(&list, sub_.get(), max_msgs, std::max(timeout_ms, 1), &jerr);
+  if (list.Count == 0 && s == NATS_NOT_FOUND) {
+    natsMsgList_Destroy(&list);
+    list = {nullptr, 0};
+    s = natsSubscription_Fetch(&list, sub_.get(), 1, std::max(timeout_ms, 1), &jerr);
+  }
   if (s == NATS_TIMEOUT && list.Count == 0) {
     natsMsgList_Destroy(&list);
     return out;
@@ -363,6 +386,12 @@ Result<uint64_t> KeyValue::create(const std::string& key, std::string_view value
     return Error{std::string(kKeyExists) + ": " + bucket_ + "/" + key};
   }
   return make_error("kv create " + bucket_ + "/" + key, s);
+}
+
+size_t KeyValue::create_async(PublishBatch& batch, const std::string& key, std::string_view value) {
+  // What kvStore_Create sends: a put that the stream refuses unless the key has no message.
+  return batch.add_expecting_new("$KV." + bucket_ + "." + key, value,
+                                 std::string(kKeyExists) + ": " + bucket_ + "/" + key);
 }
 
 Result<std::optional<KvEntry>> KeyValue::get(const std::string& key) {
@@ -402,6 +431,134 @@ Result<uint64_t> KeyValue::update(const std::string& key, std::string_view value
     return Error{std::string(kWrongRevision) + ": " + bucket_ + "/" + key + " (" + detail + ")"};
   }
   return make_error("kv update " + bucket_ + "/" + key, s);
+}
+
+// --- PublishBatch --------------------------------------------------------------------------
+
+// Shared with nats.c's reply thread through the raw AckHandler closure. The destructor frees
+// it only once nats.c has no callback left to make (see ~PublishBatch).
+struct PublishBatch::State {
+  jsCtx* js = nullptr;
+  std::mutex mu;
+  std::unordered_map<natsMsg*, size_t> in_flight;  // message -> index in results
+  std::vector<Result<PubAck>> results;
+  std::vector<std::string> conflicts;  // per index: the error for "wrong last sequence"
+
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<State*>(closure);
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      // Absent: its wait() already gave up on it.
+      if (auto it = self->in_flight.find(msg); it != self->in_flight.end()) {
+        const size_t i = it->second;
+        self->in_flight.erase(it);
+        if (pa != nullptr) {
+          self->results[i] = PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate};
+        } else {
+          const char* subject = natsMsg_GetSubject(msg);
+          std::string text = "js publish to " + std::string(subject ? subject : "?") + ": " +
+                             (pae && pae->ErrText ? pae->ErrText
+                                                  : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+          if (pae && pae->ErrCode != 0) {
+            text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
+          }
+          if (pae && pae->ErrCode == JSStreamWrongLastSequenceErr && !self->conflicts[i].empty()) {
+            text = self->conflicts[i];
+          }
+          self->results[i] = Error{std::move(text)};
+        }
+      }
+    }
+    natsMsg_Destroy(msg);  // the AckHandler owns it
+  }
+};
+
+PublishBatch::PublishBatch(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+PublishBatch::~PublishBatch() {
+  if (!state_ || state_->js == nullptr) return;
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 10000;
+  bool quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
+  if (!quiet) {
+    // Take the unacknowledged messages back (no callback comes for them), then wait for any
+    // callback already running.
+    natsMsgList pending{nullptr, 0};
+    if (js_PublishAsyncGetPendingList(&pending, state_->js) == NATS_OK) natsMsgList_Destroy(&pending);
+    quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
+  }
+  jsCtx_Destroy(state_->js);
+  if (!quiet) {
+    log::error("nats publish batch still busy after 10s; leaking its state");
+    new std::shared_ptr<State>(std::move(state_));  // NOLINT: intentional leak
+  }
+}
+
+size_t PublishBatch::size() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->results.size();
+}
+
+size_t PublishBatch::add(const std::string& subject, std::string_view payload,
+                         const std::string& msg_id,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::vector<std::pair<std::string, std::string>> all = headers;
+  if (!msg_id.empty()) all.emplace_back("Nats-Msg-Id", msg_id);
+  State& st = *state_;
+  size_t index;
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    index = st.results.size();
+    st.results.emplace_back(Error{"js publish to " + subject + ": no acknowledgment"});
+    st.conflicts.emplace_back();
+  }
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  for (size_t h = 0; s == NATS_OK && h < all.size(); ++h) {
+    s = natsMsgHeader_Add(raw, all[h].first.c_str(), all[h].second.c_str());
+  }
+  if (s == NATS_OK) {
+    std::lock_guard<std::mutex> lock(st.mu);
+    // Registered before sending: the acknowledgment may arrive before the call returns.
+    st.in_flight[raw] = index;
+  }
+  natsMsg* sent = raw;
+  if (s == NATS_OK) s = js_PublishMsgAsync(st.js, &raw, nullptr);
+  if (s != NATS_OK) {
+    Error err = make_error("js publish to " + subject, s);
+    std::lock_guard<std::mutex> lock(st.mu);
+    st.in_flight.erase(sent);
+    st.results[index] = std::move(err);
+  }
+  natsMsg_Destroy(raw);  // null once nats.c took it
+  return index;
+}
+
+size_t PublishBatch::add_expecting_new(const std::string& subject, std::string_view payload,
+                                       std::string conflict) {
+  const size_t i = add(subject, payload, {}, {{"Nats-Expected-Last-Subject-Sequence", "0"}});
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->conflicts[i] = std::move(conflict);
+  return i;
+}
+
+std::vector<Result<PubAck>> PublishBatch::wait(int timeout_ms) {
+  State& st = *state_;
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = std::max(timeout_ms, 1);
+  if (js_PublishAsyncComplete(st.js, &po) != NATS_OK) {
+    // Whatever is still pending keeps its "no acknowledgment" error; nats.c hands the
+    // messages back so that no late callback refers to this batch.
+    natsMsgList pending{nullptr, 0};
+    if (js_PublishAsyncGetPendingList(&pending, st.js) == NATS_OK) natsMsgList_Destroy(&pending);
+  }
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.in_flight.clear();
+  st.conflicts.clear();
+  return std::exchange(st.results, {});
 }
 
 // --- Connection ----------------------------------------------------------------------------
@@ -745,6 +902,18 @@ Result<PubAck> Connection::js_publish(
   out.sequence = ack->Sequence;
   out.duplicate = ack->Duplicate;
   return out;
+}
+
+Result<std::unique_ptr<PublishBatch>> Connection::publish_batch() {
+  auto state = std::make_shared<PublishBatch::State>();
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = timeout_ms_;
+  jo.PublishAsync.AckHandler = &PublishBatch::State::on_ack;
+  jo.PublishAsync.AckHandlerClosure = state.get();
+  natsStatus s = natsConnection_JetStream(&state->js, nc_, &jo);
+  if (s != NATS_OK) return make_error("jetstream context", s);
+  return std::make_unique<PublishBatch>(std::move(state));
 }
 
 Result<std::unique_ptr<PullConsumer>> Connection::pull_consumer(const ConsumerConfig& config) {

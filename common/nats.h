@@ -107,6 +107,9 @@ class Message {
 
   // Waits for the server's confirmation, so "acked" means the server recorded it.
   Status ack();
+  // Sends the ack without waiting for the server: no round trip. Only for consumers that
+  // tolerate a lost ack (it becomes a redelivery after the ack wait).
+  Status ack_async();
   // Asks for redelivery, after delay_ms when > 0 (otherwise per the consumer's policy).
   Status nak(int64_t delay_ms = 0);
   // Never redeliver (poison message).
@@ -149,7 +152,8 @@ class PullConsumer {
   ~PullConsumer();
 
   // Up to max_msgs messages, waiting up to timeout_ms for the first; a timeout with nothing
-  // to deliver is an empty vector, not an error. One fetch at a time per PullConsumer; for
+  // to deliver is an empty vector, not an error. Returns as soon as anything is there (never
+  // waits to fill the batch), so fetching adds no latency at low rates. One fetch at a time per PullConsumer; for
   // parallel workers create one PullConsumer each (same durable).
   Result<std::vector<Message>> fetch(int max_msgs, int timeout_ms);
   const ConsumerConfig& config() const { return config_; }
@@ -160,6 +164,8 @@ class PullConsumer {
 };
 
 // A JetStream KeyValue bucket.
+class PublishBatch;
+
 class KeyValue {
  public:
   KeyValue(__kvStore* kv, std::string bucket);
@@ -170,6 +176,9 @@ class KeyValue {
   // Stores value only if key is absent (or deleted); fails with kKeyExists otherwise.
   // Returns the new revision.
   Result<uint64_t> create(const std::string& key, std::string_view value);
+  // create() sent through a batch: returns the publish's index there. Its result fails with
+  // kKeyExists when the key holds a value (or a delete marker: fall back to create() then).
+  size_t create_async(PublishBatch& batch, const std::string& key, std::string_view value);
   // nullopt when the key is absent or deleted.
   Result<std::optional<KvEntry>> get(const std::string& key);
   Result<uint64_t> put(const std::string& key, std::string_view value);
@@ -182,6 +191,37 @@ class KeyValue {
  private:
   __kvStore* kv_ = nullptr;
   std::string bucket_;
+};
+
+// JetStream publishes sent without waiting, then waited for together: one round trip for the
+// whole batch instead of one per message. Each batch has its own JetStream context, so one
+// batch's wait never waits for another's publishes. Use from one thread at a time.
+class PublishBatch {
+ public:
+  struct State;
+  explicit PublishBatch(std::shared_ptr<State> state);
+  PublishBatch(const PublishBatch&) = delete;
+  PublishBatch& operator=(const PublishBatch&) = delete;
+  // Waits (bounded) for publishes still in flight.
+  ~PublishBatch();
+
+  // Sends a publish; returns its index in the batch. A publish that could not be sent at all
+  // still gets an index: wait() reports why.
+  size_t add(const std::string& subject, std::string_view payload, const std::string& msg_id = {},
+             const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Publishes added since the last wait().
+  size_t size() const;
+  // Waits up to timeout_ms for every publish added since the last wait(); one result per
+  // publish, in add() order. A failure or a missing acknowledgment is an error, never a
+  // silent success. The batch is empty afterwards.
+  std::vector<Result<PubAck>> wait(int timeout_ms);
+
+ private:
+  friend class KeyValue;
+  size_t add_expecting_new(const std::string& subject, std::string_view payload,
+                           std::string conflict);
+
+  std::shared_ptr<State> state_;
 };
 
 class Connection {
@@ -215,6 +255,8 @@ class Connection {
   Result<PubAck> js_publish(const std::string& subject, std::string_view payload,
                             const std::string& msg_id = {},
                             const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // A batch of asynchronous publishes (see PublishBatch).
+  Result<std::unique_ptr<PublishBatch>> publish_batch();
   // Creates or updates the durable consumer, then binds a pull subscription to it.
   Result<std::unique_ptr<PullConsumer>> pull_consumer(const ConsumerConfig& config);
   // Binds to the bucket, creating it when missing. ttl_ms 0: values never expire.

@@ -31,7 +31,7 @@ AlertConsumer::AlertConsumer(nats::PullConsumer* consumer, ConsumerDeps deps,
 Result<int> AlertConsumer::poll_once() {
   auto msgs = consumer_->fetch(options_.batch, options_.fetch_timeout_ms);
   if (!msgs) return Error{msgs.error()};
-  for (auto& m : *msgs) handle(m);
+  if (Status st = handle(*msgs); !st.ok()) return Error{st.error()};
   return static_cast<int>(msgs->size());
 }
 
@@ -75,64 +75,139 @@ void AlertConsumer::dead_letter(nats::Message& msg, const std::string& reason) {
   if (Status st = msg.term(); !st.ok()) log::warn("term failed", {{"error", st.error()}});
 }
 
-void AlertConsumer::handle(nats::Message& msg) {
+Status AlertConsumer::handle(std::span<nats::Message> msgs) {
+  if (msgs.empty()) return {};
+  if (!publisher_) {
+    auto p = deps_.conn->publish_batch();
+    // Nothing is settled: the messages come back after the ack wait.
+    if (!p) return Error{p.error()};
+    publisher_ = std::move(*p);
+  }
+  std::vector<InFlight> alerts(msgs.size());
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    alerts[i].msg = &msgs[i];
+    start(alerts[i]);
+  }
+  // Round 1 confirms the run records of dry runs and the audit records of runs with effects;
+  // round 2 the audit records of the dry runs whose run record round 1 confirmed.
+  while (publisher_->size() > 0) resolve(alerts, publisher_->wait(options_.publish_timeout_ms));
+  for (InFlight& a : alerts) settle(a);
+  return {};
+}
+
+void AlertConsumer::merge(InFlight& a, const playbook::Playbook& pb, PlaybookResult r) {
+  if (r.verdict != Verdict::kRetry) return;
+  a.result.delay_ms = std::max(a.result.delay_ms, r.delay_ms);
+  if (a.result.verdict != Verdict::kRetry) a.result.reason = pb.name + ": " + r.reason;
+  a.result.verdict = Verdict::kRetry;
+}
+
+void AlertConsumer::start(InFlight& a) {
+  nats::Message& msg = *a.msg;
   auto alert = parse_alert(msg.data());
   if (!alert) {
     deps_.metrics->alert("rejected");
     dead_letter(msg, "invalid alert: " + alert.error());
+    a.settled = true;
     return;
   }
   const uint64_t delivered = msg.num_delivered();
-  AlertOrigin origin{alert_id(msg.header(kMsgIdHeader).value_or(""), *alert),
-                     std::string(msg.subject()), msg.stream_sequence(), delivered};
+  a.origin = AlertOrigin{alert_id(msg.header(kMsgIdHeader).value_or(""), *alert),
+                         std::string(msg.subject()), msg.stream_sequence(), delivered};
   auto engine = deps_.engine();
   if (!engine) {
     (void)msg.nak(backoff(delivered));
+    a.settled = true;
     return;
   }
   const auto playbooks = engine->matching(*alert);
   if (playbooks.empty()) {
     deps_.metrics->alert("unmatched");
-    log::debug("no playbook matched", {{"rule", alert->rule}, {"alert_id", origin.alert_id}});
-    if (Status st = msg.ack(); !st.ok()) log::warn("ack failed", {{"error", st.error()}});
+    log::debug("no playbook matched", {{"rule", alert->rule}, {"alert_id", a.origin.alert_id}});
+    if (Status st = msg.ack_async(); !st.ok()) log::warn("ack failed", {{"error", st.error()}});
+    a.settled = true;
     return;
   }
-  const bool last = options_.max_deliver > 0 && delivered >= static_cast<uint64_t>(options_.max_deliver);
-  PlaybookResult retry;
+  a.last = options_.max_deliver > 0 && delivered >= static_cast<uint64_t>(options_.max_deliver);
   // Every matching playbook gets its turn even when one must be retried: they are
   // independent, and the ledger keeps the finished ones from running again.
-  for (const playbook::Playbook* pb : playbooks) {
-    PlaybookResult r = run_playbook(*engine, *pb, *alert, origin, msg, last);
-    if (r.verdict == Verdict::kRetry) {
-      retry.delay_ms = std::max(retry.delay_ms, r.delay_ms);
-      if (retry.verdict != Verdict::kRetry) retry.reason = pb->name + ": " + r.reason;
-      retry.verdict = Verdict::kRetry;
+  for (const playbook::Playbook* pb : playbooks) merge(a, *pb, run_playbook(*engine, *pb, *alert, a));
+}
+
+void AlertConsumer::resolve(std::vector<InFlight>& alerts,
+                            const std::vector<Result<nats::PubAck>>& results) {
+  for (InFlight& a : alerts) {
+    std::vector<Pending> next;
+    for (Pending& p : a.pending) {
+      const Result<nats::PubAck>* r = p.index < results.size() ? &results[p.index] : nullptr;
+      if (r == nullptr) {
+        merge(a, *p.pb, {Verdict::kRetry, "record write lost", 0});
+      } else if (!p.creating) {
+        if (!r->ok()) merge(a, *p.pb, {Verdict::kRetry, "audit: " + r->error(), 0});
+      } else if (r->ok()) {
+        deps_.metrics->run(p.pb->name, p.record["outcome"].get<std::string>());
+        p.creating = false;
+        p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record_json,
+                                             p.key);
+        next.push_back(std::move(p));
+      } else if (nats::is_key_exists(r->error())) {
+        // A redelivery or a duplicate (rare): settled the synchronous way.
+        nlohmann::json existing;
+        auto created = deps_.ledger->complete_new(p.key, p.record, &existing);
+        if (!created) {
+          merge(a, *p.pb, {Verdict::kRetry, "run ledger: " + created.error(), 0});
+          continue;
+        }
+        deps_.metrics->run(p.pb->name,
+                           *created ? p.record["outcome"].get<std::string>() : "duplicate");
+        const nlohmann::json& record = *created ? p.record : existing;
+        // Published again in case the first attempt died before publishing (the id dedups).
+        if (record.value("outcome", "") == "suppressed") continue;
+        p.creating = false;
+        if (!*created) p.record_json = dump_record(existing);
+        p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record_json,
+                                             p.key);
+        next.push_back(std::move(p));
+      } else {
+        merge(a, *p.pb, {Verdict::kRetry, "run ledger: " + r->error(), 0});
+      }
     }
+    a.pending = std::move(next);
   }
-  if (retry.verdict == Verdict::kRetry) {
-    if (last) {
-      dead_letter(msg, "gave up after " + std::to_string(delivered) + " deliveries: " + retry.reason);
+}
+
+void AlertConsumer::settle(InFlight& a) {
+  if (a.settled) return;
+  nats::Message& msg = *a.msg;
+  const uint64_t delivered = a.origin.deliveries;
+  if (a.result.verdict == Verdict::kRetry) {
+    if (a.last) {
+      dead_letter(msg, "gave up after " + std::to_string(delivered) + " deliveries: " + a.result.reason);
       return;
     }
     deps_.metrics->alert("retried");
-    log::warn("alert will be redelivered",
-              {{"alert_id", origin.alert_id}, {"reason", retry.reason}, {"deliveries", delivered}});
-    (void)msg.nak(std::max(backoff(delivered), retry.delay_ms));
+    log::warn("alert will be redelivered", {{"alert_id", a.origin.alert_id},
+                                            {"reason", a.result.reason},
+                                            {"deliveries", delivered}});
+    (void)msg.nak(std::max(backoff(delivered), a.result.delay_ms));
     return;
   }
   deps_.metrics->alert("handled");
-  // A lost ack only means a redelivery, which the ledger answers with "done".
-  if (Status st = msg.ack(); !st.ok()) log::warn("ack failed", {{"error", st.error()}});
+  // Every record is confirmed; a lost ack only means a redelivery, which the ledger answers
+  // with "done".
+  if (Status st = msg.ack_async(); !st.ok()) log::warn("ack failed", {{"error", st.error()}});
 }
 
 AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine& engine,
                                                           const playbook::Playbook& pb,
-                                                          const Alert& alert,
-                                                          const AlertOrigin& origin,
-                                                          nats::Message& msg, bool last_delivery) {
+                                                          const Alert& alert, InFlight& a) {
+  const AlertOrigin& origin = a.origin;
+  nats::Message& msg = *a.msg;
+  const bool last_delivery = a.last;
   const std::string key = run_key(origin.alert_id, pb.name);
   if ((options_.dry_run || pb.dry_run) && !pb.cooldown) {
-    return run_without_effects(engine, pb, alert, origin, key);
+    run_without_effects(engine, pb, alert, a, key);
+    return {};
   }
   auto claim = deps_.ledger->claim(key);
   if (!claim) return {Verdict::kRetry, "run ledger: " + claim.error(), 0};
@@ -140,7 +215,7 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
     deps_.metrics->run(pb.name, "duplicate");
     // Published again in case the first attempt died before publishing (the id dedups).
     const bool publish = claim->audit.value("outcome", "") != "suppressed";
-    return finish(key, pb, claim->audit, publish);
+    return finish(a, key, pb, claim->audit, publish);
   }
   if (claim->state == RunLedger::State::kBusy) {
     deps_.metrics->run(pb.name, "busy");
@@ -148,15 +223,15 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
   }
   uint64_t revision = claim->revision;
   if (!claim->takeover && pb.cooldown) {
-    if (auto r = enter_cooldown(pb, alert, origin, key, revision)) return *r;
+    if (auto r = enter_cooldown(pb, alert, a, key, revision)) return *r;
   }
 
   playbook::RunHooks hooks;
   if (deps_.rates && deps_.rates->enabled()) {
     hooks.admit = [&](const playbook::Playbook& p, const playbook::Step&,
-                      const Alert& a) -> std::optional<std::string> {
+                      const Alert& al) -> std::optional<std::string> {
       std::string ns;
-      a.field_string(actions::kNamespaceField, &ns);
+      al.field_string(actions::kNamespaceField, &ns);
       auto reason = deps_.rates->admit(ns);
       if (reason) deps_.metrics->suppressed(p.name, "rate_limit");
       return reason;
@@ -198,7 +273,7 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
     }
     log::warn("run was taken over while running (lease expired)", {{"run", key}});
   }
-  PlaybookResult done = finish(key, pb, record, true);
+  PlaybookResult done = finish(a, key, pb, record, true);
   // Out of deliveries: the failed run is recorded, and the alert goes to the dead letters.
   if (done.verdict == Verdict::kDone && outcome.retryable()) {
     return {Verdict::kRetry, first_failure(outcome), 0};
@@ -206,33 +281,29 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
   return done;
 }
 
-AlertConsumer::PlaybookResult AlertConsumer::run_without_effects(const playbook::Engine& engine,
-                                                                 const playbook::Playbook& pb,
-                                                                 const Alert& alert,
-                                                                 const AlertOrigin& origin,
-                                                                 const std::string& key) {
+void AlertConsumer::run_without_effects(const playbook::Engine& engine,
+                                        const playbook::Playbook& pb, const Alert& alert,
+                                        InFlight& a, const std::string& key) {
   // Nothing is sent, so running twice concurrently is harmless: only the record must be
-  // unique, and one create settles that (one round trip instead of claim + complete).
+  // unique, and one create settles that (sent with the batch, instead of claim + complete).
   playbook::PlaybookOutcome outcome = engine.run(pb, alert, options_.dry_run);
-  if (outcome.retryable()) return {Verdict::kRetry, first_failure(outcome), 0};
-  observe(outcome, alert.time_ns, nullptr);
-  nlohmann::json record = run_record(key, alert, origin, pb, outcome, options_.replica);
-  nlohmann::json existing;
-  auto created = deps_.ledger->complete_new(key, record, &existing);
-  if (!created) return {Verdict::kRetry, "run ledger: " + created.error(), 0};
-  if (!*created) {
-    deps_.metrics->run(pb.name, "duplicate");
-    return finish(key, pb, existing, existing.value("outcome", "") != "suppressed");
+  if (outcome.retryable()) {
+    merge(a, pb, {Verdict::kRetry, first_failure(outcome), 0});
+    return;
   }
-  deps_.metrics->run(pb.name, record["outcome"].get<std::string>());
-  log::debug("playbook ran", {{"playbook", pb.name}, {"outcome", record["outcome"]},
-                              {"alert_id", origin.alert_id}});
-  return finish(key, pb, record, true);
+  observe(outcome, alert.time_ns, nullptr);
+  Pending p{&pb, key, run_record(key, alert, a.origin, pb, outcome, options_.replica), {}, true, 0};
+  p.record_json = dump_record(p.record);
+  p.index = deps_.ledger->complete_new_async(*publisher_, key, p.record_json);
+  log::debug("playbook ran", {{"playbook", pb.name}, {"outcome", p.record["outcome"]},
+                              {"alert_id", a.origin.alert_id}});
+  a.pending.push_back(std::move(p));
 }
 
 std::optional<AlertConsumer::PlaybookResult> AlertConsumer::enter_cooldown(
-    const playbook::Playbook& pb, const Alert& alert, const AlertOrigin& origin,
-    const std::string& key, uint64_t revision) {
+    const playbook::Playbook& pb, const Alert& alert, InFlight& a, const std::string& key,
+    uint64_t revision) {
+  const AlertOrigin& origin = a.origin;
   auto target = playbook::cooldown_target(*pb.cooldown, alert);
   if (!target) {
     // The playbook cannot be applied to this alert; record that, never retry.
@@ -245,7 +316,7 @@ std::optional<AlertConsumer::PlaybookResult> AlertConsumer::enter_cooldown(
     if (Status st = deps_.ledger->complete(key, revision, record); !st.ok()) {
       return PlaybookResult{Verdict::kRetry, "run ledger: " + st.error(), 0};
     }
-    return finish(key, pb, record, true);
+    return finish(a, key, pb, record, true);
   }
   auto d = deps_.cooldowns->enter(pb.name, *target, pb.cooldown->period_ms, origin.alert_id);
   if (!d) {
@@ -266,16 +337,16 @@ std::optional<AlertConsumer::PlaybookResult> AlertConsumer::enter_cooldown(
     return PlaybookResult{Verdict::kRetry, "run ledger: " + st.error(), 0};
   }
   // Not published one by one: the window's summary reports how many were suppressed.
-  return finish(key, pb, record, false);
+  return finish(a, key, pb, record, false);
 }
 
-AlertConsumer::PlaybookResult AlertConsumer::finish(const std::string& key,
+AlertConsumer::PlaybookResult AlertConsumer::finish(InFlight& a, const std::string& key,
                                                     const playbook::Playbook& pb,
                                                     const nlohmann::json& record, bool publish) {
   if (publish) {
-    if (Status st = deps_.audit->publish(run_subject(pb.name), record, key); !st.ok()) {
-      return {Verdict::kRetry, st.error(), 0};
-    }
+    const size_t i =
+        deps_.audit->publish_async(*publisher_, run_subject(pb.name), dump_record(record), key);
+    a.pending.push_back(Pending{&pb, key, {}, {}, false, i});
   }
   return {};
 }

@@ -110,12 +110,20 @@ nlohmann::json window_record(const nlohmann::json& window, const std::string& re
           {"replica", replica}};
 }
 
+std::string dump_record(const nlohmann::json& record) {
+  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Status AuditLog::publish(const std::string& subject, const nlohmann::json& record,
                          const std::string& msg_id) {
-  auto ack = conn_->js_publish(
-      subject, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), msg_id);
+  auto ack = conn_->js_publish(subject, dump_record(record), msg_id);
   if (!ack) return Error{"audit: " + ack.error()};
   return {};
+}
+
+size_t AuditLog::publish_async(nats::PublishBatch& batch, const std::string& subject,
+                               std::string_view record_json, const std::string& msg_id) {
+  return batch.add(subject, record_json, msg_id);
 }
 
 }  // namespace riposte::responder

@@ -22,6 +22,8 @@ inline constexpr const char* kDeadLetterStream = "RIPOSTE_DEADLETTER";
 inline constexpr const char* kDeadLetterSubjects = "riposte.deadletter.>";
 
 std::string run_subject(const std::string& playbook);
+// A record as published (and as stored in the run ledger).
+std::string dump_record(const nlohmann::json& record);
 std::string suppressed_subject(const std::string& playbook);
 
 // Where an alert came from on the bus, for records.
@@ -53,6 +55,10 @@ class AuditLog {
   // msg_id makes re-publishing the same record idempotent.
   Status publish(const std::string& subject, const nlohmann::json& record,
                  const std::string& msg_id);
+  // The same through batch without waiting, the record already serialized (dump_record);
+  // returns the publish's index there.
+  size_t publish_async(nats::PublishBatch& batch, const std::string& subject,
+                       std::string_view record_json, const std::string& msg_id);
 
  private:
   nats::Connection* conn_;

@@ -11,9 +11,16 @@ int64_t now_ns() {
       .count();
 }
 
+// Spliced rather than built as a json object: that would copy the whole audit record.
+std::string done_json(std::string_view audit_json) {
+  std::string v = R"({"state":"done","audit":)";
+  v.append(audit_json);
+  v.push_back('}');
+  return v;
+}
+
 std::string done_value(const nlohmann::json& audit) {
-  return nlohmann::json{{"state", "done"}, {"audit", audit}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return done_json(audit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -105,6 +112,11 @@ Result<bool> RunLedger::complete_new(const std::string& key, const nlohmann::jso
     if (rec.is_object()) *existing = rec.value("audit", nlohmann::json::object());
   }
   return false;
+}
+
+size_t RunLedger::complete_new_async(nats::PublishBatch& batch, const std::string& key,
+                                     std::string_view audit_json) {
+  return kv_->create_async(batch, key, done_json(audit_json));
 }
 
 Status RunLedger::release(const std::string& key, uint64_t revision,

@@ -45,6 +45,13 @@ class RunLedger {
   // true when stored; false with the stored audit in *existing when another attempt was first.
   Result<bool> complete_new(const std::string& key, const nlohmann::json& audit,
                             nlohmann::json* existing);
+  // complete_new() without waiting: the create is sent through batch, and its result there
+  // (at the returned index) fails with nats::kKeyExists when a record exists; complete_new()
+  // then says which (it also handles a deleted record, which the batched create refuses).
+  // audit_json: the audit record already serialized, so that it is serialized once for both
+  // the ledger and the audit stream.
+  size_t complete_new_async(nats::PublishBatch& batch, const std::string& key,
+                            std::string_view audit_json);
   // A retryable failure: the next delivery takes the run over at once, resuming after the
   // steps that finished.
   Status release(const std::string& key, uint64_t revision,

@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "common/kube/tls.h"
 
@@ -37,7 +38,11 @@ struct HttpKubeClient::Impl {
         rng(std::random_device{}()) {}
 
   Result<std::unique_ptr<httplib::SSLClient>> connect_client() const;
-  std::string transport_message(httplib::Error err) const;
+  std::string transport_message(httplib::Error err, httplib::SSLClient& cli) const;
+  // An idle persistent connection, or a new one: concurrent callers (the responder's workers)
+  // each get their own instead of queueing behind one connection.
+  Result<std::unique_ptr<httplib::SSLClient>> acquire();
+  void release(std::unique_ptr<httplib::SSLClient> cli);
   std::chrono::milliseconds backoff(int attempt);
   std::chrono::milliseconds retry_delay(const httplib::Response& res, int attempt);
 
@@ -45,8 +50,9 @@ struct HttpKubeClient::Impl {
   const ServerUrl url;
   const HttpClientOptions options;
   TokenSource tokens;
-  std::mutex mu;  // one request at a time on the persistent connection; guards cli
-  std::unique_ptr<httplib::SSLClient> cli;
+  static constexpr size_t kMaxIdle = 16;
+  std::mutex pool_mu;  // guards idle
+  std::vector<std::unique_ptr<httplib::SSLClient>> idle;
   std::mutex rng_mu;
   std::mt19937_64 rng;
   std::mutex streams_mu;  // guards streams and cancelled
@@ -94,10 +100,28 @@ Result<std::unique_ptr<httplib::SSLClient>> HttpKubeClient::Impl::connect_client
   return c;
 }
 
-std::string HttpKubeClient::Impl::transport_message(httplib::Error err) const {
+Result<std::unique_ptr<httplib::SSLClient>> HttpKubeClient::Impl::acquire() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    if (!idle.empty()) {
+      auto c = std::move(idle.back());
+      idle.pop_back();
+      return c;
+    }
+  }
+  return connect_client();
+}
+
+void HttpKubeClient::Impl::release(std::unique_ptr<httplib::SSLClient> cli) {
+  std::lock_guard<std::mutex> lock(pool_mu);
+  if (idle.size() < kMaxIdle) idle.push_back(std::move(cli));
+}
+
+std::string HttpKubeClient::Impl::transport_message(httplib::Error err,
+                                                    httplib::SSLClient& cli) const {
   std::string msg = httplib::to_string(err);
   if (err == httplib::Error::SSLServerVerification) {
-    long v = cli ? cli->get_openssl_verify_result() : X509_V_OK;
+    long v = cli.get_openssl_verify_result();
     msg = v == X509_V_OK ? "TLS: server certificate does not match host " + url.host
                          : std::string("TLS: server certificate verification failed: ") +
                                X509_verify_cert_error_string(v);
@@ -140,7 +164,7 @@ Result<std::unique_ptr<HttpKubeClient>> HttpKubeClient::create(const KubeConfig&
   auto impl = std::make_unique<Impl>(config, std::move(*url), std::move(options));
   auto cli = impl->connect_client();
   if (!cli) return Error{cli.error()};
-  impl->cli = std::move(*cli);
+  impl->idle.push_back(std::move(*cli));
   return std::unique_ptr<HttpKubeClient>(new HttpKubeClient(std::move(impl)));
 }
 
@@ -165,11 +189,13 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
     std::unique_ptr<httplib::Response> res;
     httplib::Error err = httplib::Error::Success;
     {
-      std::lock_guard<std::mutex> lock(d.mu);
-      auto r = d.cli->send(req);
+      auto cli = d.acquire();
+      if (!cli) return Error{what + ": " + cli.error()};
+      auto r = (*cli)->send(req);
       err = r.error();
       if (r) res = std::make_unique<httplib::Response>(std::move(r.value()));
-      if (!res) last_error = d.transport_message(err);
+      if (!res) last_error = d.transport_message(err, **cli);
+      d.release(std::move(*cli));
     }
     const bool last = attempt == d.options.max_attempts;
     if (!res) {

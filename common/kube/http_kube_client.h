@@ -1,4 +1,4 @@
-// The real KubeClient: HTTPS to the API server over one persistent connection (cpp-httplib +
+// The real KubeClient: HTTPS to the API server over persistent connections (cpp-httplib +
 // OpenSSL), server certificate always verified against the configured CA only, bearer token
 // or client certificate auth, bounded retries with jittered exponential backoff.
 #pragma once
@@ -34,7 +34,7 @@ class HttpKubeClient final : public KubeClient {
                                                         HttpClientOptions options = {});
   ~HttpKubeClient() override;
 
-  // Thread-safe; concurrent calls share the connection one at a time.
+  // Thread-safe; concurrent calls each use a connection of their own (idle ones are reused).
   Result<KubeResponse> request(const KubeRequest& request) override;
   // Each stream has a connection of its own (a watch holds it for minutes). The read timeout
   // is the request's timeoutSeconds query parameter plus a margin, when it has one.

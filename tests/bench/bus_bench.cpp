@@ -3,10 +3,12 @@
 //
 //   bus/throughput_dry_run/workers:N   alerts per second through match + dedup + audit + ack
 //                                     with a dry-run pod.delete playbook; N worker threads
-//   bus/latency_pod_delete            alert time -> API server response for pod.delete at 100
+//   bus/latency_pod_delete/workers:N  alert time -> API server response for pod.delete at 100
 //                                     alerts/s against the local control plane; needs
 //                                     RIPOSTE_LOCAL_DIR (deploy/local/cluster.sh up), reports
-//                                     p50/p99 in ms as counters
+//                                     p50/p99 in ms as counters, split into the time before
+//                                     the step started (publish, fetch, claim: before_*) and
+//                                     the step itself (the DELETE: action_*)
 #include <benchmark/benchmark.h>
 #include <signal.h>
 #include <spawn.h>
@@ -260,7 +262,8 @@ void BM_LatencyPodDelete(benchmark::State& state) {
   }
   constexpr int kAlerts = 500;
   constexpr int kPerSecond = 100;
-  const std::string ns = "riposte-bench-" + std::to_string(getpid());
+  const std::string ns =
+      "riposte-bench-" + std::to_string(getpid()) + "-" + std::to_string(state.range(0));
   // Bare pods, one per alert, so that every DELETE removes a real pod.
   std::string pods = "apiVersion: v1\nkind: List\nitems:\n";
   for (int i = 0; i < kAlerts; ++i) {
@@ -281,7 +284,7 @@ void BM_LatencyPodDelete(benchmark::State& state) {
     kubectl(env, "delete namespace " + ns + " --wait=false");
     return;
   }
-  std::vector<double> latencies;
+  std::vector<double> latencies, before, action;
   for (auto _ : state) {
     Responder r;
     const std::string err = r.setup(*conn, R"(
@@ -289,7 +292,7 @@ name: kill-shell
 match: {rules: ["Terminal shell in container"]}
 steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
 )",
-                                    **client, 8, "latency");
+                                    **client, static_cast<int>(state.range(0)), "latency");
     if (!err.empty()) {
       state.SkipWithError(err.c_str());
       break;
@@ -299,7 +302,11 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
       auto j = nlohmann::json::parse(m.data(), nullptr, false);
       if (!j.is_object() || !j.contains("alert_to_action_ms")) return;
       std::lock_guard<std::mutex> lock(mu);
-      latencies.push_back(j["alert_to_action_ms"].get<double>());
+      const double total = j["alert_to_action_ms"].get<double>();
+      const double step = j["steps"][0].value("duration_ms", 0.0);
+      latencies.push_back(total);
+      before.push_back(total - step);
+      action.push_back(step);
     });
     r.start();
     const auto start = std::chrono::steady_clock::now();
@@ -320,17 +327,24 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
   }
   kubectl(env, "delete namespace " + ns + " --wait=false");
   if (latencies.empty()) return;
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) {
-    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
+  auto pct = [](std::vector<double>& v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
   };
   state.counters["alerts"] = static_cast<double>(latencies.size());
-  state.counters["p50_ms"] = pct(0.50);
-  state.counters["p99_ms"] = pct(0.99);
+  state.counters["p50_ms"] = pct(latencies, 0.50);
+  state.counters["p99_ms"] = pct(latencies, 0.99);
   state.counters["max_ms"] = latencies.back();
+  state.counters["before_p50_ms"] = pct(before, 0.50);
+  state.counters["before_p99_ms"] = pct(before, 0.99);
+  state.counters["action_p50_ms"] = pct(action, 0.50);
+  state.counters["action_p99_ms"] = pct(action, 0.99);
 }
 BENCHMARK(BM_LatencyPodDelete)
     ->Name("bus/latency_pod_delete")
+    ->ArgName("workers")
+    ->Arg(8)
+    ->Arg(32)
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

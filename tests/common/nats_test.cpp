@@ -354,14 +354,23 @@ TEST_F(NatsTest, SameDurableSplitsMessagesWithoutOverlap) {
 
   std::mutex mu;
   std::vector<std::string> seen1, seen2;
+  // Each worker holds its first batch (unacknowledged) until the other has one too: otherwise
+  // on a loaded machine one thread may drain the stream before the other is scheduled.
+  std::atomic<int> first_batches{0};
   auto worker = [&](PullConsumer& c, std::vector<std::string>* seen) {
     int empty = 0;
+    bool first = true;
     while (empty < 3) {
       auto b = c.fetch(7, 500);
       ASSERT_TRUE(b.ok()) << b.error();
       if (b->empty()) {
         ++empty;
         continue;
+      }
+      if (first) {
+        first = false;
+        ++first_batches;
+        eventually([&] { return first_batches.load() == 2; }, std::chrono::seconds(30));
       }
       for (auto& m : *b) {
         {
@@ -462,6 +471,132 @@ TEST_F(NatsTest, KeyValueCreateGetPutUpdateDelete) {
   ASSERT_TRUE(kv2.ok()) << kv2.error();
   auto again = (*kv2)->create("alert-123", "x");
   EXPECT_TRUE(!again.ok() && is_key_exists(again.error()));
+}
+
+TEST_F(NatsTest, PublishBatchReportsEveryPublishInOrder) {
+  ASSERT_TRUE(make_stream().ok());
+  auto batch = conn_->publish_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error();
+  PublishBatch& b = **batch;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(b.add("alerts.x", "m" + std::to_string(i), "id-" + std::to_string(i)),
+              static_cast<size_t>(i));
+  }
+  EXPECT_EQ(b.add("alerts.x", "again", "id-7"), 50u);  // same Nats-Msg-Id: stored once
+  EXPECT_EQ(b.size(), 51u);
+  auto results = b.wait(10000);
+  ASSERT_EQ(results.size(), 51u);
+  std::set<uint64_t> sequences;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error();
+    EXPECT_EQ(results[i]->stream, "ALERTS");
+    EXPECT_FALSE(results[i]->duplicate);
+    sequences.insert(results[i]->sequence);
+  }
+  EXPECT_EQ(sequences.size(), 50u);
+  ASSERT_TRUE(results[50].ok()) << results[50].error();
+  EXPECT_TRUE(results[50]->duplicate);
+  EXPECT_EQ(b.size(), 0u);
+
+  // The batch is reusable, and its indexes start again.
+  EXPECT_EQ(b.add("alerts.y", "next", {}, {{"X-Riposte", "yes"}}), 0u);
+  results = b.wait(10000);
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_TRUE(results[0].ok()) << results[0].error();
+  EXPECT_EQ(results[0]->sequence, 51u);
+}
+
+TEST_F(NatsTest, PublishBatchFailureIsAnErrorNotSilence) {
+  ASSERT_TRUE(make_stream().ok());
+  auto batch = conn_->publish_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error();
+  (*batch)->add("alerts.ok", "1");
+  (*batch)->add("nowhere.x", "2");  // no stream listens
+  (*batch)->add("alerts.ok", "3");
+  auto results = (*batch)->wait(10000);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_THAT(results[1].error(), HasSubstr("nowhere.x"));
+  EXPECT_TRUE(results[2].ok());
+}
+
+TEST(NatsPublishBatch, UnacknowledgedPublishIsAnError) {
+  NatsServer server;
+  ASSERT_TRUE(server.start());
+  auto conn = must_connect(server.url(), {.max_reconnect = -1});
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->ensure_stream({.name = "S", .subjects = {"s.>"}}).ok());
+  auto batch = conn->publish_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error();
+  server.stop();
+  ASSERT_TRUE(eventually([&] { return !conn->connected(); }));
+  (*batch)->add("s.x", "buffered while disconnected");
+  auto results = (*batch)->wait(500);
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_FALSE(results[0].ok());
+  EXPECT_THAT(results[0].error(), HasSubstr("s.x"));
+}
+
+TEST_F(NatsTest, KeyValueCreateAsyncRefusesAnExistingKey) {
+  auto kv = conn_->key_value("idem_async", 60000, 1);
+  ASSERT_TRUE(kv.ok()) << kv.error();
+  ASSERT_TRUE((*kv)->create("taken", "first").ok());
+  auto batch = conn_->publish_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error();
+  const size_t fresh = (*kv)->create_async(**batch, "fresh", "mine");
+  const size_t taken = (*kv)->create_async(**batch, "taken", "second");
+  const size_t twice = (*kv)->create_async(**batch, "fresh", "again");
+  auto results = (*batch)->wait(10000);
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_TRUE(results[fresh].ok()) << results[fresh].error();
+  ASSERT_FALSE(results[taken].ok());
+  EXPECT_TRUE(is_key_exists(results[taken].error())) << results[taken].error();
+  EXPECT_THAT(results[taken].error(), HasSubstr("idem_async/taken"));
+  ASSERT_FALSE(results[twice].ok());
+  EXPECT_TRUE(is_key_exists(results[twice].error())) << results[twice].error();
+
+  auto got = (*kv)->get("fresh");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->value, "mine");
+  EXPECT_EQ((*got)->revision, results[fresh]->sequence);
+  got = (*kv)->get("taken");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->value, "first");
+}
+
+TEST_F(NatsTest, AckAsyncSettlesTheMessage) {
+  ASSERT_TRUE(make_stream().ok());
+  ASSERT_TRUE(conn_->js_publish("alerts.a", "1").ok());
+  auto consumer = conn_->pull_consumer({.stream = "ALERTS", .durable = "aa", .ack_wait_ms = 500});
+  ASSERT_TRUE(consumer.ok()) << consumer.error();
+  auto b = (*consumer)->fetch(10, 2000);
+  ASSERT_TRUE(b.ok() && b->size() == 1u);
+  ASSERT_TRUE((*b)[0].ack_async().ok());
+  // Not acknowledged, it would be redelivered after 500ms.
+  b = (*consumer)->fetch(10, 2000);
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_TRUE(b->empty());
+  Message core;
+  EXPECT_FALSE(core.ack_async().ok());
+}
+
+TEST_F(NatsTest, FetchReturnsWhatIsQueuedAndThenOneAtATime) {
+  ASSERT_TRUE(make_stream().ok());
+  auto consumer = conn_->pull_consumer({.stream = "ALERTS", .durable = "fq"});
+  ASSERT_TRUE(consumer.ok()) << consumer.error();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(conn_->js_publish("alerts.q", std::to_string(i)).ok());
+  auto b = (*consumer)->fetch(100, 5000);
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_EQ(b->size(), 5u);
+  for (auto& m : *b) ASSERT_TRUE(m.ack().ok());
+  // Nothing queued: the fetch waits for the next message and hands it over alone.
+  std::thread later([&] { (void)conn_->js_publish("alerts.q", "late"); });
+  b = (*consumer)->fetch(100, 30000);
+  later.join();
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].data(), "late");
 }
 
 TEST(NatsReconnect, PublishSucceedsAfterServerRestart) {

@@ -247,5 +247,41 @@ TEST_F(BusTest, DryRunRecordsTheRequestsAndSendsNothing) {
   EXPECT_EQ(records[0]["steps"][0]["requests"][0]["method"], "DELETE");
 }
 
+TEST_F(BusTest, DryRunDuplicatesInOneBatchGiveOneRun) {
+  Alert a = make_alert("Terminal shell in container", Priority::kNotice, "shop", "web-1", "same");
+  for (int i = 0; i < 3; ++i) publish(a, "");  // stored three times, one content key
+  auto r = responder(kKillShell, {.dry_run = true});
+  r->start();
+  ASSERT_TRUE(eventually(
+      [&] { return r->counter("riposte_responder_alerts_total", {{"outcome", "handled"}}) == 3; }));
+  EXPECT_EQ(r->counter("riposte_responder_playbook_runs_total",
+                       {{"playbook", "kill-shell"}, {"outcome", "dry-run"}}),
+            1);
+  EXPECT_EQ(r->counter("riposte_responder_playbook_runs_total",
+                       {{"playbook", "kill-shell"}, {"outcome", "duplicate"}}),
+            2);
+  EXPECT_EQ(runs().size(), 1u);
+}
+
+TEST_F(BusTest, UnrecordedAuditRecordIsRetriedNotAcknowledged) {
+  // Enough deliveries to still be retrying when the stream is fixed.
+  auto r = responder(kKillShell, {.dry_run = true, .max_deliver = 1000});
+  // The audit stream stops taking run records: their batched publishes fail.
+  ASSERT_TRUE(conn_->ensure_stream({.name = responder::kActionStream,
+                                    .subjects = {"riposte.actions.suppressed.>"},
+                                    .duplicate_window_ms = 10 * 60 * 1000})
+                  .ok());
+  r->start();
+  publish(make_alert("Terminal shell in container", Priority::kNotice, "shop", "web-1", "z"), "");
+  ASSERT_TRUE(eventually(
+      [&] { return r->counter("riposte_responder_alerts_total", {{"outcome", "retried"}}) >= 1; }));
+  EXPECT_EQ(r->counter("riposte_responder_alerts_total", {{"outcome", "handled"}}), 0);
+  // Taking them again, the redelivery records the run (the run record is already there).
+  ASSERT_TRUE(responder::ensure_streams(*conn_, {}).ok());
+  ASSERT_TRUE(eventually(
+      [&] { return r->counter("riposte_responder_alerts_total", {{"outcome", "handled"}}) == 1; }));
+  EXPECT_EQ(runs().size(), 1u);
+}
+
 }  // namespace
 }  // namespace riposte::testing
