@@ -247,11 +247,13 @@ int main(int argc, char** argv) {
   if (!ops_addr.empty()) {
     auto [host, port] = host_port("ops-addr", ops_addr);
     nats::Connection* nc = conn->get();
-    ops = std::make_unique<OpsServer>(host, port, registry, [nc, &store] {
+    ops = std::make_unique<OpsServer>(host, port, registry, [nc, &store, &crds] {
       const bool loaded = store.current() != nullptr;
-      return std::vector<ReadyCheck>{
+      std::vector<ReadyCheck> checks{
           {"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
           {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
+      if (crds) checks.push_back({"playbook objects", crds->synced(), crds->synced() ? "" : "not listed yet"});
+      return checks;
     });
     if (Status st = ops->start(); !st.ok()) die("ops server: " + st.error());
   }

@@ -86,8 +86,16 @@ void CrdPlaybookSource::on_list(Kind kind, std::vector<nlohmann::json> items) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     // A list is the whole truth for its kind: what it lacks was deleted meanwhile.
-    std::erase_if(objects_, [kind](const auto& kv) { return kv.first.kind == kind; });
-    for (const auto& item : items) upsert_locked(item, kind, &report);
+    std::map<ObjectRef, PlaybookObject> before;
+    for (auto it = objects_.begin(); it != objects_.end();) {
+      if (it->first.kind != kind) {
+        ++it;
+        continue;
+      }
+      auto node = objects_.extract(it++);
+      before.insert(std::move(node));
+    }
+    for (const auto& item : items) upsert_locked(item, kind, before, &report);
     publish_locked();
   }
   write_statuses(report);
@@ -103,7 +111,7 @@ void CrdPlaybookSource::on_event(Kind kind, const std::string& type, const nlohm
         log::info("playbook object deleted", {{"object", parsed->ref.str()}});
       }
     } else {
-      upsert_locked(object, kind, &report);
+      upsert_locked(object, kind, objects_, &report);
     }
     publish_locked();
   }
@@ -111,11 +119,12 @@ void CrdPlaybookSource::on_event(Kind kind, const std::string& type, const nlohm
 }
 
 void CrdPlaybookSource::upsert_locked(const nlohmann::json& object, Kind kind,
+                                      const std::map<ObjectRef, PlaybookObject>& known,
                                       std::vector<PlaybookObject>* report) {
   auto parsed = parse_object(object, kind, registry_);
   if (!parsed) return;
-  auto it = objects_.find(parsed->ref);
-  const bool changed = it == objects_.end() || it->second.uid != parsed->uid ||
+  auto it = known.find(parsed->ref);
+  const bool changed = it == known.end() || it->second.uid != parsed->uid ||
                        it->second.generation != parsed->generation;
   if (changed) {
     if (parsed->accepted()) {

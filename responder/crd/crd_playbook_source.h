@@ -51,8 +51,11 @@ class CrdPlaybookSource {
  private:
   void on_list(Kind kind, std::vector<nlohmann::json> items);
   void on_event(Kind kind, const std::string& type, const nlohmann::json& object);
-  // Parses and stores the object; appends it to *report when its status may need writing.
-  void upsert_locked(const nlohmann::json& object, Kind kind, std::vector<PlaybookObject>* report);
+  // Parses and stores the object (logging its verdict when it is new or changed against
+  // `known`); appends it to *report, whose statuses are then checked.
+  void upsert_locked(const nlohmann::json& object, Kind kind,
+                     const std::map<ObjectRef, PlaybookObject>& known,
+                     std::vector<PlaybookObject>* report);
   void publish_locked();
   void write_statuses(const std::vector<PlaybookObject>& objects);
 
