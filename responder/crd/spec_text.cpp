@@ -1,5 +1,8 @@
 #include "responder/crd/spec_text.h"
 
+#include <cstdio>
+#include <string_view>
+
 namespace riposte::responder::crd {
 namespace {
 
@@ -13,9 +16,46 @@ bool plain_key(const std::string& k) {
   return true;
 }
 
-// ASCII only (\u escapes), so nothing depends on how the YAML reader counts columns.
+unsigned hex4(std::string_view s) {
+  unsigned v = 0;
+  for (char c : s) {
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= c - '0';
+    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+    else return 0x10000;  // not hex
+  }
+  return v;
+}
+
+// ASCII only (escapes), so no character the YAML reader might count as a line break (NEL,
+// U+2028) shifts the line map. JSON writes characters beyond the BMP as surrogate pairs
+// ("\ud83d\ude00"), which YAML refuses: they become YAML's "\U0001f600".
 std::string scalar(const nlohmann::json& v) {
-  return v.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+  const std::string json =
+      v.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(json.size());
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '\\' || i + 1 >= json.size()) {
+      out += json[i];
+      continue;
+    }
+    const std::string_view rest = std::string_view(json).substr(i);
+    if (rest.size() >= 12 && rest[1] == 'u' && rest[6] == '\\' && rest[7] == 'u') {
+      const unsigned hi = hex4(rest.substr(2, 4)), lo = hex4(rest.substr(8, 4));
+      if (hi >= 0xD800 && hi <= 0xDBFF && lo >= 0xDC00 && lo <= 0xDFFF) {
+        char buf[11];
+        std::snprintf(buf, sizeof buf, "\\U%08x", 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00));
+        out += buf;
+        i += 11;
+        continue;
+      }
+    }
+    out += json.substr(i, 2);  // any other escape, kept whole
+    ++i;
+  }
+  return out;
 }
 
 class Writer {

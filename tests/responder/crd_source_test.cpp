@@ -250,6 +250,18 @@ TEST(PlaybookObjectTest, WhatTheSchemaAcceptsButTheLoaderRefusesNamesTheField) {
   EXPECT_THAT(all, HasSubstr("spec.match.output_fields[\\\"k8s.ns.name\\\"]"));
 }
 
+TEST(PlaybookObjectTest, AnyTextSurvivesTheWayThroughTheLoader) {
+  // Beyond the BMP (JSON's surrogate pairs), a line separator, quotes and backslashes.
+  const std::string utf8 = "caf\u00e9 \U0001F600 \u2028 \"q\" \\u0041 \\ end";
+  json spec = {{"description", utf8},
+               {"match", {{"rules", {utf8}}}},
+               {"steps", {{{"action", "pod.annotate"}, {"params", {{"annotations", {{"riposte.dev/why", utf8}}}}}}}}};
+  auto o = parse_object(object("Playbook", "shop", "text", spec), Kind::kPlaybook);
+  ASSERT_TRUE(o && o->accepted()) << ::testing::PrintToString(o->errors);
+  EXPECT_EQ(o->playbook->description, utf8);
+  EXPECT_EQ(o->playbook->steps[0].params["annotations"]["riposte.dev/why"].Scalar(), utf8);
+}
+
 TEST(PlaybookObjectTest, ANamespacedPlaybookCannotActOnNodes) {
   json spec = {{"match", {{"rules", {"*"}}}},
                {"steps", {{{"action", "node.cordon"}},
