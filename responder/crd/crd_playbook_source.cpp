@@ -1,5 +1,6 @@
 #include "responder/crd/crd_playbook_source.h"
 
+#include <algorithm>
 #include <ctime>
 #include <thread>
 
@@ -96,6 +97,7 @@ void CrdPlaybookSource::on_list(Kind kind, std::vector<nlohmann::json> items) {
       before.insert(std::move(node));
     }
     for (const auto& item : items) upsert_locked(item, kind, before, &report);
+    retry_unwritten_locked(&report);
     publish_locked();
   }
   write_statuses(report);
@@ -113,6 +115,7 @@ void CrdPlaybookSource::on_event(Kind kind, const std::string& type, const nlohm
     } else {
       upsert_locked(object, kind, objects_, &report);
     }
+    retry_unwritten_locked(&report);
     publish_locked();
   }
   write_statuses(report);
@@ -139,6 +142,16 @@ void CrdPlaybookSource::upsert_locked(const nlohmann::json& object, Kind kind,
   }
   report->push_back(*parsed);
   objects_.insert_or_assign(parsed->ref, std::move(*parsed));
+}
+
+void CrdPlaybookSource::retry_unwritten_locked(std::vector<PlaybookObject>* report) {
+  for (const auto& ref : unwritten_) {
+    auto it = objects_.find(ref);
+    const bool reported = std::any_of(report->begin(), report->end(),
+                                      [&](const PlaybookObject& o) { return o.ref == ref; });
+    if (it != objects_.end() && !reported) report->push_back(it->second);
+  }
+  unwritten_.clear();
 }
 
 void CrdPlaybookSource::publish_locked() {
@@ -181,8 +194,10 @@ void CrdPlaybookSource::write_statuses(const std::vector<PlaybookObject>& object
     }
     // A newer version (409) or a deletion (404) is on its way through the watch.
     if (err->kind == kube::KubeError::kConflict || err->kind == kube::KubeError::kNotFound) continue;
-    log::warn("writing a playbook object's status failed",
+    log::warn("writing a playbook object's status failed; will try again",
               {{"object", o.ref.str()}, {"error", err->describe()}});
+    std::lock_guard<std::mutex> lock(mu_);
+    unwritten_.insert(o.ref);
   }
 }
 

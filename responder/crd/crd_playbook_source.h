@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ class CrdPlaybookSource {
                      const std::map<ObjectRef, PlaybookObject>& known,
                      std::vector<PlaybookObject>* report);
   void publish_locked();
+  // Adds the objects whose last status write failed to *report, to try again.
+  void retry_unwritten_locked(std::vector<PlaybookObject>* report);
   void write_statuses(const std::vector<PlaybookObject>& objects);
 
   kube::KubeClient& kube_;
@@ -66,6 +69,9 @@ class CrdPlaybookSource {
 
   mutable std::mutex mu_;
   std::map<ObjectRef, PlaybookObject> objects_;
+  // Status writes that failed (API server down, RBAC cache still cold after its restart):
+  // tried again with the next event or list of either kind.
+  std::set<ObjectRef> unwritten_;
   std::string published_;  // what the sink last got (refs, uids, generations)
   bool ever_published_ = false;
   std::atomic<uint64_t> status_writes_{0};

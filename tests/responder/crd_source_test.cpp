@@ -61,6 +61,10 @@ class FakeApi : public kube::KubeClient {
     if (r.method == "PATCH") {
       patches_.push_back(r);
       cv_.notify_all();
+      if (failing_patches_ > 0) {
+        --failing_patches_;
+        return kube::KubeResponse{403, "{}"};
+      }
       return kube::KubeResponse{200, "{}"};
     }
     ++list_count_[r.path];
@@ -128,6 +132,7 @@ class FakeApi : public kube::KubeClient {
   std::map<std::string, int> list_count_;
   std::vector<kube::KubeRequest> requests_, patches_, watches_;
   int delivered_ = 0;
+  int failing_patches_ = 0;
   bool cancelled_ = false;
 };
 
@@ -398,6 +403,22 @@ TEST(CrdPlaybookSourceTest, ARelistAfterGoneDropsWhatWasDeletedMeanwhile) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(sink.last(), std::vector<std::string>{"Playbook/shop/b"});
   source.stop();
+}
+
+TEST(CrdPlaybookSourceTest, AFailedStatusWriteIsTriedAgainWithTheNextEvent) {
+  FakeApi api;
+  api.failing_patches_ = 1;  // e.g. the RBAC cache of a restarted API server still cold
+  api.set_list(kPlaybooks, {object("Playbook", "shop", "a", delete_any(), 1, "50")}, "50");
+  Sink sink;
+  CrdPlaybookSource source(api, std::ref(sink), source_options());
+  source.start();
+  ASSERT_TRUE(api.until([&] { return api.patches_.size() == 1; }));
+  EXPECT_EQ(source.status_writes(), 0u);
+  api.event(kPlaybooks, "ADDED", object("Playbook", "shop", "b", delete_any(), 1, "51"));
+  ASSERT_TRUE(api.until([&] { return api.patches_.size() == 3; }));
+  source.stop();
+  EXPECT_EQ(source.status_writes(), 2u);
+  EXPECT_NE(api.patches_[1].path.find("/playbooks/"), std::string::npos);
 }
 
 // --- confinement: a namespaced Playbook in the engine ---------------------------------------------
