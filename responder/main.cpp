@@ -22,6 +22,7 @@
 #include "common/ops_server.h"
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
+#include "responder/crd/crd_playbook_source.h"
 #include "responder/inputs/falcosidekick_bridge.h"
 #include "responder/inputs/http_ingest.h"
 #include "responder/playbook/duration.h"
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   std::string ack_wait = "30s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
   std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
   std::string falco_subjects = responder::kFalcosidekickSubjects;
-  bool dry_run = false, log_json = false, falcosidekick = false;
+  bool dry_run = false, log_json = false, falcosidekick = false, watch_crds = false;
   int stream_replicas = 1, batch = 64, max_deliver = 5, workers = 4, rate_global = 0, rate_ns = 0;
   int64_t http_max_body = 1024 * 1024;
 
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
           "are never acted on.",
           "riposte-responder --playbooks DIR|FILE [--nats URL] [--dry-run]");
   f.add_list("playbooks", &playbook_paths, "PATH", "playbook file or directory of *.yaml; repeatable");
+  f.add_bool("watch-crds", &watch_crds, "also run the cluster's Playbook and ClusterPlaybook objects (riposte.dev/v1alpha1): watched, validated like files, verdict written to their status");
   f.add_string("reload-interval", &reload, "DURATION", "how often to check playbook files for changes (0s: never)");
   f.add_string("nats", &no.url, "URL", "NATS server URL(s), comma-separated for a cluster");
   f.add_string("nats-user", &no.user, "USER", "NATS user (with --nats-password)");
@@ -150,7 +152,7 @@ int main(int argc, char** argv) {
   if (!log::parse_level(log_level, &level)) die("--log-level must be debug, info, warn or error");
   log::set_level(level);
   log::set_json(log_json);
-  if (playbook_paths.empty()) die("no playbooks: give at least one --playbooks PATH (see --help)");
+  if (playbook_paths.empty() && !watch_crds) die("no playbooks: give --playbooks PATH or --watch-crds (see --help)");
   if (workers < 1 || batch < 1) die("--workers and --batch must be at least 1");
   const int64_t ack_wait_ms = duration_flag("ack-wait", ack_wait);
   const int64_t reload_ms = reload == "0" || reload == "0s" ? 0 : duration_flag("reload-interval", reload);
@@ -169,6 +171,16 @@ int main(int argc, char** argv) {
   if (auto loaded = store.load(); !loaded.ok()) {
     std::fputs((loaded.error_text() + "\n").c_str(), stderr);
     die("playbooks have errors (see above)");
+  }
+  std::unique_ptr<responder::crd::CrdPlaybookSource> crds;
+  if (watch_crds) {
+    crds = std::make_unique<responder::crd::CrdPlaybookSource>(
+        **kube_client, [&store](auto pbs) { store.set_object_playbooks(std::move(pbs)); });
+    crds->start();
+    // Alerts handled before the objects are known would miss their playbooks for good.
+    if (!crds->wait_synced(std::chrono::seconds(30))) {
+      log::warn("Playbook objects not listed yet (CRDs installed? RBAC?); going on with the files");
+    }
   }
 
   no.name = "riposte-responder";
@@ -235,11 +247,13 @@ int main(int argc, char** argv) {
   if (!ops_addr.empty()) {
     auto [host, port] = host_port("ops-addr", ops_addr);
     nats::Connection* nc = conn->get();
-    ops = std::make_unique<OpsServer>(host, port, registry, [nc, &store] {
+    ops = std::make_unique<OpsServer>(host, port, registry, [nc, &store, &crds] {
       const bool loaded = store.current() != nullptr;
-      return std::vector<ReadyCheck>{
+      std::vector<ReadyCheck> checks{
           {"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
           {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
+      if (crds) checks.push_back({"playbook objects", crds->synced(), crds->synced() ? "" : "not listed yet"});
+      return checks;
     });
     if (Status st = ops->start(); !st.ok()) die("ops server: " + st.error());
   }
@@ -270,6 +284,7 @@ int main(int argc, char** argv) {
                                   {"ops_port", ops ? ops->port() : 0}});
   for (auto& t : threads) t.join();
   store.stop();
+  if (crds) crds->stop();
   if (http) http->stop();
   if (bridge) bridge->stop();
   log::info("responder stopped");

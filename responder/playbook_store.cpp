@@ -33,27 +33,43 @@ std::string PlaybookStore::fingerprint() const {
 
 playbook::LoadResult PlaybookStore::load() {
   const std::string fp = fingerprint();
-  playbook::LoadResult loaded = playbook::load_playbooks(paths_);
+  playbook::LoadResult loaded =
+      paths_.empty() ? playbook::LoadResult{} : playbook::load_playbooks(paths_);
   std::lock_guard<std::mutex> lock(mu_);
   last_fingerprint_ = fp;
   if (!loaded.ok()) {
     nlohmann::json errors = nlohmann::json::array();
     for (const auto& d : loaded.errors) errors.push_back(d.str());
-    log::error(engine_ ? "new playbooks refused; the previous set stays in force"
-                       : "playbooks have errors",
+    log::error(files_loaded_ ? "new playbooks refused; the previous set stays in force"
+                             : "playbooks have errors",
                {{"errors", errors}});
     if (metrics_) metrics_->reload("refused", 0);
     return loaded;
   }
-  const size_t n = loaded.playbooks.size();
-  nlohmann::json names = nlohmann::json::array();
-  for (const auto& pb : loaded.playbooks) names.push_back(pb.name);
-  engine_ = std::make_shared<const playbook::Engine>(std::move(loaded.playbooks), kube_,
-                                                     guardrails_);
-  const uint64_t gen = ++generation_;
-  log::info("playbooks loaded", {{"count", n}, {"playbooks", names}, {"generation", gen}});
-  if (metrics_) metrics_->reload("loaded", n);
+  files_ = std::move(loaded.playbooks);
+  files_loaded_ = true;
+  rebuild_locked("playbooks loaded");
   return playbook::LoadResult{};
+}
+
+void PlaybookStore::set_object_playbooks(std::vector<playbook::Playbook> playbooks) {
+  std::lock_guard<std::mutex> lock(mu_);
+  objects_ = std::move(playbooks);
+  // Before the files load, the engine waits for them: it must never run without them.
+  if (files_loaded_) rebuild_locked("playbook objects changed");
+}
+
+void PlaybookStore::rebuild_locked(const char* why) {
+  // Copies share the params' YAML nodes, which nothing modifies once loaded.
+  std::vector<playbook::Playbook> all = files_;
+  all.insert(all.end(), objects_.begin(), objects_.end());
+  const size_t n = all.size();
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& pb : all) names.push_back(pb.name);
+  engine_ = std::make_shared<const playbook::Engine>(std::move(all), kube_, guardrails_);
+  const uint64_t gen = ++generation_;
+  log::info(why, {{"count", n}, {"playbooks", names}, {"generation", gen}});
+  if (metrics_) metrics_->reload("loaded", n);
 }
 
 bool PlaybookStore::reload_if_changed() {

@@ -3,6 +3,10 @@
 // mounted ConfigMap by swapping a symlink, which inotify on the files themselves misses. A new
 // version with any error is refused as a whole, its errors logged, and the last good set
 // keeps running.
+//
+// Playbooks defined as Kubernetes objects (crd/crd_playbook_source.h) are handed in whole with
+// set_object_playbooks() and run after the files' ones; either side changing rebuilds the
+// engine with the other side as it was.
 #pragma once
 
 #include <atomic>
@@ -22,7 +26,7 @@ namespace riposte::responder {
 
 class PlaybookStore {
  public:
-  // kube must outlive the store and every engine it hands out.
+  // kube must outlive the store and every engine it hands out. No paths: only objects.
   PlaybookStore(std::vector<std::string> paths, kube::KubeClient& kube,
                 actions::Guardrails guardrails, ResponderMetrics* metrics);
   ~PlaybookStore();
@@ -37,12 +41,17 @@ class PlaybookStore {
   void watch(int interval_ms);
   void stop();
 
+  // Replaces the playbooks from Kubernetes objects (already validated) and rebuilds the engine.
+  void set_object_playbooks(std::vector<playbook::Playbook> playbooks);
+
   // The set in force (never null after a successful load). Cheap: a shared_ptr copy.
   std::shared_ptr<const playbook::Engine> current() const;
   uint64_t generation() const { return generation_.load(); }
 
  private:
   std::string fingerprint() const;
+  // Builds the engine from files_ and objects_; mu_ held.
+  void rebuild_locked(const char* why);
 
   std::vector<std::string> paths_;
   kube::KubeClient& kube_;
@@ -50,6 +59,9 @@ class PlaybookStore {
   ResponderMetrics* metrics_;
   mutable std::mutex mu_;
   std::shared_ptr<const playbook::Engine> engine_;
+  bool files_loaded_ = false;
+  std::vector<playbook::Playbook> files_;    // the last good set from files
+  std::vector<playbook::Playbook> objects_;  // from Kubernetes objects
   std::string last_fingerprint_;
   std::atomic<uint64_t> generation_{0};
 

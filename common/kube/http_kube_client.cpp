@@ -5,6 +5,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <mutex>
 #include <random>
@@ -161,6 +163,11 @@ Result<std::unique_ptr<HttpKubeClient>> HttpKubeClient::create(const KubeConfig&
   auto url = parse_server_url(config.server);
   if (!url) return Error{url.error()};
   options.max_attempts = std::max(options.max_attempts, 1);
+  // OpenSSL writes to sockets with write(2): a watch cancelled by cancel_streams() (socket
+  // shut down under it) or a connection the server closed would kill the process with
+  // SIGPIPE instead of failing that one request.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
   auto impl = std::make_unique<Impl>(config, std::move(*url), std::move(options));
   auto cli = impl->connect_client();
   if (!cli) return Error{cli.error()};

@@ -7,6 +7,8 @@
 #   cluster.sh down     stop every process of this cluster, remove $STATE
 #   cluster.sh status   show which components are alive
 #   cluster.sh env      print the path of the env file (source it: . "$(cluster.sh env)")
+#   cluster.sh restart-apiserver   stop kube-apiserver and start it again (same port, certs,
+#                       etcd): for tests of clients that must survive an API server restart
 #
 # Everything lives in $RIPOSTE_LOCAL_DIR (default /tmp/riposte-local) and every port is picked
 # free at `up`, so several clusters with different RIPOSTE_LOCAL_DIR run side by side.
@@ -673,6 +675,32 @@ cmd_status() {
   return "$rc"
 }
 
+cmd_restart_apiserver() {
+  [[ -f $state/env && -f $state/ports ]] || die "not up: no $state/env (run: deploy/local/cluster.sh up)"
+  # shellcheck source=/dev/null
+  . "$state/ports"
+  ensure_binaries
+  local pid t0=$SECONDS deadline
+  if pid=$(pid_of kube-apiserver) && is_ours "$pid"; then
+    kill -TERM "$pid"
+    # Its graceful shutdown waits for open watches; a restart test wants them cut anyway.
+    deadline=$((SECONDS + 5))
+    while alive kube-apiserver && ((SECONDS < deadline)); do sleep 0.1; done
+    alive kube-apiserver && kill -KILL "$pid"
+    wait_reaped "$pid"
+  fi
+  log "kube-apiserver stopped ($((SECONDS - t0))s); starting it again on port $kube_port"
+  start_apiserver
+  # Not wait_for: its failure path tears the whole cluster down.
+  deadline=$((SECONDS + up_timeout))
+  until apiserver_ready; do
+    alive kube-apiserver || die "kube-apiserver exited on restart (log: $logs/kube-apiserver.log)"
+    ((SECONDS < deadline)) || die "kube-apiserver not ready ${up_timeout}s after restart"
+    sleep 0.25
+  done
+  log "kube-apiserver restarted in $((SECONDS - t0))s"
+}
+
 cmd_env() {
   [[ -f $state/env ]] || die "not up: no $state/env (run: deploy/local/cluster.sh up)"
   echo "$state/env"
@@ -683,8 +711,9 @@ case ${1:-} in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  restart-apiserver) cmd_restart_apiserver ;;
   *)
-    echo "usage: $0 up|down|status|env   (state dir: \$RIPOSTE_LOCAL_DIR, default /tmp/riposte-local)" >&2
+    echo "usage: $0 up|down|status|env|restart-apiserver   (state dir: \$RIPOSTE_LOCAL_DIR, default /tmp/riposte-local)" >&2
     exit 2
     ;;
 esac

@@ -21,9 +21,14 @@ struct Guardrails {
   std::set<std::string, std::less<>> protected_namespaces = default_protected_namespaces();
   // When non-empty, the only namespaces actions may touch (protected ones still excluded).
   std::set<std::string, std::less<>> allowed_namespaces;
+  // When set (a namespaced Playbook's steps): the one namespace actions may touch, and nothing
+  // cluster-scoped such as nodes.
+  std::string confined_to;
 
   // Ok when actions may act on objects in ns; otherwise the reason.
   Status check_namespace(std::string_view ns) const;
+  // Ok when actions may act on cluster-scoped objects (what: "node x"); otherwise the reason.
+  Status check_cluster_scoped(std::string_view what) const;
 };
 
 }  // namespace riposte::actions

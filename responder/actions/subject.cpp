@@ -81,7 +81,14 @@ std::optional<std::string> node_of_alert_pod(ActionContext& ctx, std::string_vie
     return std::nullopt;
   }
   auto node = node_of(*pod, *target, result);
-  if (node) result->targets.push_back("nodes/" + *node);
+  if (!node) return node;
+  result->targets.push_back("nodes/" + *node);
+  if (auto allowed = ctx.guardrails.check_cluster_scoped("node " + *node); !allowed) {
+    result->status = ActionResult::kSkipped;
+    result->message = std::string(doing) + " pod " + target->namespace_ + "/" + target->name +
+                      ": " + allowed.error();
+    return std::nullopt;
+  }
   return node;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "responder/actions/target.h"
 #include "responder/playbook/step_runner.h"
 
 namespace riposte::playbook {
@@ -36,6 +37,12 @@ actions::ActionResult::Status status_from_name(const std::string& s) {
     if (actions::status_name(st) == s) return st;
   }
   return actions::ActionResult::kFailed;
+}
+
+// Matching is a courtesy to the other namespaces; the guardrails are what confine the actions.
+bool about_namespace(const Alert& alert, const std::string& ns) {
+  std::string alert_ns;
+  return alert.field_string(actions::kNamespaceField, &alert_ns) && alert_ns == ns;
 }
 
 }  // namespace
@@ -131,6 +138,7 @@ Engine::Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube,
 std::vector<const Playbook*> Engine::matching(const Alert& alert) const {
   std::vector<const Playbook*> out;
   for (const auto& pb : playbooks_) {
+    if (!pb.namespace_.empty() && !about_namespace(alert, pb.namespace_)) continue;
     if (!pb.match.matches(alert)) continue;
     out.push_back(&pb);
     if (pb.stop) break;
@@ -210,7 +218,14 @@ StepOutcome Engine::run_step(const Playbook& pb, const Step& step, const Alert& 
       return finish(actions::ActionResult::skipped(*reason));
     }
   }
-  ActionCall call{step.impl, &alert, so.params, &kube_, &guardrails_, dry_run, pb.name};
+  const actions::Guardrails* guardrails = &guardrails_;
+  actions::Guardrails confined;
+  if (!pb.namespace_.empty()) {
+    confined = guardrails_;
+    confined.confined_to = pb.namespace_;
+    guardrails = &confined;
+  }
+  ActionCall call{step.impl, &alert, so.params, &kube_, guardrails, dry_run, pb.name};
   return finish(call_action(call, step.timeout_ms));
 }
 

@@ -75,7 +75,8 @@ class Engine {
   // built-in one lives forever).
   Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube, actions::Guardrails guardrails);
 
-  // The playbooks that handle alert, in order, honouring `stop`.
+  // The playbooks that handle alert, in order, honouring `stop`. A playbook confined to a
+  // namespace (Playbook::namespace_) handles only alerts whose k8s.ns.name is that namespace.
   std::vector<const Playbook*> matching(const Alert& alert) const;
 
   // force_dry_run: report what would be done, send nothing (e.g. a responder-wide dry run).

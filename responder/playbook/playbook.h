@@ -86,6 +86,10 @@ struct Playbook {
   bool stop = false;
   std::optional<Cooldown> cooldown;
   std::string origin;  // "file:line:col" of its definition, for logs
+  // A namespaced Playbook object's namespace ("" otherwise): the playbook then answers only
+  // alerts about that namespace and its actions may touch nothing outside it (the engine
+  // enforces both, through the guardrails).
+  std::string namespace_;
 };
 
 struct Diagnostic {

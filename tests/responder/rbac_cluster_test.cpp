@@ -64,6 +64,11 @@ TEST_F(RbacClusterTest, WhatNoActionNeedsIsRefused) {
        "cannot update resource \"deployments/scale\""},
       {"DELETE", "/apis/networking.k8s.io/v1/namespaces/" + ns_ + "/networkpolicies/x",
        "cannot delete resource \"networkpolicies\""},
+      // Playbook objects: read and status only; their specs are not the responder's to change.
+      {"PUT", "/apis/riposte.dev/v1alpha1/namespaces/" + ns_ + "/playbooks/x",
+       "cannot update resource \"playbooks\" in API group \"riposte.dev\""},
+      {"POST", "/apis/riposte.dev/v1alpha1/clusterplaybooks",
+       "cannot create resource \"clusterplaybooks\" in API group \"riposte.dev\""},
   };
   for (const auto& c : cases) {
     auto res = responder_->request({.method = c.method, .path = c.path, .body = "{}"});
