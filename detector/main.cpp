@@ -55,10 +55,17 @@ int64_t clock_ns(clockid_t id) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// NATS is opt-in for the detector: without --nats it prints alerts.
+nats::Options no_nats() {
+  nats::Options o;
+  o.url.clear();
+  return o;
+}
+
 struct Config {
   std::vector<std::string> rule_files;
   std::string rule_matching = "first";
-  nats::Options nats;
+  nats::Options nats = no_nats();  // no --nats: alerts go to stdout
   LogFlags log;
   std::string node_name = default_node_name();
   std::string kubeconfig, output_file;

@@ -38,10 +38,10 @@ pb() {  # pb KIND NAME SPEC-YAML (indented by 2)
 
 accept "namespaced playbook" "$(pb Playbook kill-shell '  match: {rules: ["Terminal shell in container"], priority: ">=Notice"}
   steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]')"
-accept "cluster playbook with every key" "$(pb ClusterPlaybook crd-test-cluster '  description: isolate and notify
+every_key='  description: isolate and notify
   dry_run: true
   stop: true
-  cooldown: 5m
+  cooldown: {period: 5m, key: "{{ output_fields['"'"'k8s.ns.name'"'"'] }}"}
   match:
     rules: ["Linux Kernel Module Injection Detected", "K8s *"]
     priority: warning
@@ -50,11 +50,21 @@ accept "cluster playbook with every key" "$(pb ClusterPlaybook crd-test-cluster 
     source: syscall
     namespaces: ["team-*"]
   steps:
-    - action: network.isolate
+    - name: isolate
+      action: network.isolate
       timeout: 10s
     - action: node.cordon
       continue_on_error: true
-      when: steps[0].status == "succeeded"')"
+      when: {priority: ">=Critical", steps: {isolate: [succeeded, dry-run]}}'
+accept "cluster playbook with every key" "$(pb ClusterPlaybook crd-test-cluster "$every_key")"
+# What the schema admits, riposte's own loader (which the responder runs on every object)
+# accepts too: the CRD is the playbook schema, not a different dialect.
+{ echo "name: every-key"; sed 's/^  //' <<<"$every_key"; } >"$tmp/every-key.yaml"
+if out=$("${RIPOSTE_BINARY_DIR:?}/bin/riposte" playbook validate "$tmp/every-key.yaml" 2>&1); then
+  ok "riposte's loader accepts the every-key spec"
+else bad "riposte's loader refuses the every-key spec" "$out"; fi
+accept "tags as one flat list" "$(pb Playbook flat-tags '  match: {rules: ["*"], tags: [container, shell]}
+  steps: [{action: pod.delete}]')"
 reject "no steps" "spec.steps: Required value" "$(pb Playbook no-steps '  match: {rules: ["*"]}')"
 reject "empty rules" "should have at least 1 items" "$(pb Playbook empty-rules '  match: {rules: []}
   steps: [{action: pod.delete}]')"

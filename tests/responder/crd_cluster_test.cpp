@@ -183,12 +183,12 @@ TEST_F(CrdClusterTest, CreatingChangingAndDeletingAPlaybookChangesWhatRuns) {
 }
 
 TEST_F(CrdClusterTest, WhatTheSchemaAcceptsButRiposteRefusesIsReportedInStatus) {
-  // workload.restore passes the CRD's enum; riposte has no such action. The template names
-  // a field without quotes. Both pass the API server's validation.
+  // params are free-form for the API server; pod.delete has no "grace" param. The template
+  // names a field without quotes. Both pass the API server's validation.
   json spec = {{"match", {{"rules", {"*"}}}},
                {"steps", {{{"action", "pod.annotate"},
                            {"params", {{"annotations", {{"riposte.dev/why", "{{ output_fields[k8s.pod.name] }}"}}}}}},
-                          {{"action", "workload.restore"}}}}};
+                          {{"action", "pod.delete"}, {"params", {{"grace", 5}}}}}}};
   ASSERT_TRUE(create(playbooks_path(), playbook("refused", spec)).ok());
   ASSERT_TRUE(create(playbooks_path(), playbook("fine", kDryRunDelete)).ok());
   json cond = accepted_condition("refused", 1);
@@ -197,7 +197,8 @@ TEST_F(CrdClusterTest, WhatTheSchemaAcceptsButRiposteRefusesIsReportedInStatus) 
   EXPECT_EQ(cond["reason"], "Invalid");
   const std::string message = cond.value("message", "");
   std::printf("[status] Accepted=False message: %s\n", message.c_str());
-  EXPECT_THAT(message, HasSubstr("spec.steps[1].action: unknown action \"workload.restore\""));
+  EXPECT_THAT(message, HasSubstr("spec.steps[1].params"));
+  EXPECT_THAT(message, HasSubstr("unknown param \"grace\""));
   EXPECT_THAT(message, HasSubstr("spec.steps[0].params.annotations[\"riposte.dev/why\"]"));
   EXPECT_EQ(accepted_condition("fine", 1).value("status", ""), "True");
   ASSERT_GE(until_engine([&](const playbook::Engine& e) { return in_force(e, "fine") != nullptr; }), 0);
