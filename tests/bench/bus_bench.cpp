@@ -212,6 +212,7 @@ BENCHMARK(BM_ThroughputDryRun)
     ->Arg(1)
     ->Arg(4)
     ->Arg(8)
+    ->Arg(32)
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
