@@ -7,7 +7,8 @@
 namespace riposte {
 
 void add_nats_flags(Flags& flags, nats::Options* o) {
-  flags.add_string("nats", &o->url, "URL", "NATS server URL (nats:// or tls://)");
+  flags.add_string("nats", &o->url, "URL",
+                   "NATS server URL(s) (nats:// or tls://), comma-separated for a cluster");
   flags.add_string("nats-user", &o->user, "USER", "NATS user (with --nats-password)");
   flags.add_string("nats-password", &o->password, "PASS", "NATS password");
   flags.add_string("nats-token", &o->token, "TOKEN", "NATS token");

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/daemon_flags.h"
 #include "common/flags.h"
 #include "common/kube/http_kube_client.h"
 #include "common/kube/kube_config.h"
@@ -80,12 +81,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> playbook_paths, protected_ns;
   nats::Options no;
   no.url = "nats://127.0.0.1:4222";
-  std::string kubeconfig, durable = responder::kDefaultDurable, log_level = "info";
+  std::string kubeconfig, durable = responder::kDefaultDurable;
+  LogFlags log_flags;
   std::string ops_addr = "0.0.0.0:8766", own_namespace = "riposte", replica = default_replica_name();
   std::string ack_wait = "30s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
   std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
   std::string falco_subjects = responder::kFalcosidekickSubjects;
-  bool dry_run = false, log_json = false, falcosidekick = false, watch_crds = false;
+  bool dry_run = false, falcosidekick = false, watch_crds = false;
   // 32 workers: an action is a blocking API call, and with few workers one slow DELETE makes
   // the next alerts wait (bus/latency: p99 33-66 ms with 8 workers, 12-26 ms with 32, at
   // 100 alerts/s); threads waiting on I/O cost next to nothing.
@@ -111,15 +113,7 @@ int main(int argc, char** argv) {
   f.add_list("playbooks", &playbook_paths, "PATH", "playbook file or directory of *.yaml; repeatable");
   f.add_bool("watch-crds", &watch_crds, "also run the cluster's Playbook and ClusterPlaybook objects (riposte.dev/v1alpha1): watched, validated like files, verdict written to their status");
   f.add_string("reload-interval", &reload, "DURATION", "how often to check playbook files for changes (0s: never)");
-  f.add_string("nats", &no.url, "URL", "NATS server URL(s), comma-separated for a cluster");
-  f.add_string("nats-user", &no.user, "USER", "NATS user (with --nats-password)");
-  f.add_string("nats-password", &no.password, "PASS", "NATS password");
-  f.add_string("nats-token", &no.token, "TOKEN", "NATS token");
-  f.add_string("nats-creds", &no.creds_file, "FILE", "NATS credentials file (JWT + nkey seed)");
-  f.add_string("nats-nkey", &no.nkey_seed_file, "FILE", "file holding the NATS user's nkey seed (SU...)");
-  f.add_string("nats-ca", &no.ca_file, "FILE", "CA bundle to verify the NATS server's TLS certificate (turns TLS on)");
-  f.add_string("nats-cert", &no.cert_file, "FILE", "client certificate for NATS mutual TLS");
-  f.add_string("nats-key", &no.key_file, "FILE", "key of --nats-cert");
+  add_nats_flags(f, &no);
   f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the streams and key-value buckets (1 or 3 on a cluster)");
   f.add_string("durable", &durable, "NAME", "durable consumer name; replicas sharing it split the alerts");
   f.add_int("workers", &workers, "N", "alerts handled in parallel by this replica");
@@ -143,18 +137,14 @@ int main(int argc, char** argv) {
   f.add_list("protected-namespace", &protected_ns, "NS", "another namespace never to act in; repeatable");
   f.add_string("replica-name", &replica, "NAME", "this replica's name in audit records and run claims");
   f.add_string("ops-addr", &ops_addr, "HOST:PORT", "serve /livez, /readyz and /metrics here (port 0: any free port; empty: off)");
-  f.add_string("log-level", &log_level, "LEVEL", "debug, info, warn or error");
-  f.add_bool("log-json", &log_json, "write logs as JSON lines");
+  add_log_flags(f, &log_flags);
   auto parsed = f.parse(argc, argv);
   if (!parsed) die(parsed.error());
   if (!*parsed) {
     std::fputs(f.help().c_str(), stdout);
     return 0;
   }
-  log::Level level;
-  if (!log::parse_level(log_level, &level)) die("--log-level must be debug, info, warn or error");
-  log::set_level(level);
-  log::set_json(log_json);
+  if (Status st = apply_log_flags(log_flags); !st.ok()) die(st.error());
   if (playbook_paths.empty() && !watch_crds) die("no playbooks: give --playbooks PATH or --watch-crds (see --help)");
   if (workers < 1 || batch < 1) die("--workers and --batch must be at least 1");
   const int64_t ack_wait_ms = duration_flag("ack-wait", ack_wait);
@@ -246,20 +236,17 @@ int main(int argc, char** argv) {
     if (Status st = http->start(); !st.ok()) die(st.error());
   }
 
-  std::unique_ptr<OpsServer> ops;
-  if (!ops_addr.empty()) {
-    auto [host, port] = host_port("ops-addr", ops_addr);
-    nats::Connection* nc = conn->get();
-    ops = std::make_unique<OpsServer>(host, port, registry, [nc, &store, &crds] {
-      const bool loaded = store.current() != nullptr;
-      std::vector<ReadyCheck> checks{
-          {"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
-          {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
-      if (crds) checks.push_back({"playbook objects", crds->synced(), crds->synced() ? "" : "not listed yet"});
-      return checks;
-    });
-    if (Status st = ops->start(); !st.ok()) die("ops server: " + st.error());
-  }
+  nats::Connection* nc = conn->get();
+  auto ops_or = start_ops_server(ops_addr, registry, [nc, &store, &crds] {
+    const bool loaded = store.current() != nullptr;
+    std::vector<ReadyCheck> checks{
+        {"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
+        {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
+    if (crds) checks.push_back({"playbook objects", crds->synced(), crds->synced() ? "" : "not listed yet"});
+    return checks;
+  });
+  if (!ops_or) die("--ops-addr: " + ops_or.error());
+  std::unique_ptr<OpsServer> ops = std::move(*ops_or);
   if (reload_ms > 0) store.watch(static_cast<int>(reload_ms));
 
   signal(SIGINT, [](int) { g_stop = true; });
