@@ -75,7 +75,7 @@ void ListWatch::run() {
 }
 
 bool ListWatch::list() {
-  auto resp = client_->request({.method = "GET", .path = path_});
+  auto resp = client_->request({.method = "GET", .path = path_, .query = options_.query});
   std::string error;
   nlohmann::json body;
   if (!resp) {
@@ -108,10 +108,11 @@ bool ListWatch::list() {
 
 ListWatch::WatchEnd ListWatch::watch() {
   KubeRequest req{.method = "GET", .path = path_};
-  req.query = {{"watch", "1"},
-               {"resourceVersion", resource_version_},
-               {"allowWatchBookmarks", "true"},
-               {"timeoutSeconds", std::to_string(options_.watch_timeout_s)}};
+  req.query = options_.query;
+  req.query.insert(req.query.end(), {{"watch", "1"},
+                                     {"resourceVersion", resource_version_},
+                                     {"allowWatchBookmarks", "true"},
+                                     {"timeoutSeconds", std::to_string(options_.watch_timeout_s)}});
   count(&Stats::watches);
   std::string pending;  // an event split across chunks
   WatchEnd end = WatchEnd::kResume;

@@ -30,6 +30,8 @@ struct ListWatchOptions {
   // Low enough that a watch is back within seconds of an API server coming back.
   std::chrono::milliseconds backoff_max{8000};
   int watch_timeout_s = 300;  // the server ends each watch after this; it is resumed
+  // Added to both the list and the watch, e.g. {"fieldSelector", "spec.nodeName=node-a"}.
+  std::vector<std::pair<std::string, std::string>> query;
 };
 
 struct ListWatchHandlers {

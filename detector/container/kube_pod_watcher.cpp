@@ -2,74 +2,66 @@
 
 #include <nlohmann/json.hpp>
 
-#include <random>
 
 #include "common/log.h"
 #include "detector/container/pod_parse.h"
 
 namespace riposte::detector {
 
+namespace {
+
+std::vector<std::pair<std::string, std::string>> node_selector(const std::string& node_name) {
+  if (node_name.empty()) return {};
+  return {{"fieldSelector", "spec.nodeName=" + node_name}};
+}
+
+kube::ListWatchOptions list_watch_options(const PodWatcherOptions& o) {
+  kube::ListWatchOptions lw;
+  lw.backoff_initial = o.backoff_initial;
+  lw.backoff_max = o.backoff_max;
+  lw.watch_timeout_s = o.watch_timeout_s;
+  lw.query = node_selector(o.node_name);
+  return lw;
+}
+
+}  // namespace
+
 KubePodWatcher::KubePodWatcher(kube::KubeClient* client, PodWatcherOptions options)
-    : client_(client), options_(std::move(options)) {}
+    : client_(client),
+      options_(std::move(options)),
+      list_watch_(client, "/api/v1/pods",
+                  {.on_list = [this](std::vector<nlohmann::json> items) { replace_all(std::move(items)); },
+                   .on_event = [this](const std::string& type,
+                                      const nlohmann::json& object) { apply(type, object); }},
+                  list_watch_options(options_)) {}
 
 KubePodWatcher::~KubePodWatcher() { stop(); }
 
-void KubePodWatcher::start() {
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { run(); });
+void KubePodWatcher::replace_all(std::vector<nlohmann::json> items) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pods_.clear();
+  by_container_.clear();
+  order_.clear();
+  for (const auto& item : items) {
+    if (auto rec = parse_pod(item)) upsert_locked(std::move(*rec));
+  }
+  log::debug("pods listed", {{"node", options_.node_name}, {"pods", pods_.size()}});
 }
 
-void KubePodWatcher::stop() {
-  stop_ = true;
-  sleep_cv_.notify_all();
-  client_->cancel_streams();
-  if (thread_.joinable()) thread_.join();
-}
-
-void KubePodWatcher::sleep_for(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(sleep_mu_);
-  sleep_cv_.wait_for(lock, d, [this] { return stop_.load(); });
-}
-
-void KubePodWatcher::run() {
-  std::mt19937_64 rng(std::random_device{}());
-  auto backoff = options_.backoff_initial;
-  auto fail = [&] {
-    // jittered exponential back-off, so a fleet of detectors does not retry in step
-    std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
-    sleep_for(backoff / 2 + std::chrono::milliseconds(jitter(rng)));
-    backoff = std::min(backoff * 2, options_.backoff_max);
-  };
-  bool need_list = true;
-  while (!stop_) {
-    if (need_list) {
-      if (!list(true)) {
-        fail();
-        continue;
-      }
-      need_list = false;
-    }
-    switch (watch()) {
-      case WatchEnd::kResume:
-        backoff = options_.backoff_initial;
-        break;
-      case WatchEnd::kExpired:
-        need_list = true;
-        break;
-      case WatchEnd::kError:
-        if (!stop_) fail();
-        break;
-    }
+void KubePodWatcher::apply(const std::string& type, const nlohmann::json& object) {
+  auto rec = parse_pod(object);
+  if (!rec) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (type == "DELETED") {
+    erase_locked(rec->pod->uid);
+  } else {
+    upsert_locked(std::move(*rec));
   }
 }
 
-bool KubePodWatcher::list(bool replace) {
-  kube::KubeRequest req{.method = "GET", .path = "/api/v1/pods"};
-  if (!options_.node_name.empty()) {
-    req.query.emplace_back("fieldSelector", "spec.nodeName=" + options_.node_name);
-  }
-  auto resp = client_->request(req);
+void KubePodWatcher::list_missing() {
+  auto resp = client_->request(
+      {.method = "GET", .path = "/api/v1/pods", .query = node_selector(options_.node_name)});
   std::string error;
   if (!resp) {
     error = resp.error();
@@ -79,98 +71,14 @@ bool KubePodWatcher::list(bool replace) {
   PodList parsed;
   if (error.empty()) {
     parsed = parse_pod_list(resp->body);
-    if (!parsed.ok) error = "pod list: not a PodList";
+    if (!parsed.ok) error = "not a PodList";
   }
-  std::lock_guard<std::mutex> lock(mu_);
   if (!error.empty()) {
-    ++stats_.errors;
-    log::warn("pod list failed", {{"error", error}});
-    return false;
-  }
-  ++stats_.lists;
-  if (replace) {
-    pods_.clear();
-    by_container_.clear();
-    order_.clear();
-    resource_version_ = parsed.resource_version;
-  }
-  for (auto& [uid, rec] : parsed.pods) upsert_locked(std::move(rec));
-  if (replace) synced_ = true;
-  log::debug("pods listed", {{"node", options_.node_name}, {"pods", pods_.size()}});
-  return true;
-}
-
-KubePodWatcher::WatchEnd KubePodWatcher::watch() {
-  kube::KubeRequest req{.method = "GET", .path = "/api/v1/pods"};
-  if (!options_.node_name.empty()) {
-    req.query.emplace_back("fieldSelector", "spec.nodeName=" + options_.node_name);
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    req.query.emplace_back("resourceVersion", resource_version_);
-    ++stats_.watches;
-  }
-  req.query.emplace_back("watch", "1");
-  req.query.emplace_back("allowWatchBookmarks", "true");
-  req.query.emplace_back("timeoutSeconds", std::to_string(options_.watch_timeout_s));
-  std::string pending;  // an event split across chunks
-  WatchEnd end = WatchEnd::kResume;
-  auto status = client_->stream(req, [&](std::string_view chunk) {
-    pending.append(chunk);
-    size_t start = 0;
-    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-      if (!apply_event(std::string_view(pending).substr(start, nl - start), &end)) return false;
-    }
-    pending.erase(0, start);
-    return !stop_.load();
-  });
-  if (stop_) return WatchEnd::kResume;
-  if (!status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.errors;
-    log::warn("pod watch failed", {{"error", status.error()}});
-    return WatchEnd::kError;
-  }
-  if (*status == 410) return WatchEnd::kExpired;
-  if (*status < 200 || *status >= 300) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.errors;
-    log::warn("pod watch refused", {{"status", *status}, {"body", pending.substr(0, 512)}});
-    return WatchEnd::kError;
-  }
-  if (end == WatchEnd::kExpired) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.expired;
-  }
-  return end;
-}
-
-bool KubePodWatcher::apply_event(std::string_view line, WatchEnd* end) {
-  if (line.empty()) return true;
-  auto ev = nlohmann::json::parse(line, nullptr, false);
-  if (!ev.is_object()) return true;
-  const std::string type = ev.value("type", "");
-  const auto& obj = ev.value("object", nlohmann::json::object());
-  if (type == "ERROR") {
-    // A Status: 410 Gone means our resourceVersion is too old for the watch cache.
-    *end = obj.value("code", 0) == 410 ? WatchEnd::kExpired : WatchEnd::kError;
-    if (*end == WatchEnd::kError) log::warn("pod watch error", {{"status", obj.dump()}});
-    return false;
+    log::warn("pod list on a miss failed", {{"error", error}});
+    return;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  ++stats_.events;
-  if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) {
-    if (std::string rv = meta->value("resourceVersion", ""); !rv.empty()) resource_version_ = rv;
-  }
-  if (type == "BOOKMARK") return true;
-  auto rec = parse_pod(obj);
-  if (!rec) return true;
-  if (type == "DELETED") {
-    erase_locked(rec->pod->uid);
-  } else if (type == "ADDED" || type == "MODIFIED") {
-    upsert_locked(std::move(*rec));
-  }
-  return true;
+  for (auto& [uid, rec] : parsed.pods) upsert_locked(std::move(rec));
 }
 
 void KubePodWatcher::upsert_locked(PodRecord rec) {
@@ -189,7 +97,6 @@ void KubePodWatcher::upsert_locked(PodRecord rec) {
     if (!c.id.empty()) by_container_[c.id] = uid;
   }
   pods_.insert_or_assign(uid, std::move(rec));
-  stats_.pods = pods_.size();
 }
 
 void KubePodWatcher::erase_locked(const std::string& uid) {
@@ -197,7 +104,6 @@ void KubePodWatcher::erase_locked(const std::string& uid) {
   if (it == pods_.end()) return;
   for (const auto& c : it->second.containers) by_container_.erase(c.id);
   pods_.erase(it);
-  stats_.pods = pods_.size();
   // order_ keeps the UID until it reaches the front: removal there is lazy.
   if (order_.size() > 2 * options_.max_pods) {
     std::erase_if(order_, [this](const std::string& u) { return pods_.count(u) == 0; });
@@ -223,9 +129,9 @@ std::optional<PodRecord> KubePodWatcher::lookup(const std::string& pod_uid) {
     const auto now = Clock::now();
     if (now - last_miss_list_ < options_.min_relist) return std::nullopt;
     last_miss_list_ = now;
-    ++stats_.miss_lists;
+    ++miss_lists_;
   }
-  list(false);
+  list_missing();
   std::lock_guard<std::mutex> lock(mu_);
   return find_locked(pod_uid);
 }
@@ -238,8 +144,10 @@ std::optional<PodRecord> KubePodWatcher::lookup_container(const std::string& con
 }
 
 KubePodWatcher::Stats KubePodWatcher::stats() const {
+  const kube::ListWatch::Stats lw = list_watch_.stats();
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  return {.lists = lw.lists, .watches = lw.watches, .events = lw.events, .expired = lw.expired,
+          .errors = lw.errors, .miss_lists = miss_lists_, .pods = pods_.size()};
 }
 
 }  // namespace riposte::detector

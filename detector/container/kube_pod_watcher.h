@@ -1,8 +1,6 @@
-// PodSource over the Kubernetes API: a background thread lists the pods of this node
-// (fieldSelector spec.nodeName) and then watches them from the list's resourceVersion, so a
-// pod is known before its first container starts. A watch that ends is resumed from the last
-// resourceVersion seen (bookmarks keep it fresh); 410 Gone (too old) means list again;
-// errors back off exponentially with jitter. The cache is indexed by pod UID and by
+// PodSource over the Kubernetes API: the pods of this node (fieldSelector spec.nodeName),
+// listed and then watched by kube::ListWatch (resume, 410 re-list, jittered back-off), so a
+// pod is known before its first container starts. The cache is indexed by pod UID and by
 // container id, and bounded (oldest pods dropped first past max_pods).
 //
 // A miss (a pod the watch has not delivered yet: a process that starts and exits within a
@@ -11,17 +9,15 @@
 // buffer, instead of an alert without pod context.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 
 #include "common/kube/kube_client.h"
+#include "common/kube/list_watch.h"
 #include "detector/container/pod_source.h"
 
 namespace riposte::detector {
@@ -44,14 +40,14 @@ class KubePodWatcher final : public PodSource {
   KubePodWatcher& operator=(const KubePodWatcher&) = delete;
 
   // Starts the list+watch thread; stop() (or the destructor) ends it.
-  void start();
-  void stop();
+  void start() { list_watch_.start(); }
+  void stop() { list_watch_.stop(); }
 
   std::optional<PodRecord> lookup(const std::string& pod_uid) override;
   std::optional<PodRecord> lookup_container(const std::string& container_id) override;
 
   // True once a list succeeded (the cache reflects the node).
-  bool synced() const { return synced_.load(); }
+  bool synced() const { return list_watch_.synced(); }
   struct Stats {
     uint64_t lists = 0, watches = 0, events = 0, expired = 0, errors = 0, miss_lists = 0;
     size_t pods = 0;
@@ -59,34 +55,26 @@ class KubePodWatcher final : public PodSource {
   Stats stats() const;
 
  private:
-  enum class WatchEnd { kResume, kExpired, kError };
-  void run();
-  bool list(bool replace);
-  WatchEnd watch();
-  // One line of a watch stream; false when it says the resourceVersion expired.
-  bool apply_event(std::string_view line, WatchEnd* end);
+  void replace_all(std::vector<nlohmann::json> items);
+  void apply(const std::string& type, const nlohmann::json& object);
+  // The synchronous list of a miss: adds what it finds, replaces nothing.
+  void list_missing();
   void upsert_locked(PodRecord rec);
   void erase_locked(const std::string& uid);
   std::optional<PodRecord> find_locked(const std::string& uid) const;
-  void sleep_for(std::chrono::milliseconds d);
 
   kube::KubeClient* client_;
   PodWatcherOptions options_;
 
-  mutable std::mutex mu_;  // guards everything below up to the thread state
+  mutable std::mutex mu_;  // guards everything below up to list_mu_
   std::unordered_map<std::string, PodRecord> pods_;             // by UID
   std::unordered_map<std::string, std::string> by_container_;  // container id -> UID
   std::deque<std::string> order_;  // UIDs in insertion order, for the bound (lazy removal)
-  std::string resource_version_;
   Clock::time_point last_miss_list_{};
-  Stats stats_;
+  uint64_t miss_lists_ = 0;
 
   std::mutex list_mu_;  // one miss list at a time
-  std::atomic<bool> synced_{false};
-  std::atomic<bool> stop_{false};
-  std::mutex sleep_mu_;
-  std::condition_variable sleep_cv_;
-  std::thread thread_;
+  kube::ListWatch list_watch_;  // last: its thread stops before the cache goes
 };
 
 }  // namespace riposte::detector
