@@ -11,17 +11,9 @@
 
 #include "responder/alert_consumer.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::testing {
-
-bool eventually(const std::function<bool()>& cond, int timeout_ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return cond();
-}
 
 DryRunSetup::DryRunSetup() {
   dir = make_temp_dir("riposte-bus-e2e");

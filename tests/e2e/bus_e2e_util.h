@@ -14,10 +14,10 @@
 #include "common/alert.h"
 #include "common/nats.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::testing {
 
-bool eventually(const std::function<bool()>& cond, int timeout_ms);
 
 // A directory with a dry-run playbook for "Terminal shell in container" and a kubeconfig
 // that points nowhere (never used by dry-run playbooks).

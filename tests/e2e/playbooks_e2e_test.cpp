@@ -16,16 +16,12 @@
 #include "common/nats.h"
 #include "tests/e2e/bus_e2e_util.h"
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::testing {
 namespace {
 
 constexpr char kPlaceholderUrl[] = "https://hooks.slack.com/services/REPLACE/WITH/YOURS";
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 class PlaybooksE2E : public ::testing::Test {
  protected:

@@ -30,20 +30,14 @@
 namespace riposte {
 namespace {
 
+using testing::env_or;
+using testing::eventually;
+using testing::trim;
+
 namespace fs = std::filesystem;
 using testing::kubectl;
 using testing::LocalCluster;
 using testing::Subprocess;
-
-std::string env_or(const char* name, const std::string& def) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : def;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 std::string field(const Alert& a, const char* key) {
   std::string v;
@@ -121,16 +115,6 @@ class SensorE2E : public ::testing::Test {
   }
 
   void SetUp() override { ASSERT_EQ(setup_error_, "") << setup_error_; }
-
-  template <typename Pred>
-  static bool eventually(Pred pred, int timeout_ms = 30000) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < end) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
-  }
 
   static bool create_pod(const std::string& name, const std::string& image, Pod* out, std::string* err) {
     int rc = 0;

@@ -14,33 +14,18 @@
 #include "common/nats.h"
 #include "tests/support/local_cluster.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_util.h"
 
 namespace riposte {
 namespace {
 
+using testing::env_or;
+using testing::eventually;
+using testing::trim;
+
 using testing::kubectl;
 using testing::LocalCluster;
 using testing::Subprocess;
-
-std::string env_or(const char* name, const std::string& def) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : def;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, int timeout_ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 class SkeletonE2E : public ::testing::Test {
  protected:

@@ -1,19 +1,11 @@
 #include "tests/responder/bus_test_util.h"
+#include "tests/support/test_util.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
 namespace riposte::testing {
-
-bool eventually(const std::function<bool()>& cond, int timeout_ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
 
 Alert make_alert(const std::string& rule, Priority p, const std::string& ns,
                  const std::string& pod, const std::string& output) {

@@ -3,6 +3,8 @@
 // to look inside; plus helpers to publish alerts and read streams back.
 #pragma once
 
+#include "tests/support/test_util.h"
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -21,7 +23,6 @@
 namespace riposte::testing {
 
 // Polls cond every 20 ms for up to timeout_ms: waits, never asserts on timing.
-bool eventually(const std::function<bool()>& cond, int timeout_ms = 30000);
 
 Alert make_alert(const std::string& rule, Priority p, const std::string& ns,
                  const std::string& pod, const std::string& output);

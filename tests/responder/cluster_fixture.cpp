@@ -8,16 +8,10 @@
 #include <thread>
 
 #include "responder/actions/registry.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::testing {
 namespace {
-
-std::string trim(std::string s) {
-  const char* ws = " \t\r\n";
-  s.erase(s.find_last_not_of(ws) + 1);
-  s.erase(0, s.find_first_not_of(ws));
-  return s;
-}
 
 // Applies deploy/rbac/responder-clusterrole.yaml (once per process) and returns a fresh token
 // of its ServiceAccount, or "" after recording a failure.

@@ -1,10 +1,13 @@
-// Shared test helpers: a temporary directory, a GMock KubeClient and an
-// alert builder.
+// Shared test helpers: waiting for a condition, small string helpers, a temporary directory,
+// a GMock KubeClient and an alert builder.
 #pragma once
 
 #include <gmock/gmock.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,6 +16,30 @@
 #include "common/kube/kube_client.h"
 
 namespace riposte::testing {
+
+// Polls cond until it holds or timeout_ms passed; the last answer. Tests wait for behaviour,
+// never assert on how long it took.
+inline bool eventually(const std::function<bool()>& cond, int timeout_ms = 30000) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+inline std::string trim(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(s.find_last_not_of(ws) + 1);
+  s.erase(0, s.find_first_not_of(ws));
+  return s;
+}
+
+// $name, or def when unset or empty.
+inline std::string env_or(const char* name, const std::string& def) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : def;
+}
 
 class TempDir {
  public:

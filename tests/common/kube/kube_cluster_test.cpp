@@ -18,6 +18,8 @@
 namespace riposte::kube {
 namespace {
 
+using riposte::testing::trim;
+
 using nlohmann::json;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -27,11 +29,6 @@ std::string slurp(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 class KubeClusterTest : public ::testing::Test {
