@@ -128,6 +128,21 @@ actions::ActionResult run(Bench& b, std::string_view action, const YAML::Node& p
   return actions::ActionRegistry::builtin().find(action)->execute(ctx);
 }
 
+// One timed run of an action that must succeed; false (the benchmark is skipped) otherwise.
+bool timed_run(benchmark::State& state, Bench& b, std::string_view action,
+               const YAML::Node& params, const std::string& pod, std::vector<double>* ms) {
+  const auto start = Clock::now();
+  actions::ActionResult r = run(b, action, params, pod);
+  const std::chrono::duration<double> took = Clock::now() - start;
+  if (r.status != actions::ActionResult::kSucceeded) {
+    state.SkipWithError(r.message.c_str());
+    return false;
+  }
+  state.SetIterationTime(took.count());
+  ms->push_back(took.count() * 1000);
+  return true;
+}
+
 // Records the run's latency for the manual timer and the percentiles.
 void finish(benchmark::State& state, std::vector<double>* ms) {
   if (ms->empty()) return;
@@ -153,15 +168,7 @@ void BM_PodDelete(benchmark::State& state) {
       state.SkipWithError(p.error().c_str());
       break;
     }
-    auto start = Clock::now();
-    actions::ActionResult r = run(b, "pod.delete", params, pod);
-    std::chrono::duration<double> took = Clock::now() - start;
-    if (r.status != actions::ActionResult::kSucceeded) {
-      state.SkipWithError(r.message.c_str());
-      break;
-    }
-    state.SetIterationTime(took.count());
-    ms.push_back(took.count() * 1000);
+    if (!timed_run(state, b, "pod.delete", params, pod, &ms)) break;
   }
   finish(state, &ms);
 }
@@ -215,15 +222,7 @@ void BM_WorkloadScale(benchmark::State& state) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pods on their way
     }
     const YAML::Node params = YAML::Load(n++ % 2 ? "{replicas: 2}" : "{replicas: 1}");
-    auto start = Clock::now();
-    actions::ActionResult r = run(b, "workload.scale", params, pod);
-    std::chrono::duration<double> took = Clock::now() - start;
-    if (r.status != actions::ActionResult::kSucceeded) {
-      state.SkipWithError(r.message.c_str());
-      break;
-    }
-    state.SetIterationTime(took.count());
-    ms.push_back(took.count() * 1000);
+    if (!timed_run(state, b, "workload.scale", params, pod, &ms)) break;
   }
   finish(state, &ms);
 }
