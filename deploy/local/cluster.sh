@@ -34,6 +34,9 @@ logs=$state/logs
 pids=$state/pids
 marker=$state/.riposte-local # only a directory holding this file is ever removed
 node_name=riposte-node-0
+# Room for the benchmarks' bare pods (bus/latency schedules 500 per run): with a kubelet's 110,
+# the rest would stay Pending and the scheduler would retry them during the measurement.
+node_pods=${RIPOSTE_NODE_PODS:-2000}
 service_cidr=10.96.0.0/16
 service_ip=10.96.0.1
 up_timeout=${RIPOSTE_UP_TIMEOUT:-120}
@@ -553,8 +556,8 @@ metadata:
     kubernetes.io/arch: amd64
 spec: {}
 status:
-  allocatable: {cpu: "16", memory: 64Gi, pods: "110"}
-  capacity: {cpu: "16", memory: 64Gi, pods: "110"}
+  allocatable: {cpu: "64", memory: 256Gi, pods: "$node_pods"}
+  capacity: {cpu: "64", memory: 256Gi, pods: "$node_pods"}
   nodeInfo:
     architecture: amd64
     operatingSystem: linux
