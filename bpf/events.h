@@ -34,6 +34,19 @@ enum riposte_interest {
                            * an fcntl that duplicated) */
 };
 
+/* The open filter (detector/rules/open_paths.h): an LPM trie of the paths that an open of
+ * each access class can match in the loaded rules. Key data: the class, then the path. */
+#define RIPOSTE_OPEN_KEY_LEN 256 /* the trie's largest key */
+#define RIPOSTE_OPEN_PREFIX_MAX 8192
+enum riposte_open_class {
+  RIPOSTE_OPEN_READ = 0,  /* O_RDONLY */
+  RIPOSTE_OPEN_WRITE = 1, /* O_WRONLY, O_RDWR (and creat) */
+};
+struct riposte_open_key {
+  __u32 prefixlen; /* bits */
+  __u8 data[RIPOSTE_OPEN_KEY_LEN];
+};
+
 struct riposte_rec_header {
   __u32 kind;
   __u32 size;    /* bytes of the whole record */

@@ -27,6 +27,25 @@ struct {
   __type(value, struct riposte_syscall_record);
 } sc_scratch SEC(".maps");
 
+/* Paths an open of each class can match (riposte_open_key); consulted only for the classes
+ * whose bit (1 << riposte_open_class) is set in open_filter, the others all pass. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, RIPOSTE_OPEN_PREFIX_MAX);
+  __type(key, struct riposte_open_key);
+  __type(value, __u8);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+} open_paths SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct riposte_open_key);
+} open_key_scratch SEC(".maps");
+
+const volatile __u8 open_filter = 0;
+
 /* The detector's own process: its syscalls (ring buffer reads, /proc scans, logs) would feed
  * back into itself. */
 const volatile __u32 self_tgid = 0;
@@ -218,6 +237,41 @@ static __always_inline void handle_special(struct riposte_syscall_record *r, str
   }
 }
 
+/* True when no loaded rule can match this open (open_paths.h): its path, as the caller
+ * passed it, starts with none of its class's prefixes. Paths whose fd.name is not those bytes
+ * (relative, with "//", "/." or "..") and paths too long to check whole always pass. The path
+ * is read again from user memory, as for the record itself: the kernel has just copied it. */
+static __always_inline bool open_unwanted(long nr, const struct pt_regs *regs) {
+  if (!open_filter) return false;
+  __u64 path, flags;
+  switch (nr) {
+    case RIPOSTE_NR_open: path = regs->di; flags = regs->si; break;
+    case RIPOSTE_NR_openat: path = regs->si; flags = regs->dx; break;
+    case RIPOSTE_NR_openat2:
+      path = regs->si;
+      flags = 0;
+      if (bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->dx)) return false;
+      break;
+    default: return false; /* creat, open_by_handle_at: rare, and not in the analysis */
+  }
+  if ((flags & 3) == 3) return false; /* neither read nor write access for the rules */
+  const __u8 cls = (flags & 3) == 0 ? RIPOSTE_OPEN_READ : RIPOSTE_OPEN_WRITE;
+  if (!(open_filter & (1 << cls))) return false;
+  __u32 zero = 0;
+  struct riposte_open_key *k = bpf_map_lookup_elem(&open_key_scratch, &zero);
+  if (!k) return false;
+  long n = bpf_probe_read_user_str(&k->data[1], RIPOSTE_OPEN_KEY_LEN - 1, (const void *)path);
+  if (n <= 1 || n >= RIPOSTE_OPEN_KEY_LEN - 1 || k->data[1] != '/') return false;
+  for (int i = 1; i < RIPOSTE_OPEN_KEY_LEN - 1; i++) {
+    if (i >= n) break;
+    const char c = k->data[i], d = k->data[i + 1];
+    if ((c == '/' && (d == '/' || d == '.')) || (c == '.' && d == '.')) return false;
+  }
+  k->data[0] = cls;
+  k->prefixlen = (__u32)n * 8; /* the class byte and the path, without its NUL */
+  return bpf_map_lookup_elem(&open_paths, k) == NULL;
+}
+
 /* A close kept for the fd table only (no loaded rule can match a close): the short form,
  * written in place, without a timestamp (the clock is the dearest part of a record on a VM;
  * boot_ns 0 marks it) and without a wakeup of its own. Half of an open/close loop's records. */
@@ -260,6 +314,7 @@ static __always_inline int report(long nr, const struct pt_regs *regs, long ret)
     if (nr == RIPOSTE_NR_close) return report_state_close(regs, ret);
     if (nr == RIPOSTE_NR_fcntl && (ret < 0 || (regs->si != RIPOSTE_F_DUPFD && regs->si != RIPOSTE_F_DUPFD_CLOEXEC))) return 0;
   }
+  if (open_unwanted(nr, regs)) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if ((pid_tgid >> 32) == self_tgid) return 0;
   struct task_struct *task = bpf_get_current_task_btf();

@@ -229,8 +229,7 @@ int main(int argc, char** argv) {
   so.ring_bytes = static_cast<uint32_t>(cfg.ring_mb) << 20;
   so.wakeup_bytes = static_cast<uint32_t>(std::max(cfg.wakeup_kb, 1)) << 10;
   so.tick_ms = cfg.tick_ms;
-  const auto& types = ruleset.event_types();
-  so.interest = detector::interest_map(types.to_vector(), types.is_all());
+  detector::select_syscalls(ruleset, &so);
   so.syscall_hook = cfg.syscall_hook == "fexit"        ? detector::SyscallHook::kFexit
                     : cfg.syscall_hook == "tracepoint" ? detector::SyscallHook::kTracepoint
                                                        : detector::SyscallHook::kAuto;
@@ -274,7 +273,9 @@ int main(int argc, char** argv) {
   signal(SIGTERM, [](int) { g_stop = true; });
   log::info("detector running", {{"node", cfg.node_name},
                                  {"rules", ruleset.enabled_rules().size()},
-                                 {"event_types", types.size()},
+                                 {"event_types", ruleset.event_types().size()},
+                                 {"open_filter_read", so.open_read.filter ? std::to_string(so.open_read.prefixes.size()) + " prefixes" : "off"},
+                                 {"open_filter_write", so.open_write.filter ? std::to_string(so.open_write.prefixes.size()) + " prefixes" : "off"},
                                  {"syscall_hook", detector::to_string(source.syscall_hook())},
                                  {"processes_scanned", scanned},
                                  {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},

@@ -24,6 +24,7 @@
 #include "detector/event/event.h"
 #include "detector/rules/ast.h"
 #include "detector/rules/fields.h"
+#include "detector/rules/open_paths.h"
 
 namespace riposte::detector::rules {
 
@@ -92,6 +93,9 @@ class Filter {
   bool eval_indexed(const EvalContext& ctx) const;
   // Event types for which the condition can be true.
   const EventTypeSet& event_types() const { return types_; }
+  // For open(2) events of each access class, a set of paths outside which the condition
+  // cannot hold (open_paths.h); any when it does not depend on the path.
+  OpenPaths open_paths() const;
   // Fields the condition reads (for diagnostics).
   const std::vector<std::string>& fields() const { return fields_; }
   // The program as evaluated, one node per line (for `riposte rules explain`): operands in

@@ -107,6 +107,20 @@ std::string explain_rule(const CompiledRule& rule) {
     if (types.empty()) s += " none (the rule can never match)";
     s += "\n";
   }
+  if (rule.event_types.contains(EventType::kOpen) || rule.event_types.contains(EventType::kOpenat) ||
+      rule.event_types.contains(EventType::kOpenat2)) {
+    // What the kernel-side open filter lets through for this rule (open_paths.h).
+    const OpenPaths p = rule.filter.open_paths();
+    auto describe = [](const PathSet& set) {
+      if (set.is_any()) return std::string("any path");
+      if (set.prefixes().empty()) return std::string("none (or only relative, '..', '/.', '//' paths)");
+      std::string out;
+      for (const auto& prefix : set.prefixes()) out += (out.empty() ? "" : " ") + prefix + "*";
+      return out;
+    };
+    s += "open paths, read-only: " + describe(p.read) + "\n";
+    s += "open paths, write: " + describe(p.write) + "\n";
+  }
   s += "condition (macros, lists and exceptions expanded):\n  ";
   s += rule.expanded_condition.empty() ? std::string("(not expanded: load with expand_conditions)")
                                        : rule.expanded_condition;
@@ -1389,6 +1403,12 @@ LoadResult Loader::finish() {
     enabled_filters.push_back(&r->filter);
     rs.enabled_.push_back(r.get());
     rs.types_ |= r->event_types;
+    if (r->event_types.contains(EventType::kOpen) || r->event_types.contains(EventType::kOpenat) ||
+        r->event_types.contains(EventType::kOpenat2)) {
+      const OpenPaths p = r->filter.open_paths();
+      rs.open_paths_.read.add(p.read);
+      rs.open_paths_.write.add(p.write);
+    }
     for (EventType t : r->event_types.to_vector())
       rs.by_type_[static_cast<size_t>(t)].push_back(r.get());
   }

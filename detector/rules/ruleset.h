@@ -88,6 +88,10 @@ class Ruleset {
   // Every EventType that at least one enabled rule can match (for the kernel-side filter).
   const EventTypeSet& event_types() const { return types_; }
 
+  // The open(2) paths an enabled rule can match, per access class (for the kernel-side open
+  // filter; see open_paths.h).
+  const OpenPaths& open_paths() const { return open_paths_; }
+
   // Enabled rules, in load order.
   const std::vector<const CompiledRule*>& enabled_rules() const { return enabled_; }
   // Every successfully compiled rule, enabled or not, in load order.
@@ -104,6 +108,7 @@ class Ruleset {
   std::vector<const CompiledRule*> by_type_[kEventTypeCount];
   std::vector<FilterChain> chains_;  // per event type: its rules as one program
   EventTypeSet types_;
+  OpenPaths open_paths_;  // starts as "no path"; each rule that can match an open adds its own
   uint32_t result_slots_ = 0;  // remembered sub-condition results (FilterLinker)
   RuleMatching matching_ = RuleMatching::kFirst;
   std::string hostname_;

@@ -114,6 +114,8 @@ Status BpfSource::load_syscall(SyscallHook hook) {
   if (!syscall_) return Error{"eBPF: cannot open the syscall programs: " + errno_text(errno)};
   syscall_->rodata->wakeup_bytes = options_.wakeup_bytes;
   syscall_->rodata->self_tgid = static_cast<uint32_t>(getpid());
+  syscall_->rodata->open_filter = (options_.open_read.filter ? 1u << RIPOSTE_OPEN_READ : 0u) |
+                                  (options_.open_write.filter ? 1u << RIPOSTE_OPEN_WRITE : 0u);
   const bool fexit = hook == SyscallHook::kFexit;
   bpf_program__set_autoload(syscall_->progs.on_sys_exit, !fexit);
   for (const FexitHook& h : kFexitHooks) {
@@ -131,7 +133,29 @@ Status BpfSource::load_syscall(SyscallHook hook) {
       return Error{"eBPF: cannot fill the interest map: " + errno_text(err)};
     }
   }
+  if (Status st = fill_open_paths(); !st.ok()) return st;
   hook_ = hook;
+  return {};
+}
+
+Status BpfSource::fill_open_paths() {
+  const std::pair<uint8_t, const BpfSourceOptions::OpenClass*> classes[] = {
+      {RIPOSTE_OPEN_READ, &options_.open_read}, {RIPOSTE_OPEN_WRITE, &options_.open_write}};
+  for (const auto& [cls, oc] : classes) {
+    if (!oc->filter) continue;
+    for (const std::string& prefix : oc->prefixes) {
+      riposte_open_key key{};
+      const size_t len = std::min(prefix.size(), sizeof key.data - 1);  // shorter: still a prefix
+      key.data[0] = cls;
+      std::memcpy(&key.data[1], prefix.data(), len);
+      key.prefixlen = static_cast<uint32_t>((1 + len) * 8);
+      const uint8_t one = 1;
+      if (int err = bpf_map__update_elem(syscall_->maps.open_paths, &key, sizeof key, &one, sizeof one, 0)) {
+        return Error{"eBPF: cannot fill the open filter (" + std::to_string(oc->prefixes.size()) +
+                     " prefixes): " + errno_text(err)};
+      }
+    }
+  }
   return {};
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "detector/sensor/event_source.h"
@@ -38,6 +39,14 @@ struct BpfSourceOptions {
   // Per syscall number (syscall_table.h interest_map()); empty = report no syscalls.
   std::vector<uint8_t> interest;
   SyscallHook syscall_hook = SyscallHook::kAuto;
+  // The kernel-side open filter (detector/rules/open_paths.h), per access class: when
+  // `filter` is set, only opens whose path starts with one of `prefixes` are reported
+  // (irregular paths always are). Unset: every open of that class.
+  struct OpenClass {
+    bool filter = false;
+    std::vector<std::string> prefixes;
+  };
+  OpenClass open_read, open_write;
 };
 
 class BpfSource final : public EventSource {
@@ -70,6 +79,7 @@ class BpfSource final : public EventSource {
   };
   Status load_syscall(SyscallHook hook);
   Status attach_syscall();
+  Status fill_open_paths();
   static int on_record(void* ctx, void* data, size_t size);
   void dispatch(const void* data, size_t size);
 

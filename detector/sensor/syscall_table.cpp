@@ -108,4 +108,15 @@ std::vector<uint8_t> interest_map(const std::vector<EventType>& rule_types, bool
   return map;
 }
 
+void select_syscalls(const rules::Ruleset& rules, BpfSourceOptions* options) {
+  const auto& types = rules.event_types();
+  options->interest = interest_map(types.to_vector(), types.is_all());
+  auto set = [](const rules::PathSet& paths, BpfSourceOptions::OpenClass* oc) {
+    oc->filter = !paths.is_any();
+    oc->prefixes = paths.prefixes();
+  };
+  set(rules.open_paths().read, &options->open_read);
+  set(rules.open_paths().write, &options->open_write);
+}
+
 }  // namespace riposte::detector

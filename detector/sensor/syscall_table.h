@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "detector/event/event.h"
+#include "detector/rules/ruleset.h"
+#include "detector/sensor/bpf_source.h"
 
 namespace riposte::detector {
 
@@ -21,5 +23,8 @@ EventType event_type_of_syscall(uint32_t nr);
 // RIPOSTE_WANT_STATE for close, the dup family and fcntl, which keep the fd tables right
 // whatever the rules are, and chdir/fchdir, which keep proc.cwd right (rare calls). Process lifecycle (fork, exec, exit) has its own programs.
 std::vector<uint8_t> interest_map(const std::vector<EventType>& rule_types, bool all);
+
+// What the kernel reports for `rules`: the interest map and the open filter.
+void select_syscalls(const rules::Ruleset& rules, BpfSourceOptions* options);
 
 }  // namespace riposte::detector

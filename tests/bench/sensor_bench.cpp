@@ -142,7 +142,7 @@ class Harness {
     BpfSourceOptions o;
     o.syscall_hook = hook;
     o.ring_bytes = 8u << 20;  // riposte-detector's default
-    o.interest = interest_map(rules.event_types().to_vector(), rules.event_types().is_all());
+    select_syscalls(rules, &o);
     return o;
   }
 

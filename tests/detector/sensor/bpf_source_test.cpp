@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
@@ -327,12 +328,13 @@ TEST_F(BpfSourceTest, SyscallsAreTakenByFexitWhereTheKernelAllowsIt) {
 // A source with its own interest map and hook, for the choice of hook.
 class HookTest : public ::testing::Test {
  protected:
-  void start(std::vector<EventType> types, SyscallHook hook) {
+  void start(std::vector<EventType> types, SyscallHook hook, BpfSourceOptions::OpenClass open_read = {}) {
     ASSERT_EQ(geteuid(), 0u) << "this test loads eBPF programs: run it as root";
     BpfSourceOptions o;
     o.ring_bytes = 1u << 20;
     o.interest = interest_map(types, false);
     o.syscall_hook = hook;
+    o.open_read = std::move(open_read);
     source_ = std::make_unique<BpfSource>(o);
     Status st = source_->start(&rec_);
     ASSERT_TRUE(st.ok()) << st.error();
@@ -393,6 +395,34 @@ TEST_F(HookTest, RequiredFexitHookIsUsedOrRefused) {
   auto opens = calls(child, SYS_openat);
   ASSERT_FALSE(opens.empty());
   EXPECT_EQ(opens.back()->str1, "/dev/null");
+}
+
+// The open filter: read-only opens outside the rules' prefixes cost no record; writes (not
+// filtered here) and paths whose fd.name is not their raw bytes always come through.
+TEST_F(HookTest, OpenFilterDropsReadOnlyOpensNoRuleCanMatch) {
+  start({EventType::kOpenat, EventType::kOpen}, SyscallHook::kAuto, {.filter = true, .prefixes = {"/etc/host"}});
+  pid_t child = in_child([] {
+    close(open("/dev/null", O_RDONLY));          // dropped
+    close(open("/etc/hostname", O_RDONLY));      // a rule's prefix
+    close(open("/dev/null", O_WRONLY));          // writes are not filtered
+    close(open("/dev/../etc/hostname", O_RDONLY));  // irregular: fd.name is /etc/hostname
+    close(open("/etc//hostname", O_RDONLY));     // irregular
+    if (chdir("/dev") == 0) close(openat(AT_FDCWD, "null", O_RDONLY));  // relative
+    close(open("/etc/hosts", O_RDONLY | O_CLOEXEC));  // the last one
+  });
+  std::vector<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(source_->poll(100).ok());
+    seen.clear();
+    for (const auto& s : rec_.syscalls) {
+      if (s.rec.pid != static_cast<uint32_t>(child) || (s.rec.nr != SYS_openat && s.rec.nr != SYS_open)) continue;
+      const bool write = (s.rec.args[2] & O_ACCMODE) != O_RDONLY;
+      seen.push_back((s.rec.path_resolved ? s.str2 : s.str1) + (write ? " (w)" : ""));
+    }
+    if (!seen.empty() && seen.back() == "/etc/hosts") break;
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("/etc/hostname", "/dev/null (w)", "/dev/../etc/hostname",
+                                           "/etc//hostname", "null", "/etc/hosts"));
 }
 
 }  // namespace
