@@ -115,10 +115,17 @@ class FakeApi : public kube::KubeClient {
   void event(const std::string& path, const std::string& type, const json& obj) {
     push(path, {json{{"type", type}, {"object", obj}}.dump()});
   }
-  // Waits until pred holds (under the lock) or 5 s pass.
+  // Waits until pred holds (under the lock) or 30 s pass. Re-checked every 10 ms as well as
+  // on notifications: not every change the predicates read notifies, and a loaded CI machine
+  // can take seconds to schedule the source's thread.
   bool until(const std::function<bool()>& pred) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(5), pred);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(10));
+    }
+    return true;
   }
   // Waits until every queued step of path was played.
   bool drained(const std::string& path) {
@@ -338,7 +345,7 @@ TEST(CrdPlaybookSourceTest, AnInvalidObjectIsNotInForceAndBreaksNothingElse) {
   Sink sink;
   CrdPlaybookSource source(api, std::ref(sink), source_options());
   source.start();
-  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(5)));
+  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(30)));
   ASSERT_TRUE(api.until([&] { return api.patches_.size() == 3; }));
   EXPECT_EQ(sink.last(), (std::vector<std::string>{"ClusterPlaybook/everywhere", "Playbook/shop/good"}));
   EXPECT_EQ(source.verdicts().at("Playbook/shop/bad"), false);
@@ -365,7 +372,7 @@ TEST(CrdPlaybookSourceTest, StatusIsWrittenOnceNotForItsOwnEcho) {
   CrdPlaybookSource source(api, std::ref(sink), source_options());
   source.start();
   ASSERT_TRUE(api.until([&] { return api.patches_.size() == 1; }));
-  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(5)));
+  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(30)));
   const size_t published = sink.count();
   // The MODIFIED event our write causes carries the status we wrote.
   json written = json::parse(api.patches_[0].body)["status"];
@@ -395,13 +402,12 @@ TEST(CrdPlaybookSourceTest, ARelistAfterGoneDropsWhatWasDeletedMeanwhile) {
   Sink sink;
   CrdPlaybookSource source(api, std::ref(sink), source_options());
   source.start();
-  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(5)));
+  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(30)));
   ASSERT_TRUE(api.until([&] { return api.patches_.size() == 2; }));
   api.set_list(kPlaybooks, {object("Playbook", "shop", "b", delete_any())}, "90");
   api.push(kPlaybooks, {.end_status = 410});
   ASSERT_TRUE(api.until([&] { return api.list_count_[kPlaybooks] == 2; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(sink.last(), std::vector<std::string>{"Playbook/shop/b"});
+  EXPECT_TRUE(riposte::testing::eventually([&] { return sink.last() == std::vector<std::string>{"Playbook/shop/b"}; }));
   source.stop();
 }
 
