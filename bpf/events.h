@@ -108,14 +108,16 @@ enum riposte_fd_type {
   RIPOSTE_FD_ANON, /* anon inode: hint holds its name ("[eventfd]", "bpf-map", ...) */
 };
 
-/* What the kernel knows about the fd a syscall produced or used, read from its struct file. */
+/* What the kernel knows about the fd a syscall produced or used, read from its struct file.
+ * ino and dev identify the file (0: not read), so user space can tell whether its entry for
+ * fd `num` is still that file. A successful open carries only num, ino and dev (type NONE). */
 struct riposte_fd_info {
   __u8 type; /* riposte_fd_type */
   __u8 l4proto; /* IPPROTO_TCP / IPPROTO_UDP for inet sockets */
   __u16 lport, rport; /* host byte order */
   __s32 num;
   __u32 flags; /* file->f_flags */
-  __u32 pad;
+  __u32 dev;   /* inode->i_sb->s_dev, the kernel's encoding (major << 20 | minor) */
   __u64 ino;
   __u8 laddr[16], raddr[16]; /* IPv4 in the first 4 bytes */
   char hint[RIPOSTE_HINT_LEN];
@@ -129,7 +131,10 @@ enum riposte_syscall_flags {
 };
 
 /* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings
- * read from user memory (paths) and what the fd it is about is. Where an argument is a
+ * read from user memory (paths) and what the fd it is about is: the one it produced or
+ * used; for a path relative to a dirfd (unlinkat, a failed openat, ...), that dirfd (the
+ * first one of renameat/linkat whose path is relative); for a failed accept, the listening
+ * socket. Where an argument is a
  * pointer to a small struct, the kernel side replaces unused argument slots with its
  * content: openat2 args[2..3] = open_how.flags/mode, pipe/pipe2 args[2..3] = the two fds,
  * clone3 args[2] = clone_args.flags; mount's filesystem type goes to fd.hint. */
