@@ -30,14 +30,15 @@ enum riposte_record_kind {
 /* Values of the interest map, per syscall number: why user space wants that syscall. */
 enum riposte_interest {
   RIPOSTE_WANT_RULES = 1, /* a loaded rule can match it: every completed call */
-  RIPOSTE_WANT_STATE = 2, /* only the calls that change the fd table (a close that closed,
-                           * an fcntl that duplicated) */
+  RIPOSTE_WANT_STATE = 2, /* only the calls that change the fd table (an fcntl that
+                           * duplicated, ...); closes are not needed: user space checks an
+                           * fd's entry against the inode a record carries */
 };
 
 struct riposte_rec_header {
   __u32 kind;
   __u32 size;    /* bytes of the whole record */
-  __u64 boot_ns; /* bpf_ktime_get_boot_ns(); 0 on RIPOSTE_SC_STATE_ONLY syscall records */
+  __u64 boot_ns; /* bpf_ktime_get_boot_ns() */
   __u32 pid;     /* thread group id */
   __u32 tid;
 };
@@ -126,8 +127,6 @@ struct riposte_fd_info {
 enum riposte_syscall_flags {
   RIPOSTE_SC_PATH_RESOLVED = 1, /* str1 is the absolute path the kernel resolved (of the
                                  * opened file, of the new cwd), str2 what the caller passed */
-  RIPOSTE_SC_STATE_ONLY = 2,    /* kept for the fd table only (riposte_interest): no rule can
-                                 * match it; no timestamp taken (h.boot_ns == 0) */
 };
 
 /* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings

@@ -221,36 +221,6 @@ static __always_inline void handle_special(struct riposte_syscall_record *r, str
   }
 }
 
-/* A close kept for the fd table only (no loaded rule can match a close): the short form,
- * written in place, without a timestamp (the clock is the dearest part of a record on a VM;
- * boot_ns 0 marks it) and without a wakeup of its own. Half of an open/close loop's records. */
-static __always_inline int report_state_close(const struct pt_regs *regs, long ret) {
-  if (ret != 0) return 0;
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if ((pid_tgid >> 32) == self_tgid) return 0;
-  const __u32 size = offsetof(struct riposte_syscall_record, fd);
-  struct riposte_syscall_record *r = bpf_ringbuf_reserve(&records, size, 0);
-  if (!r) {
-    count_drop();
-    return 0;
-  }
-  r->h.kind = RIPOSTE_REC_SYSCALL;
-  r->h.size = size;
-  r->h.boot_ns = 0;
-  r->h.pid = pid_tgid >> 32;
-  r->h.tid = (__u32)pid_tgid;
-  r->nr = RIPOSTE_NR_close;
-  r->flags = RIPOSTE_SC_STATE_ONLY;
-  r->res = 0;
-  r->args[0] = regs->di;
-  for (int i = 1; i < 6; i++) r->args[i] = 0;
-  r->str1_len = 0;
-  r->str2_len = 0;
-  r->pad = 0;
-  bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
-  return 0;
-}
-
 /* A path argument user space resolves through its entry for dirfd `arg`. */
 static __always_inline bool relative_to_dirfd(const char *path, const struct riposte_syscall_record *r, __s8 arg) {
   return arg >= 0 && arg < 6 && path[0] && path[0] != '/' && (int)r->args[arg & 7] != RIPOSTE_AT_FDCWD;
@@ -277,8 +247,9 @@ static __always_inline int report(long nr, const struct pt_regs *regs, long ret)
   __u8 *want = bpf_map_lookup_elem(&interest, &key);
   if (!want || !*want) return 0;
   if (!(*want & RIPOSTE_WANT_RULES)) {
-    /* kept for the fd table only: a close that closed, an fcntl that duplicated */
-    if (nr == RIPOSTE_NR_close) return report_state_close(regs, ret);
+    /* kept for the fd table only: an fcntl that duplicated. Not a close: user space checks
+     * its entries against the identity (ino, dev) of the fd a later record describes. */
+    if (nr == RIPOSTE_NR_close) return 0;
     if (nr == RIPOSTE_NR_fcntl && (ret < 0 || (regs->si != RIPOSTE_F_DUPFD && regs->si != RIPOSTE_F_DUPFD_CLOEXEC))) return 0;
   }
   __u64 pid_tgid = bpf_get_current_pid_tgid();
