@@ -44,6 +44,7 @@ const volatile __u64 wakeup_bytes = 1 << 18;
 #define RIPOSTE_AF_INET 2
 #define RIPOSTE_AF_INET6 10
 #define RIPOSTE_AF_NETLINK 16
+#define RIPOSTE_AT_FDCWD -100
 
 static __always_inline void count_drop(void) {
   __u32 zero = 0;

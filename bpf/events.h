@@ -30,8 +30,9 @@ enum riposte_record_kind {
 /* Values of the interest map, per syscall number: why user space wants that syscall. */
 enum riposte_interest {
   RIPOSTE_WANT_RULES = 1, /* a loaded rule can match it: every completed call */
-  RIPOSTE_WANT_STATE = 2, /* only the calls that change the fd table (a close that closed,
-                           * an fcntl that duplicated) */
+  RIPOSTE_WANT_STATE = 2, /* only the calls that change the fd table (an fcntl that
+                           * duplicated, ...); closes are not needed: user space checks an
+                           * fd's entry against the inode a record carries */
 };
 
 /* The open filter (detector/rules/open_paths.h): an LPM trie of the paths that an open of
@@ -50,7 +51,7 @@ struct riposte_open_key {
 struct riposte_rec_header {
   __u32 kind;
   __u32 size;    /* bytes of the whole record */
-  __u64 boot_ns; /* bpf_ktime_get_boot_ns(); 0 on RIPOSTE_SC_STATE_ONLY syscall records */
+  __u64 boot_ns; /* bpf_ktime_get_boot_ns() */
   __u32 pid;     /* thread group id */
   __u32 tid;
 };
@@ -121,14 +122,16 @@ enum riposte_fd_type {
   RIPOSTE_FD_ANON, /* anon inode: hint holds its name ("[eventfd]", "bpf-map", ...) */
 };
 
-/* What the kernel knows about the fd a syscall produced or used, read from its struct file. */
+/* What the kernel knows about the fd a syscall produced or used, read from its struct file.
+ * ino and dev identify the file (0: not read), so user space can tell whether its entry for
+ * fd `num` is still that file. A successful open carries only num, ino and dev (type NONE). */
 struct riposte_fd_info {
   __u8 type; /* riposte_fd_type */
   __u8 l4proto; /* IPPROTO_TCP / IPPROTO_UDP for inet sockets */
   __u16 lport, rport; /* host byte order */
   __s32 num;
   __u32 flags; /* file->f_flags */
-  __u32 pad;
+  __u32 dev;   /* inode->i_sb->s_dev, the kernel's encoding (major << 20 | minor) */
   __u64 ino;
   __u8 laddr[16], raddr[16]; /* IPv4 in the first 4 bytes */
   char hint[RIPOSTE_HINT_LEN];
@@ -137,12 +140,13 @@ struct riposte_fd_info {
 enum riposte_syscall_flags {
   RIPOSTE_SC_PATH_RESOLVED = 1, /* str1 is the absolute path the kernel resolved (of the
                                  * opened file, of the new cwd), str2 what the caller passed */
-  RIPOSTE_SC_STATE_ONLY = 2,    /* kept for the fd table only (riposte_interest): no rule can
-                                 * match it; no timestamp taken (h.boot_ns == 0) */
 };
 
 /* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings
- * read from user memory (paths) and what the fd it is about is. Where an argument is a
+ * read from user memory (paths) and what the fd it is about is: the one it produced or
+ * used; for a path relative to a dirfd (unlinkat, a failed openat, ...), that dirfd (the
+ * first one of renameat/linkat whose path is relative); for a failed accept, the listening
+ * socket. Where an argument is a
  * pointer to a small struct, the kernel side replaces unused argument slots with its
  * content: openat2 args[2..3] = open_how.flags/mode, pipe/pipe2 args[2..3] = the two fds,
  * clone3 args[2] = clone_args.flags; mount's filesystem type goes to fd.hint. */

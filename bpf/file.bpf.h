@@ -38,13 +38,22 @@ static __always_inline void read_sock(struct sock *sk, struct riposte_fd_info *o
   out->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
-/* Type, flags, inode and (for sockets) the address tuple of an open file. */
-static __always_inline void read_file_info(struct file *f, long num, struct riposte_fd_info *out) {
+/* Which file fd `num` is: inode number and device, what user space checks its fd entry
+ * against. Returns the inode (NULL when no file). */
+static __always_inline struct inode *read_file_id(struct file *f, long num, struct riposte_fd_info *out) {
   out->num = (__s32)num;
-  if (!f) return;
+  if (!f) return NULL;
   struct inode *inode = BPF_CORE_READ(f, f_inode);
-  __u16 mode = BPF_CORE_READ(inode, i_mode);
   out->ino = BPF_CORE_READ(inode, i_ino);
+  out->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+  return inode;
+}
+
+/* Type, flags, identity and (for sockets) the address tuple of an open file. */
+static __always_inline void read_file_info(struct file *f, long num, struct riposte_fd_info *out) {
+  struct inode *inode = read_file_id(f, num, out);
+  if (!inode) return;
+  __u16 mode = BPF_CORE_READ(inode, i_mode);
   out->flags = BPF_CORE_READ(f, f_flags);
   switch (mode & RIPOSTE_S_IFMT) {
     case RIPOSTE_S_IFREG:

@@ -71,16 +71,19 @@ enum special {
 struct spec {
   __s8 str1, str2; /* argument holding a user string, -1 none */
   __s8 fd;         /* argument holding the fd the call is about, FD_RES, -1 none */
+  __s8 dir1, dir2; /* argument holding the dirfd str1 / str2 is relative to, -1 none */
   __u8 special;
 };
 
-#define SPEC(s1, s2, f, sp) ((struct spec){.str1 = (s1), .str2 = (s2), .fd = (f), .special = (sp)})
+#define SPEC_AT(s1, d1, s2, d2, f, sp) \
+  ((struct spec){.str1 = (s1), .str2 = (s2), .fd = (f), .dir1 = (d1), .dir2 = (d2), .special = (sp)})
+#define SPEC(s1, s2, f, sp) SPEC_AT(s1, -1, s2, -1, f, sp)
 
 static __always_inline struct spec spec_of(long nr) {
   switch (nr) {
     case RIPOSTE_NR_open: return SPEC(0, -1, FD_RES, SP_OPEN);
-    case RIPOSTE_NR_openat: return SPEC(1, -1, FD_RES, SP_OPEN);
-    case RIPOSTE_NR_openat2: return SPEC(1, -1, FD_RES, SP_OPENAT2);
+    case RIPOSTE_NR_openat: return SPEC_AT(1, 0, -1, -1, FD_RES, SP_OPEN);
+    case RIPOSTE_NR_openat2: return SPEC_AT(1, 0, -1, -1, FD_RES, SP_OPENAT2);
     case RIPOSTE_NR_creat: return SPEC(0, -1, FD_RES, SP_OPEN);
     case RIPOSTE_NR_open_by_handle_at: return SPEC(-1, -1, FD_RES, SP_HANDLE);
     case RIPOSTE_NR_close: return SPEC(-1, -1, -1, SP_CLOSE);
@@ -123,7 +126,7 @@ static __always_inline struct spec spec_of(long nr) {
     case RIPOSTE_NR_setns: return SPEC(-1, -1, 0, SP_NONE);
     case RIPOSTE_NR_rename: return SPEC(0, 1, -1, SP_NONE);
     case RIPOSTE_NR_renameat:
-    case RIPOSTE_NR_renameat2: return SPEC(1, 3, -1, SP_NONE);
+    case RIPOSTE_NR_renameat2: return SPEC_AT(1, 0, 3, 2, -1, SP_NONE);
     case RIPOSTE_NR_unlink:
     case RIPOSTE_NR_mkdir:
     case RIPOSTE_NR_rmdir:
@@ -135,14 +138,14 @@ static __always_inline struct spec spec_of(long nr) {
     case RIPOSTE_NR_mkdirat:
     case RIPOSTE_NR_fchmodat:
     case RIPOSTE_NR_fchmodat2:
-    case RIPOSTE_NR_fchownat: return SPEC(1, -1, -1, SP_NONE);
+    case RIPOSTE_NR_fchownat: return SPEC_AT(1, 0, -1, -1, -1, SP_NONE);
     case RIPOSTE_NR_fchmod:
     case RIPOSTE_NR_fchown: return SPEC(-1, -1, 0, SP_NONE);
     case RIPOSTE_NR_symlink:
     case RIPOSTE_NR_link:
     case RIPOSTE_NR_pivot_root: return SPEC(0, 1, -1, SP_NONE);
-    case RIPOSTE_NR_symlinkat: return SPEC(0, 2, -1, SP_NONE);
-    case RIPOSTE_NR_linkat: return SPEC(1, 3, -1, SP_NONE);
+    case RIPOSTE_NR_symlinkat: return SPEC_AT(0, -1, 2, 1, -1, SP_NONE);
+    case RIPOSTE_NR_linkat: return SPEC_AT(1, 0, 3, 2, -1, SP_NONE);
     case RIPOSTE_NR_chdir: return SPEC(0, -1, -1, SP_CHDIR);
     case RIPOSTE_NR_fchdir: return SPEC(-1, -1, 0, SP_CHDIR);
     default: return SPEC(-1, -1, -1, SP_NONE);
@@ -201,7 +204,7 @@ static __always_inline void handle_special(struct riposte_syscall_record *r, str
     }
       /* fall through */
     case SP_OPEN:
-      if (f) resolve_str1(r, task, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
+      if (f && r->res >= 0 && r->strings[0] != '/') resolve_str1(r, task, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
       break;
     case SP_HANDLE:
       if (f) {
@@ -272,34 +275,22 @@ static __always_inline bool open_unwanted(long nr, const struct pt_regs *regs) {
   return bpf_map_lookup_elem(&open_paths, k) == NULL;
 }
 
-/* A close kept for the fd table only (no loaded rule can match a close): the short form,
- * written in place, without a timestamp (the clock is the dearest part of a record on a VM;
- * boot_ns 0 marks it) and without a wakeup of its own. Half of an open/close loop's records. */
-static __always_inline int report_state_close(const struct pt_regs *regs, long ret) {
-  if (ret != 0) return 0;
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if ((pid_tgid >> 32) == self_tgid) return 0;
-  const __u32 size = offsetof(struct riposte_syscall_record, fd);
-  struct riposte_syscall_record *r = bpf_ringbuf_reserve(&records, size, 0);
-  if (!r) {
-    count_drop();
-    return 0;
+/* A path argument user space resolves through its entry for dirfd `arg`. */
+static __always_inline bool relative_to_dirfd(const char *path, const struct riposte_syscall_record *r, __s8 arg) {
+  return arg >= 0 && arg < 6 && path[0] && path[0] != '/' && (int)r->args[arg & 7] != RIPOSTE_AT_FDCWD;
+}
+
+/* The fd the record describes (see struct riposte_syscall_record), -1 none. */
+static __always_inline long described_fd(const struct riposte_syscall_record *r, struct spec s) {
+  if (s.fd == FD_RES && r->res >= 0) {
+    if (s.special != SP_FCNTL || r->args[1] == RIPOSTE_F_DUPFD || r->args[1] == RIPOSTE_F_DUPFD_CLOEXEC) return r->res;
+    return -1;
   }
-  r->h.kind = RIPOSTE_REC_SYSCALL;
-  r->h.size = size;
-  r->h.boot_ns = 0;
-  r->h.pid = pid_tgid >> 32;
-  r->h.tid = (__u32)pid_tgid;
-  r->nr = RIPOSTE_NR_close;
-  r->flags = RIPOSTE_SC_STATE_ONLY;
-  r->res = 0;
-  r->args[0] = regs->di;
-  for (int i = 1; i < 6; i++) r->args[i] = 0;
-  r->str1_len = 0;
-  r->str2_len = 0;
-  r->pad = 0;
-  bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
-  return 0;
+  if (s.fd >= 0 && s.fd < 6) return (int)r->args[s.fd & 7];
+  if (r->nr == RIPOSTE_NR_accept || r->nr == RIPOSTE_NR_accept4) return (int)r->args[0];
+  if (relative_to_dirfd(r->strings, r, s.dir1)) return (int)r->args[s.dir1 & 7];
+  if (relative_to_dirfd(&r->strings[RIPOSTE_STR_LEN], r, s.dir2)) return (int)r->args[s.dir2 & 7];
+  return -1;
 }
 
 /* One completed syscall `nr` with its user registers and result. Inlined into every hook with
@@ -310,8 +301,9 @@ static __always_inline int report(long nr, const struct pt_regs *regs, long ret)
   __u8 *want = bpf_map_lookup_elem(&interest, &key);
   if (!want || !*want) return 0;
   if (!(*want & RIPOSTE_WANT_RULES)) {
-    /* kept for the fd table only: a close that closed, an fcntl that duplicated */
-    if (nr == RIPOSTE_NR_close) return report_state_close(regs, ret);
+    /* kept for the fd table only: an fcntl that duplicated. Not a close: user space checks
+     * its entries against the identity (ino, dev) of the fd a later record describes. */
+    if (nr == RIPOSTE_NR_close) return 0;
     if (nr == RIPOSTE_NR_fcntl && (ret < 0 || (regs->si != RIPOSTE_F_DUPFD && regs->si != RIPOSTE_F_DUPFD_CLOEXEC))) return 0;
   }
   if (open_unwanted(nr, regs)) return 0;
@@ -342,26 +334,20 @@ static __always_inline int report(long nr, const struct pt_regs *regs, long ret)
   if (s.str2 >= 0 && s.str2 < 6) r->str2_len = read_user_str(&r->strings[RIPOSTE_STR_LEN], r->args[s.str2 & 7]);
 
   struct file *f = NULL;
-  if (s.special == SP_OPEN || s.special == SP_OPENAT2) {
-    /* The hot path: user space takes the type and flags of a new file from the arguments,
-     * as Falco does; the struct file is only needed to resolve a relative path. */
-    if (ret >= 0 && r->strings[0] != '/') f = fd_file(task, ret);
-  } else if (s.fd == FD_RES && ret >= 0) {
-    if (s.special != SP_FCNTL || r->args[1] == RIPOSTE_F_DUPFD || r->args[1] == RIPOSTE_F_DUPFD_CLOEXEC) {
-      f = fd_file(task, ret);
-      read_file_info(f, ret, &r->fd);
-    }
-  } else if (s.fd >= 0 && s.fd < 6) {
-    long fd = (long)r->args[s.fd & 7];
+  long fd = described_fd(r, s);
+  if (fd >= 0) {
     f = fd_file(task, fd);
-    read_file_info(f, fd, &r->fd);
+    /* The hot path: user space takes the type and flags of a new file from the arguments,
+     * as Falco does; it needs only the file's identity. */
+    if ((s.special == SP_OPEN || s.special == SP_OPENAT2) && ret >= 0) read_file_id(f, fd, &r->fd);
+    else read_file_info(f, fd, &r->fd);
   }
   handle_special(r, s, task, f);
 
   __u32 size = offsetof(struct riposte_syscall_record, strings);
   if (r->str2_len > 0 || s.str2 >= 0 || (r->flags & RIPOSTE_SC_PATH_RESOLVED)) {
     size += RIPOSTE_STR_LEN + (r->str2_len & (RIPOSTE_STR_LEN - 1)) + 1;
-  } else if (s.str1 >= 0 || r->str1_len > 0 || r->fd.type != RIPOSTE_FD_NONE || r->fd.hint[0]) {
+  } else if (s.str1 >= 0 || r->str1_len > 0 || fd >= 0 || r->fd.hint[0]) {
     size += (r->str1_len & (RIPOSTE_STR_LEN - 1)) + 1;
   } else {
     size = offsetof(struct riposte_syscall_record, fd); /* the short form: half the bytes */

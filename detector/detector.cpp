@@ -15,7 +15,10 @@ Detector::Detector(const rules::Ruleset* rules, ProcessEnricher* enricher, Proce
       registry_(registry),
       hostname_(std::move(hostname)),
       boot_to_wall_ns_(boot_to_wall_ns),
-      syscalls_(reader),
+      syscalls_(reader,
+                &registry->counter("riposte_detector_fd_entries_refreshed_total",
+                                   "fd table entries rebuilt from the kernel's view of the fd "
+                                   "when used: closed and reused unseen, or never seen")),
       unknown_process_(&registry->counter(
           "riposte_detector_unknown_process_events_total",
           "Syscall records of a process that was already gone from /proc and the thread table")),

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -74,6 +75,20 @@ void set_socket(FdInfo* fd, const KernelFd& k, bool accepted) {
   format_socket_name(*fd, &fd->name);
 }
 
+const KernelFd kNoView;
+
+// What the record says fd `num` is; no identity (ino 0) when it describes another fd or none.
+const KernelFd& view_of(const SyscallRecord& rec, int64_t num) {
+  return rec.fd.num == num ? rec.fd : kNoView;
+}
+
+// Whether an entry is the file the kernel has at its number. All anonymous-inode fds
+// (eventfd, epoll, timerfd, ...) share one inode, so for them the kind must agree too. An
+// entry whose identity is unknown is not trusted.
+bool same_file(const FdInfo& fd, const KernelFd& k) {
+  return fd.ino == k.ino && fd.dev == k.dev && (k.type != KT::kAnon || fd.type == fd_type_of(k));
+}
+
 }  // namespace
 
 FdInfo* SyscallEvents::fd_for(FdTable& fds, int64_t num) {
@@ -83,18 +98,57 @@ FdInfo* SyscallEvents::fd_for(FdTable& fds, int64_t num) {
   return &scratch_;
 }
 
-FdInfo* SyscallEvents::new_fd(FdTable& fds, int64_t num) {
-  if (FdInfo* fd = fds.put(num)) return fd;
-  clear_fd(&scratch_);
-  scratch_.num = num;
-  return &scratch_;
+FdInfo* SyscallEvents::checked_fd(const SyscallRecord& rec, FdTable& fds, int64_t num) {
+  const KernelFd& k = view_of(rec, num);
+  FdInfo* fd = fds.get(num);
+  if (k.ino != 0 && (fd == nullptr || !same_file(*fd, k))) {
+    if (fd == nullptr) fd = new_fd(fds, rec, num);
+    refresh(fd, k, rec.pid, num);
+  }
+  return fd != nullptr ? fd : fd_for(fds, num);
 }
 
-std::string_view SyscallEvents::resolve(const ProcessInfo& proc, FdTable& fds,
-                                        std::string_view raw, int64_t dirfd, std::string* out) {
+FdInfo* SyscallEvents::new_fd(FdTable& fds, const SyscallRecord& rec, int64_t num) {
+  FdInfo* fd = fds.put(num);
+  if (fd == nullptr) {
+    fd = &scratch_;
+    clear_fd(fd);
+    fd->num = num;
+  }
+  const KernelFd& k = view_of(rec, num);
+  fd->ino = k.ino;
+  fd->dev = k.dev;
+  return fd;
+}
+
+void SyscallEvents::refresh(FdInfo* fd, const KernelFd& k, int64_t pid, int64_t link_num) {
+  const int64_t num = fd->num;
+  clear_fd(fd);
+  fd->num = num;
+  fd->ino = k.ino;
+  fd->dev = k.dev;
+  set_socket(fd, k, false);
+  if (refreshed_ != nullptr) refreshed_->inc();
+  if (fd->type == FdType::kIpv4 || fd->type == FdType::kIpv6 || reader_ == nullptr) return;
+  // Records carry no path for an fd they use: /proc has it, unless the fd has changed again
+  // since (then no name rather than another file's).
+  char buf[4096];
+  const std::string link =
+      reader_->root() + "/" + std::to_string(pid) + "/fd/" + std::to_string(link_num);
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf);
+  if (n <= 0 || buf[0] != '/') return;
+  struct stat st;
+  if (k.ino != 0 && (stat(link.c_str(), &st) != 0 || st.st_ino != k.ino)) return;
+  fd->name.assign(buf, static_cast<size_t>(n));
+}
+
+std::string_view SyscallEvents::resolve(const SyscallRecord& rec, const ProcessInfo& proc,
+                                        FdTable& fds, std::string_view raw, int64_t dirfd,
+                                        std::string* out) {
   std::string_view base = proc.cwd.empty() ? std::string_view("/") : std::string_view(proc.cwd);
   if (!raw.empty() && raw.front() != '/' && dirfd != kAtFdcwd) {
-    if (const FdInfo* dir = fds.get(dirfd); dir != nullptr && !dir->name.empty() && dir->name.front() == '/') {
+    if (const FdInfo* dir = checked_fd(rec, fds, dirfd);
+        !dir->name.empty() && dir->name.front() == '/') {
       base = dir->name;
     }
   }
@@ -113,13 +167,14 @@ void SyscallEvents::open_event(const SyscallRecord& rec, ProcessInfo& proc, FdTa
     default: dirfd = as_int(a[0]); flags = a[2]; mode = a[3]; break;  // openat, openat2
   }
   const std::string_view raw = rec.path_resolved ? rec.str2 : rec.str1;
-  const std::string_view name = rec.path_resolved ? (normalize_path("/", rec.str1, &path_), std::string_view(path_))
-                                                  : resolve(proc, fds, raw, dirfd, &path_);
+  const std::string_view name =
+      rec.path_resolved ? (normalize_path("/", rec.str1, &path_), std::string_view(path_))
+                        : resolve(rec, proc, fds, raw, dirfd, &path_);
   ev->args.path = name;
   ev->args.flags = flags;
   ev->args.mode = mode;
   ev->args.fd = dirfd;
-  FdInfo* fd = rec.res >= 0 ? new_fd(fds, rec.res) : (clear_fd(&scratch_), &scratch_);
+  FdInfo* fd = rec.res >= 0 ? new_fd(fds, rec, rec.res) : (clear_fd(&scratch_), &scratch_);
   // As Falco: the type follows the flags (O_DIRECTORY), not the inode.
   fd->type = (flags & O_DIRECTORY) ? FdType::kDirectory : FdType::kFile;
   fd->name.assign(name);
@@ -128,7 +183,7 @@ void SyscallEvents::open_event(const SyscallRecord& rec, ProcessInfo& proc, FdTa
   ev->fd = fd;
 }
 
-void SyscallEvents::dup_event(const SyscallRecord& rec, const ProcessInfo& proc, FdTable& fds, Event* ev) {
+void SyscallEvents::dup_event(const SyscallRecord& rec, FdTable& fds, Event* ev) {
   const int64_t oldfd = as_int(rec.args[0]);
   const int64_t newfd = rec.res;
   ev->args.fd = oldfd;
@@ -137,25 +192,19 @@ void SyscallEvents::dup_event(const SyscallRecord& rec, const ProcessInfo& proc,
     ev->fd = fd_for(fds, oldfd);
     return;
   }
-  // Copy first: put() may grow the table and move the old entry.
+  // The record describes newfd, which is now the same file as oldfd. Copy first: put() may
+  // grow the table and move the old entry.
   const FdInfo* src = fds.get(oldfd);
-  const bool known = src != nullptr;
+  const bool known = src != nullptr && (rec.fd.ino == 0 || same_file(*src, rec.fd));
   if (known) copy_ = *src;
-  FdInfo* dst = newfd == oldfd ? fd_for(fds, newfd) : new_fd(fds, newfd);
+  FdInfo* dst = newfd == oldfd ? fd_for(fds, newfd) : new_fd(fds, rec, newfd);
   if (known && newfd != oldfd) {
     *dst = copy_;
     dst->num = newfd;
   } else if (!known) {
-    // An fd we never saw opened: what the kernel says it is, and its name from /proc.
-    dst->type = fd_type_of(rec.fd);
-    if (dst->type == FdType::kIpv4 || dst->type == FdType::kIpv6) {
-      set_socket(dst, rec.fd, false);
-    } else if (reader_ != nullptr) {
-      char buf[4096];
-      const std::string link = reader_->root() + "/" + std::to_string(proc.pid) + "/fd/" + std::to_string(newfd);
-      const ssize_t n = readlink(link.c_str(), buf, sizeof buf);
-      if (n > 0 && buf[0] == '/') dst->name.assign(buf, static_cast<size_t>(n));
-    }
+    // An fd we never saw opened, or saw closed and reused: what the kernel says it is. The
+    // name comes from newfd, which a shell's dup2(s, 0) keeps open longer than oldfd.
+    refresh(dst, rec.fd, rec.pid, newfd);
   }
   // dup/dup2 clear close-on-exec; dup3 and F_DUPFD_CLOEXEC set it from their flags.
   const bool cloexec = (ev->type == ET::kDup3 && (rec.args[2] & O_CLOEXEC)) ||
@@ -172,7 +221,7 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
       ev->args.sock_type = a[1];
       ev->args.protocol = a[2];
       if (rec.res < 0) return;
-      FdInfo* fd = new_fd(fds, rec.res);
+      FdInfo* fd = new_fd(fds, rec, rec.res);
       fd->type = fd_type_of(rec.fd);
       fd->l4proto = rec.fd.l4proto;
       ev->fd = fd;
@@ -183,10 +232,10 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
       ev->args.fd = as_int(a[0]);
       if (ev->type == ET::kAccept4) ev->args.flags = a[3];
       if (rec.res < 0) {
-        ev->fd = fd_for(fds, as_int(a[0]));
+        ev->fd = checked_fd(rec, fds, as_int(a[0]));  // the record describes the listening socket
         return;
       }
-      FdInfo* fd = new_fd(fds, rec.res);
+      FdInfo* fd = new_fd(fds, rec, rec.res);
       set_socket(fd, rec.fd, true);
       fd->connected = true;
       if (ev->type == ET::kAccept4 && (a[3] & SOCK_CLOEXEC)) fd->open_flags |= O_CLOEXEC;
@@ -197,8 +246,8 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
     case ET::kBind: {
       const int64_t num = as_int(a[0]);
       ev->args.fd = num;
-      FdInfo* fd = fds.get(num);
-      if (fd == nullptr) fd = new_fd(fds, num);
+      // an fd we never saw is what this record makes it
+      FdInfo* fd = fds.get(num) != nullptr ? checked_fd(rec, fds, num) : new_fd(fds, rec, num);
       if (rec.fd.type == KT::kUnix) {
         fd->type = FdType::kUnix;
         fd->name.assign(rec.str1);
@@ -212,7 +261,7 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
     default: {  // listen, send*, recv*
       const int64_t num = as_int(a[0]);
       ev->args.fd = num;
-      FdInfo* fd = fd_for(fds, num);
+      FdInfo* fd = checked_fd(rec, fds, num);
       if (ev->type == ET::kSendto && a[4] != 0 && !fd->connected &&
           (fd->type == FdType::kIpv4 || fd->type == FdType::kIpv6) &&
           (rec.fd.type == KT::kIpv4 || rec.fd.type == KT::kIpv6)) {
@@ -234,8 +283,10 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
 void SyscallEvents::path_event(const SyscallRecord& rec, ProcessInfo& proc, FdTable& fds, Event* ev) {
   const auto& a = rec.args;
   EventArgs& args = ev->args;
-  auto path1 = [&](int64_t dirfd) { args.path = resolve(proc, fds, rec.str1, dirfd, &path_); };
-  auto path2 = [&](int64_t dirfd) { args.path2 = resolve(proc, fds, rec.str2, dirfd, &path2_); };
+  auto path1 = [&](int64_t dirfd) { args.path = resolve(rec, proc, fds, rec.str1, dirfd, &path_); };
+  auto path2 = [&](int64_t dirfd) {
+    args.path2 = resolve(rec, proc, fds, rec.str2, dirfd, &path2_);
+  };
   switch (ev->type) {
     case ET::kRename: case ET::kLink: case ET::kPivotRoot:
       path1(kAtFdcwd);
@@ -300,7 +351,7 @@ void SyscallEvents::path_event(const SyscallRecord& rec, ProcessInfo& proc, FdTa
       }
       if (ev->type == ET::kFchdir) {
         args.fd = as_int(a[0]);
-        ev->fd = fd_for(fds, args.fd);
+        ev->fd = checked_fd(rec, fds, args.fd);
       }
       break;
     default:
@@ -328,11 +379,11 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
       ev->fd = fd_for(t, args.fd);
       break;
     case ET::kDup: case ET::kDup2: case ET::kDup3:
-      dup_event(rec, p, t, ev);
+      dup_event(rec, t, ev);
       break;
     case ET::kFcntl:
       if (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC) {
-        dup_event(rec, p, t, ev);
+        dup_event(rec, t, ev);
       } else {
         args.fd = as_int(a[0]);
         ev->fd = fd_for(t, args.fd);
@@ -366,7 +417,7 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
       args.fd = as_int(a[0]);
       args.data = rec.str1;
       args.flags = a[2];
-      ev->fd = fd_for(t, args.fd);
+      ev->fd = checked_fd(rec, t, args.fd);
       break;
     case ET::kDeleteModule:
       args.path = rec.str1;
@@ -375,7 +426,7 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
     case ET::kSetns:
       args.fd = as_int(a[0]);
       args.nstype = a[1];
-      ev->fd = fd_for(t, args.fd);
+      ev->fd = checked_fd(rec, t, args.fd);
       break;
     case ET::kUnshare: args.flags = args.nstype = a[0]; break;
     case ET::kClone: args.flags = a[0]; break;
@@ -384,7 +435,7 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
       args.data = rec.str1;
       args.flags = a[1];
       if (rec.res >= 0) {
-        FdInfo* fd = new_fd(t, rec.res);
+        FdInfo* fd = new_fd(t, rec, rec.res);
         fd->type = FdType::kMemfd;
         fd->name.assign("memfd:").append(rec.str1);
         if (a[1] & 1) fd->open_flags = O_CLOEXEC;  // MFD_CLOEXEC
@@ -394,7 +445,7 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
     case ET::kBpf:
       args.request = as_int(a[0]);
       if (rec.res >= 0 && rec.fd.type != KT::kNone) {
-        FdInfo* fd = new_fd(t, rec.res);
+        FdInfo* fd = new_fd(t, rec, rec.res);
         fd->type = FdType::kBpf;
         ev->fd = fd;
       }
@@ -403,7 +454,7 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
       if (ev->type == ET::kPipe2) args.flags = a[1];
       if (rec.res == 0) {
         for (uint64_t v : {a[3], a[2]}) {  // first fd last, so ev->fd is the read end
-          FdInfo* fd = new_fd(t, as_int(v));
+          FdInfo* fd = new_fd(t, rec, as_int(v));
           fd->type = FdType::kPipe;
           if (ev->type == ET::kPipe2 && (a[1] & O_CLOEXEC)) fd->open_flags = O_CLOEXEC;
           ev->fd = fd;
@@ -416,7 +467,7 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
     case ET::kEpollCreate: case ET::kUserfaultfd: case ET::kPidfdOpen: case ET::kPidfdGetfd:
       if (ev->type == ET::kPidfdOpen || ev->type == ET::kPidfdGetfd) args.pid = as_int(a[0]);
       if (rec.res >= 0) {
-        FdInfo* fd = new_fd(t, rec.res);
+        FdInfo* fd = new_fd(t, rec, rec.res);
         fd->type = fd_type_of(rec.fd);
         ev->fd = fd;
       }
@@ -427,13 +478,13 @@ bool SyscallEvents::build(const SyscallRecord& rec, ProcessInfo* proc, FdTable* 
     case ET::kFchmod:
       args.fd = as_int(a[0]);
       args.mode = a[1];
-      ev->fd = fd_for(t, args.fd);
+      ev->fd = checked_fd(rec, t, args.fd);
       break;
     case ET::kFchown:
       args.fd = as_int(a[0]);
       args.uid = a[1];
       args.gid = a[2];
-      ev->fd = fd_for(t, args.fd);
+      ev->fd = checked_fd(rec, t, args.fd);
       break;
     case ET::kMmap:
       args.fd = as_int(a[4]);

@@ -90,6 +90,9 @@ struct FdInfo {
   std::string nameraw;        // path as passed by the caller, before normalisation; "" = same as name
   bool connected = false;     // socket has a peer (connect/accept succeeded)
   bool name_changed = false;  // fd.name changed with this event (e.g. sendto on an unconnected UDP socket)
+  // Which file this is (st_ino, st_dev; 0 = unknown): closes are not reported, so an entry
+  // is checked against the kernel's identity of the fd whenever a record carries it.
+  uint64_t ino = 0, dev = 0;
 };
 
 struct ProcessInfo {

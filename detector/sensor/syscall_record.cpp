@@ -1,5 +1,7 @@
 #include "detector/sensor/syscall_record.h"
 
+#include <sys/sysmacros.h>
+
 #include <cstring>
 
 extern "C" {
@@ -76,6 +78,7 @@ bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
   k.num = f.num;
   k.flags = f.flags;
   k.ino = f.ino;
+  k.dev = makedev(f.dev >> 20, f.dev & 0xfffff);  // the kernel's MKDEV() to user space's
   std::memcpy(k.laddr.data(), f.laddr, 16);
   std::memcpy(k.raddr.data(), f.raddr, 16);
   // The view must point into the caller's buffer, not into our local copy.

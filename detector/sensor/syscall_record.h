@@ -33,7 +33,8 @@ struct KernelFd {
   uint16_t lport = 0, rport = 0;
   int32_t num = -1;
   uint32_t flags = 0;  // file->f_flags
-  uint64_t ino = 0;
+  uint64_t ino = 0;    // with dev, which file the fd is; 0 = not read
+  uint64_t dev = 0;    // as stat(2)'s st_dev
   std::array<uint8_t, 16> laddr{}, raddr{};
   std::string_view hint;  // anon inode name ("[eventfd]"), mount's fstype
 };

@@ -101,8 +101,10 @@ std::vector<uint8_t> interest_map(const std::vector<EventType>& rule_types, bool
     if (t == EventType::kUnknown) continue;
     if (wanted[static_cast<size_t>(t)] || (all && !is_data_path(t))) map[nr] |= RIPOSTE_WANT_RULES;
   }
-  for (uint32_t nr : {RIPOSTE_NR_close, RIPOSTE_NR_dup, RIPOSTE_NR_dup2, RIPOSTE_NR_dup3,
-                      RIPOSTE_NR_fcntl, RIPOSTE_NR_chdir, RIPOSTE_NR_fchdir}) {
+  // Not close: a close record would cost more than the table's entries are worth, and an
+  // entry is checked against the kernel's fd identity in the record of each later use.
+  for (uint32_t nr : {RIPOSTE_NR_dup, RIPOSTE_NR_dup2, RIPOSTE_NR_dup3, RIPOSTE_NR_fcntl,
+                      RIPOSTE_NR_chdir, RIPOSTE_NR_fchdir}) {
     map[nr] |= RIPOSTE_WANT_STATE;
   }
   return map;

@@ -20,8 +20,10 @@ EventType event_type_of_syscall(uint32_t nr);
 // RIPOSTE_WANT_RULES for the syscalls of `rule_types` (with `all`, every modelled syscall
 // except the data path: read/write/send/recv/mmap/ioctl, which only a rule naming them
 // turns on), and
-// RIPOSTE_WANT_STATE for close, the dup family and fcntl, which keep the fd tables right
-// whatever the rules are, and chdir/fchdir, which keep proc.cwd right (rare calls). Process lifecycle (fork, exec, exit) has its own programs.
+// RIPOSTE_WANT_STATE for the dup family and fcntl, which keep the fd tables right whatever
+// the rules are (close does not: entries are checked at use against the fd's identity), and
+// chdir/fchdir, which keep proc.cwd right (rare calls). Process lifecycle (fork, exec, exit) has
+// its own programs.
 std::vector<uint8_t> interest_map(const std::vector<EventType>& rule_types, bool all);
 
 // What the kernel reports for `rules`: the interest map and the open filter.

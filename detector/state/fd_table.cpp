@@ -15,6 +15,7 @@ void clear_fd(FdInfo* fd) {
   fd->client_port = fd->server_port = 0;
   fd->l4proto = 0;
   fd->is_server = fd->connected = fd->name_changed = false;
+  fd->ino = fd->dev = 0;
 }
 
 FdInfo* FdTable::get(int64_t fd) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -234,10 +235,16 @@ void ProcReader::read_fds(int64_t pid, FdTable* fds) const {
   while (dirent* e = readdir(d)) {
     int64_t num = 0;
     if (e->d_name[0] == '.' || !parse_num(e->d_name, &num)) continue;
-    const std::string link = read_link(dir + "/" + e->d_name);
+    const std::string path = dir + "/" + e->d_name;
+    const std::string link = read_link(path);
     if (link.empty()) continue;
     FdInfo* fd = fds->put(num);
     if (!fd) continue;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) {
+      fd->ino = st.st_ino;
+      fd->dev = st.st_dev;
+    }
     if (link.front() == '/') {
       fd->type = anon_type(link) == FdType::kMemfd ? FdType::kMemfd : FdType::kFile;
       fd->name = link;

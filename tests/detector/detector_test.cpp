@@ -313,6 +313,7 @@ TEST_F(DetectorTest, CountsEventsByType) {
   const std::string text = registry_.render();
   EXPECT_NE(text.find("riposte_detector_events_total{type=\"close\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("riposte_detector_events_total{type=\"execve\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("riposte_detector_fd_entries_refreshed_total 0"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 
 #include "detector/container/cgroup.h"
 #include "detector/sensor/syscall_table.h"
+#include "detector/syscall_events.h"
 #include "tests/support/test_util.h"
 
 namespace riposte::detector {
@@ -195,6 +196,8 @@ TEST_F(BpfSourceTest, OpensCarryPathFlagsResultAndResolvedRelativePaths) {
     int rel = openat(AT_FDCWD, "./sub/../data.txt", O_RDONLY);  // no such dir: fails
     rel = openat(AT_FDCWD, "data.txt", O_WRONLY | O_APPEND);
     int missing = open("/nonexistent/riposte", O_RDONLY);
+    int dirfd = open(dir.path().c_str(), O_RDONLY | O_DIRECTORY);
+    missing = openat(dirfd, "nonexistent.txt", O_RDONLY);  // fails: the record has the dirfd
     close(fd);
     close(rel);
     (void)missing;
@@ -209,25 +212,39 @@ TEST_F(BpfSourceTest, OpensCarryPathFlagsResultAndResolvedRelativePaths) {
         opens.push_back(&s);
       }
     }
-    return opens.size() >= 4;
+    return opens.size() >= 5;
   }));
   // glibc's open() is openat(AT_FDCWD, ...)
   EXPECT_EQ(opens[0]->str1, file);
   EXPECT_GE(opens[0]->rec.res, 0);
   EXPECT_FALSE(opens[0]->rec.path_resolved);
-  EXPECT_EQ(opens[0]->rec.fd.type, KernelFd::Type::kNone) << "the hot path: no struct file read";
+  EXPECT_EQ(opens[0]->rec.fd.type, KernelFd::Type::kNone) << "the hot path: only the file's identity";
+  struct stat st {};
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(opens[0]->rec.fd.ino, st.st_ino);
+  EXPECT_EQ(opens[0]->rec.fd.dev, st.st_dev);
+  EXPECT_EQ(opens[0]->rec.fd.num, opens[0]->rec.res);
   EXPECT_TRUE(opens[0]->rec.args[2] & O_CLOEXEC);
   EXPECT_EQ(opens[1]->str1, "./sub/../data.txt");
   EXPECT_EQ(opens[1]->rec.res, -ENOENT);
   EXPECT_TRUE(opens[2]->rec.path_resolved);
   EXPECT_EQ(opens[2]->str1, fs::canonical(file).string());
   EXPECT_EQ(opens[2]->str2, "data.txt");
+  EXPECT_EQ(opens[2]->rec.fd.ino, st.st_ino);
   EXPECT_EQ(opens[3]->rec.res, -ENOENT);
-  // both closes succeeded and are kept for the fd table; chdir is in the interest map
-  const Syscall* cl = syscall_of(child, SYS_close);
-  ASSERT_NE(cl, nullptr);
-  EXPECT_EQ(cl->rec.boot_ns, 0u) << "state only: no rule can match it, no clock read";
-  EXPECT_EQ(cl->rec.args[0], static_cast<uint64_t>(opens[2]->rec.res));
+  EXPECT_EQ(opens[4]->rec.res, -ENOENT);
+  EXPECT_EQ(opens[4]->rec.fd.num, static_cast<int32_t>(opens[4]->rec.args[0])) << "the dirfd";
+  EXPECT_EQ(opens[4]->rec.fd.type, KernelFd::Type::kDirectory);
+  ASSERT_EQ(stat(dir.path().c_str(), &st), 0);
+  EXPECT_EQ(opens[4]->rec.fd.ino, st.st_ino);
+  EXPECT_EQ(opens[3]->rec.fd.ino, 0u) << "absolute: no dirfd involved";
+  // no rule names close, and the fd table does not need it (the child exited: every record
+  // of it has been read)
+  for (const auto& s : rec_.syscalls) {
+    if (s.rec.pid == static_cast<uint32_t>(child)) {
+      EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_close));
+    }
+  }
   const Syscall* cd = syscall_of(child, SYS_chdir);
   ASSERT_NE(cd, nullptr);
   EXPECT_TRUE(cd->rec.path_resolved);
@@ -271,6 +288,56 @@ TEST_F(BpfSourceTest, ConnectAndDupCarryTheSocketTuple) {
     EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_mkdir)) << "not in the interest map";
     EXPECT_NE(s.rec.pid, static_cast<uint32_t>(getpid())) << "the loader's own syscalls are ignored";
   }
+}
+
+TEST_F(BpfSourceTest, DupOfAnFdReusedUnseenCarriesTheNewFilesName) {
+  testing::TempDir dir;
+  const std::string seen = dir.write("seen.txt", "a"), unseen = dir.path() + "/unseen.txt";
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    const int fd = open(seen.c_str(), O_RDONLY);  // openat: reported
+    close(fd);                                   // not reported
+    if (creat(unseen.c_str(), 0600) != fd) _exit(3);  // not in the interest map: fd reused unseen
+    if (dup(fd) < 0) _exit(4);                        // reported (fd table state)
+    char c = 0;
+    // stay alive (and keep the fds) while the parent reads /proc/<pid>/fd
+    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(5);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  const Syscall* dup_rec = syscall_of(child, SYS_dup);
+  // The detector's path from these records: the fd table sees open(seen) = fd, then a dup of
+  // fd, and must name the file fd is now.
+  ProcReader reader("/proc");
+  Counter refreshed;
+  SyscallEvents events(&reader, &refreshed);
+  ProcessInfo proc;
+  proc.pid = child;
+  proc.cwd = "/";
+  FdTable fds;
+  Event ev;
+  for (const auto& s : rec_.syscalls) {
+    if (s.rec.pid != static_cast<uint32_t>(child)) continue;
+    SyscallRecord r = s.rec;
+    r.str1 = s.str1;
+    r.str2 = s.str2;
+    events.build(r, &proc, &fds, &ev);
+    events.finish(r, &fds);
+  }
+  ASSERT_EQ(write(go[1], &c, 1), 1);
+  int status = 0;
+  waitpid(child, &status, 0);
+  for (int fd : {ready[0], ready[1], go[0], go[1]}) close(fd);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_NE(dup_rec, nullptr);
+  ASSERT_NE(ev.fd, nullptr);
+  EXPECT_EQ(ev.type, EventType::kDup);
+  EXPECT_EQ(ev.fd->name, fs::canonical(unseen).string());
+  EXPECT_EQ(refreshed.value(), 1);
 }
 
 TEST_F(BpfSourceTest, ExecFromMemfdIsFlagged) {
@@ -365,8 +432,10 @@ TEST_F(HookTest, TracepointHookReportsTheSameCalls) {
   ASSERT_FALSE(opens.empty());
   EXPECT_EQ(opens.back()->str1, "/dev/null");
   EXPECT_GE(opens.back()->rec.res, 0);
-  EXPECT_FALSE(calls(child, SYS_close).empty()) << "kept for the fd table";
-  for (const auto& s : rec_.syscalls) EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_mkdir));
+  for (const auto& s : rec_.syscalls) {
+    EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_mkdir));
+    EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_close)) << "no rule names it";
+  }
 }
 
 TEST_F(HookTest, CloneRulesFallBackToTheTracepointWhichSeesTheChildsReturn) {

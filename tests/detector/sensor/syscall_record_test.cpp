@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include <cstring>
 #include <vector>
@@ -38,6 +39,8 @@ TEST(SyscallRecord, DecodesOpenWithResolvedPath) {
   raw.flags = RIPOSTE_SC_PATH_RESOLVED;
   raw.fd.type = RIPOSTE_FD_FILE;
   raw.fd.num = 3;
+  raw.fd.ino = 1234;
+  raw.fd.dev = (259u << 20) | 0x12345;  // the kernel's MKDEV(259, 0x12345)
   std::strcpy(raw.strings, "/etc/shadow");
   raw.str1_len = 11;
   std::strcpy(raw.strings + RIPOSTE_STR_LEN, "../etc/shadow");
@@ -54,6 +57,8 @@ TEST(SyscallRecord, DecodesOpenWithResolvedPath) {
   EXPECT_EQ(r.str1, "/etc/shadow");
   EXPECT_EQ(r.str2, "../etc/shadow");
   EXPECT_EQ(r.fd.type, KernelFd::Type::kFile);
+  EXPECT_EQ(r.fd.ino, 1234u);
+  EXPECT_EQ(r.fd.dev, makedev(259, 0x12345)) << "as stat(2) has it";
   EXPECT_EQ(record_kind(bytes.data(), bytes.size()), static_cast<uint32_t>(RIPOSTE_REC_SYSCALL));
 }
 
@@ -144,14 +149,14 @@ TEST(SyscallTable, InterestFollowsRulesPlusFdTableState) {
   EXPECT_EQ(map[SYS_openat], RIPOSTE_WANT_RULES);
   EXPECT_EQ(map[SYS_connect], RIPOSTE_WANT_RULES);
   EXPECT_EQ(map[SYS_open], 0);
-  EXPECT_EQ(map[SYS_close], RIPOSTE_WANT_STATE);
+  EXPECT_EQ(map[SYS_close], 0) << "entries are checked at use: closes are not needed";
   EXPECT_EQ(map[SYS_dup2], RIPOSTE_WANT_STATE);
   EXPECT_EQ(map[SYS_fcntl], RIPOSTE_WANT_STATE);
   EXPECT_EQ(map[SYS_chdir], RIPOSTE_WANT_STATE);
   auto all = interest_map({}, true);
   EXPECT_EQ(all[SYS_ptrace], RIPOSTE_WANT_RULES);
   EXPECT_EQ(all[SYS_read], 0) << "the data path needs a rule that names it";
-  EXPECT_EQ(all[SYS_close], RIPOSTE_WANT_RULES | RIPOSTE_WANT_STATE);
+  EXPECT_EQ(all[SYS_close], RIPOSTE_WANT_RULES);
 }
 
 }  // namespace

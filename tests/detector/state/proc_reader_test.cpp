@@ -3,6 +3,7 @@
 #include "detector/state/proc_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -38,6 +39,7 @@ class FakeProc : public ::testing::Test {
     fs::create_symlink("pipe:[9]", dir_.path() + "/" + p + "fd/5");
     fs::create_symlink("anon_inode:[eventpoll]", dir_.path() + "/" + p + "fd/6");
     fs::create_symlink("socket:[778]", dir_.path() + "/" + p + "fd/7");
+    fs::create_symlink(dir_.write("data/real.txt", "x"), dir_.path() + "/" + p + "fd/8");
     dir_.write(p + "net/tcp",
                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
                "   0: 0100007F:0050 0200000A:D431 01 00000000:00000000 00:00000000 00000000  0 0 777 1\n");
@@ -83,7 +85,7 @@ TEST_F(FakeProc, ReadsFdsWithSockets) {
   ProcReader r(dir_.path());
   FdTable fds;
   r.read_fds(4242, &fds);
-  EXPECT_EQ(fds.size(), 5u);
+  EXPECT_EQ(fds.size(), 6u);
   ASSERT_NE(fds.get(3), nullptr);
   EXPECT_EQ(fds.get(3)->type, FdType::kFile);
   EXPECT_EQ(fds.get(3)->name, "/var/log/nginx/access.log");
@@ -95,6 +97,13 @@ TEST_F(FakeProc, ReadsFdsWithSockets) {
   EXPECT_EQ(fds.get(6)->type, FdType::kEventpoll);
   EXPECT_EQ(fds.get(7)->type, FdType::kUnix);
   EXPECT_EQ(fds.get(7)->name, "/run/app.sock");
+  // the file's identity, to check the entry against the kernel's later
+  struct stat st {};
+  ASSERT_EQ(stat((dir_.path() + "/data/real.txt").c_str(), &st), 0);
+  ASSERT_NE(fds.get(8), nullptr);
+  EXPECT_EQ(fds.get(8)->ino, st.st_ino);
+  EXPECT_EQ(fds.get(8)->dev, st.st_dev);
+  EXPECT_EQ(fds.get(3)->ino, 0u) << "the link's target does not exist here: unknown";
 }
 
 }  // namespace
