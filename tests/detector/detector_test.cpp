@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/detector/syscall_record_builder.h"
+
 namespace riposte::detector {
 namespace {
 
@@ -120,13 +122,8 @@ class DetectorTest : public ::testing::Test {
     det_.on_fork(f);
     det_.on_exec(exec(pid, ppid, comm, std::move(argv), cwd));
   }
-  static SyscallRecord sc(uint32_t pid, long nr, int64_t res, std::vector<uint64_t> args) {
-    SyscallRecord r;
-    r.pid = r.tid = pid;
-    r.nr = static_cast<uint32_t>(nr);
-    r.res = res;
-    for (size_t i = 0; i < args.size() && i < 6; ++i) r.args[i] = args[i];
-    return r;
+  static SyscallRecord sc(uint32_t pid, long nr, int64_t res, const std::vector<uint64_t>& args) {
+    return testing::syscall_record(pid, nr, res, args);
   }
   // The latest alert of that rule.
   const Alert* find(const std::string& rule) const {

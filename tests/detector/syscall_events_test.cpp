@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "tests/detector/syscall_record_builder.h"
 #include "tests/support/test_util.h"
 
 namespace riposte::detector {
@@ -29,13 +30,8 @@ class SyscallEventsTest : public ::testing::Test {
     fs::create_directories(proc_.path() + "/" + std::to_string(kPid) + "/fd");
   }
 
-  static SyscallRecord sc(long nr, int64_t res, std::vector<uint64_t> args) {
-    SyscallRecord r;
-    r.pid = r.tid = kPid;
-    r.nr = static_cast<uint32_t>(nr);
-    r.res = res;
-    for (size_t i = 0; i < args.size() && i < 6; ++i) r.args[i] = args[i];
-    return r;
+  static SyscallRecord sc(long nr, int64_t res, const std::vector<uint64_t>& args) {
+    return testing::syscall_record(kPid, nr, res, args);
   }
   // The record says fd `num` is the file at `path` (as the kernel would: its inode).
   static void describe(SyscallRecord* r, int32_t num, const std::string& path,
