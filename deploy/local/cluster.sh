@@ -15,7 +15,8 @@
 #
 # Knobs: RIPOSTE_UP_TIMEOUT (s per component, default 120), RIPOSTE_KUBE_PORT,
 # RIPOSTE_NATS_PORT, RIPOSTE_NATS_MONITOR_PORT (fixed ports instead of free ones),
-# RIPOSTE_CACHE (where build-control-plane.sh put the binaries).
+# RIPOSTE_CACHE (where build-control-plane.sh put the binaries), RIPOSTE_ETCD_IN_MEMORY=1 (etcd's
+# data on /dev/shm, see etcd_data below), RIPOSTE_NODE_PODS (the kwok node's pod capacity).
 set -euo pipefail
 set +m # no job control: background children must stay in our process group (see start_daemon)
 
@@ -37,6 +38,13 @@ node_name=riposte-node-0
 # Room for the benchmarks' bare pods (bus/latency schedules 500 per run): with a kubelet's 110,
 # the rest would stay Pending and the scheduler would retry them during the measurement.
 node_pods=${RIPOSTE_NODE_PODS:-2000}
+# etcd fsyncs its WAL on every write; on this VM's virtual disk a few fsyncs per minute take
+# 10-60 ms and hold every write in flight, which is most of the latency benchmark's tail. On
+# tmpfs fsync returns at once (what kind and test clusters often do; production etcd wants an
+# SSD with fsync p99 < 10 ms). Derived from $state so `down` finds it without the variable.
+etcd_shm=/dev/shm/riposte-etcd-$(printf %s "$state" | md5sum | cut -c1-12)
+etcd_data=$state/etcd
+if [[ ${RIPOSTE_ETCD_IN_MEMORY:-0} == 1 ]]; then etcd_data=$etcd_shm; fi
 service_cidr=10.96.0.0/16
 service_ip=10.96.0.1
 up_timeout=${RIPOSTE_UP_TIMEOUT:-120}
@@ -425,7 +433,7 @@ prepare_state() {
     fi
     log "found a stale cluster in $state (not running: ${dead[*]}): replacing it"
     stop_processes 5
-    rm -rf "$state"
+    rm -rf "$state" "$etcd_shm"
   fi
 }
 
@@ -466,7 +474,7 @@ EOF
 }
 
 start_etcd() {
-  start_daemon etcd "$etcd_bin" --name riposte --data-dir "$state/etcd" \
+  start_daemon etcd "$etcd_bin" --name riposte --data-dir "$etcd_data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" \
     --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
@@ -640,7 +648,7 @@ cmd_down() {
   stop_processes 5
   if [[ -e $state ]]; then
     if [[ -f $marker ]]; then
-      rm -rf "$state"
+      rm -rf "$state" "$etcd_shm"
     elif [[ -d $state && -z $(ls -A "$state") ]]; then
       rmdir "$state"
     else

@@ -7,8 +7,9 @@
 //
 //   sudo chrt -f 50 build/bin/riposte-bench --benchmark_filter='^sensor/'
 //
-//   sensor/event_rate/<events per s>   a child opens and closes /dev/null at that rate for
-//                                      3 s (0 = as fast as it can); counters: offered and
+//   sensor/event_rate/<events per s>   a child makes syscalls that all reach user space
+//                                      (reported_events: a write open and dup2s) at that
+//                                      rate for 3 s (0 = as fast as it can); counters: offered and
 //                                      handled events/s, kernel drops (must be 0), the
 //                                      reader thread's CPU time and events per CPU-second
 //   sensor/open_close/<0|1|2>          ns per open+close pair without (0) / with (1) the
@@ -200,9 +201,23 @@ class Workload {
   pid_t pid_ = -1;
 };
 
-// open("/dev/null") + close() pairs: two events each, the most common interesting syscalls.
+// open("/dev/null") + close() pairs, the most common syscalls a ruleset watches. With Falco's
+// stable rules neither reaches user space: the kernel's open filter drops read-only opens
+// outside the paths the rules name, and closes are not sent.
 void open_close(int64_t n) {
   for (int64_t i = 0; i < n; ++i) close(open("/dev/null", O_RDONLY));
+}
+
+// Syscalls every one of which the detector must take to user space: a write open (a stable
+// rule matches *.log anywhere, so write opens all pass) and three dup2 (the fd tables need
+// them), then an unreported close. kEventsPerStep records per step.
+constexpr int64_t kEventsPerStep = 4;
+void reported_events(int64_t steps) {
+  for (int64_t i = 0; i < steps; ++i) {
+    const int fd = open("/dev/null", O_WRONLY);
+    for (int target = 900; target < 903; ++target) dup2(fd, target);
+    close(fd);
+  }
 }
 
 void BM_EventRate(benchmark::State& state) {
@@ -213,17 +228,17 @@ void BM_EventRate(benchmark::State& state) {
     Workload w([&] {
       const int64_t start = now_ns();
       const int64_t end = start + static_cast<int64_t>(kSeconds * 1e9);
-      int64_t pairs = 0;
+      int64_t events = 0;
       for (int64_t t = start; t < end; t = now_ns()) {
-        open_close(64);
-        pairs += 64;
+        reported_events(32);
+        events += 32 * kEventsPerStep;
         if (rate > 0) {  // hold the rate: wait until the batch is due
-          const int64_t due = start + static_cast<int64_t>(pairs * 2 / rate * 1e9);
+          const int64_t due = start + static_cast<int64_t>(static_cast<double>(events) / rate * 1e9);
           while (now_ns() < due) {
           }
         }
       }
-      return static_cast<double>(pairs * 2) / (static_cast<double>(now_ns() - start) / 1e9);
+      return static_cast<double>(events) / (static_cast<double>(now_ns() - start) / 1e9);
     });
     Harness h;
     if (Status st = h.start(); !st.ok()) return state.SkipWithError(st.error().c_str());
