@@ -167,8 +167,11 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<responder::crd::CrdPlaybookSource> crds;
   if (watch_crds) {
+    responder::crd::CrdSourceOptions crd_options;
+    crd_options.write_status = !dry_run;  // a dry run writes nothing to the cluster, status included
     crds = std::make_unique<responder::crd::CrdPlaybookSource>(
-        **kube_client, [&store](auto pbs) { store.set_object_playbooks(std::move(pbs)); });
+        **kube_client, [&store](auto pbs) { store.set_object_playbooks(std::move(pbs)); },
+        crd_options);
     crds->start();
     // Alerts handled before the objects are known would miss their playbooks for good.
     if (!crds->wait_synced(std::chrono::seconds(30))) {

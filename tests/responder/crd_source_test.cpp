@@ -395,6 +395,27 @@ TEST(CrdPlaybookSourceTest, StatusIsWrittenOnceNotForItsOwnEcho) {
   EXPECT_TRUE(source.verdicts().empty());
 }
 
+// What --dry-run gives: the objects are in force (a dry run shows what they would do), the
+// cluster is not written to, status included.
+TEST(CrdPlaybookSourceTest, WithoutStatusWritesObjectsAreInForceAndNothingIsPatched) {
+  FakeApi api;
+  json bad = {{"match", {{"rules", {"*"}}}}, {"steps", {{{"action", "workload.restore"}}}}};
+  api.set_list(kPlaybooks, {object("Playbook", "shop", "good", delete_any()),
+                            object("Playbook", "shop", "bad", bad)}, "20");
+  api.set_list(kClusterPlaybooks, {}, "20");
+  Sink sink;
+  CrdSourceOptions options = source_options();
+  options.write_status = false;
+  CrdPlaybookSource source(api, std::ref(sink), options);
+  source.start();
+  ASSERT_TRUE(source.wait_synced(std::chrono::seconds(30)));
+  EXPECT_TRUE(riposte::testing::eventually(
+      [&] { return sink.last() == std::vector<std::string>{"Playbook/shop/good"}; }));
+  EXPECT_EQ(source.verdicts().at("Playbook/shop/bad"), false);
+  source.stop();
+  EXPECT_TRUE(api.patches_.empty());
+}
+
 TEST(CrdPlaybookSourceTest, ARelistAfterGoneDropsWhatWasDeletedMeanwhile) {
   FakeApi api;
   api.set_list(kPlaybooks, {object("Playbook", "shop", "a", delete_any()),
