@@ -140,12 +140,16 @@ struct riposte_fd_info {
 enum riposte_syscall_flags {
   RIPOSTE_SC_PATH_RESOLVED = 1, /* str1 is the absolute path the kernel resolved (of the
                                  * opened file, of the new cwd), str2 what the caller passed */
+  RIPOSTE_SC_DIR2_ID = 2, /* renameat, renameat2, linkat, symlinkat: the second path is relative
+                           * to a dirfd other than fd.num; args[5] (unused by these calls) is
+                           * that dirfd's inode number and dir2_dev its device */
 };
 
 /* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings
  * read from user memory (paths) and what the fd it is about is: the one it produced or
  * used; for a path relative to a dirfd (unlinkat, a failed openat, ...), that dirfd (the
- * first one of renameat/linkat whose path is relative); for a failed accept, the listening
+ * first one of renameat/linkat whose path is relative; the second's identity, if another, per
+ * RIPOSTE_SC_DIR2_ID); for a failed accept, the listening
  * socket. Where an argument is a
  * pointer to a small struct, the kernel side replaces unused argument slots with its
  * content: openat2 args[2..3] = open_how.flags/mode, pipe/pipe2 args[2..3] = the two fds,
@@ -157,7 +161,7 @@ struct riposte_syscall_record {
   __s64 res;
   __u64 args[6];
   __u16 str1_len, str2_len; /* bytes, NUL excluded */
-  __u32 pad;
+  __u32 dir2_dev;           /* RIPOSTE_SC_DIR2_ID */
   /* A record with neither fd info nor strings (close, setuid, ...) ends here: size ==
    * offsetof(fd). Otherwise it goes on to the strings. */
   struct riposte_fd_info fd;

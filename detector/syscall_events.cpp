@@ -79,7 +79,8 @@ const KernelFd kNoView;
 
 // What the record says fd `num` is; no identity (ino 0) when it describes another fd or none.
 const KernelFd& view_of(const SyscallRecord& rec, int64_t num) {
-  return rec.fd.num == num ? rec.fd : kNoView;
+  if (rec.fd.num == num) return rec.fd;
+  return rec.dir2.num == num ? rec.dir2 : kNoView;
 }
 
 // Whether an entry is the file the kernel has at its number. All anonymous-inode fds

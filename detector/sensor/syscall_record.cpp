@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "bpf/events.h"
+#include "bpf/syscalls.h"
 }
 
 namespace riposte::detector {
@@ -21,6 +22,18 @@ bool load(const void* data, size_t size, uint32_t kind, T* out) {
 std::string_view bounded(const char* s, size_t len, size_t cap) {
   len = std::min(len, cap);
   return std::string_view(s, strnlen(s, len));
+}
+
+// The kernel's MKDEV() encoding to user space's.
+uint64_t kernel_dev(uint32_t dev) { return makedev(dev >> 20, dev & 0xfffff); }
+
+// Which argument is the dirfd of a call's second path (RIPOSTE_SC_DIR2_ID), -1 none.
+int second_dirfd_arg(uint32_t nr) {
+  switch (nr) {
+    case RIPOSTE_NR_renameat: case RIPOSTE_NR_renameat2: case RIPOSTE_NR_linkat: return 2;
+    case RIPOSTE_NR_symlinkat: return 1;
+    default: return -1;
+  }
 }
 
 }  // namespace
@@ -78,7 +91,7 @@ bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
   k.num = f.num;
   k.flags = f.flags;
   k.ino = f.ino;
-  k.dev = makedev(f.dev >> 20, f.dev & 0xfffff);  // the kernel's MKDEV() to user space's
+  k.dev = kernel_dev(f.dev);
   std::memcpy(k.laddr.data(), f.laddr, 16);
   std::memcpy(k.raddr.data(), f.raddr, 16);
   // The view must point into the caller's buffer, not into our local copy.
@@ -94,6 +107,15 @@ bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
                   ? bounded(strings + RIPOSTE_STR_LEN, raw.str2_len, avail - RIPOSTE_STR_LEN)
                   : std::string_view();
   out->path_resolved = (raw.flags & RIPOSTE_SC_PATH_RESOLVED) != 0;
+  out->dir2 = KernelFd{};
+  if (const int arg = second_dirfd_arg(raw.nr); arg >= 0 && (raw.flags & RIPOSTE_SC_DIR2_ID)) {
+    out->dir2.num = static_cast<int32_t>(raw.args[arg]);
+    out->dir2.ino = raw.args[5];
+    out->dir2.dev = kernel_dev(raw.dir2_dev);
+    // The call got past path lookup only if it was a directory.
+    out->dir2.type = raw.res >= 0 ? KernelFd::Type::kDirectory : KernelFd::Type::kNone;
+    out->args[5] = 0;
+  }
   return true;
 }
 

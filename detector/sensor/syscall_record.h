@@ -46,6 +46,8 @@ struct SyscallRecord {
   int64_t res = 0;
   std::array<uint64_t, 6> args{};
   KernelFd fd;
+  // renameat/linkat/symlinkat: the dirfd of the second path when it is not fd (identity only).
+  KernelFd dir2;
   std::string_view str1, str2;
   bool path_resolved = false;  // str1 is the kernel's absolute path, str2 the caller's
 };

@@ -158,6 +158,37 @@ TEST_F(SyscallEventsTest, ReusedDirfdResolvesUnlinkatInTheNewDirectory) {
   EXPECT_EQ(refreshed_.value(), 1);
 }
 
+TEST_F(SyscallEventsTest, RenameatChecksItsSecondDirfdToo) {
+  const std::string src = files_.path() + "/src", etc = files_.path() + "/etc";
+  fs::create_directories(src);
+  fs::create_directories(etc);
+  for (int64_t num : {7, 8}) {
+    SyscallRecord o = sc(SYS_openat, num, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY | O_DIRECTORY, 0});
+    o.str1 = "/tmp";
+    o.fd.num = static_cast<int32_t>(num);
+    o.fd.ino = 50 + num;
+    build(o);
+  }
+  // close(8) unseen; 8 is now etc. renameat(7, "x", 8, "passwd"): the record describes fd 7
+  // (src) and carries fd 8's identity as the second dirfd.
+  proc_fd(7, src);
+  proc_fd(8, etc);
+  SyscallRecord r = sc(SYS_renameat, 0, {7, 0, 8, 0});
+  r.str1 = "x";
+  r.str2 = "passwd";
+  describe(&r, 7, src, KernelFd::Type::kDirectory);
+  struct stat st {};
+  ASSERT_EQ(stat(etc.c_str(), &st), 0);
+  r.dir2.num = 8;
+  r.dir2.ino = st.st_ino;
+  r.dir2.dev = st.st_dev;
+  r.dir2.type = KernelFd::Type::kDirectory;
+  build(r);
+  EXPECT_EQ(ev_.args.path, src + "/x");
+  EXPECT_EQ(ev_.args.path2, etc + "/passwd");
+  EXPECT_EQ(refreshed_.value(), 2);
+}
+
 TEST_F(SyscallEventsTest, MatchingIdentityKeepsTheEntry) {
   SyscallRecord o = sc(SYS_openat, 3, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY, 0});
   o.str1 = "../etc/shadow";

@@ -79,6 +79,60 @@ pid_t in_child(const std::function<void()>& fn) {
   return pid;
 }
 
+// A child that runs fn (its exit code if fn fails, 0 if fine) and then stays alive, its fds
+// kept, until release(): the detector reads /proc/<pid>/fd for entries it must rebuild.
+class HeldChild {
+ public:
+  explicit HeldChild(const std::function<int()>& fn) {
+    if (pipe(ready_) != 0 || pipe(go_) != 0) return;
+    pid = fork();
+    if (pid == 0) {
+      if (const int rc = fn(); rc != 0) _exit(rc);
+      char c = 0;
+      if (write(ready_[1], &c, 1) != 1 || read(go_[0], &c, 1) != 1) _exit(100);
+      _exit(0);
+    }
+    char c = 0;
+    if (read(ready_[0], &c, 1) != 1) ready_ok_ = false;
+  }
+  // The child's wait status.
+  int release() {
+    char c = 0;
+    if (write(go_[1], &c, 1) != 1) return -1;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    for (int fd : {ready_[0], ready_[1], go_[0], go_[1]}) close(fd);
+    return ready_ok_ ? status : -1;
+  }
+  pid_t pid = -1;
+
+ private:
+  int ready_[2] = {-1, -1}, go_[2] = {-1, -1};
+  bool ready_ok_ = true;
+};
+
+// The detector's fd and path logic over what the kernel reported of one process.
+struct Replay {
+  void run(const std::vector<Syscall>& syscalls, pid_t pid) {
+    proc.pid = pid;
+    proc.cwd = "/";
+    for (const auto& s : syscalls) {
+      if (s.rec.pid != static_cast<uint32_t>(pid)) continue;
+      SyscallRecord r = s.rec;
+      r.str1 = s.str1;
+      r.str2 = s.str2;
+      events.build(r, &proc, &fds, &ev);
+      events.finish(r, &fds);
+    }
+  }
+  ProcReader reader{"/proc"};
+  Counter refreshed;
+  SyscallEvents events{&reader, &refreshed};
+  ProcessInfo proc;
+  FdTable fds;
+  Event ev;  // the last one
+};
+
 class BpfSourceTest : public ::testing::Test {
  protected:
   static BpfSourceOptions options() {
@@ -293,51 +347,25 @@ TEST_F(BpfSourceTest, ConnectAndDupCarryTheSocketTuple) {
 TEST_F(BpfSourceTest, DupOfAnFdReusedUnseenCarriesTheNewFilesName) {
   testing::TempDir dir;
   const std::string seen = dir.write("seen.txt", "a"), unseen = dir.path() + "/unseen.txt";
-  int ready[2], go[2];
-  ASSERT_EQ(pipe(ready), 0);
-  ASSERT_EQ(pipe(go), 0);
-  const pid_t child = fork();
-  if (child == 0) {
+  HeldChild child([&] {
     const int fd = open(seen.c_str(), O_RDONLY);  // openat: reported
     close(fd);                                   // not reported
-    if (creat(unseen.c_str(), 0600) != fd) _exit(3);  // not in the interest map: fd reused unseen
-    if (dup(fd) < 0) _exit(4);                        // reported (fd table state)
-    char c = 0;
-    // stay alive (and keep the fds) while the parent reads /proc/<pid>/fd
-    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(5);
-    _exit(0);
-  }
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  const Syscall* dup_rec = syscall_of(child, SYS_dup);
+    if (creat(unseen.c_str(), 0600) != fd) return 3;  // not in the interest map: fd reused unseen
+    if (dup(fd) < 0) return 4;                        // reported (fd table state)
+    return 0;
+  });
+  const Syscall* dup_rec = syscall_of(child.pid, SYS_dup);
   // The detector's path from these records: the fd table sees open(seen) = fd, then a dup of
   // fd, and must name the file fd is now.
-  ProcReader reader("/proc");
-  Counter refreshed;
-  SyscallEvents events(&reader, &refreshed);
-  ProcessInfo proc;
-  proc.pid = child;
-  proc.cwd = "/";
-  FdTable fds;
-  Event ev;
-  for (const auto& s : rec_.syscalls) {
-    if (s.rec.pid != static_cast<uint32_t>(child)) continue;
-    SyscallRecord r = s.rec;
-    r.str1 = s.str1;
-    r.str2 = s.str2;
-    events.build(r, &proc, &fds, &ev);
-    events.finish(r, &fds);
-  }
-  ASSERT_EQ(write(go[1], &c, 1), 1);
-  int status = 0;
-  waitpid(child, &status, 0);
-  for (int fd : {ready[0], ready[1], go[0], go[1]}) close(fd);
+  Replay replay;
+  replay.run(rec_.syscalls, child.pid);
+  const int status = child.release();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_NE(dup_rec, nullptr);
-  ASSERT_NE(ev.fd, nullptr);
-  EXPECT_EQ(ev.type, EventType::kDup);
-  EXPECT_EQ(ev.fd->name, fs::canonical(unseen).string());
-  EXPECT_EQ(refreshed.value(), 1);
+  ASSERT_NE(replay.ev.fd, nullptr);
+  EXPECT_EQ(replay.ev.type, EventType::kDup);
+  EXPECT_EQ(replay.ev.fd->name, fs::canonical(unseen).string());
+  EXPECT_EQ(replay.refreshed.value(), 1);
 }
 
 TEST_F(BpfSourceTest, ExecFromMemfdIsFlagged) {
@@ -492,6 +520,36 @@ TEST_F(HookTest, OpenFilterDropsReadOnlyOpensNoRuleCanMatch) {
   }
   EXPECT_THAT(seen, ::testing::ElementsAre("/etc/hostname", "/dev/null (w)", "/dev/../etc/hostname",
                                            "/etc//hostname", "null", "/etc/hosts"));
+}
+
+// renameat(a, "x", b, "y") where b was reused unseen (here: reopened on another directory by
+// an open the filter dropped): the record carries b's identity too, so the target is named in
+// the directory b is now.
+TEST_F(HookTest, RenameatCarriesTheIdentityOfItsSecondDirfd) {
+  testing::TempDir dir;
+  const std::string seen = dir.path() + "/seen", other = dir.path() + "/other";
+  fs::create_directories(seen);
+  fs::create_directories(other);
+  dir.write("seen/x", "a");
+  start({EventType::kOpenat, EventType::kRenameat}, SyscallHook::kAuto,
+        {.filter = true, .prefixes = {seen}});
+  HeldChild child([&] {
+    const int a = open(seen.c_str(), O_RDONLY | O_DIRECTORY);  // reported: the rules' prefix
+    const int b = open(seen.c_str(), O_RDONLY | O_DIRECTORY);  // reported
+    close(b);                                                  // not reported
+    if (open(other.c_str(), O_RDONLY | O_DIRECTORY) != b) return 3;  // dropped by the filter
+    return renameat(a, "x", b, "y") == 0 ? 0 : 4;
+  });
+  auto renames = calls(child.pid, SYS_renameat);
+  Replay replay;
+  replay.run(rec_.syscalls, child.pid);
+  const int status = child.release();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(renames.size(), 1u);
+  EXPECT_EQ(replay.ev.type, EventType::kRenameat);
+  EXPECT_EQ(replay.ev.args.path, fs::canonical(seen).string() + "/x");
+  EXPECT_EQ(replay.ev.args.path2, fs::canonical(other).string() + "/y");
+  EXPECT_EQ(replay.refreshed.value(), 1) << "only the stale entry was rebuilt";
 }
 
 }  // namespace
