@@ -285,7 +285,9 @@ const ProcReader::SocketTable& ProcReader::sockets_of(int64_t pid) const {
       }
       s.type = s.local.family == 6 ? FdType::kIpv6 : FdType::kIpv4;
       s.l4proto = src.l4proto;
-      table.emplace(ino, std::move(s));
+      constexpr std::string_view kListen = "0A";  // TCP_LISTEN, as the kernel prints st
+      if (src.l4proto == IPPROTO_TCP && word(line, 3) == kListen) table.tcp_listening.insert(s.lport);
+      table.by_inode.emplace(ino, std::move(s));
     }
   }
   std::istringstream in(read_file(base + "/net/unix"));
@@ -298,15 +300,15 @@ const ProcReader::SocketTable& ProcReader::sockets_of(int64_t pid) const {
     if (!parse_num(word(line, 6), &ino)) continue;
     s.type = FdType::kUnix;
     s.path = std::string(word(line, 7));
-    table.emplace(ino, std::move(s));
+    table.by_inode.emplace(ino, std::move(s));
   }
   return table;
 }
 
 void ProcReader::fill_socket(int64_t pid, uint64_t ino, FdInfo* fd) const {
   const SocketTable& table = sockets_of(pid);
-  auto it = table.find(ino);
-  if (it == table.end()) {
+  auto it = table.by_inode.find(ino);
+  if (it == table.by_inode.end()) {
     fd->type = FdType::kUnknown;
     return;
   }
@@ -317,13 +319,15 @@ void ProcReader::fill_socket(int64_t pid, uint64_t ino, FdInfo* fd) const {
     return;
   }
   fd->l4proto = s.l4proto;
-  // A listening or accepted socket's local side is the server; /proc does not say which
-  // side connected, so a socket with a remote peer is taken as the client side (outbound),
-  // unless it is bound to a port that also listens... which /proc cannot tell cheaply.
-  fd->client_ip = s.local;
-  fd->client_port = s.lport;
-  fd->server_ip = s.remote;
-  fd->server_port = s.rport;
+  // /proc does not say which side connected. A TCP connection on a port something listens on
+  // in its network namespace was accepted (local side = server); any other is taken as
+  // outbound (local side = client), as is every UDP socket.
+  const bool accepted = s.l4proto == IPPROTO_TCP && s.rport != 0 && table.tcp_listening.count(s.lport) > 0;
+  fd->is_server = accepted;
+  fd->client_ip = accepted ? s.remote : s.local;
+  fd->client_port = accepted ? s.rport : s.lport;
+  fd->server_ip = accepted ? s.local : s.remote;
+  fd->server_port = accepted ? s.lport : s.rport;
   fd->connected = s.rport != 0;
   format_socket_name(*fd, &fd->name);
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "detector/event/event.h"
@@ -46,7 +47,11 @@ class ProcReader {
     uint8_t l4proto = 0;
     std::string path;  // unix
   };
-  using SocketTable = std::unordered_map<uint64_t, Socket>;  // by inode
+  struct SocketTable {
+    std::unordered_map<uint64_t, Socket> by_inode;
+    // Ports a TCP socket listens on: a connection whose local port is one was accepted.
+    std::unordered_set<uint16_t> tcp_listening;
+  };
   const SocketTable& sockets_of(int64_t pid) const;
   void fill_socket(int64_t pid, uint64_t ino, FdInfo* fd) const;
 

@@ -40,9 +40,12 @@ class FakeProc : public ::testing::Test {
     fs::create_symlink("anon_inode:[eventpoll]", dir_.path() + "/" + p + "fd/6");
     fs::create_symlink("socket:[778]", dir_.path() + "/" + p + "fd/7");
     fs::create_symlink(dir_.write("data/real.txt", "x"), dir_.path() + "/" + p + "fd/8");
+    fs::create_symlink("socket:[780]", dir_.path() + "/" + p + "fd/9");
     dir_.write(p + "net/tcp",
                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-               "   0: 0100007F:0050 0200000A:D431 01 00000000:00000000 00:00000000 00000000  0 0 777 1\n");
+               "   0: 0100007F:0050 0200000A:D431 01 00000000:00000000 00:00000000 00000000  0 0 777 1\n"
+               "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0 0 779 1\n"
+               "   2: 0100007F:C350 0300000A:01BB 01 00000000:00000000 00:00000000 00000000  0 0 780 1\n");
     dir_.write(p + "net/unix",
                "Num       RefCount Protocol Flags    Type St Inode Path\n"
                "0000000000000000: 00000002 00000000 00010000 0001 01 778 /run/app.sock\n");
@@ -85,14 +88,19 @@ TEST_F(FakeProc, ReadsFdsWithSockets) {
   ProcReader r(dir_.path());
   FdTable fds;
   r.read_fds(4242, &fds);
-  EXPECT_EQ(fds.size(), 6u);
+  EXPECT_EQ(fds.size(), 7u);
   ASSERT_NE(fds.get(3), nullptr);
   EXPECT_EQ(fds.get(3)->type, FdType::kFile);
   EXPECT_EQ(fds.get(3)->name, "/var/log/nginx/access.log");
   ASSERT_NE(fds.get(4), nullptr);
   EXPECT_EQ(fds.get(4)->type, FdType::kIpv4);
-  EXPECT_EQ(fds.get(4)->name, "127.0.0.1:80->10.0.0.2:54321");
+  // port 80 listens in this network namespace: accepted, the peer is the client
+  EXPECT_EQ(fds.get(4)->name, "10.0.0.2:54321->127.0.0.1:80");
+  EXPECT_TRUE(fds.get(4)->is_server);
   EXPECT_EQ(fds.get(4)->l4proto, 6);
+  ASSERT_NE(fds.get(9), nullptr);
+  EXPECT_EQ(fds.get(9)->name, "127.0.0.1:50000->10.0.0.3:443") << "nothing listens on 50000: outbound";
+  EXPECT_FALSE(fds.get(9)->is_server);
   EXPECT_EQ(fds.get(5)->type, FdType::kPipe);
   EXPECT_EQ(fds.get(6)->type, FdType::kEventpoll);
   EXPECT_EQ(fds.get(7)->type, FdType::kUnix);
