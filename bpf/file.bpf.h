@@ -38,15 +38,20 @@ static __always_inline void read_sock(struct sock *sk, struct riposte_fd_info *o
   out->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
-/* Which file fd `num` is: inode number and device, what user space checks its fd entry
- * against. Returns the inode (NULL when no file). */
-static __always_inline struct inode *read_file_id(struct file *f, long num, struct riposte_fd_info *out) {
-  out->num = (__s32)num;
+/* Which file f is: inode number and device, what user space checks its fd entries against.
+ * Returns the inode (NULL when no file, and then nothing is written). */
+static __always_inline struct inode *file_identity(struct file *f, __u64 *ino, __u32 *dev) {
   if (!f) return NULL;
   struct inode *inode = BPF_CORE_READ(f, f_inode);
-  out->ino = BPF_CORE_READ(inode, i_ino);
-  out->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+  *ino = BPF_CORE_READ(inode, i_ino);
+  *dev = BPF_CORE_READ(inode, i_sb, s_dev);
   return inode;
+}
+
+/* fd `num` and the identity of its file f. */
+static __always_inline struct inode *read_file_id(struct file *f, long num, struct riposte_fd_info *out) {
+  out->num = (__s32)num;
+  return file_identity(f, &out->ino, &out->dev);
 }
 
 /* Type, flags, identity and (for sockets) the address tuple of an open file. */

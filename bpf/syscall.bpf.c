@@ -345,14 +345,9 @@ static __always_inline int report(long nr, const struct pt_regs *regs, long ret)
   handle_special(r, s, task, f);
   /* A second dirfd (renameat/linkat) is checked by user space too: its entry may be stale. */
   r->dir2_dev = 0;
-  if (relative_to_dirfd(&r->strings[RIPOSTE_STR_LEN], r, s.dir2) && (int)r->args[s.dir2 & 7] != fd) {
-    struct file *f2 = fd_file(task, (int)r->args[s.dir2 & 7]);
-    if (f2) {
-      struct inode *inode = BPF_CORE_READ(f2, f_inode);
-      r->args[5] = BPF_CORE_READ(inode, i_ino);
-      r->dir2_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-      r->flags |= RIPOSTE_SC_DIR2_ID;
-    }
+  if (relative_to_dirfd(&r->strings[RIPOSTE_STR_LEN], r, s.dir2) && (int)r->args[s.dir2 & 7] != fd &&
+      file_identity(fd_file(task, (int)r->args[s.dir2 & 7]), &r->args[5], &r->dir2_dev)) {
+    r->flags |= RIPOSTE_SC_DIR2_ID;
   }
 
   __u32 size = offsetof(struct riposte_syscall_record, strings);

@@ -66,12 +66,7 @@ void set_socket(FdInfo* fd, const KernelFd& k, bool accepted) {
   fd->type = fd_type_of(k);
   if (fd->type != FdType::kIpv4 && fd->type != FdType::kIpv6) return;
   fd->l4proto = k.l4proto;
-  const IpAddr local = ip_of(k.laddr, fd->type), remote = ip_of(k.raddr, fd->type);
-  fd->is_server = accepted;
-  fd->client_ip = accepted ? remote : local;
-  fd->client_port = accepted ? k.rport : k.lport;
-  fd->server_ip = accepted ? local : remote;
-  fd->server_port = accepted ? k.lport : k.rport;
+  set_socket_ends(fd, ip_of(k.laddr, fd->type), k.lport, ip_of(k.raddr, fd->type), k.rport, accepted);
   format_socket_name(*fd, &fd->name);
 }
 

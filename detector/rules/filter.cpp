@@ -868,8 +868,7 @@ Tri negate(Tri t) { return t == Tri::kUnknown ? t : (t == Tri::kTrue ? Tri::kFal
 // type (open, openat, openat2) and evt.is_open_read / evt.is_open_write.
 Tri fold_for_open(const Check& c, bool write) {
   if (c.type_fast) {
-    EventTypeSet opens;
-    for (EventType t : {EventType::kOpen, EventType::kOpenat, EventType::kOpenat2}) opens.insert(t);
+    const EventTypeSet opens = EventTypeSet::opens();
     EventTypeSet in = c.type_set;
     in &= opens;
     const bool eq = c.op != Op::kNe;
@@ -889,6 +888,12 @@ Tri fold_for_open(const Check& c, bool write) {
   return (value == (c.nums[0] != 0)) == (c.op == Op::kEq) ? Tri::kTrue : Tri::kFalse;
 }
 
+// "/usr/bin/" -> "/usr/bin"; "/" stays.
+std::string without_trailing_slashes(std::string d) {
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d;
+}
+
 // The paths for which the check can hold (any when it does not constrain fd.name).
 PathSet check_paths(const Check& c) {
   if (c.rhs_is_field || !c.xforms.empty()) return PathSet::any();
@@ -901,10 +906,7 @@ PathSet check_paths(const Check& c) {
       case Op::kStartsWith:
         return PathSet::of(c.strs);
       case Op::kPMatch:  // "/usr/bin/" also matches "/usr/bin" itself
-        for (std::string d : c.strs) {
-          while (d.size() > 1 && d.back() == '/') d.pop_back();
-          prefixes.push_back(std::move(d));
-        }
+        for (const auto& d : c.strs) prefixes.push_back(without_trailing_slashes(d));
         return PathSet::of(std::move(prefixes));
       case Op::kGlob:
         for (const auto& g : c.strs) prefixes.push_back(g.substr(0, g.find_first_of("*?[\\")));
@@ -914,8 +916,8 @@ PathSet check_paths(const Check& c) {
     }
   }
   if (f == "fd.directory" && (c.op == Op::kEq || c.op == Op::kIn || c.op == Op::kPMatch)) {
-    for (std::string d : c.strs) {
-      while (d.size() > 1 && d.back() == '/') d.pop_back();
+    for (const auto& s : c.strs) {
+      const std::string d = without_trailing_slashes(s);
       if (d == "/") return PathSet::any();
       prefixes.push_back(d + "/");
     }
@@ -991,6 +993,12 @@ struct OpenAnalysis {
 OpenPaths Filter::open_paths() const {
   if (!prog_ || prog_->nodes.empty()) return {PathSet::any(), PathSet::any()};
   return {OpenAnalysis{*prog_, false}.paths(0), OpenAnalysis{*prog_, true}.paths(0)};
+}
+
+EventTypeSet EventTypeSet::opens() {
+  EventTypeSet s;
+  for (EventType t : {EventType::kOpen, EventType::kOpenat, EventType::kOpenat2}) s.insert(t);
+  return s;
 }
 
 EventTypeSet EventTypeSet::all() {

@@ -34,7 +34,10 @@ inline constexpr size_t kEventTypeCount = static_cast<size_t>(EventType::kCount)
 class EventTypeSet {
  public:
   static EventTypeSet all();
+  // open, openat, openat2: the calls the kernel-side open filter covers (open_paths.h).
+  static EventTypeSet opens();
   bool contains(EventType t) const { return bits_.test(static_cast<size_t>(t)); }
+  bool intersects(const EventTypeSet& o) const { return (bits_ & o.bits_).any(); }
   void insert(EventType t) {
     if (t != EventType::kUnknown) bits_.set(static_cast<size_t>(t));
   }

@@ -107,8 +107,7 @@ std::string explain_rule(const CompiledRule& rule) {
     if (types.empty()) s += " none (the rule can never match)";
     s += "\n";
   }
-  if (rule.event_types.contains(EventType::kOpen) || rule.event_types.contains(EventType::kOpenat) ||
-      rule.event_types.contains(EventType::kOpenat2)) {
+  if (rule.event_types.intersects(EventTypeSet::opens())) {
     // What the kernel-side open filter lets through for this rule (open_paths.h).
     const OpenPaths p = rule.filter.open_paths();
     auto describe = [](const PathSet& set) {
@@ -1403,8 +1402,7 @@ LoadResult Loader::finish() {
     enabled_filters.push_back(&r->filter);
     rs.enabled_.push_back(r.get());
     rs.types_ |= r->event_types;
-    if (r->event_types.contains(EventType::kOpen) || r->event_types.contains(EventType::kOpenat) ||
-        r->event_types.contains(EventType::kOpenat2)) {
+    if (r->event_types.intersects(EventTypeSet::opens())) {
       const OpenPaths p = r->filter.open_paths();
       rs.open_paths_.read.add(p.read);
       rs.open_paths_.write.add(p.write);

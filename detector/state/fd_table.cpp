@@ -18,6 +18,15 @@ void clear_fd(FdInfo* fd) {
   fd->ino = fd->dev = 0;
 }
 
+void set_socket_ends(FdInfo* fd, const IpAddr& local, uint16_t lport, const IpAddr& remote,
+                     uint16_t rport, bool accepted) {
+  fd->is_server = accepted;
+  fd->client_ip = accepted ? remote : local;
+  fd->client_port = accepted ? rport : lport;
+  fd->server_ip = accepted ? local : remote;
+  fd->server_port = accepted ? lport : rport;
+}
+
 FdInfo* FdTable::get(int64_t fd) {
   if (fd >= 0 && fd < kDirect) {
     if (static_cast<size_t>(fd) >= direct_.size()) return nullptr;

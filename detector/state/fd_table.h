@@ -39,4 +39,9 @@ class FdTable {
 // Resets an entry to "unknown fd" while keeping its strings' capacity.
 void clear_fd(FdInfo* fd);
 
+// An inet socket's two ends as Falco names them: the client is the connecting side, so the
+// local end is the server's when the socket was accepted.
+void set_socket_ends(FdInfo* fd, const IpAddr& local, uint16_t lport, const IpAddr& remote,
+                     uint16_t rport, bool accepted);
+
 }  // namespace riposte::detector

@@ -323,11 +323,7 @@ void ProcReader::fill_socket(int64_t pid, uint64_t ino, FdInfo* fd) const {
   // in its network namespace was accepted (local side = server); any other is taken as
   // outbound (local side = client), as is every UDP socket.
   const bool accepted = s.l4proto == IPPROTO_TCP && s.rport != 0 && table.tcp_listening.count(s.lport) > 0;
-  fd->is_server = accepted;
-  fd->client_ip = accepted ? s.remote : s.local;
-  fd->client_port = accepted ? s.rport : s.lport;
-  fd->server_ip = accepted ? s.local : s.remote;
-  fd->server_port = accepted ? s.lport : s.rport;
+  set_socket_ends(fd, s.local, s.lport, s.remote, s.rport, accepted);
   fd->connected = s.rport != 0;
   format_socket_name(*fd, &fd->name);
 }

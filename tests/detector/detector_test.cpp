@@ -228,12 +228,7 @@ TEST_F(DetectorTest, ConnectThenDupToStdinIsAReverseShell) {
   s.fd.l4proto = IPPROTO_TCP;
   det_.on_syscall(s);
   SyscallRecord c = sc(101, SYS_connect, 0, {3});
-  c.fd.type = KernelFd::Type::kIpv4;
-  c.fd.l4proto = IPPROTO_TCP;
-  c.fd.lport = 40000;
-  c.fd.rport = 4444;
-  std::memcpy(c.fd.laddr.data(), "\x0a\x00\x00\x05", 4);
-  std::memcpy(c.fd.raddr.data(), "\xc0\x00\x02\x01", 4);
+  testing::tcp4(&c.fd, "\x0a\x00\x00\x05", 40000, "\xc0\x00\x02\x01", 4444);
   det_.on_syscall(c);
   const Alert* conn = find("Outbound connect");
   ASSERT_NE(conn, nullptr);

@@ -100,12 +100,7 @@ TEST_F(SyscallEventsTest, FdReusedByASocketIsTheSocketOnConnect) {
   SyscallRecord c = sc(SYS_connect, 0, {4});
   c.fd.num = 4;
   c.fd.ino = 9001;
-  c.fd.type = KernelFd::Type::kIpv4;
-  c.fd.l4proto = IPPROTO_TCP;
-  c.fd.lport = 40000;
-  c.fd.rport = 4444;
-  std::memcpy(c.fd.laddr.data(), "\x0a\x00\x00\x05", 4);
-  std::memcpy(c.fd.raddr.data(), "\xc0\x00\x02\x01", 4);
+  testing::tcp4(&c.fd, "\x0a\x00\x00\x05", 40000, "\xc0\x00\x02\x01", 4444);
   const FdInfo* fd = build(c);
   ASSERT_NE(fd, nullptr);
   EXPECT_EQ(fd->type, FdType::kIpv4);

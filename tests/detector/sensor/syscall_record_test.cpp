@@ -62,6 +62,35 @@ TEST(SyscallRecord, DecodesOpenWithResolvedPath) {
   EXPECT_EQ(record_kind(bytes.data(), bytes.size()), static_cast<uint32_t>(RIPOSTE_REC_SYSCALL));
 }
 
+TEST(SyscallRecord, SecondDirfdIdentityComesOutOfTheSpareArgument) {
+  riposte_syscall_record raw{};
+  raw.nr = SYS_renameat2;
+  raw.args[0] = 7;
+  raw.args[2] = 8;
+  raw.args[5] = 4242;  // renameat2 has five arguments: the kernel side puts the inode here
+  raw.dir2_dev = (8u << 20) | 1;
+  raw.flags = RIPOSTE_SC_DIR2_ID;
+  raw.fd.num = 7;
+  std::strcpy(raw.strings, "x");
+  raw.str1_len = 1;
+  std::strcpy(raw.strings + RIPOSTE_STR_LEN, "y");
+  raw.str2_len = 1;
+  auto bytes = syscall_bytes(raw, true);
+  SyscallRecord r;
+  ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
+  EXPECT_EQ(r.dir2.num, 8);
+  EXPECT_EQ(r.dir2.ino, 4242u);
+  EXPECT_EQ(r.dir2.dev, makedev(8, 1));
+  EXPECT_EQ(r.dir2.type, KernelFd::Type::kDirectory) << "the call succeeded";
+  EXPECT_EQ(r.args[5], 0u) << "not an argument of the call";
+  // Without the flag, nothing is read from the spare argument.
+  raw.flags = 0;
+  bytes = syscall_bytes(raw, true);
+  ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
+  EXPECT_EQ(r.dir2.num, -1);
+  EXPECT_EQ(r.dir2.ino, 0u);
+}
+
 TEST(SyscallRecord, ShortRecordHasOnlyItsFirstString) {
   riposte_syscall_record raw{};
   raw.nr = SYS_connect;
