@@ -29,6 +29,14 @@ std::vector<char> syscall_bytes(riposte_syscall_record& raw, bool with_str2) {
   return bytes;
 }
 
+// Both string slots of a record, as the kernel side fills them.
+void set_strings(riposte_syscall_record& raw, const char* str1, const char* str2) {
+  std::strcpy(raw.strings, str1);
+  raw.str1_len = static_cast<uint16_t>(std::strlen(str1));
+  std::strcpy(raw.strings + RIPOSTE_STR_LEN, str2);
+  raw.str2_len = static_cast<uint16_t>(std::strlen(str2));
+}
+
 TEST(SyscallRecord, DecodesOpenWithResolvedPath) {
   riposte_syscall_record raw{};
   raw.h.pid = 42;
@@ -41,10 +49,7 @@ TEST(SyscallRecord, DecodesOpenWithResolvedPath) {
   raw.fd.num = 3;
   raw.fd.ino = 1234;
   raw.fd.dev = (259u << 20) | 0x12345;  // the kernel's MKDEV(259, 0x12345)
-  std::strcpy(raw.strings, "/etc/shadow");
-  raw.str1_len = 11;
-  std::strcpy(raw.strings + RIPOSTE_STR_LEN, "../etc/shadow");
-  raw.str2_len = 13;
+  set_strings(raw, "/etc/shadow", "../etc/shadow");
   auto bytes = syscall_bytes(raw, true);
   SyscallRecord r;
   ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
@@ -71,10 +76,7 @@ TEST(SyscallRecord, SecondDirfdIdentityComesOutOfTheSpareArgument) {
   raw.dir2_dev = (8u << 20) | 1;
   raw.flags = RIPOSTE_SC_DIR2_ID;
   raw.fd.num = 7;
-  std::strcpy(raw.strings, "x");
-  raw.str1_len = 1;
-  std::strcpy(raw.strings + RIPOSTE_STR_LEN, "y");
-  raw.str2_len = 1;
+  set_strings(raw, "x", "y");
   auto bytes = syscall_bytes(raw, true);
   SyscallRecord r;
   ASSERT_TRUE(decode_syscall_record(bytes.data(), bytes.size(), &r));
