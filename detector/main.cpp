@@ -68,7 +68,7 @@ struct Config {
   nats::Options nats = no_nats();  // no --nats: alerts go to stdout
   LogFlags log;
   std::string node_name = default_node_name();
-  std::string kubeconfig, output_file;
+  std::string kubeconfig, output_file, output_file_format = "json";
   std::string ops_addr = "0.0.0.0:8765";
   std::string syscall_hook = "auto";
   bool json = false, no_kube = false, no_proc_scan = false;
@@ -92,7 +92,9 @@ Config parse_flags(int argc, char** argv) {
   add_nats_flags(f, &c.nats);
   f.add_int("stream-replicas", &c.stream_replicas, "N", "replicas of the RIPOSTE_ALERTS stream when it is created");
   f.add_bool("json", &c.json, "print alerts as JSON lines instead of Falco's text line");
-  f.add_string("output-file", &c.output_file, "FILE", "also append alerts as JSON lines to FILE");
+  f.add_string("output-file", &c.output_file, "FILE", "also append alerts to FILE, one per line");
+  f.add_string("output-file-format", &c.output_file_format, "json|text|output",
+               "lines of --output-file: Falco's JSON, Falco's text line, or the rule's output alone (e.g. a rule whose output is CSV)");
   f.add_string("node-name", &c.node_name, "NAME", "this node's name: alert hostname and the pods watched (default $RIPOSTE_NODE_NAME or the hostname)");
   f.add_string("kubeconfig", &c.kubeconfig, "FILE", "kubeconfig for the pod watch (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
   f.add_bool("no-kube", &c.no_kube, "do not watch pods in the Kubernetes API (k8s.* fields stay empty)");
@@ -184,10 +186,13 @@ int main(int argc, char** argv) {
     nats_conn = connect_nats(cfg);
     fan_out.add(std::make_unique<detector::NatsSink>(nats_conn.get()));
   } else {
-    fan_out.add(std::make_unique<detector::StreamSink>(stdout, cfg.json));
+    fan_out.add(std::make_unique<detector::StreamSink>(
+        stdout, cfg.json ? detector::LineFormat::kJson : detector::LineFormat::kFalcoText));
   }
   if (!cfg.output_file.empty()) {
-    auto file = detector::StreamSink::append_to(cfg.output_file);
+    auto format = detector::parse_line_format(cfg.output_file_format);
+    if (!format) die("--output-file-format: " + format.error());
+    auto file = detector::StreamSink::append_to(cfg.output_file, *format);
     if (!file) die("--output-file: " + file.error());
     fan_out.add(std::move(*file));
   }

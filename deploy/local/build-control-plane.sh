@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the upstream control-plane binaries riposte's local cluster needs from the Go module
+# Builds the upstream control-plane binaries (and the kubelet) riposte's local cluster needs from the Go module
 # proxy, cached outside the work tree and keyed by version, so only the first run pays.
 #
 # k8s.io/kubernetes replaces every staging module with ./staging/src/..., which `go install
@@ -68,7 +68,8 @@ go_build() {
 }
 
 build_kubernetes() {
-  local want=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
+  # kubelet: the real node of cluster.sh (real-node.sh), built from the same wrapper module.
+  local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet) missing=()
   if kubectl_needed; then want+=(kubectl); fi
   if [[ -d $k8s_bin && $(cat "$k8s_bin/.recipe" 2>/dev/null) != "$recipe" ]]; then
     log "kubernetes $K8S_VERSION: binaries in $k8s_bin are from an older build recipe: rebuilding"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real, local Kubernetes control plane plus NATS JetStream for riposte's tests and demos:
 # etcd, kube-apiserver (TLS, RBAC), kube-controller-manager, kube-scheduler, kwok (one fake node
-# whose pods become Running without a kubelet) and nats-server -js, all bound to 127.0.0.1.
+# whose pods become Running without a kubelet) and nats-server -js, all bound to 127.0.0.1;
+# and, as root, a real node (kubelet + containerd + runc, real containers: real-node.sh).
 #
 #   cluster.sh up       start (or report the already running cluster), write $STATE/env
 #   cluster.sh down     stop every process of this cluster, remove $STATE
@@ -16,7 +17,8 @@
 # Knobs: RIPOSTE_UP_TIMEOUT (s per component, default 120), RIPOSTE_KUBE_PORT,
 # RIPOSTE_NATS_PORT, RIPOSTE_NATS_MONITOR_PORT (fixed ports instead of free ones),
 # RIPOSTE_CACHE (where build-control-plane.sh put the binaries), RIPOSTE_ETCD_IN_MEMORY=1 (etcd's
-# data on /dev/shm, see etcd_data below), RIPOSTE_NODE_PODS (the kwok node's pod capacity).
+# data on /dev/shm, see etcd_data below), RIPOSTE_NODE_PODS (the kwok node's pod capacity),
+# RIPOSTE_REAL_NODE (1: required, 0: off, unset: on when root and free; see real-node.sh).
 set -euo pipefail
 set +m # no job control: background children must stay in our process group (see start_daemon)
 
@@ -50,9 +52,14 @@ service_ip=10.96.0.1
 up_timeout=${RIPOSTE_UP_TIMEOUT:-120}
 # Start order; `down` and the health report walk it too.
 components=(nats-server etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# The real node's daemons join the list when it runs ($rn exists).
+real_node_components=(containerd kubelet)
 # Ports, set by pick_ports at `up` (and saved to $state/ports).
 etcd_port='' etcd_peer_port='' kube_port='' kcm_port='' sched_port='' kwok_port=''
 nats_port='' nats_mon_port=''
+# shellcheck source=real-node.sh
+. "$here/real-node.sh"
+[[ -d $rn ]] && components+=("${real_node_components[@]}")
 
 log() { printf '[cluster] %s\n' "$*"; }
 die() {
@@ -127,7 +134,8 @@ cluster_pids() {
     mapfile -d '' -n 1 argv 2>/dev/null <"$p/cmdline" || continue
     ((${#argv[@]})) || continue # kernel thread or zombie
     case ${argv[0]##*/} in
-      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | nats-server)
+      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | nats-server | \
+        containerd | containerd-shim-runc-v2 | kubelet)
         is_ours "$pid" && echo "$pid"
         ;;
     esac
@@ -274,6 +282,9 @@ make_pki() {
   issue kube-controller-manager "/CN=system:kube-controller-manager" client
   issue kube-scheduler "/CN=system:kube-scheduler" client
   issue kwok "/O=system:masters/CN=riposte-kwok" client
+  # The API server's identity towards kubelets (exec, attach, logs); bound to
+  # system:kubelet-api-admin when the real node comes up.
+  issue kube-apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client" client
   # Front-proxy (request-header) CA and client: the controller-manager and scheduler read its
   # CA from the extension-apiserver-authentication ConfigMap and log an error every few
   # seconds when it is absent; aggregated API servers need it too.
@@ -402,7 +413,9 @@ up_done=0
 teardown_failed_up() {
   trap - EXIT INT TERM
   if compgen -G "$pids/*" >/dev/null; then
+    real_node_stop >&2 || true
     stop_processes 3 >&2 || true
+    real_node_down >&2 || true
     rm -f "$state/env"
     log "stopped what was started; logs kept in $logs ('cluster.sh down' removes them)" >&2
   else
@@ -432,7 +445,9 @@ prepare_state() {
       exit 0
     fi
     log "found a stale cluster in $state (not running: ${dead[*]}): replacing it"
+    real_node_stop
     stop_processes 5
+    real_node_down
     rm -rf "$state" "$etcd_shm"
   fi
 }
@@ -504,6 +519,10 @@ start_apiserver() {
     --service-account-signing-key-file "$pki/sa.key" \
     --service-cluster-ip-range "$service_cidr" \
     --endpoint-reconciler-type none \
+    --kubelet-client-certificate "$pki/kube-apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$pki/kube-apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority "$pki/ca.crt" \
+    --kubelet-preferred-address-types InternalIP,Hostname \
     --allow-privileged=true \
     --cert-dir "$state/kube-apiserver" \
     --profiling=false
@@ -589,6 +608,7 @@ export RIPOSTE_KUBECTL="$kubectl"
 export RIPOSTE_NATS_URL="nats://127.0.0.1:$nats_port"
 export RIPOSTE_NATS_MONITOR="http://127.0.0.1:$nats_mon_port"
 export RIPOSTE_NODE_NAME="$node_name"
+export RIPOSTE_REAL_NODE_NAME="$real_node_env"
 $path_line
 EOF
   mv "$state/env.tmp" "$state/env" # atomically: tests take the file's presence as "up"
@@ -599,6 +619,13 @@ cmd_up() {
   check_state_path
   prepare_state
   ensure_binaries
+  want_real_node=0
+  if real_node_wanted; then
+    real_node_held_elsewhere && die "the real node is held by the cluster in $(cat "$real_node_lock") (one per machine): take it down, or RIPOSTE_REAL_NODE=0"
+    want_real_node=1
+    real_node_binaries
+    [[ " ${components[*]} " == *" kubelet "* ]] || components+=("${real_node_components[@]}")
+  fi
   mkdir -p "$state" "$logs" "$pids"
   : >"$marker"
   trap on_up_exit EXIT
@@ -632,6 +659,11 @@ cmd_up() {
   create_node || fail kube-apiserver "refused to create node $node_name"
   wait_for kwok "reporting node $node_name Ready" node_ready
   wait_for kube-controller-manager "creating ServiceAccount default/default" default_sa_ready
+  real_node_env=
+  if ((want_real_node)); then
+    real_node_up
+    real_node_env=$real_node_name
+  fi
 
   write_env
   up_done=1
@@ -645,7 +677,9 @@ cmd_up() {
 cmd_down() {
   local t0=$SECONDS
   # Even without a state dir, sweep for daemons naming it (a dir removed by hand).
+  real_node_stop
   stop_processes 5
+  real_node_down
   if [[ -e $state ]]; then
     if [[ -f $marker ]]; then
       rm -rf "$state" "$etcd_shm"
@@ -675,6 +709,8 @@ cmd_status() {
     [kube-controller-manager]="https://127.0.0.1:$kcm_port/healthz"
     [kube-scheduler]="https://127.0.0.1:$sched_port/healthz"
     [kwok]="http://127.0.0.1:$kwok_port/healthz"
+    [containerd]="unix://$rn/containerd.sock"
+    [kubelet]="node $real_node_name"
   )
   for name in "${components[@]}"; do
     pid=$(pid_of "$name" || echo -)

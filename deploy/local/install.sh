@@ -23,6 +23,10 @@ packages=(
   etcd-server nats-server busybox-static openssl curl iproute2 util-linux procps jq
   # /usr/bin/time: build-control-plane.sh logs each binary's build time and peak memory
   time
+  # the real node (real-node.sh): container runtime, CNI plugins, and what build-images.sh
+  # makes the images with (debootstrap, overlay whiteouts via xattrs); wrk loads nginx in the
+  # detector-overhead benchmark
+  containerd runc containernetworking-plugins debootstrap attr wrk
 )
 
 log() { printf '[install] %s\n' "$*"; }
@@ -92,3 +96,11 @@ log "building control-plane binaries (cached after the first run)"
 t0=$SECONDS
 "$here/build-control-plane.sh" </dev/null
 log "done ($((SECONDS - t0))s for control-plane binaries)"
+if ((EUID == 0)); then
+  log "building the real node's container images (cached after the first run)"
+  t0=$SECONDS
+  "$here/build-images.sh" </dev/null >/dev/null
+  log "done ($((SECONDS - t0))s for images)"
+else
+  log "not root: skipping the real node's container images (cluster.sh runs without the real node)"
+fi

@@ -6,10 +6,17 @@
 
 namespace riposte::detector {
 
-Result<std::unique_ptr<StreamSink>> StreamSink::append_to(const std::string& path) {
+Result<LineFormat> parse_line_format(const std::string& name) {
+  if (name == "json") return LineFormat::kJson;
+  if (name == "text") return LineFormat::kFalcoText;
+  if (name == "output") return LineFormat::kOutput;
+  return Error{"unknown line format '" + name + "' (json, text or output)"};
+}
+
+Result<std::unique_ptr<StreamSink>> StreamSink::append_to(const std::string& path, LineFormat format) {
   FILE* f = std::fopen(path.c_str(), "a");
   if (!f) return Error{"cannot open " + path + ": " + std::strerror(errno)};
-  auto sink = std::make_unique<StreamSink>(f, true);
+  auto sink = std::make_unique<StreamSink>(f, format);
   sink->owned_ = true;
   return sink;
 }
@@ -19,7 +26,12 @@ StreamSink::~StreamSink() {
 }
 
 Status StreamSink::emit(const Alert& alert) {
-  std::string line = json_ ? to_json(alert) : falco_text_line(alert);
+  std::string line;
+  switch (format_) {
+    case LineFormat::kJson: line = to_json(alert); break;
+    case LineFormat::kFalcoText: line = falco_text_line(alert); break;
+    case LineFormat::kOutput: line = alert.output; break;
+  }
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(mu_);
   // Flushed per alert: a person (or a pipe) is waiting for it.

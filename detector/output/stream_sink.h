@@ -1,4 +1,5 @@
-// Alerts as lines on a stdio stream: Falco's text format or one JSON object per line.
+// Alerts as lines on a stdio stream: Falco's text format, one JSON object per line, or the
+// rule's rendered output alone (for rules whose output is itself a record, e.g. CSV).
 #pragma once
 
 #include <cstdio>
@@ -10,11 +11,21 @@
 
 namespace riposte::detector {
 
+// What one line of a StreamSink holds.
+enum class LineFormat {
+  kJson,       // the alert as Falco's JSON output
+  kFalcoText,  // Falco's text line: "<time>: <Priority> <output>"
+  kOutput,     // the rule's output as rendered, nothing else
+};
+
+// Parses "json", "text" or "output".
+Result<LineFormat> parse_line_format(const std::string& name);
+
 class StreamSink final : public AlertSink {
  public:
-  StreamSink(FILE* out, bool json) : out_(out), json_(json) {}
-  // A file of JSON lines, appended to and closed with the sink.
-  static Result<std::unique_ptr<StreamSink>> append_to(const std::string& path);
+  StreamSink(FILE* out, LineFormat format) : out_(out), format_(format) {}
+  // A file of lines, appended to and closed with the sink.
+  static Result<std::unique_ptr<StreamSink>> append_to(const std::string& path, LineFormat format);
   ~StreamSink() override;
   StreamSink(const StreamSink&) = delete;
   StreamSink& operator=(const StreamSink&) = delete;
@@ -23,7 +34,7 @@ class StreamSink final : public AlertSink {
  private:
   std::mutex mu_;
   FILE* out_;
-  bool json_;
+  LineFormat format_;
   bool owned_ = false;
 };
 

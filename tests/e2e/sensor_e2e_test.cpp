@@ -203,19 +203,9 @@ class SensorE2E : public ::testing::Test {
   static inline std::vector<Alert> alerts_;
 };
 
-TEST_F(SensorE2E, TerminalShellInContainer) {
-  ASSERT_EQ(pod_shell(app_, "/bin/sh -c 'echo e2e-terminal'; true", /*tty=*/true), 0);
-  auto a = wait_alert([](const Alert& x) {
-    return x.rule == "Terminal shell in container" && field(x, "proc.cmdline") == "sh -c echo e2e-terminal";
-  });
-  ASSERT_TRUE(a) << detector_->log_tail();
-  EXPECT_EQ(a->priority, Priority::kNotice);
-  expect_context(*a, app_);
-  EXPECT_EQ(field(*a, "proc.name"), "sh");
-  EXPECT_EQ(field(*a, "proc.pname"), "sh");
-  EXPECT_TRUE(a->output_fields["proc.tty"].is_number());
-  EXPECT_NE(a->output_fields["proc.tty"], 0);
-}
+// "Terminal shell in container" is tested on the real node (real_node_e2e_test): Falco's
+// rule wants the container runtime as the shell's parent, which only a real `kubectl exec`
+// gives; a pod-shell.sh shell's parent is sh or unshare.
 
 TEST_F(SensorE2E, PackageManagerInContainer) {
   ASSERT_EQ(pod_shell(app_, "/sbin/apk add e2e-curl; true"), 0);
@@ -268,7 +258,7 @@ TEST_F(SensorE2E, WriteBelowBinaryDirs) {
 
 TEST_F(SensorE2E, ReadTlsSecretByNonNginx) {
   ASSERT_EQ(pod_shell(app_, "/bin/cat /etc/nginx/tls/tls.key; true"), 0);
-  auto a = wait_alert(rule_in("Read TLS secret by non-nginx process", app_));
+  auto a = wait_alert(rule_in("Unauthorized Access to Nginx TLS Secrets", app_));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kWarning);
   expect_context(*a, app_);

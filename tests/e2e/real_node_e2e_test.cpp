@@ -1,0 +1,445 @@
+// The seeds' scenarios, literally, on the local cluster's real node (kubelet + containerd +
+// runc, deploy/local/real-node.sh): real containers made from real images, entered with
+// `kubectl exec`, watched by the eBPF detector with Falco's own rulesets (unchanged, from
+// ../shared/falco-rules) plus riposte's defaults, and answered by the responder with the
+// shipped playbooks. Each test asserts the alert's rule, priority and fields, then the
+// effect in the cluster (and on the host: the shell's process is gone).
+//
+// No stand-in here: the process trees (runc as the exec'd shell's parent), the cgroups
+// (/kubepods/<qos>/pod<uid>/<container id>), the ttys (the container's devpts) and the overlay
+// root filesystems are the ones Falco's rules were written for.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include "common/alert.h"
+#include "tests/support/local_cluster.h"
+#include "tests/support/pty_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_util.h"
+
+namespace riposte {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::env_or;
+using testing::eventually;
+using testing::kubectl;
+using testing::LocalCluster;
+using testing::PtyProcess;
+using testing::Subprocess;
+using testing::trim;
+
+std::string field(const Alert& a, const char* key) {
+  std::string v;
+  a.field_string(key, &v);
+  return v;
+}
+
+// A host process, identified across pid reuse by its start time.
+struct HostProcess {
+  pid_t pid = 0;
+  std::string start_time;  // field 22 of /proc/<pid>/stat
+};
+
+std::string start_time_of(pid_t pid) {
+  std::string stat = testing::read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(stat.substr(close + 2));
+  std::string f;
+  for (int i = 3; i <= 22 && rest >> f; ++i) {
+  }
+  return f;
+}
+
+bool still_running(const HostProcess& p) {
+  return fs::exists("/proc/" + std::to_string(p.pid)) && start_time_of(p.pid) == p.start_time;
+}
+
+// The host processes of a container (its cgroup path ends in the container id) named comm.
+std::vector<HostProcess> container_processes(const std::string& cid, const std::string& comm) {
+  std::vector<HostProcess> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (testing::read_file(e.path() / "cgroup").find(cid) == std::string::npos) continue;
+    if (trim(testing::read_file(e.path() / "comm")) != comm) continue;
+    const pid_t pid = std::stoi(name);
+    out.push_back({pid, start_time_of(pid)});
+  }
+  return out;
+}
+
+class RealNodeE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { setup_error_ = setup(); }
+
+  static std::string setup() {
+    if (geteuid() != 0) return "loads eBPF programs: run as root";
+    if (!testing::load_local_cluster(&cluster_)) return "the local cluster is not up (fixture `cluster`)";
+    real_node_ = cluster_.env["RIPOSTE_REAL_NODE_NAME"];
+    if (real_node_.empty()) {
+      return "the local cluster has no real node: deploy/local/cluster.sh brings one up as root unless "
+             "RIPOSTE_REAL_NODE=0 or another cluster on this machine holds it (see its log)";
+    }
+    src_ = env_or("RIPOSTE_SOURCE_DIR", ".");
+    bin_ = env_or("RIPOSTE_BINARY_DIR", ".") + "/bin";
+    falco_ = env_or("RIPOSTE_FALCO_RULES_DIR", src_ + "/../shared/falco-rules");
+    for (const char* f : kFalcoFiles) {
+      if (!fs::exists(falco_ + "/" + f)) return "Falco's rules are needed and were not found: " + falco_ + "/" + f;
+    }
+    work_ = testing::make_temp_dir("real-node-e2e");
+    ns_ = "real-node-e2e-" + std::to_string(getpid());
+    if (std::string err = create_workloads(); !err.empty()) return err;
+
+    // The shipped playbooks this test exercises, as files (the notify one would call out to
+    // a chat webhook on the internet).
+    fs::create_directories(work_ + "/playbooks");
+    for (const char* p : {"kill-shell-in-container.yaml", "scale-to-zero-package-management.yaml",
+                          "scale-to-zero-httpd-write-below-etc.yaml"}) {
+      fs::copy_file(src_ + "/playbooks/" + p, work_ + "/playbooks/" + p);
+    }
+
+    alerts_path_ = work_ + "/alerts.jsonl";
+    std::vector<std::string> argv = {bin_ + "/riposte-detector"};
+    for (const char* f : kFalcoFiles) argv.insert(argv.end(), {"--rules", falco_ + "/" + f});
+    argv.insert(argv.end(), {"--rules", src_ + "/detector/default_rules/riposte_rules.yaml", "--rule-matching",
+                             "all", "--nats", cluster_.nats_url, "--output-file", alerts_path_, "--node-name",
+                             real_node_, "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"});
+    std::string err;
+    detector_ = start(argv, "detector.log", "detector running", &err);
+    if (!detector_) return err;
+    responder_ = start({bin_ + "/riposte-responder", "--nats", cluster_.nats_url, "--playbooks", work_ + "/playbooks",
+                        "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"},
+                       "responder.log", "responder running", &err);
+    if (!responder_) return err;
+    return "";
+  }
+
+  static void TearDownTestSuite() {
+    delete responder_;
+    delete detector_;
+    responder_ = detector_ = nullptr;
+    if (!ns_.empty()) kubectl(cluster_, "delete namespace " + ns_ + " --wait=false");
+  }
+
+  void SetUp() override { ASSERT_EQ(setup_error_, "") << setup_error_; }
+
+  static Subprocess* start(const std::vector<std::string>& argv, const std::string& log, const std::string& ready,
+                           std::string* err) {
+    auto p = Subprocess::spawn(argv, {{"KUBECONFIG", cluster_.kubeconfig}}, work_ + "/" + log);
+    if (!p.ok()) {
+      *err = p.error();
+      return nullptr;
+    }
+    Subprocess* proc = p->release();
+    if (!eventually([&] { return testing::read_file(proc->log_path()).find(ready) != std::string::npos; })) {
+      *err = argv[0] + " did not start:\n" + proc->log_tail();
+      delete proc;
+      return nullptr;
+    }
+    return proc;
+  }
+
+  // The workloads of deploy/local/workloads (real images, the real node's toleration and
+  // selector), one Deployment per scenario so that one scenario's effect (a pod deleted, a
+  // workload scaled to zero) is not another's precondition.
+  static std::string create_workloads() {
+    int rc = 0;
+    std::string out = kubectl(cluster_, "create namespace " + ns_, &rc);
+    if (rc != 0) return "cannot create namespace " + ns_ + ": " + out;
+    const std::string key = work_ + "/tls.key", crt = work_ + "/tls.crt";
+    const std::string openssl = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                                "-subj /CN=web-tls -keyout " + key + " -out " + crt + " 2>/dev/null";
+    if (std::system(openssl.c_str()) != 0) return "openssl could not make the TLS secret";
+    out = kubectl(cluster_, "-n " + ns_ + " create secret tls web-tls --cert=" + crt + " --key=" + key, &rc);
+    if (rc != 0) return "cannot create the TLS secret: " + out;
+    const std::string workloads = src_ + "/deploy/local/workloads/";
+    for (const char* f : {"nginx.yaml", "nginx-tls.yaml", "httpd.yaml", "debian.yaml"}) {
+      out = kubectl(cluster_, "-n " + ns_ + " apply -f " + workloads + f, &rc);
+      if (rc != 0) return std::string("cannot apply ") + f + ": " + out;
+    }
+    // A second nginx that nothing attacks: the negative scenario's.
+    std::string quiet = testing::read_file(workloads + "nginx.yaml");
+    quiet = std::regex_replace(quiet, std::regex("\\bweb\\b"), "quiet");
+    std::ofstream(work_ + "/quiet.yaml") << quiet;
+    out = kubectl(cluster_, "-n " + ns_ + " apply -f " + work_ + "/quiet.yaml", &rc);
+    if (rc != 0) return "cannot apply quiet.yaml: " + out;
+    for (const char* d : {"web", "web-tls", "httpd", "tools", "quiet"}) {
+      out = kubectl(cluster_, "-n " + ns_ + " rollout status deployment/" + d + " --timeout=180s", &rc);
+      if (rc != 0) {
+        return std::string("deployment ") + d + " did not become ready on the real node: " + out + "\n" +
+               kubectl(cluster_, "-n " + ns_ + " get pods -o wide") +
+               kubectl(cluster_, "-n " + ns_ + " get events --sort-by=.lastTimestamp");
+      }
+    }
+    return "";
+  }
+
+  struct Pod {
+    std::string name, cid;  // cid: the 64-hex containerd id of its first container
+  };
+
+  static Pod pod_of(const std::string& app) {
+    Pod p;
+    p.name = trim(kubectl(cluster_, "-n " + ns_ + " get pods -l app=" + app +
+                                        " --field-selector=status.phase=Running -o jsonpath={.items[0].metadata.name}"));
+    std::string id = trim(kubectl(cluster_, "-n " + ns_ + " get pod " + p.name +
+                                                " -o jsonpath={.status.containerStatuses[0].containerID}"));
+    const std::string scheme = "containerd://";
+    if (id.rfind(scheme, 0) == 0) p.cid = id.substr(scheme.size());
+    return p;
+  }
+
+  static std::string exec(const Pod& pod, const std::string& command, int* rc = nullptr) {
+    return kubectl(cluster_, "-n " + ns_ + " exec " + pod.name + " -- " + command, rc);
+  }
+
+  // Alerts the detector wrote so far (the file is read incrementally, in detection order).
+  static const std::vector<Alert>& alerts() {
+    std::ifstream in(alerts_path_);
+    in.seekg(static_cast<std::streamoff>(alerts_offset_));
+    std::string line;
+    while (in.good() && std::getline(in, line)) {
+      if (in.eof()) break;  // a partial last line: read it next time
+      alerts_offset_ += line.size() + 1;
+      auto a = parse_alert(line);
+      if (a.ok()) alerts_.push_back(std::move(*a));
+    }
+    return alerts_;
+  }
+
+  // The first alert that satisfies pred, and its index in detection order.
+  static std::optional<Alert> wait_alert(const std::function<bool(const Alert&)>& pred, size_t* index = nullptr) {
+    std::optional<Alert> found;
+    eventually([&] {
+      const auto& all = alerts();
+      for (size_t i = 0; i < all.size() && !found; ++i) {
+        if (pred(all[i])) {
+          found = all[i];
+          if (index) *index = i;
+        }
+      }
+      return found.has_value();
+    }, 60000);
+    return found;
+  }
+
+  static std::function<bool(const Alert&)> rule_in(const std::string& rule, const Pod& pod) {
+    return [rule, pod](const Alert& a) { return a.rule == rule && field(a, "k8s.pod.name") == pod.name; };
+  }
+
+  // What every alert from a container of this test must carry.
+  void expect_context(const Alert& a, const Pod& pod, const std::string& container, const std::string& image) {
+    EXPECT_EQ(field(a, "container.id"), pod.cid.substr(0, 12)) << a.output;
+    EXPECT_EQ(field(a, "container.name"), container) << a.output;
+    EXPECT_EQ(field(a, "container.image.repository"), image) << a.output;
+    EXPECT_EQ(field(a, "k8s.ns.name"), ns_) << a.output;
+    EXPECT_EQ(field(a, "k8s.pod.name"), pod.name) << a.output;
+    EXPECT_EQ(field(a, "user.name"), "root") << a.output;
+    EXPECT_EQ(a.hostname, real_node_);
+  }
+
+  static bool workload_scaled_to_zero(const std::string& deployment) {
+    return trim(kubectl(cluster_, "-n " + ns_ + " get deployment " + deployment + " -o jsonpath={.spec.replicas}")) ==
+               "0" &&
+           trim(kubectl(cluster_, "-n " + ns_ + " get pods -l app=" + deployment + " -o name")).empty();
+  }
+
+  static constexpr const char* kFalcoFiles[] = {"falco_rules.yaml", "falco-incubating_rules.yaml",
+                                               "falco-sandbox_rules.yaml"};
+  static inline std::string setup_error_;
+  static inline LocalCluster cluster_;
+  static inline std::string real_node_, src_, bin_, falco_, work_, ns_, alerts_path_;
+  static inline Subprocess* detector_ = nullptr;
+  static inline Subprocess* responder_ = nullptr;
+  static inline size_t alerts_offset_ = 0;
+  static inline std::vector<Alert> alerts_;
+};
+
+// kubectl exec -it POD -- sh in an nginx pod -> Falco's "Terminal shell in container" ->
+// pod.delete -> the kubelet stops the container and the shell's process is gone from the host.
+TEST_F(RealNodeE2E, TerminalShellIsDetectedAndDiesWithItsPod) {
+  const Pod pod = pod_of("web");
+  ASSERT_EQ(pod.cid.size(), 64u) << pod.name;
+  auto shell = PtyProcess::spawn({cluster_.env["RIPOSTE_KUBECTL"], "--kubeconfig", cluster_.kubeconfig, "-n", ns_,
+                                  "exec", "-it", pod.name, "--", "sh"});
+  ASSERT_TRUE(shell.ok()) << shell.error();
+  // The prompt: the shell runs, on a terminal, inside the container. The pod may be gone
+  // again by the time we look for its process; then the alert below must still be there.
+  ASSERT_TRUE((*shell)->wait_output("# ", 60000)) << (*shell)->output();
+  const auto shells = container_processes(pod.cid, "sh");
+
+  auto a = wait_alert(rule_in("Terminal shell in container", pod));
+  ASSERT_TRUE(a) << "no alert; detector log:\n" << detector_->log_tail();
+  EXPECT_EQ(a->priority, Priority::kNotice);
+  expect_context(*a, pod, "nginx", "docker.io/library/nginx");
+  EXPECT_EQ(field(*a, "proc.name"), "sh");
+  EXPECT_EQ(field(*a, "proc.pname"), "runc") << "at the exec'd shell's execve its parent is runc";
+  EXPECT_TRUE(a->output_fields["proc.tty"].is_number() && a->output_fields["proc.tty"] != 0) << a->output;
+  // riposte's own rule fires beside Falco's, under its own name.
+  EXPECT_TRUE(wait_alert(rule_in("Terminal shell in container (riposte)", pod)));
+
+  EXPECT_TRUE(eventually([&] {
+    int rc = 0;
+    kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name, &rc);
+    return rc != 0;
+  }, 60000)) << "pod " << pod.name << " was not deleted; responder log:\n" << responder_->log_tail();
+  for (const auto& p : shells) {
+    EXPECT_TRUE(eventually([&] { return !still_running(p); }, 60000)) << "shell pid " << p.pid << " still runs";
+  }
+  EXPECT_TRUE((*shell)->wait_exit(60000)) << "kubectl exec outlived its container";
+}
+
+// apt-get in a container -> "Launch Package Management Process in Container" ->
+// workload.scale of the owning Deployment to 0; its pods go away.
+TEST_F(RealNodeE2E, PackageManagerScalesTheWorkloadToZero) {
+  const Pod pod = pod_of("tools");
+  ASSERT_FALSE(pod.cid.empty());
+  int rc = 0;
+  const std::string out = exec(pod, "apt-get --version", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto a = wait_alert(rule_in("Launch Package Management Process in Container", pod));
+  ASSERT_TRUE(a) << detector_->log_tail();
+  EXPECT_EQ(a->priority, Priority::kError);
+  expect_context(*a, pod, "debian", "docker.io/library/debian");
+  EXPECT_EQ(field(*a, "proc.name"), "apt-get");
+  EXPECT_TRUE(eventually([] { return workload_scaled_to_zero("tools"); }, 90000)) << responder_->log_tail();
+}
+
+// In an httpd pod, sed -i '$d' /etc/passwd -> "Write below etc" -> the httpd Deployment is
+// scaled to 0.
+TEST_F(RealNodeE2E, WriteBelowEtcInHttpdScalesItToZero) {
+  const Pod pod = pod_of("httpd");
+  ASSERT_FALSE(pod.cid.empty());
+  int rc = 0;
+  const std::string out = exec(pod, "sed -i '$d' /etc/passwd", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto a = wait_alert(rule_in("Write below etc", pod));
+  ASSERT_TRUE(a) << detector_->log_tail();
+  EXPECT_EQ(a->priority, Priority::kError);
+  expect_context(*a, pod, "httpd", "docker.io/library/httpd");
+  EXPECT_EQ(field(*a, "proc.name"), "sed");
+  EXPECT_EQ(field(*a, "fd.name").rfind("/etc/", 0), 0u) << a->output;
+  EXPECT_TRUE(eventually([] { return workload_scaled_to_zero("httpd"); }, 90000)) << responder_->log_tail();
+}
+
+// touch /usr/local/bin/x -> the rule Falco fires for it, "Write below monitored dir" ("File
+// below a monitored directory opened for writing").
+TEST_F(RealNodeE2E, TouchBelowUsrLocalBin) {
+  const Pod pod = pod_of("web-tls");
+  int rc = 0;
+  exec(pod, "touch /usr/local/bin/x", &rc);
+  ASSERT_EQ(rc, 0);
+  auto a = wait_alert(rule_in("Write below monitored dir", pod));
+  ASSERT_TRUE(a) << detector_->log_tail();
+  EXPECT_EQ(a->priority, Priority::kError);
+  EXPECT_NE(a->output.find("File below a monitored directory opened for writing"), std::string::npos) << a->output;
+  expect_context(*a, pod, "nginx", "docker.io/library/nginx");
+  EXPECT_EQ(field(*a, "fd.name"), "/usr/local/bin/x");
+  EXPECT_EQ(field(*a, "proc.name"), "touch");
+}
+
+// The seed's custom rule: a TLS Secret mounted at /etc/nginx/tls; cat of its key fires
+// "Unauthorized Access to Nginx TLS Secrets", nginx's own reads of it (at a reload) do not.
+TEST_F(RealNodeE2E, TlsSecretReadByCatButNotByNginx) {
+  const Pod pod = pod_of("web-tls");
+  ASSERT_FALSE(pod.cid.empty());
+  // nginx re-reads its certificate and key at a reload, as its master process; the reload
+  // is done once the old workers are replaced.
+  std::set<pid_t> before;
+  for (const auto& p : container_processes(pod.cid, "nginx")) before.insert(p.pid);
+  ASSERT_FALSE(before.empty());
+  int rc = 0;
+  exec(pod, "nginx -s reload", &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_TRUE(eventually([&] {
+    size_t fresh = 0;
+    for (const auto& p : container_processes(pod.cid, "nginx")) fresh += before.count(p.pid) == 0;
+    return fresh > 0;
+  }));
+
+  exec(pod, "cat /etc/nginx/tls/tls.key", &rc);
+  ASSERT_EQ(rc, 0);
+  size_t cat_index = 0;
+  auto a = wait_alert(rule_in("Unauthorized Access to Nginx TLS Secrets", pod), &cat_index);
+  ASSERT_TRUE(a) << detector_->log_tail();
+  EXPECT_EQ(a->priority, Priority::kWarning);
+  expect_context(*a, pod, "nginx", "docker.io/library/nginx");
+  EXPECT_EQ(field(*a, "proc.name"), "cat");
+  EXPECT_EQ(field(*a, "fd.name").rfind("/etc/nginx/tls/", 0), 0u) << a->output;
+  // Detection is in event order: nginx's reads at the reload came before cat's.
+  const auto& all = alerts();
+  for (size_t i = 0; i < cat_index; ++i) {
+    EXPECT_FALSE(all[i].rule == "Unauthorized Access to Nginx TLS Secrets" && field(all[i], "proc.name") == "nginx")
+        << all[i].output;
+  }
+}
+
+// A rule whose output is the seed's CSV record writes exactly that record, one per line.
+TEST_F(RealNodeE2E, CsvOutputRuleWritesExactlyThatFormat) {
+  const Pod pod = pod_of("web-tls");
+  const std::string rules = work_ + "/csv_rules.yaml", csv = work_ + "/alerts.csv";
+  std::ofstream(rules) << R"(- rule: Hostname read in a container, as CSV
+  desc: the seed's CSV output
+  condition: evt.type in (execve, execveat) and evt.dir = < and container.id != host and proc.cmdline = "cat /etc/hostname"
+  output: "%evt.time,%container.id,%container.name,%user.name"
+  priority: NOTICE
+)";
+  std::string err;
+  std::unique_ptr<Subprocess> detector(start({bin_ + "/riposte-detector", "--rules", rules, "--output-file", csv,
+                                              "--output-file-format", "output", "--node-name", real_node_,
+                                              "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"},
+                                             "csv-detector.log", "detector running", &err));
+  ASSERT_NE(detector, nullptr) << err;
+  int rc = 0;
+  exec(pod, "cat /etc/hostname", &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_TRUE(eventually([&] { return !testing::read_file(csv).empty(); }, 60000)) << detector->log_tail();
+  const std::string line = testing::read_file(csv);
+  const std::regex record("[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}," + pod.cid.substr(0, 12) + ",nginx,root\n");
+  EXPECT_TRUE(std::regex_match(line, record)) << line;
+}
+
+// nginx serving requests, the kubelet's probes and `kubectl logs` raise none of these alerts.
+TEST_F(RealNodeE2E, OrdinaryActivityRaisesNoAlert) {
+  const Pod pod = pod_of("quiet");
+  const std::string ip = trim(kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name + " -o jsonpath={.status.podIP}"));
+  ASSERT_FALSE(ip.empty());
+  const size_t start = alerts().size();
+  for (int i = 0; i < 20; ++i) {
+    const std::string cmd = "curl -sf -o /dev/null http://" + ip + "/";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  // The access log (nginx's stdout, read through the kubelet) shows our requests and then a
+  // probe of the kubelet's that came after them.
+  ASSERT_TRUE(eventually([&] {
+    const std::string logs = kubectl(cluster_, "-n " + ns_ + " logs " + pod.name);
+    const auto ours = logs.rfind("curl/");
+    return ours != std::string::npos && logs.find("kube-probe", ours) != std::string::npos;
+  }, 60000));
+  // A marker in the same pod: once its alert is in, everything before it was evaluated.
+  int rc = 0;
+  exec(pod, "touch /usr/local/bin/riposte-marker", &rc);
+  ASSERT_EQ(rc, 0);
+  size_t marker = 0;
+  ASSERT_TRUE(wait_alert(
+      [&](const Alert& a) { return field(a, "proc.cmdline") == "touch /usr/local/bin/riposte-marker"; }, &marker));
+  const auto& all = alerts();
+  for (size_t i = start; i < marker; ++i) {
+    EXPECT_NE(field(all[i], "k8s.pod.name"), pod.name) << all[i].rule << ": " << all[i].output;
+    EXPECT_NE(field(all[i], "proc.name"), "nginx") << all[i].rule << ": " << all[i].output;
+    EXPECT_NE(field(all[i], "proc.name"), "kubelet") << all[i].rule << ": " << all[i].output;
+  }
+}
+
+}  // namespace
+}  // namespace riposte
