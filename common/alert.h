@@ -42,6 +42,9 @@ struct Alert {
   nlohmann::ordered_json output_fields = nlohmann::ordered_json::object();
   std::vector<std::string> tags;
   std::string uuid;
+  // How much of `output` the rule itself rendered, before the context the detector appends
+  // (like Falco's append_output); npos when nothing was appended. Not part of the JSON.
+  size_t rule_output_size = std::string::npos;
 
   // Value of an output field as a string ("" and false when absent or null).
   bool field_string(std::string_view key, std::string* out) const;

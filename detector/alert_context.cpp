@@ -27,6 +27,7 @@ void append_context(const Event& ev, Alert* alert) {
   for (const Field& f : fields) {
     if (alert->output_fields.contains(f.name)) continue;
     alert->output_fields[f.name] = f.value;
+    if (first) alert->rule_output_size = alert->output.size();
     alert->output += first ? " | " : " ";
     first = false;
     alert->output += f.text;

@@ -110,7 +110,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # Root here lacks CAP_SYS_RESOURCE: without this every sandbox fails ("nsexec: failed to
   # update /proc/self/oom_score_adj: Permission denied").
   restrict_oom_score_adj = true
-  # Pod network namespaces below our state dir instead of /run/netns, where `down` would
+  # Pod network namespaces below our state dir instead of /run/netns, where down would
   # have to tell ours from anyone else's.
   netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]

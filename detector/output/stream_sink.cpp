@@ -30,7 +30,7 @@ Status StreamSink::emit(const Alert& alert) {
   switch (format_) {
     case LineFormat::kJson: line = to_json(alert); break;
     case LineFormat::kFalcoText: line = falco_text_line(alert); break;
-    case LineFormat::kOutput: line = alert.output; break;
+    case LineFormat::kOutput: line = alert.output.substr(0, alert.rule_output_size); break;
   }
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(mu_);

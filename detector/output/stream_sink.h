@@ -15,7 +15,7 @@ namespace riposte::detector {
 enum class LineFormat {
   kJson,       // the alert as Falco's JSON output
   kFalcoText,  // Falco's text line: "<time>: <Priority> <output>"
-  kOutput,     // the rule's output as rendered, nothing else
+  kOutput,     // the rule's output as rendered, without the context the detector appends
 };
 
 // Parses "json", "text" or "output".

@@ -18,7 +18,8 @@ Alert csv_alert() {
   a.time_ns = 1'700'000'000'123'456'789;
   a.rule = "CSV export";
   a.priority = Priority::kNotice;
-  a.output = "12:13:14.123456789,0123456789ab,nginx,root";
+  a.output = "12:13:14.123456789,0123456789ab,nginx,root | k8s_ns_name=shop";
+  a.rule_output_size = a.output.find(" | ");
   a.hostname = "node-1";
   return a;
 }
@@ -44,7 +45,8 @@ TEST(StreamSinkTest, OutputFormatWritesTheRenderedOutputAlone) {
 
 TEST(StreamSinkTest, TextFormatIsFalcosLine) {
   const std::string line = write_one(LineFormat::kFalcoText);
-  EXPECT_NE(line.find(": Notice 12:13:14.123456789,0123456789ab,nginx,root\n"), std::string::npos) << line;
+  EXPECT_NE(line.find(": Notice 12:13:14.123456789,0123456789ab,nginx,root | k8s_ns_name=shop\n"), std::string::npos)
+      << line;
 }
 
 TEST(StreamSinkTest, JsonFormatParsesBack) {
