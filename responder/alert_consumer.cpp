@@ -26,7 +26,11 @@ std::string first_failure(const playbook::PlaybookOutcome& o) {
 
 AlertConsumer::AlertConsumer(nats::PullConsumer* consumer, ConsumerDeps deps,
                              ConsumerOptions options)
-    : consumer_(consumer), deps_(std::move(deps)), options_(std::move(options)) {}
+    : consumer_(consumer), deps_(std::move(deps)), options_(std::move(options)) {
+  if (deps_.ledger) {
+    heartbeat_ = std::make_unique<Heartbeat>(deps_.ledger, deps_.ledger->renew_interval_ms());
+  }
+}
 
 Result<int> AlertConsumer::poll_once() {
   auto msgs = consumer_->fetch(options_.batch, options_.fetch_timeout_ms);
@@ -83,6 +87,7 @@ Status AlertConsumer::handle(std::span<nats::Message> msgs) {
     if (!p) return Error{p.error()};
     publisher_ = std::move(*p);
   }
+  if (heartbeat_) heartbeat_->begin_batch(msgs);
   std::vector<InFlight> alerts(msgs.size());
   for (size_t i = 0; i < msgs.size(); ++i) {
     alerts[i].msg = &msgs[i];
@@ -91,6 +96,8 @@ Status AlertConsumer::handle(std::span<nats::Message> msgs) {
   // Round 1 confirms the run records of dry runs and the audit records of runs with effects;
   // round 2 the audit records of the dry runs whose run record round 1 confirmed.
   while (publisher_->size() > 0) resolve(alerts, publisher_->wait(options_.publish_timeout_ms));
+  // No in-progress ack may follow a nak: it would cut the nak's delay short.
+  if (heartbeat_) heartbeat_->end_batch();
   for (InFlight& a : alerts) settle(a);
   return {};
 }
@@ -202,7 +209,6 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
                                                           const playbook::Playbook& pb,
                                                           const Alert& alert, InFlight& a) {
   const AlertOrigin& origin = a.origin;
-  nats::Message& msg = *a.msg;
   const bool last_delivery = a.last;
   const std::string key = run_key(origin.alert_id, pb.name);
   if ((options_.dry_run || pb.dry_run) && !pb.cooldown) {
@@ -227,27 +233,46 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
   }
 
   playbook::RunHooks hooks;
-  if (deps_.rates && deps_.rates->enabled()) {
-    hooks.admit = [&](const playbook::Playbook& p, const playbook::Step&,
-                      const Alert& al) -> std::optional<std::string> {
-      std::string ns;
-      al.field_string(actions::kNamespaceField, &ns);
-      auto reason = deps_.rates->admit(ns);
-      if (reason) deps_.metrics->suppressed(p.name, "rate_limit");
-      return reason;
-    };
-  }
+  hooks.run_key = key;
+  // Steps reached before the lease was lost; the ones after it never ran.
+  std::optional<size_t> lost_at;
+  size_t reached = 0;
+  hooks.admit = [&](const playbook::Playbook& p, const playbook::Step&,
+                    const Alert& al) -> std::optional<std::string> {
+    if (heartbeat_->lost()) {
+      if (!lost_at) lost_at = reached;
+      return std::string("not run: the run was taken over by another replica (lease lost)");
+    }
+    if (!deps_.rates || !deps_.rates->enabled()) return std::nullopt;
+    std::string ns;
+    al.field_string(actions::kNamespaceField, &ns);
+    auto reason = deps_.rates->admit(ns);
+    if (reason) deps_.metrics->suppressed(p.name, "rate_limit");
+    return reason;
+  };
   hooks.on_step = [&](const playbook::PlaybookOutcome& so_far) {
+    reached = so_far.steps.size();
     if (so_far.steps.size() >= pb.steps.size()) return;  // complete() follows at once
-    if (Status st = deps_.ledger->progress(key, &revision, so_far.steps); !st.ok()) {
+    if (Status st = heartbeat_->progress(so_far.steps); !st.ok()) {
       log::warn("recording progress failed", {{"run", key}, {"error", st.error()}});
     }
-    (void)msg.in_progress();
   };
   if (claim->takeover) hooks.resume = &claim->resume;
+  heartbeat_->begin_run(key, revision);
   playbook::PlaybookOutcome outcome = engine.run(pb, alert, options_.dry_run, hooks);
+  revision = heartbeat_->end_run();
   observe(outcome, alert.time_ns, claim->takeover ? &claim->resume : nullptr);
 
+  if (lost_at) {
+    // Give back what ran (if the record is still ours) and let the owner, or the next
+    // delivery, finish it; nothing is recorded or published as done from here.
+    outcome.steps.resize(*lost_at);
+    if (Status st = deps_.ledger->release(key, revision, outcome.steps); !st.ok()) {
+      log::warn("releasing a lost run failed", {{"run", key}, {"error", st.error()}});
+    }
+    deps_.metrics->run(pb.name, "lost");
+    return {Verdict::kRetry, "run taken over by another replica", deps_.ledger->lease_ms()};
+  }
   if (outcome.retryable() && !last_delivery) {
     if (Status st = deps_.ledger->release(key, revision, outcome.steps); !st.ok()) {
       log::warn("releasing run failed", {{"run", key}, {"error", st.error()}});
@@ -267,11 +292,14 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
                              {"rule", alert.rule},
                              {"steps", record["steps"]}});
   if (Status st = deps_.ledger->complete(key, revision, record); !st.ok()) {
-    if (!nats::is_wrong_revision(st.error())) {
-      // The effects happened; the redelivery resumes from the recorded progress.
-      return {Verdict::kRetry, "run ledger: " + st.error(), 0};
+    if (nats::is_wrong_revision(st.error())) {
+      // Another replica holds the run now and records it; this attempt's record would be a
+      // second one.
+      log::error("run was taken over while its last step ran", {{"run", key}});
+      return {Verdict::kRetry, "run taken over by another replica", deps_.ledger->lease_ms()};
     }
-    log::warn("run was taken over while running (lease expired)", {{"run", key}});
+    // The effects happened; the redelivery resumes from the recorded progress.
+    return {Verdict::kRetry, "run ledger: " + st.error(), 0};
   }
   PlaybookResult done = finish(a, key, pb, record, true);
   // Out of deliveries: the failed run is recorded, and the alert goes to the dead letters.

@@ -14,6 +14,11 @@
 // runs (dry-run run records, audit records) are sent asynchronously and waited for together;
 // only then is each alert settled, acks going out without waiting (a lost ack is a
 // redelivery, which the run ledger answers with "done").
+//
+// While a batch is in hand its messages get in-progress acks, and the run being executed has
+// its lease renewed (heartbeat.h): the ack wait and the lease can then be short, so that a
+// dead replica's alerts are taken over within seconds, while a live one keeps its own however
+// long its steps take.
 #pragma once
 
 #include <atomic>
@@ -26,6 +31,7 @@
 
 #include "common/nats.h"
 #include "responder/audit.h"
+#include "responder/heartbeat.h"
 #include "responder/responder_metrics.h"
 #include "responder/run_ledger.h"
 #include "responder/throttle.h"
@@ -120,6 +126,7 @@ class AlertConsumer {
   ConsumerDeps deps_;
   ConsumerOptions options_;
   std::unique_ptr<nats::PublishBatch> publisher_;  // this worker's own: waits never overlap
+  std::unique_ptr<Heartbeat> heartbeat_;  // keeps the batch and the run in hand alive
 };
 
 }  // namespace riposte::responder

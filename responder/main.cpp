@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   std::string kubeconfig, durable = responder::kDefaultDurable;
   LogFlags log_flags;
   std::string ops_addr = "0.0.0.0:8766", own_namespace = "riposte", replica = default_replica_name();
-  std::string ack_wait = "30s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
+  std::string ack_wait = "2s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
   std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
   std::string falco_subjects = responder::kFalcosidekickSubjects;
   bool dry_run = false, falcosidekick = false, watch_crds = false;
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   f.add_int("workers", &workers, "N", "alerts handled in parallel by this replica");
   f.add_int("batch", &batch, "N", "alerts fetched per pull");
   f.add_int("max-deliver", &max_deliver, "N", "deliveries of an alert whose playbooks keep failing before it is dead-lettered");
-  f.add_string("ack-wait", &ack_wait, "DURATION", "redeliver an alert not acknowledged within this time (also the lease on a claimed run)");
+  f.add_string("ack-wait", &ack_wait, "DURATION", "redeliver an alert not acknowledged within this time, and take a claimed run over when its record goes that long without a renewal: how fast a dead replica's work is taken over (a live replica renews both every third of it, however long its steps take)");
   f.add_string("nak-backoff", &nak_backoff, "D1,D2,...", "redelivery delay after the 1st, 2nd, ... failed delivery (the last repeats)");
   f.add_string("dedup-ttl", &run_ttl, "DURATION", "how long run records (idempotency keys) are kept");
   f.add_int("rate-limit", &rate_global, "N", "at most N actions per minute across all replicas (0: no limit)");

@@ -1,15 +1,10 @@
 #include "responder/run_ledger.h"
 
 #include <chrono>
+#include <thread>
 
 namespace riposte::responder {
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Spliced rather than built as a json object: that would copy the whole audit record.
 std::string done_json(std::string_view audit_json) {
@@ -28,21 +23,33 @@ std::string done_value(const nlohmann::json& audit) {
 RunLedger::RunLedger(nats::KeyValue* kv, std::string owner, int64_t lease_ms)
     : kv_(kv), owner_(std::move(owner)), lease_ms_(lease_ms) {}
 
-std::string RunLedger::running(int64_t lease_until_ns,
+std::string RunLedger::running(bool released,
                                const std::vector<playbook::StepOutcome>& steps) const {
   nlohmann::json s = nlohmann::json::array();
   for (const auto& st : steps) s.push_back(playbook::to_json(st));
-  return nlohmann::json{{"state", "running"},
-                        {"owner", owner_},
-                        {"lease_until", lease_until_ns},
-                        {"steps", s}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::json rec = {{"state", "running"}, {"owner", owner_}, {"steps", s}};
+  if (released) rec["released"] = true;
+  return rec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<bool> RunLedger::unchanged_for_a_lease(const std::string& key, uint64_t revision) {
+  using Clock = std::chrono::steady_clock;
+  const auto until = Clock::now() + std::chrono::milliseconds(lease_ms_);
+  const auto poll = std::chrono::milliseconds(std::max<int64_t>(lease_ms_ / 10, 1));
+  while (Clock::now() < until) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(poll, until - Clock::now()));
+    auto got = kv_->get(key);
+    if (!got) return Error{got.error()};
+    if (!got->has_value() || (*got)->revision != revision) return false;
+  }
+  return true;
 }
 
 Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
-  // Two rounds: the key may be deleted (TTL) between a failed create and the get.
+  // Two rounds: the key may be deleted (TTL) between a failed create and the get, and a
+  // watched record may change (finished, released) while it is watched.
   for (int round = 0; round < 2; ++round) {
-    auto created = kv_->create(key, running(now_ns() + lease_ms_ * 1000000, {}));
+    auto created = kv_->create(key, running(false, {}));
     if (created) return Claim{State::kAcquired, *created, {}, false, nullptr, 0};
     if (!nats::is_key_exists(created.error())) return Error{created.error()};
 
@@ -58,25 +65,30 @@ Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
       c.audit = rec.value("audit", nlohmann::json::object());
       return c;
     }
-    const int64_t lease_until = rec.value("lease_until", int64_t{0});
-    const int64_t now = now_ns();
-    if (lease_until > now) {
-      Claim c;
-      c.state = State::kBusy;
-      c.retry_after_ms = (lease_until - now) / 1000000 + 1;
-      return c;
+    if (!rec.value("released", false)) {
+      // Owned: by a live replica if it renews the lease while we watch.
+      auto dead = unchanged_for_a_lease(key, entry.revision);
+      if (!dead) return Error{dead.error()};
+      if (!*dead) {
+        // Renewed, finished or released meanwhile: look again (a finished run is "done" now).
+        if (round == 0) continue;
+        Claim c;
+        c.state = State::kBusy;
+        c.retry_after_ms = lease_ms_;
+        return c;
+      }
     }
     // The owner died or gave the run back: take it over, keeping what it finished.
     std::vector<playbook::StepOutcome> resume;
     if (auto s = rec.find("steps"); s != rec.end() && s->is_array()) {
       for (const auto& j : *s) resume.push_back(playbook::step_from_json(j));
     }
-    auto updated = kv_->update(key, running(now + lease_ms_ * 1000000, resume), entry.revision);
+    auto updated = kv_->update(key, running(false, resume), entry.revision);
     if (!updated) {
       if (nats::is_wrong_revision(updated.error())) {
-        Claim c;  // another replica took it over first
+        Claim c;  // another replica took it over first, or the owner came back
         c.state = State::kBusy;
-        c.retry_after_ms = 100;
+        c.retry_after_ms = lease_ms_;
         return c;
       }
       return Error{updated.error()};
@@ -88,7 +100,7 @@ Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
 
 Status RunLedger::progress(const std::string& key, uint64_t* revision,
                            const std::vector<playbook::StepOutcome>& steps) {
-  auto r = kv_->update(key, running(now_ns() + lease_ms_ * 1000000, steps), *revision);
+  auto r = kv_->update(key, running(false, steps), *revision);
   if (!r) return Error{r.error()};
   *revision = *r;
   return {};
@@ -121,7 +133,7 @@ size_t RunLedger::complete_new_async(nats::PublishBatch& batch, const std::strin
 
 Status RunLedger::release(const std::string& key, uint64_t revision,
                           const std::vector<playbook::StepOutcome>& steps) {
-  auto r = kv_->update(key, running(0, steps), revision);
+  auto r = kv_->update(key, running(true, steps), revision);
   if (!r) return Error{r.error()};
   return {};
 }

@@ -2,10 +2,18 @@
 // record of one playbook run for one alert (key: run_key()). A run is claimed before it acts
 // (create: only one replica wins), its progress is recorded after each step, and it ends as
 // "done" holding its audit record. A redelivered or duplicated alert finds "done" and does
-// not run again; a claim whose owner died (its lease ran out) is taken over and resumes after
-// the steps the owner recorded as finished.
+// not run again; a claim whose owner died is taken over and resumes after the steps the owner
+// recorded as finished.
+//
+// The lease needs no clock shared by replicas: its owner renews it (a new revision of the
+// record) every lease/3 while the run lasts, steps included (see heartbeat.h). A replica that
+// finds a running record watches it for one lease, measured on its own steady clock: a new
+// revision means a live owner (busy); none means a dead one, and the takeover is a
+// compare-and-set on the revision it watched, so at most one replica wins it and an owner
+// that comes back finds its next renewal refused.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -29,14 +37,18 @@ class RunLedger {
     std::vector<playbook::StepOutcome> resume;     // kAcquired after a takeover
     bool takeover = false;                         // kAcquired from a dead or released owner
     nlohmann::json audit;                          // kDone: the run's audit record
-    int64_t retry_after_ms = 0;                    // kBusy: when the owner's lease runs out
+    int64_t retry_after_ms = 0;                    // kBusy: try again after this long
   };
 
   // kv is shared by every worker of the process; owner names this replica in records.
+  // lease_ms: how long a run record may go without a renewal before its owner is taken for
+  // dead; owners renew it every lease_ms / 3.
   RunLedger(nats::KeyValue* kv, std::string owner, int64_t lease_ms);
 
+  // May block for up to one lease, watching a running record (see above).
   Result<Claim> claim(const std::string& key);
-  // Records the steps so far and extends the lease; *revision is updated.
+  // Records the steps so far, which renews the lease; *revision is updated. Fails with
+  // nats::kWrongRevision when another replica took the run over.
   Status progress(const std::string& key, uint64_t* revision,
                   const std::vector<playbook::StepOutcome>& steps);
   // The run ended; later claims get kDone with this audit record.
@@ -58,9 +70,12 @@ class RunLedger {
                  const std::vector<playbook::StepOutcome>& steps);
 
   int64_t lease_ms() const { return lease_ms_; }
+  int64_t renew_interval_ms() const { return std::max<int64_t>(lease_ms_ / 3, 1); }
 
  private:
-  std::string running(int64_t lease_until_ns, const std::vector<playbook::StepOutcome>& steps) const;
+  std::string running(bool released, const std::vector<playbook::StepOutcome>& steps) const;
+  // Polls a running record for one lease: true when its revision stays `revision`.
+  Result<bool> unchanged_for_a_lease(const std::string& key, uint64_t revision);
 
   nats::KeyValue* kv_;
   std::string owner_;

@@ -186,8 +186,19 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
   req.body = request.body;
   const std::string what = request.method + " " + d.config.server + req.path;
 
+  using Clock = std::chrono::steady_clock;
+  const bool has_deadline = request.deadline != Clock::time_point{};
+  const bool resend_ok = is_safe_to_resend(request);
   std::string last_error;
   for (int attempt = 1; attempt <= d.options.max_attempts; ++attempt) {
+    auto timeout = d.options.read_timeout;
+    if (has_deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - Clock::now());
+      if (left.count() <= 0) {
+        return Error{what + ": step deadline passed" + (last_error.empty() ? "" : " (" + last_error + ")")};
+      }
+      timeout = std::min(timeout, left);
+    }
     auto token = d.tokens.get();  // per attempt: the file may rotate between them
     if (!token) return Error{what + ": " + token.error()};
     req.headers.erase("Authorization");
@@ -198,6 +209,9 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
     {
       auto cli = d.acquire();
       if (!cli) return Error{what + ": " + cli.error()};
+      // Per attempt: pooled connections keep what the last request set.
+      (*cli)->set_read_timeout(timeout);
+      (*cli)->set_write_timeout(timeout);
       auto r = (*cli)->send(req);
       err = r.error();
       if (r) res = std::make_unique<httplib::Response>(std::move(r.value()));
@@ -205,16 +219,29 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
       d.release(std::move(*cli));
     }
     const bool last = attempt == d.options.max_attempts;
+    auto pause = [&](std::chrono::milliseconds delay) {
+      if (has_deadline) {
+        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - Clock::now()));
+      }
+      if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    };
     if (!res) {
       // A certificate the CA does not vouch for will not change on retry: fail closed now.
       if (err == httplib::Error::SSLServerVerification || err == httplib::Error::SSLLoadingCerts) {
         return Error{what + ": " + last_error};
       }
-      if (!last) std::this_thread::sleep_for(d.backoff(attempt));
+      // Connection and handshake failures happen before the request is written.
+      const bool unsent = err == httplib::Error::Connection || err == httplib::Error::SSLConnection;
+      if (!resend_ok && !unsent) {
+        return Error{what + ": " + last_error + " (not sent again: the server may have applied it)"};
+      }
+      if (!last) pause(d.backoff(attempt));
       continue;
     }
-    if ((res->status == 429 || res->status >= 500) && !last && !is_final_refusal(*res)) {
-      std::this_thread::sleep_for(d.retry_delay(*res, attempt));
+    const bool throttled = res->status == 429 && !is_final_refusal(*res);
+    const bool retry = throttled || (res->status >= 500 && resend_ok);
+    if (retry && !last) {
+      pause(d.retry_delay(*res, attempt));
       continue;
     }
     return KubeResponse{res->status, std::move(res->body)};

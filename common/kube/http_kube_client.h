@@ -16,11 +16,14 @@ namespace riposte::kube {
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds read_timeout{30000};
-  // Attempts per request, the first included. Retried: transport errors (except TLS
-  // verification failures, which are fatal), 429 and 5xx, except a 429 refusing an eviction
-  // for a PodDisruptionBudget (an answer, not throttling). Never retried: other statuses.
-  // Every method is retried, so a mutation may reach the server twice: actions must treat
-  // "already done" answers (404 on delete, 409 on create) as success.
+  // Attempts per request, the first included. A request is sent again only when that cannot
+  // apply it twice: GET/HEAD after transport errors, 429 and 5xx; any method when no
+  // connection could be made (nothing was sent) or after a 429, which the API server answers
+  // before handling the request (except a 429 refusing an eviction for a
+  // PodDisruptionBudget: an answer, not throttling). A POST, PUT, PATCH or DELETE whose
+  // answer was lost (read timeout, connection dropped, 5xx) fails instead: the caller reads
+  // before trying again (actions resume through the run ledger, see run_ledger.h). TLS
+  // verification failures are fatal.
   int max_attempts = 4;
   std::chrono::milliseconds initial_backoff{200};
   // Caps both the backoff and a server's Retry-After, so one alert cannot stall the responder.

@@ -66,6 +66,10 @@ bool is_transient(KubeError::Kind kind) {
          kind == KubeError::kTooManyRequests;
 }
 
+bool is_safe_to_resend(const KubeRequest& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
 std::string KubeError::describe() const {
   std::string out(kind_name(kind));
   if (status != 0) out += " (" + std::to_string(status) + ")";

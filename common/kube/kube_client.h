@@ -3,6 +3,7 @@
 // (http_kube_client.h) stays thin. Typed errors are derived from responses by classify().
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,7 +22,14 @@ struct KubeRequest {
   std::string body = {};
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> query = {};  // raw; the client escapes them
+  // When set (not the epoch): no attempt starts, and no answer is waited for, past it; the
+  // request then fails as a transport error. A step's timeout (see step_runner.h).
+  std::chrono::steady_clock::time_point deadline = {};
 };
+
+// GET and HEAD change nothing, so sending them again after a lost answer is harmless; any
+// other method may have been applied by the server even though its answer was lost.
+bool is_safe_to_resend(const KubeRequest& request);
 
 struct KubeResponse {
   int status = 0;

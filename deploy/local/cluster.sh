@@ -498,6 +498,27 @@ start_etcd() {
     --initial-cluster-state new --logger zap --log-outputs stderr
 }
 
+# The API server's audit log holds every mutation made by a ServiceAccount outside
+# kube-system, request and response: what chaos tests count effects from (one eviction per
+# alert, ...). Nothing else is logged, so it stays small. RIPOSTE_APISERVER_AUDIT=0: no log.
+audit_flags() {
+  [[ ${RIPOSTE_APISERVER_AUDIT:-1} == 1 ]] || return 0
+  cat >"$state/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    userGroups: ["system:serviceaccounts:kube-system"]
+  - level: RequestResponse
+    userGroups: ["system:serviceaccounts"]
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+EOF
+  echo --audit-policy-file "$state/audit-policy.yaml" --audit-log-path "$state/apiserver-audit.log" \
+    --audit-log-maxsize 200 --audit-log-maxbackup 1
+}
+
 start_apiserver() {
   # --endpoint-reconciler-type=none: the `kubernetes` Service would get 127.0.0.1 as endpoint,
   # which Endpoints validation rejects (loopback) on every reconcile; nothing here needs it.
@@ -525,7 +546,8 @@ start_apiserver() {
     --kubelet-preferred-address-types InternalIP,Hostname \
     --allow-privileged=true \
     --cert-dir "$state/kube-apiserver" \
-    --profiling=false
+    --profiling=false \
+    $(audit_flags) # separate words on purpose (the state path has no spaces: check_state_path)
 }
 
 start_controller_manager() {
@@ -609,6 +631,7 @@ export RIPOSTE_NATS_URL="nats://127.0.0.1:$nats_port"
 export RIPOSTE_NATS_MONITOR="http://127.0.0.1:$nats_mon_port"
 export RIPOSTE_NODE_NAME="$node_name"
 export RIPOSTE_REAL_NODE_NAME="$real_node_env"
+export RIPOSTE_APISERVER_AUDIT_LOG="$([[ ${RIPOSTE_APISERVER_AUDIT:-1} == 1 ]] && echo "$state/apiserver-audit.log")"
 $path_line
 EOF
   mv "$state/env.tmp" "$state/env" # atomically: tests take the file's presence as "up"

@@ -62,6 +62,10 @@ struct ActionContext {
   const Guardrails& guardrails;
   bool dry_run = false;
   std::string_view playbook;  // name of the running playbook, for messages and annotations
+  // Names this step of this playbook run for this alert ("" outside a run: CLI, tests).
+  // Actions that create objects derive their names from it, so that sending the create
+  // again after a lost answer gets 409 instead of making a second object.
+  std::string_view idempotency_key = {};
 };
 
 class Action {

@@ -10,6 +10,7 @@
 #include "responder/actions/params.h"
 #include "responder/actions/registry.h"
 #include "responder/actions/subject.h"
+#include "responder/dedup.h"
 
 namespace riposte::actions {
 namespace {
@@ -70,6 +71,15 @@ std::string name_prefix(const std::string& pod) {
   return p + ".riposte-";
 }
 
+// In a playbook run the name follows from the run and step, so sending the create again
+// (a redelivery after its answer was lost) gets 409 rather than recording a second event.
+// Elsewhere generateName keeps the request exact in dry-run (the server picks the suffix).
+json event_metadata(const ActionContext& ctx, const std::string& pod, const std::string& ns) {
+  if (ctx.idempotency_key.empty()) return {{"generateName", name_prefix(pod)}, {"namespace", ns}};
+  const std::string id = responder::hash_key({"event", ctx.idempotency_key}).substr(0, 16);
+  return {{"name", name_prefix(pod) + id}, {"namespace", ns}};
+}
+
 std::string now_rfc3339() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -108,9 +118,7 @@ class EventCreate final : public ActionWithOptions<Options, parse_options> {
     json event = {
         {"apiVersion", "v1"},
         {"kind", "Event"},
-        // generateName keeps the request exact in dry-run (the server picks the suffix).
-        {"metadata", {{"generateName", name_prefix(target->name)},
-                      {"namespace", target->namespace_}}},
+        {"metadata", event_metadata(ctx, target->name, target->namespace_)},
         {"involvedObject", involved},
         {"reason", opts.reason},
         {"message", truncate_utf8(std::move(message), kMaxMessage)},
@@ -123,6 +131,13 @@ class EventCreate final : public ActionWithOptions<Options, parse_options> {
                       {.resource = "events", .namespace_ = target->namespace_},
                       event.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!sent) return finish_dry_run(&result, "would record event " + opts.reason + " on pod " + pod_name);
+    if (sent->is(kube::KubeError::kConflict) && !ctx.idempotency_key.empty()) {
+      // This step's event exists: an earlier attempt recorded it.
+      result.targets.push_back("events/" + target->namespace_ + "/" +
+                               event_metadata(ctx, target->name, target->namespace_)["name"].get<std::string>());
+      result.message = "event " + opts.reason + " on pod " + pod_name + " already recorded";
+      return result;
+    }
     if (!sent->ok()) {
       fail(&result, "recording event " + opts.reason + " on pod " + pod_name, *sent->error);
       return result;

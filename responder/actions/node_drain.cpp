@@ -81,18 +81,23 @@ class NodeDrain final : public ActionWithOptions<Options, parse_options> {
     }
 
     std::vector<PodTarget> to_evict;
+    std::vector<PodTarget> evicted;  // and waited for
     std::vector<std::string> kept;
     for (const auto& pod : items(listed.body)) {
       PodTarget t{meta(pod, "namespace"), meta(pod, "name"), meta(pod, "uid")};
       if (std::string why = keep_reason(ctx, pod, t); !why.empty()) {
         kept.push_back(t.namespace_ + "/" + t.name + " (" + why + ")");
+      } else if (!meta(pod, "deletionTimestamp").empty()) {
+        // Evicted already (an earlier attempt of this step whose answer was lost, or someone
+        // else): only waited for, never evicted a second time.
+        result.targets.push_back(t.str());
+        evicted.push_back(std::move(t));
       } else {
         to_evict.push_back(std::move(t));
       }
     }
 
     std::vector<std::string> failures;
-    std::vector<PodTarget> evicted;
     for (const auto& t : to_evict) {
       result.targets.push_back(t.str());
       Eviction e = evict_pod(ctx, &result, t, opts.grace_period_seconds);

@@ -40,6 +40,11 @@ class PodEvict final : public ActionWithOptions<Options, parse_options> {
     if (!opts.allow_last_replica && !may_remove_pod(ctx, *target, *pod, "evicting", &result)) {
       return result;
     }
+    // Read before (re)sending: an earlier attempt whose answer was lost may have evicted it.
+    if (!meta(*pod, "deletionTimestamp").empty()) {
+      result.message = "pod " + target->namespace_ + "/" + target->name + " already being deleted";
+      return result;
+    }
     // Evict exactly the pod just checked, even when the alert carried no uid.
     if (target->uid.empty()) target->uid = meta(*pod, "uid");
     Eviction e = evict_pod(ctx, &result, *target, opts.grace_period_seconds);

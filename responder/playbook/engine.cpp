@@ -172,7 +172,7 @@ PlaybookOutcome Engine::run(const Playbook& pb, const Alert& alert, bool force_d
       so.started_ns = now_ns();
       so.result = actions::ActionResult::skipped("\"when\" does not hold");
     } else {
-      so = run_step(pb, step, alert, out.dry_run, hooks);
+      so = run_step(pb, i, alert, out.dry_run, hooks);
     }
     const bool step_failed = is_failed(so);
     out.steps.push_back(std::move(so));
@@ -186,8 +186,9 @@ PlaybookOutcome Engine::run(const Playbook& pb, const Alert& alert, bool force_d
   return out;
 }
 
-StepOutcome Engine::run_step(const Playbook& pb, const Step& step, const Alert& alert,
+StepOutcome Engine::run_step(const Playbook& pb, size_t index, const Alert& alert,
                              bool dry_run, const RunHooks& hooks) const {
+  const Step& step = pb.steps[index];
   StepOutcome so;
   so.name = step.name;
   so.action = step.action;
@@ -225,7 +226,8 @@ StepOutcome Engine::run_step(const Playbook& pb, const Step& step, const Alert& 
     confined.confined_to = pb.namespace_;
     guardrails = &confined;
   }
-  ActionCall call{step.impl, &alert, so.params, &kube_, guardrails, dry_run, pb.name};
+  ActionCall call{step.impl, &alert, so.params, &kube_, guardrails, dry_run, pb.name,
+                  hooks.run_key.empty() ? "" : hooks.run_key + "/" + std::to_string(index)};
   return finish(call_action(call, step.timeout_ms));
 }
 

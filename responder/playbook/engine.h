@@ -66,11 +66,14 @@ struct RunHooks {
   // Steps an earlier attempt of this run finished (by position): not run again, their
   // recorded outcome is reused. A failed one is run again.
   const std::vector<StepOutcome>* resume = nullptr;
+  // The run's idempotency key (run_key()); each step's actions get it with the step's
+  // position appended (ActionContext::idempotency_key).
+  std::string run_key;
 };
 
 class Engine {
  public:
-  // kube must outlive the engine, and any step still running past its timeout. The
+  // kube must outlive the engine. The
   // playbooks' actions are bound to their registry, which must outlive them too (the
   // built-in one lives forever).
   Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube, actions::Guardrails guardrails);
@@ -89,7 +92,7 @@ class Engine {
   kube::KubeClient& kube() const { return kube_; }
 
  private:
-  StepOutcome run_step(const Playbook& pb, const Step& step, const Alert& alert, bool dry_run,
+  StepOutcome run_step(const Playbook& pb, size_t index, const Alert& alert, bool dry_run,
                        const RunHooks& hooks) const;
 
   std::vector<Playbook> playbooks_;

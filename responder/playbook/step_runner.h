@@ -1,6 +1,7 @@
-// Runs one action, within a timeout when the step has one. The action API is synchronous, so a
-// step past its timeout is reported as failed (retryable) and left to finish on its own
-// thread, which owns copies of everything it reads except the KubeClient.
+// Runs one action, within a timeout when the step has one. The timeout is a deadline on the
+// action's requests (see KubeRequest::deadline): no request starts after it and none is
+// waited for past it, so a step that timed out has nothing left running when it returns,
+// and a redelivery of its alert cannot race with it.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +21,10 @@ struct ActionCall {
   const actions::Guardrails* guardrails = nullptr;
   bool dry_run = false;
   std::string playbook;
+  std::string idempotency_key;  // see ActionContext::idempotency_key
 };
 
-// Never throws: an exception from the action is a failed result.
+// Never throws: an exception from the action is a failed result. Runs on the caller's thread.
 actions::ActionResult call_action(const ActionCall& call, int64_t timeout_ms);
 
 }  // namespace riposte::playbook

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -35,7 +36,7 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
                                          "current-context: x\n";
 }
 
-std::unique_ptr<Subprocess> start_responder(const DryRunSetup& setup, const std::string& nats_urls,
+std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup, const std::string& nats_urls,
                                             const std::string& name,
                                             const std::vector<std::string>& extra) {
   const char* bin_dir = std::getenv("RIPOSTE_BINARY_DIR");
@@ -107,6 +108,33 @@ std::vector<std::string> AuditWatcher::ran_twice() const {
         out.push_back(id);
         break;
       }
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<nlohmann::json>> stored_run_records(nats::Connection& conn) {
+  static std::atomic<int> reads{0};
+  std::map<std::string, std::vector<nlohmann::json>> out;
+  const std::string name = "check-" + std::to_string(getpid()) + "-" + std::to_string(reads++);
+  Result<std::unique_ptr<nats::PullConsumer>> pull = Error{"not tried"};
+  // Right after a node's loss the cluster may still be electing leaders: creating a consumer
+  // times out until it is done.
+  eventually([&] {
+    pull = conn.pull_consumer({.stream = responder::kActionStream, .durable = name,
+                               .filter_subject = "riposte.actions.run.>"});
+    return pull.ok();
+  }, 60000);
+  EXPECT_TRUE(pull.ok()) << pull.error();
+  if (!pull.ok()) return out;
+  // The first fetch waits longer: a consumer created during elections answers late.
+  for (int wait_ms = 5000;; wait_ms = 500) {
+    auto msgs = (*pull)->fetch(1000, wait_ms);
+    if (!msgs.ok() || msgs->empty()) break;
+    for (auto& m : *msgs) {
+      auto j = nlohmann::json::parse(m.data(), nullptr, false);
+      if (j.is_object()) out[j.value("alert_id", "")].push_back(std::move(j));
+      (void)m.ack();
     }
   }
   return out;

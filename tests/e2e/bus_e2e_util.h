@@ -19,17 +19,22 @@
 namespace riposte::testing {
 
 
-// A directory with a dry-run playbook for "Terminal shell in container" and a kubeconfig
-// that points nowhere (never used by dry-run playbooks).
-struct DryRunSetup {
-  DryRunSetup();
+// What a responder process runs with: a directory for its log, playbooks and kubeconfig.
+struct ResponderSetup {
   std::string dir;
   std::string playbooks;
   std::string kubeconfig;
 };
 
-// riposte-responder with the usual test flags plus extra; waits for "responder running".
-std::unique_ptr<Subprocess> start_responder(const DryRunSetup& setup, const std::string& nats_urls,
+// A directory with a dry-run playbook for "Terminal shell in container" and a kubeconfig
+// that points nowhere (never used by dry-run playbooks).
+struct DryRunSetup : ResponderSetup {
+  DryRunSetup();
+};
+
+// riposte-responder with the usual test flags (--ack-wait 2s) plus extra; waits for
+// "responder running".
+std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup, const std::string& nats_urls,
                                             const std::string& name,
                                             const std::vector<std::string>& extra = {});
 
@@ -53,6 +58,10 @@ class AuditWatcher {
   std::map<std::string, std::vector<nlohmann::json>> by_alert_;
   std::unique_ptr<nats::Subscription> sub_;
 };
+
+// The run records in RIPOSTE_ACTIONS (read from the stream, which misses none), by alert id:
+// how many each alert has. Each call reads the stream afresh.
+std::map<std::string, std::vector<nlohmann::json>> stored_run_records(nats::Connection& conn);
 
 // Messages still waiting on the responders' durable consumer (binds to it and fetches, so
 // call it only once the responders are stopped).

@@ -142,6 +142,45 @@ TEST_F(BusTest, TransientFailureIsRetriedThenSucceedsOnce) {
   EXPECT_EQ(records[0]["resumed_steps"], 0);
 }
 
+TEST_F(BusTest, ARunWhoseOwnerDiedIsTakenOverAndResumedAfterItsFinishedSteps) {
+  constexpr char kTwoSteps[] = R"(
+name: kill-shell
+match: {rules: ["Terminal shell in container"], priority: ">=Notice"}
+steps:
+  - {name: first, action: pod.delete, params: {grace_period_seconds: 0}}
+  - {name: second, action: pod.delete, params: {grace_period_seconds: 1}}
+)";
+  auto r = std::make_unique<InProcessResponder>(conn_.get(), kTwoSteps, kube_,
+                                                responder::ConsumerOptions{}, 1, 0, 0,
+                                                /*lease_ms=*/300);
+  ASSERT_EQ(r->error, "");
+  // A replica that claimed the run, finished its first step and died (renews nothing).
+  responder::RunLedger dead(r->buckets.runs.get(), "dead", 300);
+  const std::string key = responder::run_key("a1", "kill-shell");
+  auto claim = dead.claim(key);
+  ASSERT_TRUE(claim.ok()) << claim.error();
+  uint64_t revision = claim->revision;
+  playbook::StepOutcome first{"first", "pod.delete", actions::ActionResult{}, {}, 1, 1};
+  first.result.message = "deleted pod shop/web-1";
+  ASSERT_TRUE(dead.progress(key, &revision, {first}).ok());
+
+  r->start();
+  publish(make_alert("Terminal shell in container", Priority::kNotice, "shop", "web-1", "x"), "a1");
+  ASSERT_TRUE(eventually(
+      [&] { return r->counter("riposte_responder_alerts_total", {{"outcome", "handled"}}) == 1; }));
+  // Only the second step ran: the first one's DELETE is not sent again.
+  EXPECT_EQ(kube_.count("DELETE"), 1u);
+  auto records = runs();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["outcome"], "succeeded");
+  EXPECT_EQ(records[0]["resumed_steps"], 1);
+  EXPECT_EQ(records[0]["steps"][0]["message"], "deleted pod shop/web-1");
+  // The dead owner, back, finds its lease gone.
+  auto back = dead.progress(key, &revision, {first});
+  ASSERT_FALSE(back.ok());
+  EXPECT_TRUE(nats::is_wrong_revision(back.error())) << back.error();
+}
+
 TEST_F(BusTest, GivesUpAfterMaxDeliveriesToTheDeadLetterSubject) {
   kube_.respond = [](const kube::KubeRequest&, int) -> Result<kube::KubeResponse> {
     return Error{"connection refused"};

@@ -47,7 +47,8 @@ std::vector<nlohmann::json> read_stream(nats::Connection& conn, const std::strin
 
 InProcessResponder::InProcessResponder(nats::Connection* c, const std::string& playbooks,
                                        kube::KubeClient& kube, responder::ConsumerOptions options,
-                                       int workers, int rate_global, int rate_namespace)
+                                       int workers, int rate_global, int rate_namespace,
+                                       int64_t lease_ms)
     : conn(c) {
   auto loaded = playbook::parse_playbooks(playbooks, "test.yaml");
   if (!loaded.ok()) {
@@ -67,7 +68,7 @@ InProcessResponder::InProcessResponder(nats::Connection* c, const std::string& p
     return;
   }
   buckets = std::move(*b);
-  ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), options.replica, 30000);
+  ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), options.replica, lease_ms);
   cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get());
   rates = std::make_unique<responder::RateLimiter>(buckets.rates.get(), rate_global, rate_namespace);
   audit = std::make_unique<responder::AuditLog>(conn);

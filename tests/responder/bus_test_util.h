@@ -35,7 +35,7 @@ struct InProcessResponder {
   // playbooks: YAML text; kube answers the actions (a mock or a fake).
   InProcessResponder(nats::Connection* conn, const std::string& playbooks, kube::KubeClient& kube,
                      responder::ConsumerOptions options = {}, int workers = 1,
-                     int rate_global = 0, int rate_namespace = 0);
+                     int rate_global = 0, int rate_namespace = 0, int64_t lease_ms = 30000);
   ~InProcessResponder();
   void start();
   void stop();

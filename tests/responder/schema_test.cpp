@@ -262,15 +262,30 @@ TEST(EngineSchemaTest, WhenAndStop) {
   EXPECT_EQ(steps[2].result.status, ActionResult::kSkipped);  // priority is Error
 }
 
-// An action slower than its step's timeout.
+// An action slower than its step's timeout: its request goes out after the deadline.
 class SlowAction : public actions::Action {
  public:
   std::string_view name() const override { return "test.slow"; }
   std::vector<actions::ParamError> validate(const YAML::Node&) const override { return {}; }
-  ActionResult execute(actions::ActionContext&) const override {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return {};
+  ActionResult execute(actions::ActionContext& ctx) const override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto r = ctx.kube.request({.method = "DELETE", .path = "/api/v1/namespaces/shop/pods/web-1"});
+    return r ? ActionResult{} : ActionResult::failed(r.error());
   }
+};
+
+// Refuses, as the real client does, a request whose deadline has passed.
+class DeadlineKube : public kube::KubeClient {
+ public:
+  Result<kube::KubeResponse> request(const kube::KubeRequest& r) override {
+    deadline = r.deadline;
+    if (r.deadline != std::chrono::steady_clock::time_point{} &&
+        r.deadline <= std::chrono::steady_clock::now()) {
+      return Error{"step deadline passed"};
+    }
+    return kube::KubeResponse{200, "{}"};
+  }
+  std::chrono::steady_clock::time_point deadline;
 };
 
 TEST(EngineSchemaTest, StepTimeoutIsARetryableFailure) {
@@ -279,15 +294,18 @@ TEST(EngineSchemaTest, StepTimeoutIsARetryableFailure) {
     r->add(std::make_unique<SlowAction>());
     return r;
   }();
-  static StrictMock<testing::MockKubeClient>* kube = new StrictMock<testing::MockKubeClient>();
+  DeadlineKube kube;
   auto loaded = parse_playbooks("name: t\nmatch: {rules: '*'}\nsteps: [{action: test.slow, timeout: 10ms}]\n",
                                 "t.yaml", *registry);
   ASSERT_TRUE(loaded.ok()) << loaded.error_text();
-  Engine engine(std::move(loaded.playbooks), *kube, {});
+  Engine engine(std::move(loaded.playbooks), kube, {});
   auto r = engine.handle(httpd_alert()).playbooks.at(0).steps.at(0).result;
   EXPECT_EQ(r.status, ActionResult::kFailed);
   EXPECT_TRUE(r.retryable);
   EXPECT_THAT(r.message, HasSubstr("timed out after 10 ms"));
+  // The step's request carried its deadline, and the step returned only once its action had:
+  // nothing of it is left running.
+  EXPECT_NE(kube.deadline, std::chrono::steady_clock::time_point{});
 }
 
 }  // namespace

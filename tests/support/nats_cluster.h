@@ -13,13 +13,17 @@ namespace riposte::testing {
 
 class NatsCluster {
  public:
-  explicit NatsCluster(int nodes = 3);
+  // monitor: each node serves its HTTP monitor (/jsz: which node leads which stream).
+  explicit NatsCluster(int nodes = 3, bool monitor = false);
   // Starts every node; ADD_FAILURE()s and returns false when one does not come up.
   bool start();
   NatsServer& node(int i) { return *nodes_.at(static_cast<size_t>(i)); }
   int size() const { return static_cast<int>(nodes_.size()); }
   // Every node's client URL, comma-separated: what clients get so they fail over.
   std::string urls() const;
+  // The node leading stream, from the running nodes' monitoring endpoint (/jsz; needs
+  // monitor): its index, or -1 while there is none. *replicas: the stream's replica count.
+  int stream_leader(const std::string& stream, int* replicas = nullptr);
 
  private:
   std::vector<std::unique_ptr<NatsServer>> nodes_;

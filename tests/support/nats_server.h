@@ -42,6 +42,7 @@ class NatsServer {
   std::string url() const;  // nats://127.0.0.1:<port>
   int port() const { return port_; }
   int monitor_port() const { return monitor_port_; }
+  const std::string& name() const { return options_.name; }
   const std::string& store_dir() const { return store_dir_; }
   std::string log() const;
 

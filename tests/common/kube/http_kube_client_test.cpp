@@ -294,6 +294,60 @@ TEST(HttpKubeClientTest, TransportErrorsAreRetriedThenReported) {
               AllOf(HasSubstr("GET " + c.server + "/api"), HasSubstr("after 4 attempts")));
 }
 
+TEST(HttpKubeClientTest, MutationsAreNotSentAgainAfterAServerError) {
+  TlsServer server;
+  server.on_request([](httplib::Response& res, int) { res.status = 500; });
+  for (const char* method : {"POST", "DELETE"}) {
+    const size_t before = server.seen().size();
+    auto res = client_for(server.config())->request({.method = method, .path = "/x"});
+    ASSERT_TRUE(res.ok()) << res.error();
+    EXPECT_EQ(res->status, 500);
+    EXPECT_EQ(server.seen().size(), before + 1) << method << " was sent again";
+  }
+}
+
+TEST(HttpKubeClientTest, AMutationWhoseAnswerIsLostFailsWithoutBeingSentAgain) {
+  TlsServer server;
+  // The server applies the request, but its answer does not come within the read timeout.
+  server.on_request([](httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    res.status = 201;
+  });
+  HttpClientOptions o = fast();
+  o.read_timeout = std::chrono::milliseconds(200);
+  auto res = client_for(server.config(), o)->request({.method = "POST", .path = "/x/eviction"});
+  ASSERT_FALSE(res.ok());
+  EXPECT_THAT(res.error(), HasSubstr("not sent again"));
+  EXPECT_EQ(server.seen().size(), 1u);
+}
+
+TEST(HttpKubeClientTest, AThrottledMutationIsSentAgain) {
+  TlsServer server;
+  // 429 from the API server's flow control comes before the request is handled.
+  server.on_request([](httplib::Response& res, int n) { res.status = n == 1 ? 429 : 201; });
+  auto res = client_for(server.config())->request({.method = "POST", .path = "/x"});
+  ASSERT_TRUE(res.ok()) << res.error();
+  EXPECT_EQ(res->status, 201);
+  EXPECT_EQ(server.seen().size(), 2u);
+}
+
+TEST(HttpKubeClientTest, ADeadlineEndsAHangingRequestAndItsRetries) {
+  TlsServer server;
+  server.on_request([](httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    res.status = 200;
+  });
+  HttpClientOptions o = fast();
+  o.read_timeout = std::chrono::milliseconds(30000);
+  auto res = client_for(server.config(), o)
+                 ->request({.method = "GET", .path = "/api",
+                            .deadline = Clock::now() + std::chrono::milliseconds(200)});
+  ASSERT_FALSE(res.ok());
+  EXPECT_THAT(res.error(), HasSubstr("deadline passed"));
+  // Retries stop at the deadline: the server saw the one attempt that was cut short.
+  EXPECT_EQ(server.seen().size(), 1u);
+}
+
 TEST(HttpKubeClientTest, RejectsUnusableConfigAtCreation) {
   KubeConfig c;
   c.server = "http://127.0.0.1:1";
