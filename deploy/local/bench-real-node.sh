@@ -11,6 +11,42 @@
 # Also reports the real node's resource cost: RSS of kubelet and containerd (and its shims).
 set -euo pipefail
 runs=${1:-100}
+analyze() {
+# Per run: exec time (the alert's evt time), alert stored, DELETE answered, shell dead (us).
+  declare -A exec_us bus_us delete_us
+  while read -r stamp line; do
+    pod=$(jq -r '.output_fields["k8s.pod.name"] // empty' <<<"$line")
+    [[ -n $pod && -z ${exec_us[$pod]:-} ]] || continue
+    t=$(jq -r .time <<<"$line")
+    exec_us[$pod]=$(($(date -d "$t" +%s%N) / 1000))
+    bus_us[$pod]=$stamp
+  done <"$work/alerts.stamped"
+  while IFS= read -r line; do
+    [[ $line == *'"playbook ran"'* ]] || continue
+    pod=$(jq -r '.steps[0].targets[0] // "" | split("/") | last // empty' <<<"$line" 2>/dev/null || true)
+    ts=$(jq -r .ts <<<"$line")
+    [[ -n $pod && -z ${delete_us[$pod]:-} ]] && delete_us[$pod]=$(($(date -d "$ts" +%s%N) / 1000))
+  done <"$work/responder.log"
+  : >"$work/a" && : >"$work/b" && : >"$work/c"
+  while read -r pod dead; do
+    e=${exec_us[$pod]:-}
+    [[ -n $e ]] || { echo "no alert for $pod" >&2; continue; }
+    echo $((bus_us[$pod] - e)) >>"$work/a"
+    [[ -n ${delete_us[$pod]:-} ]] && echo $((delete_us[$pod] - e)) >>"$work/b"
+    echo $((dead - e)) >>"$work/c"
+  done <"$work/runs"
+  pct() { sort -n "$1" | awk -v p="$2" '{v[NR] = $1} END {i = int((NR * p + 99) / 100); if (i < 1) i = 1; printf "%.1f", v[i] / 1000}'; }
+  report() { printf '%-44s n=%-4s p50 %8s ms   p99 %8s ms\n' "$1" "$(wc -l <"$2")" "$(pct "$2" 50)" "$(pct "$2" 99)"; }
+  echo "exec of a shell in a real container on the real node ->"
+  report "(a) alert stored in the JetStream stream" "$work/a"
+  report "(b) pod DELETE answered by the API server" "$work/b"
+  report "(c) the shell's process dead" "$work/c"
+}
+if [[ $runs == --analyze ]]; then # the figures again from a run's raw data
+  work=$2
+  analyze
+  exit 0
+fi
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${RIPOSTE_BIN:-$repo/build/bin}
 # shellcheck source=/dev/null
@@ -83,35 +119,7 @@ for ((i = 1; i <= runs; i++)); do
   ((i % 10 == 0)) && echo "[bench-real-node] $i/$runs runs"
 done
 
-# Per run: exec time (the alert's evt time), alert stored, DELETE answered, shell dead (us).
-declare -A exec_us bus_us delete_us
-while read -r stamp line; do
-  pod=$(jq -r '.output_fields["k8s.pod.name"] // empty' <<<"$line")
-  [[ -n $pod && -z ${exec_us[$pod]:-} ]] || continue
-  t=$(jq -r .time <<<"$line")
-  exec_us[$pod]=$(($(date -d "$t" +%s%N) / 1000))
-  bus_us[$pod]=$stamp
-done <"$work/alerts.stamped"
-while IFS= read -r line; do
-  [[ $line == *'"playbook ran"'* ]] || continue
-  pod=$(jq -r '[.steps[]?.target? // empty | tostring] | map(capture("(?<p>[^/]+)$").p) | .[0] // empty' <<<"$line" 2>/dev/null || true)
-  ts=$(jq -r .ts <<<"$line")
-  [[ -n $pod && -z ${delete_us[$pod]:-} ]] && delete_us[$pod]=$(($(date -d "$ts" +%s%N) / 1000))
-done <"$work/responder.log"
-: >"$work/a" && : >"$work/b" && : >"$work/c"
-while read -r pod dead; do
-  e=${exec_us[$pod]:-}
-  [[ -n $e ]] || { echo "no alert for $pod" >&2; continue; }
-  echo $((bus_us[$pod] - e)) >>"$work/a"
-  [[ -n ${delete_us[$pod]:-} ]] && echo $((delete_us[$pod] - e)) >>"$work/b"
-  echo $((dead - e)) >>"$work/c"
-done <"$work/runs"
-pct() { sort -n "$1" | awk -v p="$2" '{v[NR] = $1} END {i = int((NR * p + 99) / 100); if (i < 1) i = 1; printf "%.1f", v[i] / 1000}'; }
-report() { printf '%-44s n=%-4s p50 %8s ms   p99 %8s ms\n' "$1" "$(wc -l <"$2")" "$(pct "$2" 50)" "$(pct "$2" 99)"; }
-echo "exec of a shell in a real container on $RIPOSTE_REAL_NODE_NAME ->"
-report "(a) alert stored in the JetStream stream" "$work/a"
-report "(b) pod DELETE answered by the API server" "$work/b"
-report "(c) the shell's process dead" "$work/c"
+analyze
 rss() { ps -o rss= -C "$1" 2>/dev/null | awk '{s += $1} END {printf "%.0f", s / 1024}'; }
 echo "real node RSS: kubelet $(rss kubelet) MB, containerd $(rss containerd) MB, shims $(rss containerd-shim-runc-v2) MB"
 echo "raw data: $work"
