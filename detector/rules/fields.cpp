@@ -254,64 +254,31 @@ bool arg_is_numeric(uint16_t a) {
 
 using ET = EventType;
 
-// The parameters of each modelled syscall, in Falco's order (res first where Falco has it).
-// Events not listed expose every parameter riposte models ("generic").
+// The parameters of each event type, in Falco's order (res first where Falco has it), from the
+// args column of detector/event/event_types.h. GENERIC events expose every parameter riposte
+// models.
 struct ArgList {
   const uint16_t* ids;
   size_t n;
 };
-#define ARGS(...)                                         \
-  {                                                       \
-    static constexpr uint16_t a[] = {__VA_ARGS__};        \
-    return ArgList{a, sizeof(a) / sizeof(a[0])};          \
+#define ARGS(...)                                  \
+  {                                                \
+    static constexpr uint16_t a[] = {__VA_ARGS__}; \
+    return ArgList{a, sizeof(a) / sizeof(a[0])};   \
   }
-
+#define GENERIC return ArgList{nullptr, 0};
+#define ARG_LIST_CASE(type, name, args) \
+  case ET::k##type:                     \
+    args
 ArgList args_of(EventType t) {
   switch (t) {
-    case ET::kOpen: ARGS(kArgFd, kArgName, kArgFlags, kArgMode)
-    case ET::kOpenat: case ET::kOpenat2: ARGS(kArgFd, kArgName, kArgFlags, kArgMode)
-    case ET::kCreat: ARGS(kArgFd, kArgName, kArgMode)
-    case ET::kExecve: case ET::kExecveat: ARGS(kArgRes, kArgExe, kArgFilename, kArgPathname, kArgFlags)
-    case ET::kUnlink: case ET::kRmdir: case ET::kChdir: case ET::kChroot: ARGS(kArgRes, kArgPath)
-    case ET::kUnlinkat: ARGS(kArgRes, kArgName, kArgFlags)
-    case ET::kMkdir: case ET::kMkdirat: ARGS(kArgRes, kArgPath, kArgMode)
-    case ET::kRename: case ET::kRenameat: case ET::kRenameat2: case ET::kLink: case ET::kLinkat:
-      ARGS(kArgRes, kArgOldpath, kArgNewpath, kArgFlags)
-    case ET::kSymlink: case ET::kSymlinkat: ARGS(kArgRes, kArgTarget, kArgLinkpath)
-    case ET::kChmod: case ET::kFchmodat: ARGS(kArgRes, kArgFilename, kArgMode)
-    case ET::kFchmod: ARGS(kArgRes, kArgFd, kArgMode)
-    case ET::kChown: case ET::kLchown: ARGS(kArgRes, kArgPath, kArgUid, kArgGid)
-    case ET::kFchownat: ARGS(kArgRes, kArgPathname, kArgUid, kArgGid, kArgFlags)
-    case ET::kFchown: ARGS(kArgRes, kArgFd, kArgUid, kArgGid)
-    case ET::kMount: ARGS(kArgRes, kArgDev, kArgDir, kArgType, kArgFlags)
-    case ET::kUmount: case ET::kUmount2: ARGS(kArgRes, kArgName, kArgFlags)
-    case ET::kMemfdCreate: ARGS(kArgFd, kArgName, kArgFlags)
-    case ET::kSetuid: ARGS(kArgRes, kArgUid)
-    case ET::kSetgid: ARGS(kArgRes, kArgGid)
-    case ET::kSetresuid: ARGS(kArgRes, kArgRuid, kArgEuid, kArgSuid)
-    case ET::kSetreuid: ARGS(kArgRes, kArgRuid, kArgEuid)
-    case ET::kSetresgid: ARGS(kArgRes, kArgRgid, kArgEgid, kArgSgid)
-    case ET::kSetregid: ARGS(kArgRes, kArgRgid, kArgEgid)
-    case ET::kPtrace: ARGS(kArgRes, kArgRequest, kArgPid)
-    case ET::kKill: case ET::kTkill: case ET::kTgkill: ARGS(kArgRes, kArgPid, kArgSig)
-    case ET::kBpf: ARGS(kArgResOrFd, kArgCmd)
-    case ET::kSocket: ARGS(kArgFd, kArgDomain, kArgType, kArgProto)
-    case ET::kDup: ARGS(kArgRes, kArgOldfd)
-    case ET::kDup2: case ET::kDup3: ARGS(kArgRes, kArgOldfd, kArgNewfd, kArgFlags)
-    case ET::kSetns: ARGS(kArgRes, kArgFd, kArgNstype)
-    case ET::kUnshare: ARGS(kArgRes, kArgFlags)
-    case ET::kClone: case ET::kClone3: case ET::kFork: case ET::kVfork: ARGS(kArgRes, kArgFlags)
-    case ET::kInitModule: ARGS(kArgRes)
-    case ET::kFinitModule: ARGS(kArgRes, kArgFd, kArgFlags)
-    case ET::kPrctl: ARGS(kArgRes, kArgOption)
-    case ET::kConnect: case ET::kAccept: case ET::kAccept4: case ET::kBind: case ET::kListen:
-    case ET::kSendto: case ET::kSendmsg: case ET::kRecvfrom: case ET::kRecvmsg: case ET::kClose:
-    case ET::kFchdir:
-      ARGS(kArgRes, kArgFd)
+    RIPOSTE_EVENT_TYPES(ARG_LIST_CASE)
     default:
       return ArgList{nullptr, 0};
   }
 }
+#undef ARG_LIST_CASE
+#undef GENERIC
 #undef ARGS
 
 bool event_has_arg(EventType t, uint16_t a) {
