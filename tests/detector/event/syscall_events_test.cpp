@@ -1,7 +1,7 @@
 // SyscallEvents' fd table without close records: an fd closed and reused unseen is caught by
 // the kernel's identity of the fd (inode, device) in the record that uses it, and its entry
 // is rebuilt (type and tuple from the record, a file's name from a fabricated /proc).
-#include "detector/syscall_events.h"
+#include "detector/event/syscall_events.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
-// Turns a syscall record into the Event the rules see, and keeps the process's fd table in
-// step: an open adds fd.name, a connect fills the socket tuple, a dup copies the old fd, a
-// close removes it (after the rules saw it). Closes are only reported when a rule names
-// them, so an fd may have been closed and its number reused unseen: every use of an entry
-// checks it against the kernel's identity of the fd (inode, device) in the record, and an
-// entry for another file is rebuilt from the kernel's view. Paths are made absolute the way Falco
-// shows them (relative to the cwd or to the dirfd's directory, "." and ".." folded). Buffers are
-// reused between events, so the common case does not allocate.
+// Turns a syscall record into the Event the rules see (the record -> event stage): the
+// per-syscall decoding of arguments, with the fd table kept in step through its transitions
+// (detector/state/fd_table.h): an open adds fd.name, a connect fills the socket tuple, a dup
+// copies the old fd, a close removes it (after the rules saw it). An entry the kernel's view
+// says is stale is rebuilt from that view, its name read from /proc (ProcReader). Paths are
+// made absolute the way Falco shows them (relative to the cwd or to the dirfd's directory, "."
+// and ".." folded). Buffers are reused between events, so the common case does not allocate.
+// Adding a syscall: its row in bpf/syscalls.h, then its case in build().
 #pragma once
 
 #include <string>

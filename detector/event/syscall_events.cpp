@@ -1,14 +1,10 @@
-#include "detector/syscall_events.h"
+#include "detector/event/syscall_events.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cstring>
 
 #include "detector/sensor/syscall_table.h"
 #include "detector/state/path.h"
@@ -25,64 +21,12 @@ constexpr int64_t kAtFdcwd = AT_FDCWD;
 int64_t as_int(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
 uint32_t u32(uint64_t v) { return static_cast<uint32_t>(v); }
 
-FdType fd_type_of(const KernelFd& k) {
-  switch (k.type) {
-    case KT::kFile: return FdType::kFile;
-    case KT::kDirectory: return FdType::kDirectory;
-    case KT::kIpv4: return FdType::kIpv4;
-    case KT::kIpv6: return FdType::kIpv6;
-    case KT::kUnix: return FdType::kUnix;
-    case KT::kNetlink: return FdType::kNetlink;
-    case KT::kPipe: return FdType::kPipe;
-    case KT::kAnon: {
-      struct Hint {
-        std::string_view needle;
-        FdType type;
-      };
-      static constexpr Hint kHints[] = {
-          {"eventfd", FdType::kEvent},     {"signalfd", FdType::kSignalfd},
-          {"eventpoll", FdType::kEventpoll}, {"inotify", FdType::kInotify},
-          {"timerfd", FdType::kTimerfd},   {"bpf", FdType::kBpf},
-          {"userfaultfd", FdType::kUserfaultfd}, {"io_uring", FdType::kIoUring},
-      };
-      for (const Hint& h : kHints) {
-        if (k.hint.find(h.needle) != std::string_view::npos) return h.type;
-      }
-      return FdType::kUnknown;
-    }
-    default: return FdType::kUnknown;
-  }
-}
-
-IpAddr ip_of(const std::array<uint8_t, 16>& bytes, FdType type) {
-  IpAddr ip;
-  ip.family = type == FdType::kIpv6 ? 6 : 4;
-  std::memcpy(ip.bytes.data(), bytes.data(), ip.family == 6 ? 16 : 4);
-  return ip;
-}
-
-// The kernel's view of a socket, with the connecting side as Falco's client.
-void set_socket(FdInfo* fd, const KernelFd& k, bool accepted) {
-  fd->type = fd_type_of(k);
-  if (fd->type != FdType::kIpv4 && fd->type != FdType::kIpv6) return;
-  fd->l4proto = k.l4proto;
-  set_socket_ends(fd, ip_of(k.laddr, fd->type), k.lport, ip_of(k.raddr, fd->type), k.rport, accepted);
-  format_socket_name(*fd, &fd->name);
-}
-
 const KernelFd kNoView;
 
 // What the record says fd `num` is; no identity (ino 0) when it describes another fd or none.
 const KernelFd& view_of(const SyscallRecord& rec, int64_t num) {
   if (rec.fd.num == num) return rec.fd;
   return rec.dir2.num == num ? rec.dir2 : kNoView;
-}
-
-// Whether an entry is the file the kernel has at its number. All anonymous-inode fds
-// (eventfd, epoll, timerfd, ...) share one inode, so for them the kind must agree too. An
-// entry whose identity is unknown is not trusted.
-bool same_file(const FdInfo& fd, const KernelFd& k) {
-  return fd.ino == k.ino && fd.dev == k.dev && (k.type != KT::kAnon || fd.type == fd_type_of(k));
 }
 
 }  // namespace
@@ -118,24 +62,11 @@ FdInfo* SyscallEvents::new_fd(FdTable& fds, const SyscallRecord& rec, int64_t nu
 }
 
 void SyscallEvents::refresh(FdInfo* fd, const KernelFd& k, int64_t pid, int64_t link_num) {
-  const int64_t num = fd->num;
-  clear_fd(fd);
-  fd->num = num;
-  fd->ino = k.ino;
-  fd->dev = k.dev;
-  set_socket(fd, k, false);
+  reset_from_kernel(fd, k);
   if (refreshed_ != nullptr) refreshed_->inc();
   if (fd->type == FdType::kIpv4 || fd->type == FdType::kIpv6 || reader_ == nullptr) return;
-  // Records carry no path for an fd they use: /proc has it, unless the fd has changed again
-  // since (then no name rather than another file's).
-  char buf[4096];
-  const std::string link =
-      reader_->root() + "/" + std::to_string(pid) + "/fd/" + std::to_string(link_num);
-  const ssize_t n = readlink(link.c_str(), buf, sizeof buf);
-  if (n <= 0 || buf[0] != '/') return;
-  struct stat st;
-  if (k.ino != 0 && (stat(link.c_str(), &st) != 0 || st.st_ino != k.ino)) return;
-  fd->name.assign(buf, static_cast<size_t>(n));
+  // Records carry no path for an fd they use: /proc has it.
+  reader_->read_fd_path(pid, link_num, k.ino, &fd->name);
 }
 
 std::string_view SyscallEvents::resolve(const SyscallRecord& rec, const ProcessInfo& proc,
@@ -258,17 +189,7 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
       const int64_t num = as_int(a[0]);
       ev->args.fd = num;
       FdInfo* fd = checked_fd(rec, fds, num);
-      if (ev->type == ET::kSendto && a[4] != 0 && !fd->connected &&
-          (fd->type == FdType::kIpv4 || fd->type == FdType::kIpv6) &&
-          (rec.fd.type == KT::kIpv4 || rec.fd.type == KT::kIpv6)) {
-        const IpAddr to = ip_of(rec.fd.raddr, fd->type);
-        fd->name_changed = to.bytes != fd->server_ip.bytes || rec.fd.rport != fd->server_port;
-        fd->server_ip = to;
-        fd->server_port = rec.fd.rport;
-        fd->client_ip = ip_of(rec.fd.laddr, fd->type);
-        fd->client_port = rec.fd.lport;
-        format_socket_name(*fd, &fd->name);
-      }
+      if (ev->type == ET::kSendto && a[4] != 0) set_send_peer(fd, rec.fd);
       ev->fd = fd;
       return;
     }
