@@ -69,15 +69,17 @@ TEST(FastGetters, AgreeWithExtractFieldOnEveryEvent) {
       const size_t n = extract_field(f, gc, vals, kMaxFieldValues);
       const std::string where = f.name + " on event " + std::to_string(ev.num) + " (" +
                                 std::string(event_type_name(ev.type)) + ")";
-      if (StrGetter g = fast_str_getter(f)) {
+      if (StrGetter sg = fast_str_getter(f)) {
         std::string_view s;
-        const bool has = g(f, fc, &s);
+        const bool has = sg(f, fc, &s);
         ASSERT_EQ(has, n > 0) << where;
-        if (has) EXPECT_EQ(s, vals[0].str) << where;
+        if (has) {
+          EXPECT_EQ(s, vals[0].str) << where;
+        }
       } else {
-        NumGetter g = fast_num_getter(f);
+        NumGetter ng = fast_num_getter(f);
         int64_t v = 0;
-        const bool has = g(f, fc, &v);
+        const bool has = ng(f, fc, &v);
         ASSERT_EQ(has, n > 0) << where;
         if (has) {
           const int64_t want = vals[0].type == FieldType::kBool ? vals[0].flag : vals[0].num;
