@@ -79,78 +79,17 @@ struct spec {
   ((struct spec){.str1 = (s1), .str2 = (s2), .fd = (f), .dir1 = (d1), .dir2 = (d2), .special = (sp)})
 #define SPEC(s1, s2, f, sp) SPEC_AT(s1, -1, s2, -1, f, sp)
 
+/* The row of `nr` in bpf/syscalls.h. */
+#define SPEC_ROW(name, nr, fn, event, kind, s1, d1, s2, d2, f, sp) \
+  case RIPOSTE_NR_##name:                                          \
+    return SPEC_AT(s1, d1, s2, d2, f, SP_##sp);
 static __always_inline struct spec spec_of(long nr) {
   switch (nr) {
-    case RIPOSTE_NR_open: return SPEC(0, -1, FD_RES, SP_OPEN);
-    case RIPOSTE_NR_openat: return SPEC_AT(1, 0, -1, -1, FD_RES, SP_OPEN);
-    case RIPOSTE_NR_openat2: return SPEC_AT(1, 0, -1, -1, FD_RES, SP_OPENAT2);
-    case RIPOSTE_NR_creat: return SPEC(0, -1, FD_RES, SP_OPEN);
-    case RIPOSTE_NR_open_by_handle_at: return SPEC(-1, -1, FD_RES, SP_HANDLE);
-    case RIPOSTE_NR_close: return SPEC(-1, -1, -1, SP_CLOSE);
-    case RIPOSTE_NR_connect: return SPEC(-1, -1, 0, SP_SOCKADDR);
-    case RIPOSTE_NR_bind: return SPEC(-1, -1, 0, SP_SOCKADDR);
-    case RIPOSTE_NR_listen: return SPEC(-1, -1, 0, SP_NONE);
-    case RIPOSTE_NR_sendto: return SPEC(-1, -1, 0, SP_SENDTO);
-    case RIPOSTE_NR_sendmsg:
-    case RIPOSTE_NR_recvfrom:
-    case RIPOSTE_NR_recvmsg: return SPEC(-1, -1, 0, SP_NONE);
-    case RIPOSTE_NR_accept:
-    case RIPOSTE_NR_accept4:
-    case RIPOSTE_NR_socket:
-    case RIPOSTE_NR_dup:
-    case RIPOSTE_NR_dup2:
-    case RIPOSTE_NR_dup3:
-    case RIPOSTE_NR_bpf:
-    case RIPOSTE_NR_userfaultfd:
-    case RIPOSTE_NR_eventfd:
-    case RIPOSTE_NR_eventfd2:
-    case RIPOSTE_NR_signalfd:
-    case RIPOSTE_NR_signalfd4:
-    case RIPOSTE_NR_timerfd_create:
-    case RIPOSTE_NR_inotify_init:
-    case RIPOSTE_NR_inotify_init1:
-    case RIPOSTE_NR_epoll_create:
-    case RIPOSTE_NR_epoll_create1:
-    case RIPOSTE_NR_pidfd_open:
-    case RIPOSTE_NR_pidfd_getfd: return SPEC(-1, -1, FD_RES, SP_NONE);
-    case RIPOSTE_NR_fcntl: return SPEC(-1, -1, FD_RES, SP_FCNTL);
-    case RIPOSTE_NR_memfd_create: return SPEC(0, -1, FD_RES, SP_NONE);
-    case RIPOSTE_NR_pipe:
-    case RIPOSTE_NR_pipe2: return SPEC(-1, -1, -1, SP_PIPE);
-    case RIPOSTE_NR_clone3: return SPEC(-1, -1, -1, SP_CLONE3);
-    case RIPOSTE_NR_init_module: return SPEC(2, -1, -1, SP_NONE);
-    case RIPOSTE_NR_finit_module: return SPEC(1, -1, 0, SP_NONE);
-    case RIPOSTE_NR_delete_module: return SPEC(0, -1, -1, SP_NONE);
-    case RIPOSTE_NR_mount: return SPEC(0, 1, -1, SP_MOUNT);
-    case RIPOSTE_NR_umount2: return SPEC(0, -1, -1, SP_NONE);
-    case RIPOSTE_NR_setns: return SPEC(-1, -1, 0, SP_NONE);
-    case RIPOSTE_NR_rename: return SPEC(0, 1, -1, SP_NONE);
-    case RIPOSTE_NR_renameat:
-    case RIPOSTE_NR_renameat2: return SPEC_AT(1, 0, 3, 2, -1, SP_NONE);
-    case RIPOSTE_NR_unlink:
-    case RIPOSTE_NR_mkdir:
-    case RIPOSTE_NR_rmdir:
-    case RIPOSTE_NR_chmod:
-    case RIPOSTE_NR_chown:
-    case RIPOSTE_NR_lchown:
-    case RIPOSTE_NR_chroot: return SPEC(0, -1, -1, SP_NONE);
-    case RIPOSTE_NR_unlinkat:
-    case RIPOSTE_NR_mkdirat:
-    case RIPOSTE_NR_fchmodat:
-    case RIPOSTE_NR_fchmodat2:
-    case RIPOSTE_NR_fchownat: return SPEC_AT(1, 0, -1, -1, -1, SP_NONE);
-    case RIPOSTE_NR_fchmod:
-    case RIPOSTE_NR_fchown: return SPEC(-1, -1, 0, SP_NONE);
-    case RIPOSTE_NR_symlink:
-    case RIPOSTE_NR_link:
-    case RIPOSTE_NR_pivot_root: return SPEC(0, 1, -1, SP_NONE);
-    case RIPOSTE_NR_symlinkat: return SPEC_AT(0, -1, 2, 1, -1, SP_NONE);
-    case RIPOSTE_NR_linkat: return SPEC_AT(1, 0, 3, 2, -1, SP_NONE);
-    case RIPOSTE_NR_chdir: return SPEC(0, -1, -1, SP_CHDIR);
-    case RIPOSTE_NR_fchdir: return SPEC(-1, -1, 0, SP_CHDIR);
+    RIPOSTE_SYSCALLS(SPEC_ROW)
     default: return SPEC(-1, -1, -1, SP_NONE);
   }
 }
+#undef SPEC_ROW
 
 static __always_inline __u16 read_user_str(char *dst, __u64 ptr) {
   if (!ptr) {
@@ -378,9 +317,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
 }
 
 /* __x64_sys_* only serve 64-bit syscalls: no compat check needed. */
-#define FEXIT_HOOK(name, fn)                                                   \
-  SEC("fexit/__x64_sys_" #fn)                                                  \
-  int BPF_PROG(fexit_##name, const struct pt_regs *regs, long ret) {           \
-    return report(RIPOSTE_NR_##name, regs, ret);                               \
+#define FEXIT_HOOK(name, nr, fn, ...)                                \
+  SEC("fexit/__x64_sys_" #fn)                                        \
+  int BPF_PROG(fexit_##name, const struct pt_regs* regs, long ret) { \
+    return report(RIPOSTE_NR_##name, regs, ret);                     \
   }
-RIPOSTE_SYSCALL_HOOKS(FEXIT_HOOK)
+RIPOSTE_SYSCALLS(FEXIT_HOOK)

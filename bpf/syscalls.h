@@ -1,204 +1,134 @@
-/* x86_64 syscall numbers of the calls the syscall sensor knows (vmlinux.h has no __NR_*
- * constants). User space checks them against <sys/syscall.h> at compile time. */
+/* The one table of the syscalls the syscall sensor knows. Everything else is generated from
+ * it: the RIPOSTE_NR_* numbers, the BPF side's per-call spec (spec_of) and fexit hooks
+ * (syscall.bpf.c), and on the user side the syscall -> EventType table and the interest map
+ * (detector/sensor/syscall_table.cpp), the hooks to attach (bpf_source.cpp) and the second
+ * dirfd of a record (syscall_record.cpp). Adding a syscall: one row here, a row in
+ * detector/event/event_types.h if it is a new Falco event type, and its decoding in
+ * detector/event/syscall_events.cpp (README, "Adding a syscall").
+ *
+ * X(name, nr, fn, event, kind, str1, dir1, str2, dir2, fd, special)
+ *   name    the call (RIPOSTE_NR_<name>)
+ *   nr      its x86_64 number (vmlinux.h has no __NR_* constants; user space checks a sample
+ *           against <sys/syscall.h> at compile time)
+ *   fn      the kernel function implementing it (__x64_sys_<fn>), for the fexit hook
+ *   event   the Falco event type it becomes (EventType::k<event>); Falco names some calls
+ *           after the libc wrapper (pread) and folds variants (fchmodat2 into fchmodat)
+ *   kind    RULES: reported when a loaded rule can match its event type (or every rule can);
+ *           DATA: the data path (reads, writes, mappings at millions per second), reported
+ *           only for a rule that names its event type; STATE: as RULES, and always reported
+ *           for the fd table / proc.cwd whatever the rules are
+ *   str1, str2  argument holding a user string, -1 none
+ *   dir1, dir2  argument holding the dirfd str1 / str2 is relative to, -1 none
+ *   fd      argument holding the fd the call is about, FD_RES (the result), -1 none
+ *   special extra decoding in the BPF program (enum special in syscall.bpf.c, SP_ omitted)
+ *
+ * Row order is the order the fexit hooks are listed in. */
 #ifndef RIPOSTE_BPF_SYSCALLS_H
 #define RIPOSTE_BPF_SYSCALLS_H
 
-#define RIPOSTE_NR_read 0
-#define RIPOSTE_NR_write 1
-#define RIPOSTE_NR_open 2
-#define RIPOSTE_NR_close 3
-#define RIPOSTE_NR_mmap 9
-#define RIPOSTE_NR_mprotect 10
-#define RIPOSTE_NR_ioctl 16
-#define RIPOSTE_NR_pread64 17
-#define RIPOSTE_NR_pwrite64 18
-#define RIPOSTE_NR_readv 19
-#define RIPOSTE_NR_writev 20
-#define RIPOSTE_NR_pipe 22
-#define RIPOSTE_NR_dup 32
-#define RIPOSTE_NR_dup2 33
-#define RIPOSTE_NR_sendfile 40
-#define RIPOSTE_NR_socket 41
-#define RIPOSTE_NR_connect 42
-#define RIPOSTE_NR_accept 43
-#define RIPOSTE_NR_sendto 44
-#define RIPOSTE_NR_recvfrom 45
-#define RIPOSTE_NR_sendmsg 46
-#define RIPOSTE_NR_recvmsg 47
-#define RIPOSTE_NR_bind 49
-#define RIPOSTE_NR_listen 50
-#define RIPOSTE_NR_clone 56
-#define RIPOSTE_NR_fork 57
-#define RIPOSTE_NR_vfork 58
-#define RIPOSTE_NR_kill 62
-#define RIPOSTE_NR_fcntl 72
-#define RIPOSTE_NR_chdir 80
-#define RIPOSTE_NR_fchdir 81
-#define RIPOSTE_NR_rename 82
-#define RIPOSTE_NR_mkdir 83
-#define RIPOSTE_NR_rmdir 84
-#define RIPOSTE_NR_creat 85
-#define RIPOSTE_NR_link 86
-#define RIPOSTE_NR_unlink 87
-#define RIPOSTE_NR_symlink 88
-#define RIPOSTE_NR_chmod 90
-#define RIPOSTE_NR_fchmod 91
-#define RIPOSTE_NR_chown 92
-#define RIPOSTE_NR_fchown 93
-#define RIPOSTE_NR_lchown 94
-#define RIPOSTE_NR_ptrace 101
-#define RIPOSTE_NR_setuid 105
-#define RIPOSTE_NR_setgid 106
-#define RIPOSTE_NR_setreuid 113
-#define RIPOSTE_NR_setregid 114
-#define RIPOSTE_NR_setresuid 117
-#define RIPOSTE_NR_setresgid 119
-#define RIPOSTE_NR_capset 126
-#define RIPOSTE_NR_pivot_root 155
-#define RIPOSTE_NR_prctl 157
-#define RIPOSTE_NR_chroot 161
-#define RIPOSTE_NR_mount 165
-#define RIPOSTE_NR_umount2 166
-#define RIPOSTE_NR_init_module 175
-#define RIPOSTE_NR_delete_module 176
-#define RIPOSTE_NR_tkill 200
-#define RIPOSTE_NR_epoll_create 213
-#define RIPOSTE_NR_tgkill 234
-#define RIPOSTE_NR_inotify_init 253
-#define RIPOSTE_NR_mkdirat 258
-#define RIPOSTE_NR_fchownat 260
-#define RIPOSTE_NR_unlinkat 263
-#define RIPOSTE_NR_renameat 264
-#define RIPOSTE_NR_linkat 265
-#define RIPOSTE_NR_symlinkat 266
-#define RIPOSTE_NR_fchmodat 268
-#define RIPOSTE_NR_unshare 272
-#define RIPOSTE_NR_signalfd 282
-#define RIPOSTE_NR_timerfd_create 283
-#define RIPOSTE_NR_eventfd 284
-#define RIPOSTE_NR_accept4 288
-#define RIPOSTE_NR_signalfd4 289
-#define RIPOSTE_NR_eventfd2 290
-#define RIPOSTE_NR_epoll_create1 291
-#define RIPOSTE_NR_dup3 292
-#define RIPOSTE_NR_pipe2 293
-#define RIPOSTE_NR_inotify_init1 294
-#define RIPOSTE_NR_open_by_handle_at 304
-#define RIPOSTE_NR_setns 308
-#define RIPOSTE_NR_process_vm_readv 310
-#define RIPOSTE_NR_process_vm_writev 311
-#define RIPOSTE_NR_finit_module 313
-#define RIPOSTE_NR_renameat2 316
-#define RIPOSTE_NR_seccomp 317
-#define RIPOSTE_NR_memfd_create 319
-#define RIPOSTE_NR_bpf 321
-#define RIPOSTE_NR_userfaultfd 323
-#define RIPOSTE_NR_pidfd_open 434
-#define RIPOSTE_NR_clone3 435
-#define RIPOSTE_NR_openat2 437
-#define RIPOSTE_NR_pidfd_getfd 438
-#define RIPOSTE_NR_fchmodat2 452
-#define RIPOSTE_NR_openat 257
+/* clang-format off */
+#define RIPOSTE_SYSCALLS(X) \
+  X(read,              0, read,              Read,           DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(write,             1, write,             Write,          DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(open,              2, open,              Open,           RULES,  0, -1, -1, -1, FD_RES, OPEN)     \
+  X(close,             3, close,             Close,          RULES, -1, -1, -1, -1, -1,     CLOSE)    \
+  X(mmap,              9, mmap,              Mmap,           DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(mprotect,         10, mprotect,          Mprotect,       DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(ioctl,            16, ioctl,             Ioctl,          DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(pread64,          17, pread64,           Pread,          DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(pwrite64,         18, pwrite64,          Pwrite,         DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(readv,            19, readv,             Readv,          DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(writev,           20, writev,            Writev,         DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(pipe,             22, pipe,              Pipe,           RULES, -1, -1, -1, -1, -1,     PIPE)     \
+  X(dup,              32, dup,               Dup,            STATE, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(dup2,             33, dup2,              Dup2,           STATE, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(sendfile,         40, sendfile64,        Sendfile,       DATA,  -1, -1, -1, -1, -1,     NONE)     \
+  X(socket,           41, socket,            Socket,         RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(connect,          42, connect,           Connect,        RULES, -1, -1, -1, -1,  0,     SOCKADDR) \
+  X(accept,           43, accept,            Accept,         RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(sendto,           44, sendto,            Sendto,         DATA,  -1, -1, -1, -1,  0,     SENDTO)   \
+  X(recvfrom,         45, recvfrom,          Recvfrom,       DATA,  -1, -1, -1, -1,  0,     NONE)     \
+  X(sendmsg,          46, sendmsg,           Sendmsg,        DATA,  -1, -1, -1, -1,  0,     NONE)     \
+  X(recvmsg,          47, recvmsg,           Recvmsg,        DATA,  -1, -1, -1, -1,  0,     NONE)     \
+  X(bind,             49, bind,              Bind,           RULES, -1, -1, -1, -1,  0,     SOCKADDR) \
+  X(listen,           50, listen,            Listen,         RULES, -1, -1, -1, -1,  0,     NONE)     \
+  X(clone,            56, clone,             Clone,          RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(fork,             57, fork,              Fork,           RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(vfork,            58, vfork,             Vfork,          RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(kill,             62, kill,              Kill,           RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(fcntl,            72, fcntl,             Fcntl,          STATE, -1, -1, -1, -1, FD_RES, FCNTL)    \
+  X(chdir,            80, chdir,             Chdir,          STATE,  0, -1, -1, -1, -1,     CHDIR)    \
+  X(fchdir,           81, fchdir,            Fchdir,         STATE, -1, -1, -1, -1,  0,     CHDIR)    \
+  X(rename,           82, rename,            Rename,         RULES,  0, -1,  1, -1, -1,     NONE)     \
+  X(mkdir,            83, mkdir,             Mkdir,          RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(rmdir,            84, rmdir,             Rmdir,          RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(creat,            85, creat,             Creat,          RULES,  0, -1, -1, -1, FD_RES, OPEN)     \
+  X(link,             86, link,              Link,           RULES,  0, -1,  1, -1, -1,     NONE)     \
+  X(unlink,           87, unlink,            Unlink,         RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(symlink,          88, symlink,           Symlink,        RULES,  0, -1,  1, -1, -1,     NONE)     \
+  X(chmod,            90, chmod,             Chmod,          RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(fchmod,           91, fchmod,            Fchmod,         RULES, -1, -1, -1, -1,  0,     NONE)     \
+  X(chown,            92, chown,             Chown,          RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(fchown,           93, fchown,            Fchown,         RULES, -1, -1, -1, -1,  0,     NONE)     \
+  X(lchown,           94, lchown,            Lchown,         RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(ptrace,          101, ptrace,            Ptrace,         RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setuid,          105, setuid,            Setuid,         RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setgid,          106, setgid,            Setgid,         RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setreuid,        113, setreuid,          Setreuid,       RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setregid,        114, setregid,          Setregid,       RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setresuid,       117, setresuid,         Setresuid,      RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setresgid,       119, setresgid,         Setresgid,      RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(capset,          126, capset,            Capset,         RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(pivot_root,      155, pivot_root,        PivotRoot,      RULES,  0, -1,  1, -1, -1,     NONE)     \
+  X(prctl,           157, prctl,             Prctl,          RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(chroot,          161, chroot,            Chroot,         RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(mount,           165, mount,             Mount,          RULES,  0, -1,  1, -1, -1,     MOUNT)    \
+  X(umount2,         166, umount,            Umount2,        RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(init_module,     175, init_module,       InitModule,     RULES,  2, -1, -1, -1, -1,     NONE)     \
+  X(delete_module,   176, delete_module,     DeleteModule,   RULES,  0, -1, -1, -1, -1,     NONE)     \
+  X(tkill,           200, tkill,             Tkill,          RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(epoll_create,    213, epoll_create,      EpollCreate,    RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(tgkill,          234, tgkill,            Tgkill,         RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(inotify_init,    253, inotify_init,      InotifyInit,    RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(mkdirat,         258, mkdirat,           Mkdirat,        RULES,  1,  0, -1, -1, -1,     NONE)     \
+  X(fchownat,        260, fchownat,          Fchownat,       RULES,  1,  0, -1, -1, -1,     NONE)     \
+  X(unlinkat,        263, unlinkat,          Unlinkat,       RULES,  1,  0, -1, -1, -1,     NONE)     \
+  X(renameat,        264, renameat,          Renameat,       RULES,  1,  0,  3,  2, -1,     NONE)     \
+  X(linkat,          265, linkat,            Linkat,         RULES,  1,  0,  3,  2, -1,     NONE)     \
+  X(symlinkat,       266, symlinkat,         Symlinkat,      RULES,  0, -1,  2,  1, -1,     NONE)     \
+  X(fchmodat,        268, fchmodat,          Fchmodat,       RULES,  1,  0, -1, -1, -1,     NONE)     \
+  X(unshare,         272, unshare,           Unshare,        RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(signalfd,        282, signalfd,          Signalfd,       RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(timerfd_create,  283, timerfd_create,    TimerfdCreate,  RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(eventfd,         284, eventfd,           Eventfd,        RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(accept4,         288, accept4,           Accept4,        RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(signalfd4,       289, signalfd4,         Signalfd,       RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(eventfd2,        290, eventfd2,          Eventfd,        RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(epoll_create1,   291, epoll_create1,     EpollCreate,    RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(dup3,            292, dup3,              Dup3,           STATE, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(pipe2,           293, pipe2,             Pipe2,          RULES, -1, -1, -1, -1, -1,     PIPE)     \
+  X(inotify_init1,   294, inotify_init1,     InotifyInit,    RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(open_by_handle_at, 304, open_by_handle_at, OpenByHandleAt, RULES, -1, -1, -1, -1, FD_RES, HANDLE) \
+  X(setns,           308, setns,             Setns,          RULES, -1, -1, -1, -1,  0,     NONE)     \
+  X(process_vm_readv, 310, process_vm_readv, ProcessVmReadv, RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(process_vm_writev, 311, process_vm_writev, ProcessVmWritev, RULES, -1, -1, -1, -1, -1,  NONE)     \
+  X(finit_module,    313, finit_module,      FinitModule,    RULES,  1, -1, -1, -1,  0,     NONE)     \
+  X(renameat2,       316, renameat2,         Renameat2,      RULES,  1,  0,  3,  2, -1,     NONE)     \
+  X(seccomp,         317, seccomp,           Seccomp,        RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(memfd_create,    319, memfd_create,      MemfdCreate,    RULES,  0, -1, -1, -1, FD_RES, NONE)     \
+  X(bpf,             321, bpf,               Bpf,            RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(userfaultfd,     323, userfaultfd,       Userfaultfd,    RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(pidfd_open,      434, pidfd_open,        PidfdOpen,      RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(clone3,          435, clone3,            Clone3,         RULES, -1, -1, -1, -1, -1,     CLONE3)   \
+  X(openat2,         437, openat2,           Openat2,        RULES,  1,  0, -1, -1, FD_RES, OPENAT2)  \
+  X(pidfd_getfd,     438, pidfd_getfd,       PidfdGetfd,     RULES, -1, -1, -1, -1, FD_RES, NONE)     \
+  X(fchmodat2,       452, fchmodat2,         Fchmodat,       RULES,  1,  0, -1, -1, -1,     NONE)     \
+  X(openat,          257, openat,            Openat,         RULES,  1,  0, -1, -1, FD_RES, OPEN)
+/* clang-format on */
 
-/* Every call above with the kernel function that implements it on x86_64 (__x64_sys_<fn>),
- * for the fexit hooks: X(name, fn). */
-#define RIPOSTE_SYSCALL_HOOKS(X) \
-  X(read, read) \
-  X(write, write) \
-  X(open, open) \
-  X(close, close) \
-  X(mmap, mmap) \
-  X(mprotect, mprotect) \
-  X(ioctl, ioctl) \
-  X(pread64, pread64) \
-  X(pwrite64, pwrite64) \
-  X(readv, readv) \
-  X(writev, writev) \
-  X(pipe, pipe) \
-  X(dup, dup) \
-  X(dup2, dup2) \
-  X(sendfile, sendfile64) \
-  X(socket, socket) \
-  X(connect, connect) \
-  X(accept, accept) \
-  X(sendto, sendto) \
-  X(recvfrom, recvfrom) \
-  X(sendmsg, sendmsg) \
-  X(recvmsg, recvmsg) \
-  X(bind, bind) \
-  X(listen, listen) \
-  X(clone, clone) \
-  X(fork, fork) \
-  X(vfork, vfork) \
-  X(kill, kill) \
-  X(fcntl, fcntl) \
-  X(chdir, chdir) \
-  X(fchdir, fchdir) \
-  X(rename, rename) \
-  X(mkdir, mkdir) \
-  X(rmdir, rmdir) \
-  X(creat, creat) \
-  X(link, link) \
-  X(unlink, unlink) \
-  X(symlink, symlink) \
-  X(chmod, chmod) \
-  X(fchmod, fchmod) \
-  X(chown, chown) \
-  X(fchown, fchown) \
-  X(lchown, lchown) \
-  X(ptrace, ptrace) \
-  X(setuid, setuid) \
-  X(setgid, setgid) \
-  X(setreuid, setreuid) \
-  X(setregid, setregid) \
-  X(setresuid, setresuid) \
-  X(setresgid, setresgid) \
-  X(capset, capset) \
-  X(pivot_root, pivot_root) \
-  X(prctl, prctl) \
-  X(chroot, chroot) \
-  X(mount, mount) \
-  X(umount2, umount) \
-  X(init_module, init_module) \
-  X(delete_module, delete_module) \
-  X(tkill, tkill) \
-  X(epoll_create, epoll_create) \
-  X(tgkill, tgkill) \
-  X(inotify_init, inotify_init) \
-  X(mkdirat, mkdirat) \
-  X(fchownat, fchownat) \
-  X(unlinkat, unlinkat) \
-  X(renameat, renameat) \
-  X(linkat, linkat) \
-  X(symlinkat, symlinkat) \
-  X(fchmodat, fchmodat) \
-  X(unshare, unshare) \
-  X(signalfd, signalfd) \
-  X(timerfd_create, timerfd_create) \
-  X(eventfd, eventfd) \
-  X(accept4, accept4) \
-  X(signalfd4, signalfd4) \
-  X(eventfd2, eventfd2) \
-  X(epoll_create1, epoll_create1) \
-  X(dup3, dup3) \
-  X(pipe2, pipe2) \
-  X(inotify_init1, inotify_init1) \
-  X(open_by_handle_at, open_by_handle_at) \
-  X(setns, setns) \
-  X(process_vm_readv, process_vm_readv) \
-  X(process_vm_writev, process_vm_writev) \
-  X(finit_module, finit_module) \
-  X(renameat2, renameat2) \
-  X(seccomp, seccomp) \
-  X(memfd_create, memfd_create) \
-  X(bpf, bpf) \
-  X(userfaultfd, userfaultfd) \
-  X(pidfd_open, pidfd_open) \
-  X(clone3, clone3) \
-  X(openat2, openat2) \
-  X(pidfd_getfd, pidfd_getfd) \
-  X(fchmodat2, fchmodat2) \
-  X(openat, openat)
+#define RIPOSTE_NR_ENUM_(name, nr, ...) RIPOSTE_NR_##name = nr,
+enum riposte_syscall_nr { RIPOSTE_SYSCALLS(RIPOSTE_NR_ENUM_) };
+#undef RIPOSTE_NR_ENUM_
 
 /* fcntl commands that duplicate an fd (the only fcntl calls the fd table cares about). */
 #define RIPOSTE_F_DUPFD 0

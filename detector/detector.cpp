@@ -39,6 +39,9 @@ void Detector::on_exec(const ExecRecord& rec) {
   ProcessInfo* proc = procs_->on_exec(rec, wall(rec.boot_ns), enricher_->container_for(rec));
   enricher_->apply(proc, rec);
   if (rec.start_boot_ns != 0) proc->start_ns = wall(rec.start_boot_ns);
+  // What the rules may look up is loaded now, so evaluation changes nothing.
+  const ProcessInfo* evp = proc;
+  if (procs_->prepare(rec.pid) && (evp = procs_->lookups().find(rec.pid)) == nullptr) return;
 
   Event ev;
   ev.type = EventType::kExecve;
@@ -46,9 +49,9 @@ void Detector::on_exec(const ExecRecord& rec) {
   ev.ts_ns = wall(rec.boot_ns);
   ev.num = ++num_;
   ev.res = 0;
-  ev.proc = proc;
-  ev.procs = procs_;
-  ev.args.path = proc->exepath;
+  ev.proc = evp;
+  ev.procs = &procs_->lookups();
+  ev.args.path = evp->exepath;
   evaluate(ev);
 }
 
@@ -61,14 +64,16 @@ void Detector::on_fork(const ForkRecord& rec) {
 void Detector::on_exit(const ExitRecord& rec) {
   count(EventType::kProcExit);
   if (rules_->event_types().contains(EventType::kProcExit)) {
-    if (const ProcessInfo* proc = procs_->find(rec.pid)) {
+    procs_->find(rec.pid);  // read from /proc when unknown
+    procs_->prepare(rec.pid);
+    if (const ProcessInfo* proc = procs_->lookups().find(rec.pid)) {
       Event ev;
       ev.type = EventType::kProcExit;
       ev.ts_ns = wall(rec.boot_ns);
       ev.num = ++num_;
       ev.res = rec.exit_code;
       ev.proc = proc;
-      ev.procs = procs_;
+      ev.procs = &procs_->lookups();
       evaluate(ev);
     }
   }
@@ -77,6 +82,9 @@ void Detector::on_exit(const ExitRecord& rec) {
 
 void Detector::on_syscall(const SyscallRecord& rec) {
   ProcessInfo* proc = procs_->get(rec.pid);
+  // What the rules may look up is loaded now, so evaluation changes nothing; a full table may
+  // have evicted the process meanwhile, then it is looked up again.
+  if (proc != nullptr && procs_->prepare(rec.pid)) proc = procs_->get(rec.pid);
   if (proc == nullptr) {
     unknown_process_->inc();
     return;
@@ -87,7 +95,7 @@ void Detector::on_syscall(const SyscallRecord& rec) {
   ev_.ts_ns = wall(rec.boot_ns);
   ev_.num = ++num_;
   ev_.proc = proc;
-  ev_.procs = procs_;
+  ev_.procs = &procs_->lookups();
   evaluate(ev_);
   syscalls_.finish(rec, fds);
 }

@@ -11,11 +11,11 @@
 
 #include "common/metrics.h"
 #include "detector/enricher.h"
+#include "detector/event/syscall_events.h"
 #include "detector/output/alert_sink.h"
 #include "detector/rules/ruleset.h"
 #include "detector/sensor/event_source.h"
 #include "detector/state/process_table.h"
-#include "detector/syscall_events.h"
 
 namespace riposte::detector {
 

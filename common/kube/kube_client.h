@@ -1,5 +1,6 @@
-// The responder's view of the Kubernetes API: one raw request/response call behind an
-// interface, so actions and the engine are tested with a fake and the real client
+// The Kubernetes API as riposte uses it (the responder's actions and engine, the detector's
+// pod watcher): one raw request/response call behind an interface, so callers are tested with
+// a fake and the real client
 // (http_kube_client.h) stays thin. Typed errors are derived from responses by classify().
 #pragma once
 

@@ -5,28 +5,9 @@
 namespace riposte::detector {
 namespace {
 
-constexpr std::string_view kNames[] = {
-    "unknown", "execve", "execveat", "clone", "clone3", "fork", "vfork", "procexit",
-    "open", "openat", "openat2", "creat", "close",
-    "connect", "accept", "accept4", "socket", "bind", "listen", "sendto", "sendmsg", "recvfrom",
-    "recvmsg",
-    "dup", "dup2", "dup3", "fcntl",
-    "ptrace", "setuid", "setgid", "setresuid", "setresgid", "setreuid", "setregid",
-    "init_module", "finit_module", "delete_module", "mount", "umount", "umount2", "setns",
-    "unshare",
-    "rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir",
-    "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown",
-    "symlink", "symlinkat", "link", "linkat",
-    "memfd_create", "bpf", "chdir", "fchdir", "chroot", "prctl", "userfaultfd", "kill", "tkill",
-    "tgkill",
-    "pivot_root", "mmap", "mprotect", "read", "write", "pread", "pwrite", "readv", "writev",
-    "sendfile",
-    "ioctl", "pipe", "pipe2", "eventfd", "signalfd", "timerfd_create", "inotify_init",
-    "epoll_create",
-    "capset", "seccomp", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd",
-    "open_by_handle_at",
-    "container",
-};
+#define RIPOSTE_EVENT_TYPE_NAME_(type, name, args) name,
+constexpr std::string_view kNames[] = {RIPOSTE_EVENT_TYPES(RIPOSTE_EVENT_TYPE_NAME_)};
+#undef RIPOSTE_EVENT_TYPE_NAME_
 static_assert(std::size(kNames) == static_cast<size_t>(EventType::kCount),
               "every EventType needs its Falco name");
 

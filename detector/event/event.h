@@ -15,27 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include "detector/event/event_types.h"
+
 namespace riposte::detector {
 
-// Syscall-level event types, named as Falco's evt.type values. Keep kCount last.
-enum class EventType : uint16_t {
-  kUnknown = 0,
-  kExecve, kExecveat, kClone, kClone3, kFork, kVfork, kProcExit,
-  kOpen, kOpenat, kOpenat2, kCreat, kClose,
-  kConnect, kAccept, kAccept4, kSocket, kBind, kListen, kSendto, kSendmsg, kRecvfrom, kRecvmsg,
-  kDup, kDup2, kDup3, kFcntl,
-  kPtrace, kSetuid, kSetgid, kSetresuid, kSetresgid, kSetreuid, kSetregid,
-  kInitModule, kFinitModule, kDeleteModule, kMount, kUmount, kUmount2, kSetns, kUnshare,
-  kRename, kRenameat, kRenameat2, kUnlink, kUnlinkat, kMkdir, kMkdirat, kRmdir,
-  kChmod, kFchmod, kFchmodat, kChown, kFchown, kFchownat, kLchown,
-  kSymlink, kSymlinkat, kLink, kLinkat,
-  kMemfdCreate, kBpf, kChdir, kFchdir, kChroot, kPrctl, kUserfaultfd, kKill, kTkill, kTgkill,
-  kPivotRoot, kMmap, kMprotect, kRead, kWrite, kPread, kPwrite, kReadv, kWritev, kSendfile,
-  kIoctl, kPipe, kPipe2, kEventfd, kSignalfd, kTimerfdCreate, kInotifyInit, kEpollCreate,
-  kCapset, kSeccomp, kProcessVmReadv, kProcessVmWritev, kPidfdOpen, kPidfdGetfd, kOpenByHandleAt,
-  kContainer,  // Falco's meta event for container start
-  kCount
-};
+// Syscall-level event types, named as Falco's evt.type values (event_types.h). kCount last.
+#define RIPOSTE_EVENT_TYPE_ENUM_(type, name, args) k##type,
+enum class EventType : uint16_t { RIPOSTE_EVENT_TYPES(RIPOSTE_EVENT_TYPE_ENUM_) kCount };
+#undef RIPOSTE_EVENT_TYPE_ENUM_
 
 std::string_view event_type_name(EventType t);
 // Falco's evt.type spelling ("execve", "openat2", "procexit"); nullopt when not modelled.

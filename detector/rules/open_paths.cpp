@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <limits>
 
+#include "detector/rules/check.h"
+
 namespace riposte::detector::rules {
+using namespace detail;
 namespace {
 
 // Beyond this many prefixes the kernel's trie would cost more than it saves.
@@ -60,6 +63,151 @@ bool is_irregular_path(std::string_view raw) {
   if (raw.empty() || raw.front() != '/') return true;
   return raw.find("//") != std::string_view::npos || raw.find("/.") != std::string_view::npos ||
          raw.find("..") != std::string_view::npos;
+}
+
+// ---- a compiled condition's open paths (Filter::open_paths) -------------------------------
+
+namespace {
+
+enum class Tri : uint8_t { kFalse, kTrue, kUnknown };
+
+Tri negate(Tri t) { return t == Tri::kUnknown ? t : (t == Tri::kTrue ? Tri::kFalse : Tri::kTrue); }
+
+// What a check is for every open(2) of the access class, where that is decided: the event
+// type (open, openat, openat2) and evt.is_open_read / evt.is_open_write.
+Tri fold_for_open(const Check& c, bool write) {
+  if (c.type_fast) {
+    const EventTypeSet opens = EventTypeSet::opens();
+    EventTypeSet in = c.type_set;
+    in &= opens;
+    const bool eq = c.op != Op::kNe;
+    if (in == opens) return eq ? Tri::kTrue : Tri::kFalse;
+    if (in.empty()) return eq ? Tri::kFalse : Tri::kTrue;
+    return Tri::kUnknown;
+  }
+  if (c.rhs_is_field || !c.xforms.empty() || c.nums.size() != 1 ||
+      (c.op != Op::kEq && c.op != Op::kNe)) {
+    return Tri::kUnknown;
+  }
+  const bool is_read = c.field.name == "evt.is_open_read";
+  if (!is_read && c.field.name != "evt.is_open_write") return Tri::kUnknown;
+  // O_RDONLY: reads, does not write. O_WRONLY / O_RDWR: writes; reads only with O_RDWR.
+  // (An access mode of 3, neither, is never filtered by the kernel.)
+  if (is_read && write) return Tri::kUnknown;
+  const bool value = is_read ? true : write;
+  return (value == (c.nums[0] != 0)) == (c.op == Op::kEq) ? Tri::kTrue : Tri::kFalse;
+}
+
+// "/usr/bin/" -> "/usr/bin"; "/" stays.
+std::string without_trailing_slashes(std::string d) {
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d;
+}
+
+// The paths for which the check can hold (any when it does not constrain fd.name).
+PathSet check_paths(const Check& c) {
+  if (c.rhs_is_field || !c.xforms.empty()) return PathSet::any();
+  const std::string& f = c.field.name;
+  std::vector<std::string> prefixes;
+  if (f == "fd.name") {
+    switch (c.op) {
+      case Op::kEq:
+      case Op::kIn:
+      case Op::kStartsWith:
+        return PathSet::of(c.strs);
+      case Op::kPMatch:  // "/usr/bin/" also matches "/usr/bin" itself
+        for (const auto& d : c.strs) prefixes.push_back(without_trailing_slashes(d));
+        return PathSet::of(std::move(prefixes));
+      case Op::kGlob:
+        for (const auto& g : c.strs) prefixes.push_back(g.substr(0, g.find_first_of("*?[\\")));
+        return PathSet::of(std::move(prefixes));
+      default:
+        return PathSet::any();
+    }
+  }
+  if (f == "fd.directory" && (c.op == Op::kEq || c.op == Op::kIn || c.op == Op::kPMatch)) {
+    for (const auto& s : c.strs) {
+      const std::string d = without_trailing_slashes(s);
+      if (d == "/") return PathSet::any();
+      prefixes.push_back(d + "/");
+    }
+    return PathSet::of(std::move(prefixes));
+  }
+  if (f == "fd.nameraw" && c.op == Op::kContains && !c.strs.empty() &&
+      std::all_of(c.strs.begin(), c.strs.end(), [](const std::string& s) {
+        return s.find("..") != std::string::npos || s.find("//") != std::string::npos ||
+               s.find("/.") != std::string::npos;
+      })) {
+    return PathSet::none();  // only irregular paths, which the kernel always passes
+  }
+  return PathSet::any();
+}
+
+struct OpenAnalysis {
+  const Program& p;
+  bool write;
+
+  size_t next(size_t i) const { return i + p.nodes[i].size; }
+
+  Tri tri(size_t i) const {
+    const Program::Node& n = p.nodes[i];
+    switch (n.kind) {
+      case Program::kTrue:
+        return Tri::kTrue;
+      case Program::kFalse:
+        return Tri::kFalse;
+      case Program::kCheck:
+        return fold_for_open(*n.check, write);
+      case Program::kNot:
+        return negate(tri(i + 1));
+      case Program::kAnd:
+      case Program::kOr: {
+        const Tri absorbing = n.kind == Program::kAnd ? Tri::kFalse : Tri::kTrue;
+        Tri all = negate(absorbing);
+        for (size_t k = 0, j = i + 1; k < n.nkids; ++k, j = next(j)) {
+          Tri t = tri(j);
+          if (t == absorbing) return absorbing;
+          if (t == Tri::kUnknown) all = Tri::kUnknown;
+        }
+        return all;
+      }
+    }
+    return Tri::kUnknown;
+  }
+
+  // A set every path satisfying node i (for an open of this class) belongs to.
+  PathSet paths(size_t i) const {
+    const Tri t = tri(i);
+    if (t == Tri::kFalse) return PathSet::none();
+    if (t == Tri::kTrue) return PathSet::any();
+    const Program::Node& n = p.nodes[i];
+    switch (n.kind) {
+      case Program::kCheck:
+        return check_paths(*n.check);
+      case Program::kAnd: {  // any operand's set will do: take the narrowest
+        PathSet best = PathSet::any();
+        for (size_t k = 0, j = i + 1; k < n.nkids; ++k, j = next(j)) {
+          PathSet s = paths(j);
+          if (s.weight() < best.weight()) best = std::move(s);
+        }
+        return best;
+      }
+      case Program::kOr: {
+        PathSet u = PathSet::none();
+        for (size_t k = 0, j = i + 1; k < n.nkids && !u.is_any(); ++k, j = next(j)) u.add(paths(j));
+        return u;
+      }
+      default:
+        return PathSet::any();  // a negation constrains nothing we can use
+    }
+  }
+};
+
+}  // namespace
+
+OpenPaths Filter::open_paths() const {
+  if (!prog_ || prog_->nodes.empty()) return {PathSet::any(), PathSet::any()};
+  return {OpenAnalysis{*prog_, false}.paths(0), OpenAnalysis{*prog_, true}.paths(0)};
 }
 
 }  // namespace riposte::detector::rules

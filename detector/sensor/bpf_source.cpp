@@ -46,8 +46,8 @@ struct FexitHook {
   const char* program;
   uint32_t nr;
 };
-#define RIPOSTE_FEXIT_HOOK(name, fn) FexitHook{"fexit_" #name, RIPOSTE_NR_##name},
-constexpr FexitHook kFexitHooks[] = {RIPOSTE_SYSCALL_HOOKS(RIPOSTE_FEXIT_HOOK)};
+#define RIPOSTE_FEXIT_HOOK(name, ...) FexitHook{"fexit_" #name, RIPOSTE_NR_##name},
+constexpr FexitHook kFexitHooks[] = {RIPOSTE_SYSCALLS(RIPOSTE_FEXIT_HOOK)};
 #undef RIPOSTE_FEXIT_HOOK
 
 uint8_t interest_of(const std::vector<uint8_t>& interest, uint32_t nr) {

@@ -27,13 +27,18 @@ std::string_view bounded(const char* s, size_t len, size_t cap) {
 // The kernel's MKDEV() encoding to user space's.
 uint64_t kernel_dev(uint32_t dev) { return makedev(dev >> 20, dev & 0xfffff); }
 
-// Which argument is the dirfd of a call's second path (RIPOSTE_SC_DIR2_ID), -1 none.
+// Which argument is the dirfd of a call's second path (RIPOSTE_SC_DIR2_ID), -1 none: the dir2
+// column of bpf/syscalls.h.
 int second_dirfd_arg(uint32_t nr) {
+#define DIR2_CASE(name, nr, fn, event, kind, s1, d1, s2, d2, ...) \
+  case RIPOSTE_NR_##name:                                         \
+    return d2;
   switch (nr) {
-    case RIPOSTE_NR_renameat: case RIPOSTE_NR_renameat2: case RIPOSTE_NR_linkat: return 2;
-    case RIPOSTE_NR_symlinkat: return 1;
-    default: return -1;
+    RIPOSTE_SYSCALLS(DIR2_CASE)
+    default:
+      return -1;
   }
+#undef DIR2_CASE
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "detector/state/fd_table.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+
+#include <cstring>
 
 namespace riposte::detector {
 
@@ -82,6 +85,118 @@ void FdTable::erase_cloexec() {
     }
   }
   std::erase_if(other_, [](const auto& kv) { return (kv.second.open_flags & O_CLOEXEC) != 0; });
+}
+
+namespace {
+
+void append_ip(const IpAddr& ip, std::string* out) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  inet_ntop(ip.family == 6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
+  *out += buf;
+}
+
+}  // namespace
+
+void format_socket_name(const FdInfo& fd, std::string* out) {
+  out->clear();
+  append_ip(fd.client_ip, out);
+  *out += ':';
+  *out += std::to_string(fd.client_port);
+  *out += "->";
+  append_ip(fd.server_ip, out);
+  *out += ':';
+  *out += std::to_string(fd.server_port);
+}
+
+FdType anon_fd_type(std::string_view link) {
+  // "anon_inode:[eventfd]", "anon_inode:bpf-map", "pipe:[123]", ...
+  struct Kind {
+    std::string_view needle;
+    FdType type;
+  };
+  static constexpr Kind kKinds[] = {
+      {"pipe:", FdType::kPipe},        {"eventfd", FdType::kEvent},
+      {"signalfd", FdType::kSignalfd}, {"eventpoll", FdType::kEventpoll},
+      {"inotify", FdType::kInotify},   {"timerfd", FdType::kTimerfd},
+      {"bpf", FdType::kBpf},           {"userfaultfd", FdType::kUserfaultfd},
+      {"io_uring", FdType::kIoUring},  {"/memfd:", FdType::kMemfd},
+  };
+  for (const auto& k : kKinds) {
+    if (link.find(k.needle) != std::string_view::npos) return k.type;
+  }
+  return FdType::kUnknown;
+}
+
+FdType fd_type_of(const KernelFd& k) {
+  using KT = KernelFd::Type;
+  switch (k.type) {
+    case KT::kFile:
+      return FdType::kFile;
+    case KT::kDirectory:
+      return FdType::kDirectory;
+    case KT::kIpv4:
+      return FdType::kIpv4;
+    case KT::kIpv6:
+      return FdType::kIpv6;
+    case KT::kUnix:
+      return FdType::kUnix;
+    case KT::kNetlink:
+      return FdType::kNetlink;
+    case KT::kPipe:
+      return FdType::kPipe;
+    case KT::kAnon:
+      return anon_fd_type(k.hint);
+    default:
+      return FdType::kUnknown;
+  }
+}
+
+bool same_file(const FdInfo& fd, const KernelFd& k) {
+  return fd.ino == k.ino && fd.dev == k.dev &&
+         (k.type != KernelFd::Type::kAnon || fd.type == fd_type_of(k));
+}
+
+namespace {
+
+IpAddr ip_of(const std::array<uint8_t, 16>& bytes, FdType type) {
+  IpAddr ip;
+  ip.family = type == FdType::kIpv6 ? 6 : 4;
+  std::memcpy(ip.bytes.data(), bytes.data(), ip.family == 6 ? 16 : 4);
+  return ip;
+}
+
+bool is_inet(FdType t) { return t == FdType::kIpv4 || t == FdType::kIpv6; }
+
+}  // namespace
+
+void set_socket(FdInfo* fd, const KernelFd& k, bool accepted) {
+  fd->type = fd_type_of(k);
+  if (!is_inet(fd->type)) return;
+  fd->l4proto = k.l4proto;
+  set_socket_ends(fd, ip_of(k.laddr, fd->type), k.lport, ip_of(k.raddr, fd->type), k.rport,
+                  accepted);
+  format_socket_name(*fd, &fd->name);
+}
+
+void reset_from_kernel(FdInfo* fd, const KernelFd& k) {
+  const int64_t num = fd->num;
+  clear_fd(fd);
+  fd->num = num;
+  fd->ino = k.ino;
+  fd->dev = k.dev;
+  set_socket(fd, k, false);
+}
+
+void set_send_peer(FdInfo* fd, const KernelFd& k) {
+  if (fd->connected || !is_inet(fd->type)) return;
+  if (k.type != KernelFd::Type::kIpv4 && k.type != KernelFd::Type::kIpv6) return;
+  const IpAddr to = ip_of(k.raddr, fd->type);
+  fd->name_changed = to.bytes != fd->server_ip.bytes || k.rport != fd->server_port;
+  fd->server_ip = to;
+  fd->server_port = k.rport;
+  fd->client_ip = ip_of(k.laddr, fd->type);
+  fd->client_port = k.lport;
+  format_socket_name(*fd, &fd->name);
 }
 
 }  // namespace riposte::detector

@@ -8,10 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "detector/event/event.h"
+#include "detector/sensor/syscall_record.h"
 
 namespace riposte::detector {
 
@@ -43,5 +46,37 @@ void clear_fd(FdInfo* fd);
 // local end is the server's when the socket was accepted.
 void set_socket_ends(FdInfo* fd, const IpAddr& local, uint16_t lport, const IpAddr& remote,
                      uint16_t rport, bool accepted);
+
+// Falco's fd.name for a socket: "cip:cport->sip:sport" (client first).
+void format_socket_name(const FdInfo& fd, std::string* out);
+
+// The kind of an anonymous-inode (or pipe, memfd) fd from its name: /proc's link text
+// ("anon_inode:[eventfd]", "pipe:[123]", "/memfd:x") or the kernel's anon inode name.
+FdType anon_fd_type(std::string_view name);
+
+// The fd transitions a syscall record causes, from what the kernel said about the fd (the
+// record's KernelFd). Closes are only reported when a rule names them, so an fd may have been
+// closed and its number reused unseen: entries carry the file's identity (ino, dev) and are
+// checked against the kernel's at every use.
+
+// Falco's fd type for what the kernel says an fd is.
+FdType fd_type_of(const KernelFd& k);
+
+// Whether an entry is the file the kernel has at its number. All anonymous-inode fds
+// (eventfd, epoll, timerfd, ...) share one inode, so for them the kind must agree too. An
+// entry whose identity is unknown is not trusted.
+bool same_file(const FdInfo& fd, const KernelFd& k);
+
+// The kernel's view of a socket (k), with the connecting side as Falco's client; only the
+// type for what is not an inet socket.
+void set_socket(FdInfo* fd, const KernelFd& k, bool accepted);
+
+// *fd := what the kernel says (k), keeping its number. A file's name is not in k: the caller
+// reads it from /proc (ProcReader::read_fd_path).
+void reset_from_kernel(FdInfo* fd, const KernelFd& k);
+
+// A connectionless send (sendto with an address on an unconnected inet socket) names the peer:
+// the socket's tuple becomes the record's (k), and fd.name_changed says whether it moved.
+void set_send_peer(FdInfo* fd, const KernelFd& k);
 
 }  // namespace riposte::detector

@@ -86,43 +86,7 @@ bool parse_net_addr(std::string_view s, IpAddr* ip, uint16_t* port) {
   return true;
 }
 
-void append_ip(const IpAddr& ip, std::string* out) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  inet_ntop(ip.family == 6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
-  *out += buf;
-}
-
-FdType anon_type(std::string_view link) {
-  // "anon_inode:[eventfd]", "anon_inode:bpf-map", "pipe:[123]", ...
-  struct Kind {
-    std::string_view needle;
-    FdType type;
-  };
-  static constexpr Kind kKinds[] = {
-      {"pipe:", FdType::kPipe},          {"eventfd", FdType::kEvent},
-      {"signalfd", FdType::kSignalfd},   {"eventpoll", FdType::kEventpoll},
-      {"inotify", FdType::kInotify},     {"timerfd", FdType::kTimerfd},
-      {"bpf", FdType::kBpf},             {"userfaultfd", FdType::kUserfaultfd},
-      {"io_uring", FdType::kIoUring},    {"/memfd:", FdType::kMemfd},
-  };
-  for (const auto& k : kKinds) {
-    if (link.find(k.needle) != std::string_view::npos) return k.type;
-  }
-  return FdType::kUnknown;
-}
-
 }  // namespace
-
-void format_socket_name(const FdInfo& fd, std::string* out) {
-  out->clear();
-  append_ip(fd.client_ip, out);
-  *out += ':';
-  *out += std::to_string(fd.client_port);
-  *out += "->";
-  append_ip(fd.server_ip, out);
-  *out += ':';
-  *out += std::to_string(fd.server_port);
-}
 
 ProcReader::ProcReader(std::string proc_root, int64_t boot_to_wall_ns)
     : proc_root_(std::move(proc_root)),
@@ -246,14 +210,14 @@ void ProcReader::read_fds(int64_t pid, FdTable* fds) const {
       fd->dev = st.st_dev;
     }
     if (link.front() == '/') {
-      fd->type = anon_type(link) == FdType::kMemfd ? FdType::kMemfd : FdType::kFile;
+      fd->type = anon_fd_type(link) == FdType::kMemfd ? FdType::kMemfd : FdType::kFile;
       fd->name = link;
     } else if (link.starts_with("socket:[")) {
       uint64_t ino = 0;
       parse_num(std::string_view(link).substr(8), &ino);
       fill_socket(pid, ino, fd);
     } else {
-      fd->type = anon_type(link);
+      fd->type = anon_fd_type(link);
       fd->name = link;
     }
   }
@@ -326,6 +290,17 @@ void ProcReader::fill_socket(int64_t pid, uint64_t ino, FdInfo* fd) const {
   set_socket_ends(fd, s.local, s.lport, s.remote, s.rport, accepted);
   fd->connected = s.rport != 0;
   format_socket_name(*fd, &fd->name);
+}
+
+bool ProcReader::read_fd_path(int64_t pid, int64_t fd, uint64_t ino, std::string* out) const {
+  char buf[4096];
+  const std::string link = proc_root_ + "/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf);
+  if (n <= 0 || buf[0] != '/') return false;
+  struct stat st;
+  if (ino != 0 && (stat(link.c_str(), &st) != 0 || st.st_ino != ino)) return false;
+  out->assign(buf, static_cast<size_t>(n));
+  return true;
 }
 
 }  // namespace riposte::detector

@@ -38,6 +38,10 @@ class ProcReader {
   void reset_socket_cache() const { sockets_.clear(); }
 
   const std::string& root() const { return proc_root_; }
+  // *out := the path fd `fd` of `pid` names, when it is a path and (ino != 0) still the file
+  // with that inode: a record carries no path for an fd it uses, and the fd may have changed
+  // again since (then no name rather than another file's). False when not read.
+  bool read_fd_path(int64_t pid, int64_t fd, uint64_t ino, std::string* out) const;
 
  private:
   struct Socket {
@@ -60,8 +64,5 @@ class ProcReader {
   long clock_ticks_;
   mutable std::unordered_map<std::string, SocketTable> sockets_;  // by network namespace
 };
-
-// Falco's fd.name for a socket: "cip:cport->sip:sport" (client first).
-void format_socket_name(const FdInfo& fd, std::string* out);
 
 }  // namespace riposte::detector

@@ -20,7 +20,8 @@ ProcessTable::ProcessTable(size_t max_entries, const ProcReader* reader, Enriche
     : max_entries_(max_entries), reader_(reader), enrich_(std::move(enrich)) {}
 
 ProcessTable::Entry* ProcessTable::insert(int64_t pid, std::unique_ptr<ProcessInfo> info,
-                                          std::shared_ptr<FdTable> fds) const {
+                                          std::shared_ptr<FdTable> fds) {
+  ++version_;
   if (auto it = entries_.find(pid); it != entries_.end()) {
     ages_.erase(it->second.age);
     entries_.erase(it);
@@ -36,7 +37,7 @@ ProcessTable::Entry* ProcessTable::insert(int64_t pid, std::unique_ptr<ProcessIn
   return &entries_.insert_or_assign(pid, std::move(e)).first->second;
 }
 
-ProcessTable::Entry* ProcessTable::load(int64_t pid) const {
+ProcessTable::Entry* ProcessTable::load(int64_t pid) {
   if (reader_ == nullptr || pid <= 0) return nullptr;
   if (auto m = missing_.find(pid); m != missing_.end()) {
     if (now_ms() - m->second < kMissingTtlMs) return nullptr;
@@ -126,6 +127,7 @@ ProcessInfo* ProcessTable::on_fork(const ForkRecord& rec, uint64_t wall_ns) {
 
 void ProcessTable::on_exit(int64_t pid) {
   if (auto it = entries_.find(pid); it != entries_.end()) {
+    ++version_;
     ages_.erase(it->second.age);
     entries_.erase(it);
   }
@@ -149,11 +151,44 @@ FdTable* ProcessTable::fds(int64_t pid) {
   return it == entries_.end() ? nullptr : it->second.fds.get();
 }
 
-const ProcessInfo* ProcessTable::find(int64_t pid) const {
+const ProcessInfo* ProcessTable::find(int64_t pid) {
   if (pid <= 0) return nullptr;
   if (auto it = entries_.find(pid); it != entries_.end()) return it->second.info.get();
   Entry* e = load(pid);
   return e ? e->info.get() : nullptr;
+}
+
+const ProcessInfo* ProcessTable::Lookups::find(int64_t pid) const {
+  if (pid <= 0) return nullptr;
+  auto it = table_->entries_.find(pid);
+  return it == table_->entries_.end() ? nullptr : it->second.info.get();
+}
+
+bool ProcessTable::prepare(int64_t pid) {
+  auto it = entries_.find(pid);
+  if (it == entries_.end() || it->second.prepared == version_) return false;
+  const uint64_t start = version_;
+  // Copies: a load below may evict the entry.
+  const ProcessInfo& p = *it->second.info;
+  const int64_t sid = p.sid, pgid = p.pgid;
+  int64_t ppid = p.ppid == p.pid ? 0 : p.ppid;
+  bool complete = true;
+  // The walk the rules make (rules/fields.cpp ancestor()): parents while ppid > 0 and not the
+  // process itself, then the session and process-group leaders.
+  for (int depth = 1; depth < kMaxAncestry && ppid > 0; ++depth) {
+    const ProcessInfo* a = find(ppid);
+    if (a == nullptr) {
+      complete = false;
+      break;
+    }
+    ppid = a->ppid == a->pid ? 0 : a->ppid;
+  }
+  for (int64_t leader : {sid, pgid}) {
+    if (leader != pid && leader > 0 && find(leader) == nullptr) complete = false;
+  }
+  if (version_ != start) return true;
+  if (complete) it->second.prepared = version_;
+  return false;
 }
 
 size_t ProcessTable::scan() {

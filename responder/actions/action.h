@@ -1,4 +1,4 @@
-// The plug-in interface for response actions (pod.delete, later pod.evict, workload.scale,
+// The plug-in interface for response actions (pod.delete, pod.evict, workload.scale,
 // node.cordon, ...). An action validates its params once when a playbook is loaded and then
 // runs once per matching alert; every mutating request goes through mutate(), which is what
 // makes dry-run exact and uniform across actions.

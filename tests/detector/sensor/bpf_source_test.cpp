@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "detector/container/cgroup.h"
+#include "detector/event/syscall_events.h"
 #include "detector/sensor/syscall_table.h"
-#include "detector/syscall_events.h"
 #include "tests/support/test_util.h"
 
 namespace riposte::detector {

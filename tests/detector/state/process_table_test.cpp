@@ -119,5 +119,23 @@ TEST(ProcessTable, FillsFromProcForProcessesStartedEarlier) {
   EXPECT_GT(t.scan(), 0u);
 }
 
+// What the rules look up during an evaluation is only looked up: /proc is read (and entries
+// evicted) before it, by prepare().
+TEST(ProcessTable, LookupsDuringEvaluationNeitherReadProcNorEvict) {
+  ProcReader reader;
+  ProcessTable t(65536, &reader);
+  EXPECT_EQ(t.lookups().find(getpid()), nullptr) << "not known yet, and not read from /proc";
+  EXPECT_EQ(t.size(), 0u);
+  ASSERT_NE(t.get(getpid()), nullptr);
+  EXPECT_EQ(t.lookups().find(getppid()), nullptr);
+  t.prepare(getpid());
+  const ProcessInfo* parent = t.lookups().find(getppid());
+  ASSERT_NE(parent, nullptr) << "prepare() loads the ancestors the rules may walk";
+  EXPECT_EQ(parent->pid, getppid());
+  const size_t n = t.size();
+  t.prepare(getpid());
+  EXPECT_EQ(t.size(), n) << "nothing more to load";
+}
+
 }  // namespace
 }  // namespace riposte::detector

@@ -1,0 +1,396 @@
+// The compiler of the rules loader (loader.h): lists resolved, macros parsed, exceptions
+// expanded into conditions, each rule's condition compiled (filter.h) into a CompiledRule.
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "common/yaml_guard.h"
+#include "detector/rules/loader.h"
+#include "detector/rules/parser.h"
+
+namespace riposte::detector::rules {
+
+void Loader::resolve_lists() {
+  for (auto& l : lists_) {
+    l.resolved.clear();
+    for (const auto& item : l.items) {
+      auto it = item.quoted ? list_idx_.end() : list_idx_.find(item.text);
+      if (it != list_idx_.end() && lists_[it->second].index < l.index) {
+        lists_[it->second].used = true;
+        const auto& ref = lists_[it->second].resolved;
+        if (l.resolved.size() + ref.size() > kMaxListItems) {
+          error(l.origin, "LOAD_ERR_VALIDATE",
+                "list '" + l.name + "': more than " + std::to_string(kMaxListItems) +
+                    " items with the lists it includes expanded");
+          break;
+        }
+        l.resolved.insert(l.resolved.end(), ref.begin(), ref.end());
+      } else {
+        l.resolved.push_back(ast::Value{item.text, item.quoted, 0});
+      }
+    }
+  }
+}
+
+void Loader::parse_macros() {
+  for (auto& m : macros_) {
+    ParseResult pr = parse_condition(m.cond.text);
+    if (!pr.ok()) {
+      m.broken = true;
+      error(locate(m.cond, pr.error_pos), "LOAD_ERR_COMPILE_CONDITION",
+            "macro '" + m.name + "': " + pr.error);
+      continue;
+    }
+    m.ast = std::move(pr.expr);
+  }
+}
+
+bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast::Expr>>* out) {
+  bool ok = true;
+  for (size_t ei = 0; ei < r.exceptions.size(); ++ei) {
+    const ExceptionDef& ex = r.exceptions[ei];
+    std::string ew = "rule '" + r.name + "' exception '" + ex.name + "'";
+    size_t pos = kExceptionPosBase + ei;
+    auto field_of = [&](const std::string& text, ast::FieldExpr* fe) {
+      std::string err;
+      if (!parse_field_expr(text, fe, &err)) {
+        error(ex.origin, "LOAD_ERR_VALIDATE", ew + ": '" + text + "' is not a valid field: " + err);
+        return false;
+      }
+      ResolvedField rf;
+      if (!resolve_field(fe->name, fe->arg, fe->has_arg, &rf, &err)) {
+        error(ex.origin, "LOAD_ERR_VALIDATE", ew + ": " + err);
+        return false;
+      }
+      fe->pos = pos;
+      return true;
+    };
+    auto make_check = [&](const ast::FieldExpr& fe, const std::string& comp, const ExValue& v) {
+      auto c = std::make_unique<ast::Expr>();
+      c->kind = ast::Expr::Kind::kCheck;
+      c->pos = pos;
+      c->op_pos = pos;
+      c->field = fe;
+      c->op = comp == "==" ? "=" : comp;
+      if (v.is_list) {
+        c->rhs = ast::Expr::RhsKind::kList;
+        for (const auto& i : v.items) {
+          ListItem li = make_list_item(i.item);
+          c->values.push_back({li.text, li.quoted, pos});
+        }
+      } else if (is_list_operator(comp)) {
+        c->rhs = ast::Expr::RhsKind::kList;
+        ListItem li = make_list_item(v.item);
+        c->values.push_back({li.text, li.quoted, pos});
+      } else {
+        c->rhs = ast::Expr::RhsKind::kValue;
+        ListItem li = make_list_item(v.item);
+        c->values.push_back({li.text, true, pos});
+      }
+      return c;
+    };
+
+    if (!ex.has_fields) {
+      error(ex.origin, "LOAD_ERR_VALIDATE", ew + ": exception has no 'fields'");
+      ok = false;
+      continue;
+    }
+    std::unique_ptr<ast::Expr> cond;
+    if (!ex.fields.is_list) {
+      std::string comp = "in";
+      if (ex.has_comps) {
+        if (ex.comps.is_list) {
+          error(ex.origin, "LOAD_ERR_VALIDATE",
+                ew + ": comps must be a single string when fields is a single field");
+          ok = false;
+          continue;
+        }
+        comp = ex.comps.item;
+      }
+      if (!is_list_operator(comp)) {
+        error(ex.origin, "LOAD_ERR_VALIDATE",
+              ew + ": operator '" + comp +
+                  "' must be one of in, intersects, pmatch when fields is a single field");
+        ok = false;
+        continue;
+      }
+      ast::FieldExpr fe;
+      if (!field_of(ex.fields.item, &fe)) {
+        ok = false;
+        continue;
+      }
+      if (ex.values.empty()) continue;
+      ExValue all;
+      all.is_list = true;
+      for (const auto& v : ex.values) {
+        if (v.is_list) {
+          error(v.origin, "LOAD_ERR_VALIDATE",
+                ew + ": Expected values array to contain a list of strings");
+          ok = false;
+        }
+        all.items.push_back(v);
+      }
+      cond = make_check(fe, comp, all);
+    } else {
+      std::vector<std::string> comps;
+      if (ex.has_comps) {
+        if (!ex.comps.is_list || ex.comps.items.size() != ex.fields.items.size()) {
+          error(ex.origin, "LOAD_ERR_VALIDATE",
+                ew + ": Fields and comps lists must have equal length");
+          ok = false;
+          continue;
+        }
+        for (const auto& c : ex.comps.items) comps.push_back(c.item);
+      } else {
+        comps.assign(ex.fields.items.size(), "=");
+      }
+      bool bad = false;
+      for (const auto& c : comps) {
+        if (!is_known_operator(c)) {
+          error(ex.origin, "LOAD_ERR_VALIDATE",
+                ew + ": '" + c + "' is not a supported comparison operator");
+          bad = true;
+        }
+      }
+      std::vector<ast::FieldExpr> fes(ex.fields.items.size());
+      for (size_t i = 0; i < fes.size(); ++i)
+        bad = !field_of(ex.fields.items[i].item, &fes[i]) || bad;
+      if (bad) {
+        ok = false;
+        continue;
+      }
+      auto any = std::make_unique<ast::Expr>();
+      any->kind = ast::Expr::Kind::kOr;
+      any->pos = pos;
+      for (const auto& tuple : ex.values) {
+        if (!tuple.is_list || tuple.items.size() != fes.size()) {
+          error(tuple.origin, "LOAD_ERR_VALIDATE",
+                ew + ": Fields and values lists must have equal length");
+          bad = true;
+          continue;
+        }
+        auto all = std::make_unique<ast::Expr>();
+        all->kind = ast::Expr::Kind::kAnd;
+        all->pos = pos;
+        for (size_t i = 0; i < fes.size(); ++i)
+          all->children.push_back(make_check(fes[i], comps[i], tuple.items[i]));
+        any->children.push_back(std::move(all));
+      }
+      if (bad) {
+        ok = false;
+        continue;
+      }
+      if (any->children.empty()) continue;
+      cond = std::move(any);
+    }
+    auto neg = std::make_unique<ast::Expr>();
+    neg->kind = ast::Expr::Kind::kNot;
+    neg->pos = pos;
+    neg->children.push_back(std::move(cond));
+    out->push_back(std::move(neg));
+  }
+  return ok;
+}
+
+std::string Loader::field_text(const ast::FieldExpr& f) {
+  std::string s = f.name;
+  if (f.has_arg) s += "[" + f.arg + "]";
+  for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
+    s = *it + "(" + s + ")";
+  return s;
+}
+
+void Loader::expand_values(const std::vector<ast::Value>& vals, bool resolve_lists,
+                           std::string* out) {
+  bool first = true;
+  for (const auto& v : vals) {
+    const std::vector<ast::Value>* items = resolve_lists && !v.quoted ? list(v.text) : nullptr;
+    if (items != nullptr) {
+      for (const auto& i : *items) {
+        if (!first) *out += ", ";
+        *out += format_value(i.text);
+        first = false;
+      }
+      continue;
+    }
+    if (!first) *out += ", ";
+    *out += format_value(v.text);
+    first = false;
+  }
+}
+
+std::string Loader::expand(const ast::Expr& e, int depth) {
+  using K = ast::Expr::Kind;
+  struct Nest {
+    explicit Nest(int* n) : n_(n) { ++*n_; }
+    ~Nest() { --*n_; }
+    int* n_;
+  } nest(&expand_nesting_);
+  if (expand_nesting_ > 2000 || ++expand_calls_ > 100000) return "...";
+  // An and/or of one operand (exceptions build them) is that operand.
+  auto effective = [](const ast::Expr* x) {
+    while ((x->kind == K::kAnd || x->kind == K::kOr) && x->children.size() == 1)
+      x = x->children[0].get();
+    return x;
+  };
+  auto sub = [&](const ast::Expr& c, K parent) {
+    std::string t = expand(c, depth);
+    const ast::Expr* ec = effective(&c);
+    bool composite = ec->kind == K::kAnd || ec->kind == K::kOr;
+    bool wrap = composite && (ec->kind != parent || parent == K::kNot);
+    return wrap ? "(" + t + ")" : t;
+  };
+  switch (e.kind) {
+    case K::kAnd:
+    case K::kOr: {
+      if (e.children.size() == 1) return expand(*e.children[0], depth);
+      std::string s;
+      for (size_t i = 0; i < e.children.size(); ++i) {
+        if (i) s += e.kind == K::kAnd ? " and " : " or ";
+        s += sub(*e.children[i], e.kind);
+      }
+      return s;
+    }
+    case K::kNot:
+      return "not " + sub(*e.children[0], K::kNot);
+    case K::kMacroRef: {
+      const ast::Expr* body = depth < 256 ? macro(e.ident) : nullptr;
+      if (body == nullptr) return e.ident;
+      std::string t = expand(*body, depth + 1);
+      return body->kind == K::kAnd || body->kind == K::kOr ? "(" + t + ")" : t;
+    }
+    case K::kCheck: {
+      std::string s = field_text(e.field) + " " + e.op;
+      switch (e.rhs) {
+        case ast::Expr::RhsKind::kNone:
+          break;
+        case ast::Expr::RhsKind::kValue:
+          s += " " + format_value(e.values.empty() ? std::string() : e.values[0].text);
+          break;
+        case ast::Expr::RhsKind::kList:
+          s += " (";
+          expand_values(e.values, true, &s);
+          s += ")";
+          break;
+        case ast::Expr::RhsKind::kListRef: {
+          s += " (";
+          const auto* items = list(e.values[0].text);
+          if (items != nullptr)
+            expand_values(*items, false, &s);
+          else
+            s += e.values[0].text;
+          s += ")";
+          break;
+        }
+        case ast::Expr::RhsKind::kField:
+          s += e.rhs_field.transformers.empty() ? " val(" + field_text(e.rhs_field) + ")"
+                                                : " " + field_text(e.rhs_field);
+          break;
+      }
+      return s;
+    }
+  }
+  return {};
+}
+
+Origin Loader::error_origin(const RuleDef& r, const CompileError& ce) {
+  if (ce.pos >= kExceptionPosBase) {
+    size_t ei = ce.pos - kExceptionPosBase;
+    if (ei < r.exceptions.size()) return r.exceptions[ei].origin;
+    return r.origin;
+  }
+  if (!ce.macro.empty()) {
+    auto it = macro_idx_.find(ce.macro);
+    if (it != macro_idx_.end()) return locate(macros_[it->second].cond, ce.pos);
+  }
+  return locate(r.cond, ce.pos);
+}
+
+std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
+  std::string what = "rule '" + r.name + "'";
+  std::string expanded;
+  ParseResult pr = parse_condition(r.cond.text);
+  if (!pr.ok()) {
+    error(locate(r.cond, pr.error_pos), "LOAD_ERR_COMPILE_CONDITION", what + ": " + pr.error);
+    return nullptr;
+  }
+  std::vector<std::unique_ptr<ast::Expr>> exs;
+  if (!build_exceptions(r, &exs)) return nullptr;
+  std::unique_ptr<ast::Expr> root = std::move(pr.expr);
+  if (!exs.empty()) {
+    auto all = std::make_unique<ast::Expr>();
+    all->kind = ast::Expr::Kind::kAnd;
+    all->pos = root->pos;
+    all->children.push_back(std::move(root));
+    for (auto& e : exs) all->children.push_back(std::move(e));
+    root = std::move(all);
+  }
+
+  std::vector<CompileError> errs;
+  expand_calls_ = 0;
+  if (opts_.expand_conditions) expanded = expand(*root);
+  auto filter = compile_filter(*root, *this, &errs, &linker_);
+  bool unknown_only = !errs.empty();
+  for (const auto& ce : errs)
+    if (!ce.warning && !ce.unknown_field) unknown_only = false;
+  if (!filter && r.skip_if_unknown_filter && unknown_only) {
+    for (const auto& ce : errs)
+      if (!ce.warning)
+        warning(error_origin(r, ce), "LOAD_UNKNOWN_FILTER",
+                what + ": " + ce.message + " (rule skipped: skip-if-unknown-filter)");
+    return nullptr;
+  }
+  for (const auto& ce : errs) {
+    if (ce.warning) {
+      warning(error_origin(r, ce), "LOAD_UNKNOWN_EVTTYPE", what + ": " + ce.message);
+    } else {
+      error(error_origin(r, ce), "LOAD_ERR_COMPILE_CONDITION", what + ": " + ce.message);
+    }
+  }
+  if (!filter) return nullptr;
+
+  auto cr = std::make_unique<CompiledRule>();
+  std::string oerr;
+  size_t opos = 0;
+  if (!cr->format.compile(r.output.text, &oerr, &opos)) {
+    error(locate(r.output, opos), "LOAD_ERR_COMPILE_OUTPUT", what + ": " + oerr);
+    return nullptr;
+  }
+  cr->name = r.name;
+  cr->desc = r.desc;
+  cr->source = r.source;
+  cr->output = r.output.text;
+  cr->priority = r.priority;
+  cr->tags = r.tags;
+  std::sort(cr->tags.begin(), cr->tags.end());
+  cr->tags.erase(std::unique(cr->tags.begin(), cr->tags.end()), cr->tags.end());
+  cr->enabled = r.enabled;
+  cr->index = r.index;
+  for (const auto& ex : r.exceptions) {
+    if (ex.fields.is_list) {
+      for (const auto& f : ex.fields.items) cr->exception_fields.push_back(f.item);
+    } else {
+      cr->exception_fields.push_back(ex.fields.item);
+    }
+  }
+  cr->event_types = filter->event_types();
+  cr->expanded_condition = std::move(expanded);
+  cr->filter = std::move(*filter);
+  if (cr->event_types.is_all() && r.warn_evttypes) {
+    warning(r.origin, "LOAD_NO_EVTTYPE",
+            what +
+                ": Rule matches too many evt.type values. This has a significant "
+                "performance penalty.");
+  }
+  return cr;
+}
+
+}  // namespace riposte::detector::rules
