@@ -59,15 +59,6 @@ std::pair<std::string, int> host_port(const std::string& flag, const std::string
   return {addr.substr(0, colon), std::atoi(addr.c_str() + colon + 1)};
 }
 
-std::string read_secret(const std::string& flag, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) die("--" + flag + ": cannot read " + path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  if (s.empty()) die("--" + flag + ": " + path + " is empty");
-  return s;
-}
-
 std::string default_replica_name() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
@@ -93,6 +84,7 @@ int main(int argc, char** argv) {
   // 100 alerts/s); threads waiting on I/O cost next to nothing.
   int stream_replicas = 1, batch = 64, max_deliver = 5, workers = 32, rate_global = 0, rate_ns = 0;
   int64_t http_max_body = 1024 * 1024;
+  int http_workers = responder::HttpIngestOptions{}.workers, http_queue = responder::HttpIngestOptions{}.queue;
 
   Flags f("riposte-responder",
           "Consumes Falco-format alerts from the NATS JetStream stream RIPOSTE_ALERTS through a "
@@ -129,6 +121,8 @@ int main(int argc, char** argv) {
   f.add_string("http-addr", &http_addr, "HOST:PORT", "serve the HTTP alert input here (Falco http_output, Falcosidekick webhook); empty: off");
   f.add_string("http-token-file", &http_token_file, "FILE", "file holding the bearer token the HTTP input requires");
   f.add_int("http-max-body", &http_max_body, "BYTES", "largest accepted HTTP body");
+  f.add_int("http-workers", &http_workers, "N", "HTTP connections served at once (a kept-open connection holds one)");
+  f.add_int("http-queue", &http_queue, "N", "HTTP connections waiting for a worker; beyond, new ones are answered 503 with Retry-After");
   f.add_string("http-tls-cert", &http_tls_cert, "FILE", "serve the HTTP input over TLS with this certificate");
   f.add_string("http-tls-key", &http_tls_key, "FILE", "key of --http-tls-cert");
   f.add_string("kubeconfig", &kubeconfig, "FILE", "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
@@ -227,11 +221,13 @@ int main(int argc, char** argv) {
   if (!http_addr.empty()) {
     responder::HttpIngestOptions ho;
     std::tie(ho.host, ho.port) = host_port("http-addr", http_addr);
+    // The file is followed (a rotated Secret takes effect without a restart).
     const char* env_token = std::getenv("RIPOSTE_HTTP_TOKEN");
-    ho.token = !http_token_file.empty() ? read_secret("http-token-file", http_token_file)
-               : env_token            ? env_token
-                                      : "";
-    if (ho.token.empty()) die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
+    ho.token_file = http_token_file;
+    if (http_token_file.empty()) ho.token = env_token ? env_token : "";
+    if (ho.token.empty() && ho.token_file.empty()) die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
+    ho.workers = http_workers;
+    ho.queue = http_queue;
     ho.max_body_bytes = static_cast<size_t>(http_max_body);
     ho.tls_cert_file = http_tls_cert;
     ho.tls_key_file = http_tls_key;
