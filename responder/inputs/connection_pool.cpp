@@ -6,7 +6,8 @@ thread_local bool tl_overloaded = false;
 constexpr int kOverflowThreads = 8;
 }  // namespace
 
-ConnectionPool::ConnectionPool(int workers, int queue) : queue_(static_cast<size_t>(queue)) {
+ConnectionPool::ConnectionPool(int workers, int queue)
+    : queue_(static_cast<size_t>(queue)), idle_(static_cast<size_t>(workers)) {
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { run(&work_, false); });
   // Several overflow threads: one slow sender must not hold up the refusals of the others.
   for (int i = 0; i < kOverflowThreads; ++i) threads_.emplace_back([this] { run(&overflow_, true); });
@@ -46,15 +47,18 @@ void ConnectionPool::run(Lane* lane, bool overflow) {
     std::function<void()> fn;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (!overflow) ++idle_;
       lane->cv.wait(lock, [&] { return stopping_ || !lane->jobs.empty(); });
-      if (!overflow) --idle_;
       // Queued connections are still served at shutdown: each holds a socket to close.
       if (lane->jobs.empty()) return;
       fn = std::move(lane->jobs.front());
       lane->jobs.pop_front();
+      if (!overflow) --idle_;
     }
     fn();
+    if (!overflow) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++idle_;
+    }
   }
 }
 

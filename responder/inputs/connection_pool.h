@@ -36,7 +36,8 @@ class ConnectionPool : public httplib::TaskQueue {
   const size_t queue_;
   std::mutex mu_;
   bool stopping_ = false;
-  size_t idle_ = 0;  // workers waiting for a connection
+  size_t idle_;  // workers not serving a connection (counted from the start, not from when
+                 // their thread first waits: a connection arriving at once must not overflow)
   Lane work_, overflow_;
   std::vector<std::thread> threads_;
 };

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -56,21 +59,29 @@ TEST_F(IngestTest, HttpInputRefusesWithRetryAfterWhenEveryWorkerIsBusy) {
                              &ingest, &metrics_);
   ASSERT_TRUE(http.start().ok());
   const httplib::Headers auth = {{"Authorization", "Bearer t"}};
-  // A kept-open connection that was answered holds the only worker.
-  httplib::Client holder("127.0.0.1", http.port());
-  holder.set_keep_alive(true);
-  auto held = holder.Post("/", auth, falco_json("web-1"), "application/json");
-  ASSERT_TRUE(held);
-  ASSERT_EQ(held->status, 200);
+  // A connection that sent its headers but not yet its body holds the only worker.
+  const int holder = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(http.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string body1 = falco_json("web-1");
+  const std::string head = "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: " +
+                           std::to_string(body1.size()) + "\r\n\r\n";
+  ASSERT_EQ(send(holder, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
 
   httplib::Client other("127.0.0.1", http.port());
   auto res = other.Post("/", auth, falco_json("web-2"), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
   EXPECT_EQ(res->get_header_value("Retry-After"), "1");
-  EXPECT_EQ(alerts().size(), 1u);
+  EXPECT_EQ(alerts().size(), 0u);
 
-  holder.stop();  // frees the worker once it sees the connection closed
+  // The held request completes, then its connection closes and frees the worker.
+  ASSERT_EQ(send(holder, body1.data(), body1.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body1.size()));
+  ASSERT_TRUE(eventually([&] { return alerts().size() == 1u; }));
+  close(holder);
   for (int i = 0; i < 200 && res && res->status == 503; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a sender honouring Retry-After
     res = other.Post("/", auth, falco_json("web-2"), "application/json");
