@@ -46,6 +46,13 @@ struct HttpKubeClient::Impl {
   Result<std::unique_ptr<httplib::SSLClient>> acquire();
   void release(std::unique_ptr<httplib::SSLClient> cli);
   std::chrono::milliseconds backoff(int attempt);
+  void wait(std::chrono::milliseconds d) const {
+    if (options.wait) {
+      options.wait(d);
+    } else {
+      std::this_thread::sleep_for(d);
+    }
+  }
   std::chrono::milliseconds retry_delay(const httplib::Response& res, int attempt);
 
   const KubeConfig config;
@@ -210,11 +217,11 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
       if (err == httplib::Error::SSLServerVerification || err == httplib::Error::SSLLoadingCerts) {
         return Error{what + ": " + last_error};
       }
-      if (!last) std::this_thread::sleep_for(d.backoff(attempt));
+      if (!last) d.wait(d.backoff(attempt));
       continue;
     }
     if ((res->status == 429 || res->status >= 500) && !last && !is_final_refusal(*res)) {
-      std::this_thread::sleep_for(d.retry_delay(*res, attempt));
+      d.wait(d.retry_delay(*res, attempt));
       continue;
     }
     return KubeResponse{res->status, std::move(res->body)};
