@@ -23,6 +23,7 @@
 #include "common/ops_server.h"
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
+#include "responder/bus_guard.h"
 #include "responder/crd/crd_playbook_source.h"
 #include "responder/inputs/falcosidekick_bridge.h"
 #include "responder/inputs/http_ingest.h"
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
   std::string ack_wait = "30s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
   std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
   std::string falco_subjects = responder::kFalcosidekickSubjects;
-  bool dry_run = false, falcosidekick = false, watch_crds = false;
+  bool dry_run = false, falcosidekick = false, watch_crds = false, allow_open_bus = false;
   // 32 workers: an action is a blocking API call, and with few workers one slow DELETE makes
   // the next alerts wait (bus/latency: p99 33-66 ms with 8 workers, 12-26 ms with 32, at
   // 100 alerts/s); threads waiting on I/O cost next to nothing.
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
   f.add_bool("watch-crds", &watch_crds, "also run the cluster's Playbook and ClusterPlaybook objects (riposte.dev/v1alpha1): watched, validated like files, verdict written to their status");
   f.add_string("reload-interval", &reload, "DURATION", "how often to check playbook files for changes (0s: never)");
   add_nats_flags(f, &no);
+  f.add_bool("allow-unauthenticated-bus", &allow_open_bus, "start even when NATS lets clients without credentials publish alerts (anyone reaching it could then make riposte act; for trusted test setups only)");
   f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the streams and key-value buckets (1 or 3 on a cluster)");
   f.add_string("durable", &durable, "NAME", "durable consumer name; replicas sharing it split the alerts");
   f.add_int("workers", &workers, "N", "alerts handled in parallel by this replica");
@@ -180,6 +182,10 @@ int main(int argc, char** argv) {
   bus.replicas = stream_replicas;
   bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);
   if (Status st = responder::ensure_streams(**conn, bus); !st.ok()) die("NATS streams: " + st.error());
+  // After the streams exist: the probe needs JetStream to answer for the alert subjects.
+  if (!allow_open_bus) {
+    if (Status st = responder::check_bus_closed_to_anonymous(no); !st.ok()) die(st.error());
+  }
   auto buckets = responder::open_buckets(**conn, bus);
   if (!buckets) die("NATS key-value: " + buckets.error());
 

@@ -72,7 +72,9 @@ TEST_F(SkeletonE2E, ShellInPodIsDetectedAndPodDeleted) {
   auto detector = start({bin_ + "/riposte-detector", "--rules",
                          src_ + "/detector/default_rules/riposte_rules.yaml", "--nats",
                          cluster_.nats_url, "--node-name", cluster_.node_name, "--kubeconfig",
-                         cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0", "--log-level", "debug"},
+                         cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0", "--log-level", "debug",
+                          // the local cluster's NATS has no authentication yet
+                          "--allow-unauthenticated-bus"},
                         "e2e-detector.log", "detector running");
   ASSERT_NE(detector, nullptr);
   auto responder = start({bin_ + "/riposte-responder", "--nats", cluster_.nats_url, "--playbooks",
