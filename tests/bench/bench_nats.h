@@ -1,5 +1,6 @@
-// A throwaway nats-server with JetStream for the benchmarks (no gtest here, unlike
-// tests/support/nats_server.h), and a connect helper that waits for it to listen.
+// What the benchmarks share: a throwaway nats-server with JetStream (no gtest here, unlike
+// tests/support/nats_server.h), a connect helper that waits for it to listen, and the alert
+// they send.
 #pragma once
 
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/alert.h"
 #include "common/nats.h"
 
 extern char** environ;
@@ -63,6 +65,25 @@ inline std::unique_ptr<nats::Connection> connect(const std::string& url) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return nullptr;
+}
+
+// Falco's "Terminal shell in container" for pod ns/pod, numbered i (unique output: inputs
+// deduplicate on it), timestamped now.
+inline Alert bench_alert(int64_t i, const std::string& ns, const std::string& pod) {
+  Alert a;
+  a.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  a.rule = "Terminal shell in container";
+  a.priority = Priority::kNotice;
+  a.hostname = "node-1";
+  a.output = "A shell was spawned in a container with an attached terminal (n=" +
+             std::to_string(i) + ")";
+  a.output_fields["k8s.ns.name"] = ns;
+  a.output_fields["k8s.pod.name"] = pod;
+  a.output_fields["proc.name"] = "bash";
+  a.uuid = new_uuid();
+  return a;
 }
 
 }  // namespace riposte::bench

@@ -43,29 +43,10 @@ extern char** environ;
 namespace riposte {
 namespace {
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 using bench::BenchNats;
 using bench::connect;
 
-Alert bench_alert(int i, const std::string& ns, const std::string& pod) {
-  Alert a;
-  a.time_ns = now_ns();
-  a.rule = "Terminal shell in container";
-  a.priority = Priority::kNotice;
-  a.hostname = "node-1";
-  a.output = "A shell was spawned in a container with an attached terminal (n=" +
-             std::to_string(i) + ")";
-  a.output_fields["k8s.ns.name"] = ns;
-  a.output_fields["k8s.pod.name"] = pod;
-  a.output_fields["proc.name"] = "bash";
-  a.uuid = new_uuid();
-  return a;
-}
+using bench::bench_alert;
 
 // Everything one responder process holds, in-process.
 struct Responder {

@@ -39,18 +39,7 @@ std::atomic<int64_t> g_alert_number{0};
 
 // One Falco alert as Falco's http_output sends it, unique per call (the input deduplicates).
 std::string alert_request() {
-  Alert a;
-  a.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-  a.rule = "Terminal shell in container";
-  a.priority = Priority::kNotice;
-  a.hostname = "node-1";
-  a.output = "A shell was spawned in a container with an attached terminal (n=" +
-             std::to_string(g_alert_number++) + ")";
-  a.output_fields["k8s.ns.name"] = "shop";
-  a.output_fields["k8s.pod.name"] = "web-1";
-  a.output_fields["proc.name"] = "bash";
+  const Alert a = bench::bench_alert(g_alert_number++, "shop", "web-1");
   const std::string body = to_json(a);
   return "POST /falco HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
          std::string(kToken) + "\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -178,6 +167,12 @@ struct Input {
   std::unique_ptr<responder::AlertIngest> ingest;
   std::unique_ptr<responder::HttpIngest> http;
 
+  // Starts the input; false (the benchmark skipped with the reason) when it cannot.
+  bool started(benchmark::State& state) {
+    const std::string err = start();
+    if (!err.empty()) state.SkipWithError(err.c_str());
+    return err.empty();
+  }
   std::string start() {
     log::set_level(log::Level::kError);
     conn = server.ok() ? bench::connect(server.url()) : nullptr;
@@ -203,10 +198,7 @@ void BM_Ingest(benchmark::State& state) {
   const int connections = static_cast<int>(state.range(0));
   const int64_t total = alerts_per_run();
   Input input;
-  if (std::string err = input.start(); !err.empty()) {
-    state.SkipWithError(err.c_str());
-    return;
-  }
+  if (!input.started(state)) return;
   Outcomes outcomes;
   for (auto _ : state) {
     std::vector<std::thread> clients;
@@ -234,10 +226,7 @@ BENCHMARK(BM_Ingest)
 void BM_Burst(benchmark::State& state) {
   constexpr int kPosts = 1000;
   Input input;
-  if (std::string err = input.start(); !err.empty()) {
-    state.SkipWithError(err.c_str());
-    return;
-  }
+  if (!input.started(state)) return;
   Outcomes outcomes;
   for (auto _ : state) {
     // Every request is built before any is sent, so they arrive together.
