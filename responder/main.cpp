@@ -23,6 +23,7 @@
 #include "common/ops_server.h"
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
+#include "responder/bus_guard.h"
 #include "responder/crd/crd_playbook_source.h"
 #include "responder/inputs/falcosidekick_bridge.h"
 #include "responder/inputs/http_ingest.h"
@@ -59,15 +60,6 @@ std::pair<std::string, int> host_port(const std::string& flag, const std::string
   return {addr.substr(0, colon), std::atoi(addr.c_str() + colon + 1)};
 }
 
-std::string read_secret(const std::string& flag, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) die("--" + flag + ": cannot read " + path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  if (s.empty()) die("--" + flag + ": " + path + " is empty");
-  return s;
-}
-
 std::string default_replica_name() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
@@ -87,12 +79,13 @@ int main(int argc, char** argv) {
   std::string ack_wait = "2s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
   std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
   std::string falco_subjects = responder::kFalcosidekickSubjects;
-  bool dry_run = false, falcosidekick = false, watch_crds = false;
+  bool dry_run = false, falcosidekick = false, watch_crds = false, allow_open_bus = false;
   // 32 workers: an action is a blocking API call, and with few workers one slow DELETE makes
   // the next alerts wait (bus/latency: p99 33-66 ms with 8 workers, 12-26 ms with 32, at
   // 100 alerts/s); threads waiting on I/O cost next to nothing.
   int stream_replicas = 1, batch = 64, max_deliver = 5, workers = 32, rate_global = 0, rate_ns = 0;
   int64_t http_max_body = 1024 * 1024;
+  int http_workers = responder::HttpIngestOptions{}.workers, http_queue = responder::HttpIngestOptions{}.queue;
 
   Flags f("riposte-responder",
           "Consumes Falco-format alerts from the NATS JetStream stream RIPOSTE_ALERTS through a "
@@ -114,6 +107,7 @@ int main(int argc, char** argv) {
   f.add_bool("watch-crds", &watch_crds, "also run the cluster's Playbook and ClusterPlaybook objects (riposte.dev/v1alpha1): watched, validated like files, verdict written to their status");
   f.add_string("reload-interval", &reload, "DURATION", "how often to check playbook files for changes (0s: never)");
   add_nats_flags(f, &no);
+  f.add_bool("allow-unauthenticated-bus", &allow_open_bus, "start even when NATS lets clients without credentials publish alerts (anyone reaching it could then make riposte act; for trusted test setups only)");
   f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the streams and key-value buckets (1 or 3 on a cluster)");
   f.add_string("durable", &durable, "NAME", "durable consumer name; replicas sharing it split the alerts");
   f.add_int("workers", &workers, "N", "alerts handled in parallel by this replica");
@@ -129,6 +123,8 @@ int main(int argc, char** argv) {
   f.add_string("http-addr", &http_addr, "HOST:PORT", "serve the HTTP alert input here (Falco http_output, Falcosidekick webhook); empty: off");
   f.add_string("http-token-file", &http_token_file, "FILE", "file holding the bearer token the HTTP input requires");
   f.add_int("http-max-body", &http_max_body, "BYTES", "largest accepted HTTP body");
+  f.add_int("http-workers", &http_workers, "N", "HTTP connections served at once (a kept-open connection holds one)");
+  f.add_int("http-queue", &http_queue, "N", "HTTP connections waiting for a worker; beyond, new ones are answered 503 with Retry-After");
   f.add_string("http-tls-cert", &http_tls_cert, "FILE", "serve the HTTP input over TLS with this certificate");
   f.add_string("http-tls-key", &http_tls_key, "FILE", "key of --http-tls-cert");
   f.add_string("kubeconfig", &kubeconfig, "FILE", "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
@@ -186,6 +182,10 @@ int main(int argc, char** argv) {
   bus.replicas = stream_replicas;
   bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);
   if (Status st = responder::ensure_streams(**conn, bus); !st.ok()) die("NATS streams: " + st.error());
+  // After the streams exist: the probe needs JetStream to answer for the alert subjects.
+  if (!allow_open_bus) {
+    if (Status st = responder::check_bus_closed_to_anonymous(no); !st.ok()) die(st.error());
+  }
   auto buckets = responder::open_buckets(**conn, bus);
   if (!buckets) die("NATS key-value: " + buckets.error());
 
@@ -227,11 +227,13 @@ int main(int argc, char** argv) {
   if (!http_addr.empty()) {
     responder::HttpIngestOptions ho;
     std::tie(ho.host, ho.port) = host_port("http-addr", http_addr);
+    // The file is followed (a rotated Secret takes effect without a restart).
     const char* env_token = std::getenv("RIPOSTE_HTTP_TOKEN");
-    ho.token = !http_token_file.empty() ? read_secret("http-token-file", http_token_file)
-               : env_token            ? env_token
-                                      : "";
-    if (ho.token.empty()) die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
+    ho.token_file = http_token_file;
+    if (http_token_file.empty()) ho.token = env_token ? env_token : "";
+    if (ho.token.empty() && ho.token_file.empty()) die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
+    ho.workers = http_workers;
+    ho.queue = http_queue;
     ho.max_body_bytes = static_cast<size_t>(http_max_body);
     ho.tls_cert_file = http_tls_cert;
     ho.tls_key_file = http_tls_key;

@@ -128,7 +128,7 @@ std::optional<std::string> RateLimiter::admit(const std::string& ns) {
 }
 
 Result<bool> RateLimiter::take(const std::string& scope, int limit) {
-  const int64_t minute = now_ns() / 60'000'000'000LL;
+  const int64_t minute = (now_ns_ ? now_ns_() : now_ns()) / 60'000'000'000LL;
   const std::string key = hash_key({"rate", scope, std::to_string(minute)});
   for (int round = 0; round < kCasRounds; ++round) {
     auto got = kv_->get(key);

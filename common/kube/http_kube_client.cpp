@@ -46,6 +46,13 @@ struct HttpKubeClient::Impl {
   Result<std::unique_ptr<httplib::SSLClient>> acquire();
   void release(std::unique_ptr<httplib::SSLClient> cli);
   std::chrono::milliseconds backoff(int attempt);
+  void wait(std::chrono::milliseconds d) const {
+    if (options.wait) {
+      options.wait(d);
+    } else {
+      std::this_thread::sleep_for(d);
+    }
+  }
   std::chrono::milliseconds retry_delay(const httplib::Response& res, int attempt);
 
   const KubeConfig config;
@@ -223,7 +230,7 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
       if (has_deadline) {
         delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - Clock::now()));
       }
-      if (delay.count() > 0) std::this_thread::sleep_for(delay);
+      if (delay.count() > 0) d.wait(delay);
     };
     if (!res) {
       // A certificate the CA does not vouch for will not change on retry: fail closed now.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ struct HttpClientOptions {
   // Caps both the backoff and a server's Retry-After, so one alert cannot stall the responder.
   std::chrono::milliseconds max_backoff{5000};
   std::string user_agent = "riposte-responder";
+  // How the client waits between attempts; empty: sleeps. Tests record the waits instead of
+  // timing them.
+  std::function<void(std::chrono::milliseconds)> wait{};
 };
 
 class HttpKubeClient final : public KubeClient {

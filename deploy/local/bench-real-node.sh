@@ -70,7 +70,7 @@ cp "$repo/playbooks/kill-shell-in-container.yaml" "$work/playbooks/"
   --output-file "$work/alerts.jsonl" >"$work/detector.log" 2>&1 &
 pids+=($!)
 "$bin/riposte-responder" --nats "$RIPOSTE_NATS_URL" --playbooks "$work/playbooks" --kubeconfig "$KUBECONFIG" \
-  --ops-addr 127.0.0.1:0 --log-json >"$work/responder.log" 2>&1 &
+  --ops-addr 127.0.0.1:0 --log-json --allow-unauthenticated-bus >"$work/responder.log" 2>&1 &
 pids+=($!)
 until grep -q "detector running" "$work/detector.log" && grep -q "responder running" "$work/responder.log"; do sleep 0.1; done
 : >>"$work/alerts.jsonl"

@@ -72,12 +72,13 @@ die() {
 
 pid_of() { [[ -s $pids/$1 ]] && cat "$pids/$1"; }
 
-# True when the process is alive *and* still ours: its command line names our state dir, so a
+# True when the process is alive *and* still ours: its command line names our state dir (or,
+# for etcd with RIPOSTE_ETCD_IN_MEMORY=1, the /dev/shm data dir derived from it), so a
 # recycled pid of some unrelated process is never reported alive nor signalled.
 is_ours() {
   local args=()
   mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
-  [[ " ${args[*]} " == *"$state/"* ]]
+  [[ " ${args[*]} " == *"$state/"* || " ${args[*]} " == *" $etcd_shm "* ]]
 }
 
 alive() {

@@ -41,8 +41,9 @@ step "Starting riposte-detector (eBPF, riposte's default rules) and riposte-resp
   --nats "$RIPOSTE_NATS_URL" --node-name "$RIPOSTE_REAL_NODE_NAME" --kubeconfig "$KUBECONFIG" \
   --ops-addr 127.0.0.1:0 --output-file "$logs/alerts.jsonl" >"$logs/detector.log" 2>&1 &
 pids+=($!)
+# --allow-unauthenticated-bus: the local cluster's NATS has no authentication yet.
 "$bin/riposte-responder" --nats "$RIPOSTE_NATS_URL" --playbooks "$repo/playbooks" \
-  --kubeconfig "$KUBECONFIG" --ops-addr 127.0.0.1:0 >"$logs/responder.log" 2>&1 &
+  --kubeconfig "$KUBECONFIG" --ops-addr 127.0.0.1:0 --allow-unauthenticated-bus >"$logs/responder.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
   grep -q "detector running" "$logs/detector.log" && grep -q "responder running" "$logs/responder.log" && break

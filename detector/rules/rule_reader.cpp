@@ -604,6 +604,14 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
   get_string_seq(fi, item, "tags", &r.tags, what);
   if (!read_exceptions(fi, item, &r.exceptions, false, what)) return;
   if (prev != nullptr) {
+    // Falco replaces the earlier rule. From another file that is how a local file silently
+    // swaps out an upstream rule's whole condition, often by accident (a copy of the rule
+    // meant as an override): say so, and how to change only a part.
+    if (prev->origin.file != fi) {
+      warning(io, "LOAD_RULE_REDEFINED",
+              what + ": replaces the rule of the same name from an earlier file; to change only "
+                     "part of it, use 'override'");
+    }
     r.index = prev->index;
     *prev = std::move(r);
     return;

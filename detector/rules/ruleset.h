@@ -37,7 +37,8 @@ struct Diagnostic {
   // LOAD_ERR_COMPILE_CONDITION, LOAD_ERR_COMPILE_OUTPUT, LOAD_ERR_FILE_READ; warnings
   // LOAD_UNKNOWN_SOURCE, LOAD_NO_EVTTYPE, LOAD_UNKNOWN_FILTER, LOAD_UNUSED_MACRO,
   // LOAD_UNUSED_LIST, LOAD_UNKNOWN_ITEM, LOAD_UNKNOWN_KEY, LOAD_DEPRECATED_ITEM,
-  // LOAD_APPEND_NO_VALUES, LOAD_UNKNOWN_EVTTYPE, LOAD_ENGINE_VERSION.
+  // LOAD_APPEND_NO_VALUES, LOAD_UNKNOWN_EVTTYPE, LOAD_ENGINE_VERSION, LOAD_RULE_REDEFINED
+  // (riposte's: a later file replaces a rule of an earlier one without override).
   std::string code;
   std::string message;
   // "file:line:col: error: message" (or "warning"); ":line:col" left out when unknown.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "responder/inputs/connection_pool.h"
 
 namespace riposte::responder {
 namespace {
@@ -43,10 +44,20 @@ HttpIngest::HttpIngest(HttpIngestOptions options, AlertIngest* ingest, Responder
 
 HttpIngest::~HttpIngest() { stop(); }
 
+std::string HttpIngest::token() { return token_file_ ? token_file_->current() : options_.token; }
+
 Status HttpIngest::start() {
-  if (options_.token.empty()) return Error{"http input: a bearer token is required"};
+  if (!options_.token_file.empty()) {
+    token_file_ = std::make_unique<SecretFile>(options_.token_file);
+    if (Status st = token_file_->load(); !st.ok()) return Error{"http input: token: " + st.error()};
+  } else if (options_.token.empty()) {
+    return Error{"http input: a bearer token is required"};
+  }
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
     return Error{"http input: give both a TLS certificate and its key, or neither"};
+  }
+  if (options_.workers < 1 || options_.queue < 0) {
+    return Error{"http input: workers must be at least 1 and the queue at least 0"};
   }
   if (!options_.tls_cert_file.empty()) {
     auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
@@ -56,10 +67,19 @@ Status HttpIngest::start() {
   } else {
     server_ = std::make_unique<httplib::Server>();
   }
+  const int workers = options_.workers, queue = options_.queue;
+  server_->new_task_queue = [workers, queue] { return new ConnectionPool(workers, queue); };
+  // Without it Nagle holds each small answer until the client's delayed ACK (~40 ms a request
+  // on a kept-open connection).
+  server_->set_tcp_nodelay(true);
+  // A sender keeps its connection for as long as it likes (httplib's default closes it after
+  // 5 requests); an idle one is closed after keep_alive_s so that it frees its worker.
+  server_->set_keep_alive_max_count(std::numeric_limits<size_t>::max());
+  server_->set_keep_alive_timeout(options_.keep_alive_s);
   server_->set_payload_max_length(options_.max_body_bytes);
   // Runs before the body is read: an unauthenticated sender cannot make us buffer anything.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (authorized(req.get_header_value("Authorization"), options_.token)) {
+    if (authorized(req.get_header_value("Authorization"), token())) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
     if (metrics_) metrics_->ingested("http", "unauthorized");
@@ -68,11 +88,23 @@ Status HttpIngest::start() {
     res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
   });
-  server_->Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+  const std::string retry_after = std::to_string(options_.retry_after_s);
+  server_->Post(R"(/.*)", [this, retry_after](const httplib::Request& req, httplib::Response& res) {
+    // Refused after the body was read (not before): closing a socket with unread data makes
+    // the kernel send a reset, which can destroy the answer before the sender reads it.
+    if (ConnectionPool::overloaded()) {
+      if (metrics_) metrics_->ingested("http", "overloaded");
+      res.set_header("Retry-After", retry_after);
+      res.set_header("Connection", "close");
+      reply(res, 503, {{"error", "busy: every worker is taken and the queue is full"}});
+      return;
+    }
     AlertIngest::Failure failure = AlertIngest::Failure::kNone;
     auto r = ingest_->ingest(req.body, "http", &failure);
     if (!r) {
-      reply(res, failure == AlertIngest::Failure::kInvalid ? 400 : 503, {{"error", r.error()}});
+      const bool invalid = failure == AlertIngest::Failure::kInvalid;
+      if (!invalid) res.set_header("Retry-After", retry_after);
+      reply(res, invalid ? 400 : 503, {{"error", r.error()}});
       return;
     }
     reply(res, 200, {{"subject", r->subject}, {"sequence", r->sequence}, {"duplicate", r->duplicate}});
@@ -92,7 +124,9 @@ Status HttpIngest::start() {
   });
   log::info("http input listening",
             {{"address", options_.host + ":" + std::to_string(port_)},
-             {"tls", !options_.tls_cert_file.empty()}});
+             {"tls", !options_.tls_cert_file.empty()},
+             {"workers", options_.workers},
+             {"queue", options_.queue}});
   return {};
 }
 

@@ -5,7 +5,15 @@
 //   400 {"error":..}   not a valid alert (nothing queued)
 //   401                missing or wrong token (nothing queued)
 //   413                body over the limit
-//   503 {"error":..}   NATS did not store it: the sender should retry
+//   503 {"error":..} + Retry-After   NATS did not store it, or every worker is busy and the
+//                      queue of waiting connections is full: the sender should retry
+// 200 is only ever sent once the stream has stored the alert, so an answered alert is never
+// lost; what cannot be handled is refused at once instead of queued without bound.
+//
+// Connections are served by `workers` threads (a kept-open connection holds one while it is
+// open); up to `queue` more wait for a worker; beyond that a connection is answered 503 with
+// Retry-After by an overflow thread and closed. Memory: at most (workers + 1) bodies of
+// max_body_bytes are held at once, plus the queued sockets.
 #pragma once
 
 #include <memory>
@@ -13,6 +21,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "common/secret_file.h"
 #include "responder/inputs/ingest.h"
 
 namespace httplib {
@@ -21,13 +30,22 @@ class Server;
 
 namespace riposte::responder {
 
+class ConnectionPool;
+
 struct HttpIngestOptions {
   std::string host{"0.0.0.0"};
   int port = 8765;  // 0: any free port
-  std::string token{};  // required: an empty token refuses to start
+  // The bearer token: token_file when set (re-read when it changes, so a rotated Secret takes
+  // effect without a restart), else token. One of them is required.
+  std::string token{};
+  std::string token_file{};
   size_t max_body_bytes = 1024 * 1024;
   std::string tls_cert_file{};  // both set: HTTPS
   std::string tls_key_file{};
+  int workers = 128;        // connections served at once
+  int queue = 512;          // connections waiting for a worker before new ones get 503
+  int retry_after_s = 1;    // Retry-After of a 503
+  int keep_alive_s = 5;     // an idle kept-open connection is closed after this long
 };
 
 class HttpIngest {
@@ -45,9 +63,12 @@ class HttpIngest {
   static bool authorized(const std::string& header, const std::string& token);
 
  private:
+  std::string token();
+
   HttpIngestOptions options_;
   AlertIngest* ingest_;
   ResponderMetrics* metrics_;
+  std::unique_ptr<SecretFile> token_file_;
   int port_ = 0;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -44,7 +44,8 @@ std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup, const s
                                    "--nats", nats_urls, "--playbooks", setup.playbooks,
                                    "--kubeconfig", setup.kubeconfig, "--replica-name", name,
                                    "--ops-addr", "127.0.0.1:0", "--ack-wait", "2s",
-                                   "--nak-backoff", "100ms", "--workers", "2"};
+                                   "--nak-backoff", "100ms", "--workers", "2",
+                                   "--allow-unauthenticated-bus"};  // the tests' own open servers
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
   EXPECT_TRUE(p.ok()) << p.error();

@@ -3,6 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "responder/audit.h"
 #include "responder/dedup.h"
@@ -42,6 +50,74 @@ class IngestTest : public ::testing::Test {
   Registry registry_;
   responder::ResponderMetrics metrics_{&registry_};
 };
+
+// Every worker busy and no room in the queue: the next sender is answered 503 with
+// Retry-After at once, nothing is stored for it, and once the worker is free it is served.
+TEST_F(IngestTest, HttpInputRefusesWithRetryAfterWhenEveryWorkerIsBusy) {
+  responder::AlertIngest ingest(conn_.get(), &metrics_);
+  responder::HttpIngest http({.host = "127.0.0.1", .port = 0, .token = "t", .workers = 1, .queue = 0},
+                             &ingest, &metrics_);
+  ASSERT_TRUE(http.start().ok());
+  const httplib::Headers auth = {{"Authorization", "Bearer t"}};
+  // A connection that sent its headers but not yet its body holds the only worker.
+  const int holder = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(http.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string body1 = falco_json("web-1");
+  const std::string head = "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: " +
+                           std::to_string(body1.size()) + "\r\n\r\n";
+  ASSERT_EQ(send(holder, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+
+  httplib::Client other("127.0.0.1", http.port());
+  auto res = other.Post("/", auth, falco_json("web-2"), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(alerts().size(), 0u);
+
+  // The held request completes, then its connection closes and frees the worker.
+  ASSERT_EQ(send(holder, body1.data(), body1.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body1.size()));
+  ASSERT_TRUE(eventually([&] { return alerts().size() == 1u; }));
+  close(holder);
+  for (int i = 0; i < 200 && res && res->status == 503; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a sender honouring Retry-After
+    res = other.Post("/", auth, falco_json("web-2"), "application/json");
+  }
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(alerts().size(), 2u);
+  http.stop();
+}
+
+// The token file is followed: once the new token is accepted (polled: the file is checked
+// about once a second), the old one is refused, without restarting the input.
+TEST_F(IngestTest, HttpInputFollowsARotatedTokenFile) {
+  const std::string file = ::testing::TempDir() + "/http-token-" + std::to_string(getpid());
+  { std::ofstream(file) << "first-token\n"; }
+  responder::AlertIngest ingest(conn_.get(), &metrics_);
+  responder::HttpIngest http({.host = "127.0.0.1", .port = 0, .token_file = file}, &ingest, &metrics_);
+  ASSERT_TRUE(http.start().ok());
+  httplib::Client client("127.0.0.1", http.port());
+  auto post = [&](const std::string& token, const std::string& pod) {
+    auto r = client.Post("/", {{"Authorization", "Bearer " + token}}, falco_json(pod), "application/json");
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(post("first-token", "web-1"), 200);
+  { std::ofstream(file + ".new") << "second-token\n"; }
+  std::filesystem::rename(file + ".new", file);  // atomically, like a Secret volume update
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    status = post("second-token", "web-2");
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 200) << "the rotated token was never accepted";
+  EXPECT_EQ(post("first-token", "web-3"), 401);
+  http.stop();
+  std::filesystem::remove(file);
+}
 
 TEST_F(IngestTest, HttpInputNeedsTheBearerTokenAndQueuesValidAlertsOnce) {
   responder::AlertIngest ingest(conn_.get(), &metrics_);

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -27,7 +28,12 @@ class WebhookServer {
         bodies_.push_back(req.body);
         content_type_ = req.get_header_value("Content-Type");
       }
-      if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+      {
+        // A held request is answered only once the test releases it (or after a minute).
+        std::unique_lock<std::mutex> lock(mu_);
+        release_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return !hold_; });
+        ++answered_;
+      }
       res.status = status_;
       res.set_content("ok", "text/plain");
     });
@@ -37,6 +43,7 @@ class WebhookServer {
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~WebhookServer() {
+    release();
     server_.stop();
     thread_.join();
   }
@@ -49,8 +56,20 @@ class WebhookServer {
     std::lock_guard<std::mutex> lock(mu_);
     return content_type_;
   }
+  void hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = true;
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = false;
+    release_cv_.notify_all();
+  }
+  int answered() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return answered_;
+  }
   int status_ = 200;
-  std::chrono::milliseconds delay_{0};
 
  private:
   httplib::Server server_;
@@ -58,6 +77,9 @@ class WebhookServer {
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> bodies_;
+  std::condition_variable release_cv_;
+  bool hold_ = false;
+  int answered_ = 0;
   std::string content_type_;
 };
 
@@ -134,13 +156,16 @@ TEST(NotifyWebhookTest, FailuresAreBoundedFailedStepsAndDryRunSendsNothing) {
     ASSERT_EQ(r.requests.size(), 1u);
     EXPECT_EQ(r.requests[0].method, "POST");
 
+    // The server holds the request: the action must give up on its own timeout, i.e. return
+    // while the server has still not answered.
     server.status_ = 200;
-    server.delay_ = std::chrono::milliseconds(2500);
-    auto start = std::chrono::steady_clock::now();
+    server.hold();
+    const int answered_before = server.answered();
     r = run_action("notify.webhook", "{url: '" + server.url() + "', timeout_seconds: 1}", kube,
                    testing::shell_alert());
     EXPECT_EQ(r.status, ActionResult::kFailed);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2400));
+    EXPECT_EQ(server.answered(), answered_before) << "returned only after the server answered";
+    server.release();
   }
   // Nothing listens there any more.
   std::string url;
