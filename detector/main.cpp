@@ -94,7 +94,8 @@ Config parse_flags(int argc, char** argv) {
   f.add_bool("json", &c.json, "print alerts as JSON lines instead of Falco's text line");
   f.add_string("output-file", &c.output_file, "FILE", "also append alerts to FILE, one per line");
   f.add_string("output-file-format", &c.output_file_format, "json|text|output",
-               "lines of --output-file: Falco's JSON, Falco's text line, or the rule's output alone (e.g. a rule whose output is CSV)");
+               "lines of --output-file: Falco's JSON, Falco's text line, or the rule's output "
+               "alone (e.g. a rule whose output is CSV)");
   f.add_string("node-name", &c.node_name, "NAME", "this node's name: alert hostname and the pods watched (default $RIPOSTE_NODE_NAME or the hostname)");
   f.add_string("kubeconfig", &c.kubeconfig, "FILE", "kubeconfig for the pod watch (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
   f.add_bool("no-kube", &c.no_kube, "do not watch pods in the Kubernetes API (k8s.* fields stay empty)");

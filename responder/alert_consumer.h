@@ -126,7 +126,7 @@ class AlertConsumer {
   ConsumerDeps deps_;
   ConsumerOptions options_;
   std::unique_ptr<nats::PublishBatch> publisher_;  // this worker's own: waits never overlap
-  std::unique_ptr<Heartbeat> heartbeat_;  // keeps the batch and the run in hand alive
+  std::unique_ptr<Heartbeat> heartbeat_;           // keeps the batch and the run in hand alive
 };
 
 }  // namespace riposte::responder

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   // 100 alerts/s); threads waiting on I/O cost next to nothing.
   int stream_replicas = 1, batch = 64, max_deliver = 5, workers = 32, rate_global = 0, rate_ns = 0;
   int64_t http_max_body = 1024 * 1024;
-  int http_workers = responder::HttpIngestOptions{}.workers, http_queue = responder::HttpIngestOptions{}.queue;
+  int http_workers = responder::HttpIngestOptions{}.workers,
+      http_queue = responder::HttpIngestOptions{}.queue;
 
   Flags f("riposte-responder",
           "Consumes Falco-format alerts from the NATS JetStream stream RIPOSTE_ALERTS through a "
@@ -107,13 +108,19 @@ int main(int argc, char** argv) {
   f.add_bool("watch-crds", &watch_crds, "also run the cluster's Playbook and ClusterPlaybook objects (riposte.dev/v1alpha1): watched, validated like files, verdict written to their status");
   f.add_string("reload-interval", &reload, "DURATION", "how often to check playbook files for changes (0s: never)");
   add_nats_flags(f, &no);
-  f.add_bool("allow-unauthenticated-bus", &allow_open_bus, "start even when NATS lets clients without credentials publish alerts (anyone reaching it could then make riposte act; for trusted test setups only)");
+  f.add_bool("allow-unauthenticated-bus", &allow_open_bus,
+             "start even when NATS lets clients without credentials publish alerts (anyone "
+             "reaching it could then make riposte act; for trusted test setups only)");
   f.add_int("stream-replicas", &stream_replicas, "N", "replicas of the streams and key-value buckets (1 or 3 on a cluster)");
   f.add_string("durable", &durable, "NAME", "durable consumer name; replicas sharing it split the alerts");
   f.add_int("workers", &workers, "N", "alerts handled in parallel by this replica");
   f.add_int("batch", &batch, "N", "alerts fetched per pull");
   f.add_int("max-deliver", &max_deliver, "N", "deliveries of an alert whose playbooks keep failing before it is dead-lettered");
-  f.add_string("ack-wait", &ack_wait, "DURATION", "redeliver an alert not acknowledged within this time, and take a claimed run over when its record goes that long without a renewal: how fast a dead replica's work is taken over (a live replica renews both every third of it, however long its steps take)");
+  f.add_string(
+      "ack-wait", &ack_wait, "DURATION",
+      "redeliver an alert not acknowledged within this time, and take a claimed run over when its "
+      "record goes that long without a renewal: how fast a dead replica's work is taken over (a "
+      "live replica renews both every third of it, however long its steps take)");
   f.add_string("nak-backoff", &nak_backoff, "D1,D2,...", "redelivery delay after the 1st, 2nd, ... failed delivery (the last repeats)");
   f.add_string("dedup-ttl", &run_ttl, "DURATION", "how long run records (idempotency keys) are kept");
   f.add_int("rate-limit", &rate_global, "N", "at most N actions per minute across all replicas (0: no limit)");
@@ -123,8 +130,11 @@ int main(int argc, char** argv) {
   f.add_string("http-addr", &http_addr, "HOST:PORT", "serve the HTTP alert input here (Falco http_output, Falcosidekick webhook); empty: off");
   f.add_string("http-token-file", &http_token_file, "FILE", "file holding the bearer token the HTTP input requires");
   f.add_int("http-max-body", &http_max_body, "BYTES", "largest accepted HTTP body");
-  f.add_int("http-workers", &http_workers, "N", "HTTP connections served at once (a kept-open connection holds one)");
-  f.add_int("http-queue", &http_queue, "N", "HTTP connections waiting for a worker; beyond, new ones are answered 503 with Retry-After");
+  f.add_int("http-workers", &http_workers, "N",
+            "HTTP connections served at once (a kept-open connection holds one)");
+  f.add_int(
+      "http-queue", &http_queue, "N",
+      "HTTP connections waiting for a worker; beyond, new ones are answered 503 with Retry-After");
   f.add_string("http-tls-cert", &http_tls_cert, "FILE", "serve the HTTP input over TLS with this certificate");
   f.add_string("http-tls-key", &http_tls_key, "FILE", "key of --http-tls-cert");
   f.add_string("kubeconfig", &kubeconfig, "FILE", "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
@@ -231,7 +241,8 @@ int main(int argc, char** argv) {
     const char* env_token = std::getenv("RIPOSTE_HTTP_TOKEN");
     ho.token_file = http_token_file;
     if (http_token_file.empty()) ho.token = env_token ? env_token : "";
-    if (ho.token.empty() && ho.token_file.empty()) die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
+    if (ho.token.empty() && ho.token_file.empty())
+      die("--http-addr needs --http-token-file (or $RIPOSTE_HTTP_TOKEN)");
     ho.workers = http_workers;
     ho.queue = http_queue;
     ho.max_body_bytes = static_cast<size_t>(http_max_body);

@@ -56,7 +56,9 @@ class RateLimiter {
   // now_ns: the clock that picks the minute window (default: the system clock); tests fix it.
   RateLimiter(nats::KeyValue* kv, int global_per_minute, int namespace_per_minute,
               std::function<int64_t()> now_ns = {})
-      : kv_(kv), global_(global_per_minute), per_namespace_(namespace_per_minute),
+      : kv_(kv),
+        global_(global_per_minute),
+        per_namespace_(namespace_per_minute),
         now_ns_(std::move(now_ns)) {}
 
   // Counts one action in namespace ns ("" when unknown); the reason when over a limit. The

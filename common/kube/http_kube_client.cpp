@@ -200,9 +200,11 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
   for (int attempt = 1; attempt <= d.options.max_attempts; ++attempt) {
     auto timeout = d.options.read_timeout;
     if (has_deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - Clock::now());
       if (left.count() <= 0) {
-        return Error{what + ": step deadline passed" + (last_error.empty() ? "" : " (" + last_error + ")")};
+        return Error{what + ": step deadline passed" +
+                     (last_error.empty() ? "" : " (" + last_error + ")")};
       }
       timeout = std::min(timeout, left);
     }
@@ -228,7 +230,8 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
     const bool last = attempt == d.options.max_attempts;
     auto pause = [&](std::chrono::milliseconds delay) {
       if (has_deadline) {
-        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - Clock::now()));
+        delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    request.deadline - Clock::now()));
       }
       if (delay.count() > 0) d.wait(delay);
     };
@@ -240,7 +243,8 @@ Result<KubeResponse> HttpKubeClient::request(const KubeRequest& request) {
       // Connection and handshake failures happen before the request is written.
       const bool unsent = err == httplib::Error::Connection || err == httplib::Error::SSLConnection;
       if (!resend_ok && !unsent) {
-        return Error{what + ": " + last_error + " (not sent again: the server may have applied it)"};
+        return Error{what + ": " + last_error +
+                     " (not sent again: the server may have applied it)"};
       }
       if (!last) pause(d.backoff(attempt));
       continue;

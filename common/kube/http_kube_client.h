@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "common/result.h"
 #include "common/kube/kube_client.h"
 #include "common/kube/kube_config.h"
+#include "common/result.h"
 
 namespace riposte::kube {
 

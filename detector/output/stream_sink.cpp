@@ -13,7 +13,8 @@ Result<LineFormat> parse_line_format(const std::string& name) {
   return Error{"unknown line format '" + name + "' (json, text or output)"};
 }
 
-Result<std::unique_ptr<StreamSink>> StreamSink::append_to(const std::string& path, LineFormat format) {
+Result<std::unique_ptr<StreamSink>> StreamSink::append_to(const std::string& path,
+                                                          LineFormat format) {
   FILE* f = std::fopen(path.c_str(), "a");
   if (!f) return Error{"cannot open " + path + ": " + std::strerror(errno)};
   auto sink = std::make_unique<StreamSink>(f, format);
@@ -28,9 +29,15 @@ StreamSink::~StreamSink() {
 Status StreamSink::emit(const Alert& alert) {
   std::string line;
   switch (format_) {
-    case LineFormat::kJson: line = to_json(alert); break;
-    case LineFormat::kFalcoText: line = falco_text_line(alert); break;
-    case LineFormat::kOutput: line = alert.output.substr(0, alert.rule_output_size); break;
+    case LineFormat::kJson:
+      line = to_json(alert);
+      break;
+    case LineFormat::kFalcoText:
+      line = falco_text_line(alert);
+      break;
+    case LineFormat::kOutput:
+      line = alert.output.substr(0, alert.rule_output_size);
+      break;
   }
   line.push_back('\n');
   std::lock_guard<std::mutex> lock(mu_);

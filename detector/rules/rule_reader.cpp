@@ -609,8 +609,9 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
     // meant as an override): say so, and how to change only a part.
     if (prev->origin.file != fi) {
       warning(io, "LOAD_RULE_REDEFINED",
-              what + ": replaces the rule of the same name from an earlier file; to change only "
-                     "part of it, use 'override'");
+              what +
+                  ": replaces the rule of the same name from an earlier file; to change only "
+                  "part of it, use 'override'");
     }
     r.index = prev->index;
     *prev = std::move(r);

@@ -115,26 +115,26 @@ class EventCreate final : public ActionWithOptions<Options, parse_options> {
     json involved = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"namespace", target->namespace_},
                      {"name", target->name}};
     if (!uid.empty()) involved["uid"] = uid;
-    json event = {
-        {"apiVersion", "v1"},
-        {"kind", "Event"},
-        {"metadata", event_metadata(ctx, target->name, target->namespace_)},
-        {"involvedObject", involved},
-        {"reason", opts.reason},
-        {"message", truncate_utf8(std::move(message), kMaxMessage)},
-        {"type", opts.type},
-        {"source", {{"component", "riposte-responder"}}},
-        {"firstTimestamp", now},
-        {"lastTimestamp", now},
-        {"count", 1}};
+    json event = {{"apiVersion", "v1"},
+                  {"kind", "Event"},
+                  {"metadata", event_metadata(ctx, target->name, target->namespace_)},
+                  {"involvedObject", involved},
+                  {"reason", opts.reason},
+                  {"message", truncate_utf8(std::move(message), kMaxMessage)},
+                  {"type", opts.type},
+                  {"source", {{"component", "riposte-responder"}}},
+                  {"firstTimestamp", now},
+                  {"lastTimestamp", now},
+                  {"count", 1}};
     auto sent = write(ctx, &result, "POST",
                       {.resource = "events", .namespace_ = target->namespace_},
                       event.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!sent) return finish_dry_run(&result, "would record event " + opts.reason + " on pod " + pod_name);
     if (sent->is(kube::KubeError::kConflict) && !ctx.idempotency_key.empty()) {
       // This step's event exists: an earlier attempt recorded it.
-      result.targets.push_back("events/" + target->namespace_ + "/" +
-                               event_metadata(ctx, target->name, target->namespace_)["name"].get<std::string>());
+      result.targets.push_back(
+          "events/" + target->namespace_ + "/" +
+          event_metadata(ctx, target->name, target->namespace_)["name"].get<std::string>());
       result.message = "event " + opts.reason + " on pod " + pod_name + " already recorded";
       return result;
     }

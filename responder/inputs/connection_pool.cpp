@@ -10,7 +10,8 @@ ConnectionPool::ConnectionPool(int workers, int queue)
     : queue_(static_cast<size_t>(queue)), idle_(static_cast<size_t>(workers)) {
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { run(&work_, false); });
   // Several overflow threads: one slow sender must not hold up the refusals of the others.
-  for (int i = 0; i < kOverflowThreads; ++i) threads_.emplace_back([this] { run(&overflow_, true); });
+  for (int i = 0; i < kOverflowThreads; ++i)
+    threads_.emplace_back([this] { run(&overflow_, true); });
 }
 
 ConnectionPool::~ConnectionPool() { shutdown(); }

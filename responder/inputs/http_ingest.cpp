@@ -122,11 +122,10 @@ Status HttpIngest::start() {
   thread_ = std::thread([raw] {
     if (!raw->listen_after_bind()) log::error("http input stopped accepting connections");
   });
-  log::info("http input listening",
-            {{"address", options_.host + ":" + std::to_string(port_)},
-             {"tls", !options_.tls_cert_file.empty()},
-             {"workers", options_.workers},
-             {"queue", options_.queue}});
+  log::info("http input listening", {{"address", options_.host + ":" + std::to_string(port_)},
+                                     {"tls", !options_.tls_cert_file.empty()},
+                                     {"workers", options_.workers},
+                                     {"queue", options_.queue}});
   return {};
 }
 

@@ -42,10 +42,10 @@ struct HttpIngestOptions {
   size_t max_body_bytes = 1024 * 1024;
   std::string tls_cert_file{};  // both set: HTTPS
   std::string tls_key_file{};
-  int workers = 128;        // connections served at once
-  int queue = 512;          // connections waiting for a worker before new ones get 503
-  int retry_after_s = 1;    // Retry-After of a 503
-  int keep_alive_s = 5;     // an idle kept-open connection is closed after this long
+  int workers = 128;      // connections served at once
+  int queue = 512;        // connections waiting for a worker before new ones get 503
+  int retry_after_s = 1;  // Retry-After of a 503
+  int keep_alive_s = 5;   // an idle kept-open connection is closed after this long
 };
 
 class HttpIngest {

@@ -186,8 +186,8 @@ PlaybookOutcome Engine::run(const Playbook& pb, const Alert& alert, bool force_d
   return out;
 }
 
-StepOutcome Engine::run_step(const Playbook& pb, size_t index, const Alert& alert,
-                             bool dry_run, const RunHooks& hooks) const {
+StepOutcome Engine::run_step(const Playbook& pb, size_t index, const Alert& alert, bool dry_run,
+                             const RunHooks& hooks) const {
   const Step& step = pb.steps[index];
   StepOutcome so;
   so.name = step.name;
@@ -226,8 +226,11 @@ StepOutcome Engine::run_step(const Playbook& pb, size_t index, const Alert& aler
     confined.confined_to = pb.namespace_;
     guardrails = &confined;
   }
-  ActionCall call{step.impl, &alert, so.params, &kube_, guardrails, dry_run, pb.name,
-                  hooks.run_key.empty() ? "" : hooks.run_key + "/" + std::to_string(index)};
+  ActionCall call{
+      step.impl,  &alert,
+      so.params,  &kube_,
+      guardrails, dry_run,
+      pb.name,    hooks.run_key.empty() ? "" : hooks.run_key + "/" + std::to_string(index)};
   return finish(call_action(call, step.timeout_ms));
 }
 

@@ -29,11 +29,11 @@ class BenchNats {
     char tmpl[] = "/tmp/riposte-bench-nats-XXXXXX";
     dir_ = mkdtemp(tmpl);
     port_ = 20000 + static_cast<int>(getpid() % 20000);
-    const std::string bin = std::filesystem::exists("/usr/sbin/nats-server")
-                                ? "/usr/sbin/nats-server"
-                                : "nats-server";
-    std::vector<std::string> args = {bin, "-js", "-a", "127.0.0.1", "-p", std::to_string(port_),
-                                     "-sd", dir_ + "/store", "-l", dir_ + "/log"};
+    const std::string bin =
+        std::filesystem::exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
+    std::vector<std::string> args = {
+        bin,   "-js",           "-a", "127.0.0.1",  "-p", std::to_string(port_),
+        "-sd", dir_ + "/store", "-l", dir_ + "/log"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -77,8 +77,8 @@ inline Alert bench_alert(int64_t i, const std::string& ns, const std::string& po
   a.rule = "Terminal shell in container";
   a.priority = Priority::kNotice;
   a.hostname = "node-1";
-  a.output = "A shell was spawned in a container with an attached terminal (n=" +
-             std::to_string(i) + ")";
+  a.output =
+      "A shell was spawned in a container with an attached terminal (n=" + std::to_string(i) + ")";
   a.output_fields["k8s.ns.name"] = ns;
   a.output_fields["k8s.pod.name"] = pod;
   a.output_fields["proc.name"] = "bash";

@@ -41,9 +41,9 @@ std::atomic<int64_t> g_alert_number{0};
 std::string alert_request() {
   const Alert a = bench::bench_alert(g_alert_number++, "shop", "web-1");
   const std::string body = to_json(a);
-  return "POST /falco HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-         std::string(kToken) + "\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST /falco HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + std::string(kToken) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 class Client {
@@ -116,7 +116,8 @@ class Client {
       if (eol == std::string::npos) eol = head.size();
       std::string line = head.substr(at, eol - at);
       for (auto& c : line) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (line.rfind("content-length:", 0) == 0) length = std::strtoul(line.c_str() + 15, nullptr, 10);
+      if (line.rfind("content-length:", 0) == 0)
+        length = std::strtoul(line.c_str() + 15, nullptr, 10);
       if (line.rfind("retry-after:", 0) == 0) out.retry_after = true;
       at = eol + 2;
     }
@@ -250,7 +251,11 @@ void BM_Burst(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kPosts);
   outcomes.report(state);
 }
-BENCHMARK(BM_Burst)->Name("http/burst_1000")->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Burst)
+    ->Name("http/burst_1000")
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace riposte

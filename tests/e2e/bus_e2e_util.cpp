@@ -36,15 +36,27 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
                                          "current-context: x\n";
 }
 
-std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup, const std::string& nats_urls,
-                                            const std::string& name,
+std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
+                                            const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra) {
   const char* bin_dir = std::getenv("RIPOSTE_BINARY_DIR");
   std::vector<std::string> argv = {std::string(bin_dir ? bin_dir : ".") + "/bin/riposte-responder",
-                                   "--nats", nats_urls, "--playbooks", setup.playbooks,
-                                   "--kubeconfig", setup.kubeconfig, "--replica-name", name,
-                                   "--ops-addr", "127.0.0.1:0", "--ack-wait", "2s",
-                                   "--nak-backoff", "100ms", "--workers", "2",
+                                   "--nats",
+                                   nats_urls,
+                                   "--playbooks",
+                                   setup.playbooks,
+                                   "--kubeconfig",
+                                   setup.kubeconfig,
+                                   "--replica-name",
+                                   name,
+                                   "--ops-addr",
+                                   "127.0.0.1:0",
+                                   "--ack-wait",
+                                   "2s",
+                                   "--nak-backoff",
+                                   "100ms",
+                                   "--workers",
+                                   "2",
                                    "--allow-unauthenticated-bus"};  // the tests' own open servers
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
@@ -121,11 +133,14 @@ std::map<std::string, std::vector<nlohmann::json>> stored_run_records(nats::Conn
   Result<std::unique_ptr<nats::PullConsumer>> pull = Error{"not tried"};
   // Right after a node's loss the cluster may still be electing leaders: creating a consumer
   // times out until it is done.
-  eventually([&] {
-    pull = conn.pull_consumer({.stream = responder::kActionStream, .durable = name,
-                               .filter_subject = "riposte.actions.run.>"});
-    return pull.ok();
-  }, 60000);
+  eventually(
+      [&] {
+        pull = conn.pull_consumer({.stream = responder::kActionStream,
+                                   .durable = name,
+                                   .filter_subject = "riposte.actions.run.>"});
+        return pull.ok();
+      },
+      60000);
   EXPECT_TRUE(pull.ok()) << pull.error();
   if (!pull.ok()) return out;
   // The first fetch waits longer: a consumer created during elections answers late.

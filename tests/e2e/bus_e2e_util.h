@@ -18,7 +18,6 @@
 
 namespace riposte::testing {
 
-
 // What a responder process runs with: a directory for its log, playbooks and kubeconfig.
 struct ResponderSetup {
   std::string dir;
@@ -34,8 +33,8 @@ struct DryRunSetup : ResponderSetup {
 
 // riposte-responder with the usual test flags (--ack-wait 2s) plus extra; waits for
 // "responder running".
-std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup, const std::string& nats_urls,
-                                            const std::string& name,
+std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
+                                            const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra = {});
 
 // A Falco alert for "Terminal shell in container" numbered i (unique output, so unique id).

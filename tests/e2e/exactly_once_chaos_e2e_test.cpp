@@ -58,20 +58,20 @@ class Observer {
       std::lock_guard<std::mutex> lock(mu_);
       seen_.emplace(j.value("id", ""), Clock::now());
     });
-    auto ledger = conn.subscribe(std::string("$KV.") + responder::kRunsBucket + ".>", "",
-                                 [this](nats::Message&& m) {
-                                   auto j = nlohmann::json::parse(m.data(), nullptr, false);
-                                   if (!j.is_object()) return;
-                                   std::lock_guard<std::mutex> lock(mu_);
-                                   const std::string subject(m.subject());
-                                   const std::string owner = j.value("owner", "");
-                                   auto& prev = ledger_[subject];
-                                   if (j.value("state", "") == "running" && !owner.empty() &&
-                                       prev.is_object() && prev.value("owner", "") != owner) {
-                                     taken_.emplace(subject.substr(subject.rfind('.') + 1), Clock::now());
-                                   }
-                                   prev = j;
-                                 });
+    auto ledger = conn.subscribe(
+        std::string("$KV.") + responder::kRunsBucket + ".>", "", [this](nats::Message&& m) {
+          auto j = nlohmann::json::parse(m.data(), nullptr, false);
+          if (!j.is_object()) return;
+          std::lock_guard<std::mutex> lock(mu_);
+          const std::string subject(m.subject());
+          const std::string owner = j.value("owner", "");
+          auto& prev = ledger_[subject];
+          if (j.value("state", "") == "running" && !owner.empty() && prev.is_object() &&
+              prev.value("owner", "") != owner) {
+            taken_.emplace(subject.substr(subject.rfind('.') + 1), Clock::now());
+          }
+          prev = j;
+        });
     EXPECT_TRUE(runs.ok() && ledger.ok());
     if (runs.ok()) subs_.push_back(std::move(*runs));
     if (ledger.ok()) subs_.push_back(std::move(*ledger));
@@ -95,7 +95,8 @@ class Observer {
     return it->second;
   }
   // A run some replica in `live` holds right now (owner and run key), if any.
-  std::optional<std::pair<std::string, std::string>> running(const std::set<std::string>& live) const {
+  std::optional<std::pair<std::string, std::string>> running(
+      const std::set<std::string>& live) const {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [subject, rec] : ledger_) {
       if (rec.value("state", "") != "running" || rec.value("released", false)) continue;
@@ -121,7 +122,8 @@ class ExactlyOnceChaos : public ClusterFixture {
     audit_log_ = cluster_.env["RIPOSTE_APISERVER_AUDIT_LOG"];
     ASSERT_FALSE(audit_log_.empty()) << "the local cluster runs without an audit log";
     ASSERT_TRUE(nats_.start());
-    auto c = nats::Connection::connect({.url = nats_.urls(), .name = "chaos-test", .reconnect_wait_ms = 100});
+    auto c = nats::Connection::connect(
+        {.url = nats_.urls(), .name = "chaos-test", .reconnect_wait_ms = 100});
     ASSERT_TRUE(c.ok()) << c.error();
     conn_ = std::move(*c);
     Status st = Error{"not tried"};
@@ -148,8 +150,8 @@ steps:
     std::ofstream(setup_.dir + "/proxy-ca.crt") << proxy_->ca_pem();
     setup_.kubeconfig = setup_.dir + "/kubeconfig";
     std::ofstream(setup_.kubeconfig)
-        << "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"" << proxy_->url()
-        << "\", certificate-authority: " << setup_.dir << "/proxy-ca.crt}}]\n"
+        << "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \""
+        << proxy_->url() << "\", certificate-authority: " << setup_.dir << "/proxy-ca.crt}}]\n"
         << "users: [{name: u, user: {token: \"" << responder_config_.token << "\"}}]\n"
         << "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n";
   }
@@ -162,10 +164,10 @@ steps:
   }
 
   void start(const std::string& name) {
-    auto p = start_responder(setup_, nats_.urls(), name,
-                             // Back-off long enough for deliveries to outlast an API server restart.
-                             {"--stream-replicas", "3", "--max-deliver", "30", "--nak-backoff",
-                              "200ms,500ms,1s,2s"});
+    auto p = start_responder(
+        setup_, nats_.urls(), name,
+        // Back-off long enough for deliveries to outlast an API server restart.
+        {"--stream-replicas", "3", "--max-deliver", "30", "--nak-backoff", "200ms,500ms,1s,2s"});
     ASSERT_NE(p, nullptr);
     responders_[name] = std::move(p);
   }
@@ -259,14 +261,17 @@ steps:
     EXPECT_EQ(evictions.size(), static_cast<size_t>(alerts));
     for (const auto& [pod, n] : evictions) EXPECT_EQ(n, 1) << "evictions of pod " << pod;
     EXPECT_EQ(events_created.size(), static_cast<size_t>(alerts));
-    for (const auto& [pod, n] : events_created) EXPECT_EQ(n, 1) << "events created about pod " << pod;
+    for (const auto& [pod, n] : events_created)
+      EXPECT_EQ(n, 1) << "events created about pod " << pod;
     EXPECT_EQ(label_versions.size(), static_cast<size_t>(alerts));
     for (const auto& [pod, versions] : label_versions) {
       EXPECT_EQ(versions.size(), 1u) << "a repeated label patch of " << pod << " changed it";
     }
-    std::printf("CHAOS %s: alerts %d, run records %zu (takeovers %d), evictions %zu, events %zu, "
-                "proxy faults:", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                alerts, records.size(), takeovers_, evictions.size(), events_created.size());
+    std::printf(
+        "CHAOS %s: alerts %d, run records %zu (takeovers %d), evictions %zu, events %zu, "
+        "proxy faults:",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), alerts, records.size(),
+        takeovers_, evictions.size(), events_created.size());
     for (const auto& [f, n] : proxy_->counts()) std::printf(" %d:%d", static_cast<int>(f), n);
     std::printf("\n");
   }
@@ -302,21 +307,24 @@ TEST_F(ExactlyOnceChaos, KillNineReplicasHoldingRuns) {
     for (int i = round * kPerRound; i < (round + 1) * kPerRound; ++i) duplicate(i);
     // Kill a replica that holds a run (its record says so), in the middle of the slow step.
     std::optional<std::pair<std::string, std::string>> victim;
-    ASSERT_TRUE(::riposte::testing::eventually([&] { return (victim = observer_->running(live())).has_value(); }, 60000));
+    ASSERT_TRUE(::riposte::testing::eventually(
+        [&] { return (victim = observer_->running(live())).has_value(); }, 60000));
     ASSERT_EQ(kill(responders_[victim->first]->pid(), SIGKILL), 0);
     const auto killed_at = Clock::now();
     responders_[victim->first]->wait_exit(5000);
     responders_[victim->first].reset();
     start("r" + std::to_string(next++));
     // Recovery: until the run the dead replica held is recorded by another one.
-    ASSERT_TRUE(::riposte::testing::eventually([&] { return observer_->recorded_at(victim->second).has_value(); }, 120000));
+    ASSERT_TRUE(::riposte::testing::eventually(
+        [&] { return observer_->recorded_at(victim->second).has_value(); }, 120000));
     auto ms = [&](std::optional<Clock::time_point> t) -> long long {
       return t ? std::chrono::duration_cast<std::chrono::milliseconds>(*t - killed_at).count() : -1;
     };
-    std::printf("RECOVERY kill -9 round %d: run held by %s taken over %lld ms after the kill, "
-                "recorded after %lld ms (its interrupted 3 s step ran again)\n",
-                round, victim->first.c_str(), ms(observer_->taken_over_at(victim->second)),
-                ms(observer_->recorded_at(victim->second)));
+    std::printf(
+        "RECOVERY kill -9 round %d: run held by %s taken over %lld ms after the kill, "
+        "recorded after %lld ms (its interrupted 3 s step ran again)\n",
+        round, victim->first.c_str(), ms(observer_->taken_over_at(victim->second)),
+        ms(observer_->recorded_at(victim->second)));
   }
   verify(kRounds * kPerRound);
   // Each killed replica held a run: the run was taken over, not run afresh.
@@ -326,20 +334,21 @@ TEST_F(ExactlyOnceChaos, KillNineReplicasHoldingRuns) {
 TEST_F(ExactlyOnceChaos, ApiServerFaultsThroughTheProxy) {
   // Mutations: every other one gets a fault, each fault in turn; reads: now and then a 500
   // or a 429.
-  proxy_->set_rules(
-      {{.method = "GET", .cycle = {Fault::kNone, Fault::kServerError, Fault::kNone, Fault::kThrottle}},
-       {.method = "",
-        .cycle = {Fault::kNone, Fault::kHang, Fault::kNone, Fault::kThrottle, Fault::kNone,
-                  Fault::kServerError, Fault::kNone, Fault::kErrorAfter, Fault::kNone,
-                  Fault::kDropAfter},
-        .hold_ms = 8000}});
+  proxy_->set_rules({{.method = "GET",
+                      .cycle = {Fault::kNone, Fault::kServerError, Fault::kNone, Fault::kThrottle}},
+                     {.method = "",
+                      .cycle = {Fault::kNone, Fault::kHang, Fault::kNone, Fault::kThrottle,
+                                Fault::kNone, Fault::kServerError, Fault::kNone, Fault::kErrorAfter,
+                                Fault::kNone, Fault::kDropAfter},
+                      .hold_ms = 8000}});
   for (const char* n : {"r1", "r2", "r3"}) start(n);
   constexpr int kAlerts = 18;
   pods(0, kAlerts);
   for (int i = 0; i < kAlerts; ++i) alert(i);
   verify(kAlerts);
   auto counts = proxy_->counts();
-  for (Fault f : {Fault::kHang, Fault::kThrottle, Fault::kServerError, Fault::kErrorAfter, Fault::kDropAfter}) {
+  for (Fault f : {Fault::kHang, Fault::kThrottle, Fault::kServerError, Fault::kErrorAfter,
+                  Fault::kDropAfter}) {
     EXPECT_GT(counts[f], 0) << "fault " << static_cast<int>(f) << " never happened";
   }
 }
@@ -350,7 +359,8 @@ TEST_F(ExactlyOnceChaos, ApiServerRestartWhileRunsAreInFlight) {
   constexpr int kAlerts = 12;
   pods(0, kAlerts);
   for (int i = 0; i < kAlerts; ++i) alert(i);
-  ASSERT_TRUE(::riposte::testing::eventually([&] { return observer_->running(live()).has_value(); }, 60000));
+  ASSERT_TRUE(::riposte::testing::eventually([&] { return observer_->running(live()).has_value(); },
+                                             60000));
   // Until the restarted server is ready, the proxy answers 503 as the Service in front of a
   // real API server would (its endpoint is removed until /readyz passes): a server still
   // loading its RBAC answers 403 to what it would allow a moment later. Requests already
@@ -358,8 +368,9 @@ TEST_F(ExactlyOnceChaos, ApiServerRestartWhileRunsAreInFlight) {
   proxy_->set_rules({{.method = "", .cycle = {Fault::kUnavailable}}});
   const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
   ASSERT_NE(src, nullptr);
-  auto restart = Subprocess::spawn({std::string(src) + "/deploy/local/cluster.sh", "restart-apiserver"},
-                                   {{"RIPOSTE_LOCAL_DIR", cluster_.dir}}, setup_.dir + "/restart.log");
+  auto restart =
+      Subprocess::spawn({std::string(src) + "/deploy/local/cluster.sh", "restart-apiserver"},
+                        {{"RIPOSTE_LOCAL_DIR", cluster_.dir}}, setup_.dir + "/restart.log");
   ASSERT_TRUE(restart.ok()) << restart.error();
   int status = -1;
   ASSERT_TRUE((*restart)->wait_exit(180000, &status));
@@ -378,15 +389,18 @@ TEST_F(ExactlyOnceChaos, NatsStreamLeaderStopsWhileAlertsFlow) {
       [&] { return (leader = nats_.stream_leader(kAlertStream, &replicas)) >= 0; }, 30000));
   ASSERT_EQ(replicas, 3) << "the alert stream is not R3";
   for (int i = 0; i < kAlerts / 2; ++i) alert(i);
-  ASSERT_TRUE(::riposte::testing::eventually([&] { return observer_->running(live()).has_value(); }, 60000));
+  ASSERT_TRUE(::riposte::testing::eventually([&] { return observer_->running(live()).has_value(); },
+                                             60000));
   nats_.node(leader).stop();
   const auto stopped_at = Clock::now();
   // An alert raised after the loss: published (the client fails over), handled, recorded.
   alert(kAlerts / 2);
-  ASSERT_TRUE(::riposte::testing::eventually([&] { return observer_->recorded() >= static_cast<size_t>(kAlerts / 2 + 1); }, 120000));
-  std::printf("RECOVERY NATS stream leader %s stopped: all %d alerts so far recorded %lld ms later\n",
-              nats_.node(leader).name().c_str(), kAlerts / 2 + 1,
-              static_cast<long long>(ms_since(stopped_at)));
+  ASSERT_TRUE(::riposte::testing::eventually(
+      [&] { return observer_->recorded() >= static_cast<size_t>(kAlerts / 2 + 1); }, 120000));
+  std::printf(
+      "RECOVERY NATS stream leader %s stopped: all %d alerts so far recorded %lld ms later\n",
+      nats_.node(leader).name().c_str(), kAlerts / 2 + 1,
+      static_cast<long long>(ms_since(stopped_at)));
   int new_leader = -1;
   ASSERT_TRUE(::riposte::testing::eventually(
       [&] { return (new_leader = nats_.stream_leader(kAlertStream)) >= 0; }, 30000));

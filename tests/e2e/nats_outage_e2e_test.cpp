@@ -44,7 +44,8 @@ TEST(NatsOutageE2E, ClusterLosesTheAlertStreamLeaderWhileAlertsFlow) {
   ASSERT_NE(r2, nullptr);
 
   int replicas = 0, leader = -1;
-  ASSERT_TRUE(eventually([&] { return (leader = cluster.stream_leader(kAlertStream, &replicas)) >= 0; }, 30000));
+  ASSERT_TRUE(eventually(
+      [&] { return (leader = cluster.stream_leader(kAlertStream, &replicas)) >= 0; }, 30000));
   ASSERT_EQ(replicas, 3) << "the alert stream is not R3";
 
   std::atomic<int> published{0};
@@ -61,7 +62,8 @@ TEST(NatsOutageE2E, ClusterLosesTheAlertStreamLeaderWhileAlertsFlow) {
   ASSERT_TRUE(eventually([&] { return published > before + 100; }, 120000));
   EXPECT_NE(cluster.stream_leader(kAlertStream), leader);
   publisher.join();
-  ASSERT_TRUE(eventually([&] { return stored_run_records(*conn).size() == static_cast<size_t>(kAlerts); }, 240000))
+  ASSERT_TRUE(eventually(
+      [&] { return stored_run_records(*conn).size() == static_cast<size_t>(kAlerts); }, 240000))
       << stored_run_records(*conn).size() << " of " << kAlerts;
   EXPECT_EQ(audit.ran_twice(), std::vector<std::string>{});
 }
@@ -87,7 +89,8 @@ TEST(NatsOutageE2E, SingleServerRestartWhileAlertsFlow) {
   ASSERT_TRUE(server.restart());
   publisher.join();
   // Count from the stream (a core subscriber may miss records published during the outage).
-  ASSERT_TRUE(eventually([&] { return stored_run_records(*conn).size() == static_cast<size_t>(kAlerts); }, 240000))
+  ASSERT_TRUE(eventually(
+      [&] { return stored_run_records(*conn).size() == static_cast<size_t>(kAlerts); }, 240000))
       << stored_run_records(*conn).size() << " of " << kAlerts;
   // The same process handled them: it rode the restart out rather than being restarted.
   EXPECT_TRUE(r1->running());

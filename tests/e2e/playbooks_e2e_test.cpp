@@ -59,9 +59,8 @@ class PlaybooksE2E : public ::testing::Test {
     const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
     auto p = Subprocess::spawn(
         {std::string(bin ? bin : ".") + "/bin/riposte-responder", "--nats", cluster_.nats_url,
-         "--playbooks", dir_, "--kubeconfig", cluster_.kubeconfig, "--durable",
-         "e2e-" + ns_, "--ops-addr", "127.0.0.1:0", "--replica-name", ns_,
-         "--allow-unauthenticated-bus"},
+         "--playbooks", dir_, "--kubeconfig", cluster_.kubeconfig, "--durable", "e2e-" + ns_,
+         "--ops-addr", "127.0.0.1:0", "--replica-name", ns_, "--allow-unauthenticated-bus"},
         {}, dir_ + "/responder.log");
     ASSERT_TRUE(p.ok()) << p.error();
     responder_ = std::move(*p);

@@ -84,17 +84,20 @@ class RealNodeE2E : public ::testing::Test {
 
   static std::string setup() {
     if (geteuid() != 0) return "loads eBPF programs: run as root";
-    if (!testing::load_local_cluster(&cluster_)) return "the local cluster is not up (fixture `cluster`)";
+    if (!testing::load_local_cluster(&cluster_))
+      return "the local cluster is not up (fixture `cluster`)";
     real_node_ = cluster_.env["RIPOSTE_REAL_NODE_NAME"];
     if (real_node_.empty()) {
-      return "the local cluster has no real node: deploy/local/cluster.sh brings one up as root unless "
+      return "the local cluster has no real node: deploy/local/cluster.sh brings one up as root "
+             "unless "
              "RIPOSTE_REAL_NODE=0 or another cluster on this machine holds it (see its log)";
     }
     src_ = env_or("RIPOSTE_SOURCE_DIR", ".");
     bin_ = env_or("RIPOSTE_BINARY_DIR", ".") + "/bin";
     falco_ = env_or("RIPOSTE_FALCO_RULES_DIR", src_ + "/../shared/falco-rules");
     for (const char* f : kFalcoFiles) {
-      if (!fs::exists(falco_ + "/" + f)) return "Falco's rules are needed and were not found: " + falco_ + "/" + f;
+      if (!fs::exists(falco_ + "/" + f))
+        return "Falco's rules are needed and were not found: " + falco_ + "/" + f;
     }
     work_ = testing::make_temp_dir("real-node-e2e");
     ns_ = "real-node-e2e-" + std::to_string(getpid());
@@ -111,16 +114,18 @@ class RealNodeE2E : public ::testing::Test {
     alerts_path_ = work_ + "/alerts.jsonl";
     std::vector<std::string> argv = {bin_ + "/riposte-detector"};
     for (const char* f : kFalcoFiles) argv.insert(argv.end(), {"--rules", falco_ + "/" + f});
-    argv.insert(argv.end(), {"--rules", src_ + "/detector/default_rules/riposte_rules.yaml", "--rule-matching",
-                             "all", "--nats", cluster_.nats_url, "--output-file", alerts_path_, "--node-name",
-                             real_node_, "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"});
+    argv.insert(argv.end(),
+                {"--rules", src_ + "/detector/default_rules/riposte_rules.yaml", "--rule-matching",
+                 "all", "--nats", cluster_.nats_url, "--output-file", alerts_path_, "--node-name",
+                 real_node_, "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"});
     std::string err;
     detector_ = start(argv, "detector.log", "detector running", &err);
     if (!detector_) return err;
-    responder_ = start({bin_ + "/riposte-responder", "--nats", cluster_.nats_url, "--playbooks", work_ + "/playbooks",
-                        "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0",
-                        "--allow-unauthenticated-bus"},  // the local cluster's NATS has no auth yet
-                       "responder.log", "responder running", &err);
+    responder_ = start(
+        {bin_ + "/riposte-responder", "--nats", cluster_.nats_url, "--playbooks",
+         work_ + "/playbooks", "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0",
+         "--allow-unauthenticated-bus"},  // the local cluster's NATS has no auth yet
+        "responder.log", "responder running", &err);
     if (!responder_) return err;
     return "";
   }
@@ -134,15 +139,17 @@ class RealNodeE2E : public ::testing::Test {
 
   void SetUp() override { ASSERT_EQ(setup_error_, "") << setup_error_; }
 
-  static Subprocess* start(const std::vector<std::string>& argv, const std::string& log, const std::string& ready,
-                           std::string* err) {
+  static Subprocess* start(const std::vector<std::string>& argv, const std::string& log,
+                           const std::string& ready, std::string* err) {
     auto p = Subprocess::spawn(argv, {{"KUBECONFIG", cluster_.kubeconfig}}, work_ + "/" + log);
     if (!p.ok()) {
       *err = p.error();
       return nullptr;
     }
     Subprocess* proc = p->release();
-    if (!eventually([&] { return testing::read_file(proc->log_path()).find(ready) != std::string::npos; })) {
+    if (!eventually([&] {
+          return testing::read_file(proc->log_path()).find(ready) != std::string::npos;
+        })) {
       *err = argv[0] + " did not start:\n" + proc->log_tail();
       delete proc;
       return nullptr;
@@ -158,10 +165,13 @@ class RealNodeE2E : public ::testing::Test {
     std::string out = kubectl(cluster_, "create namespace " + ns_, &rc);
     if (rc != 0) return "cannot create namespace " + ns_ + ": " + out;
     const std::string key = work_ + "/tls.key", crt = work_ + "/tls.crt";
-    const std::string openssl = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-                                "-subj /CN=web-tls -keyout " + key + " -out " + crt + " 2>/dev/null";
+    const std::string openssl =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+        "-subj /CN=web-tls -keyout " +
+        key + " -out " + crt + " 2>/dev/null";
     if (std::system(openssl.c_str()) != 0) return "openssl could not make the TLS secret";
-    out = kubectl(cluster_, "-n " + ns_ + " create secret tls web-tls --cert=" + crt + " --key=" + key, &rc);
+    out = kubectl(cluster_,
+                  "-n " + ns_ + " create secret tls web-tls --cert=" + crt + " --key=" + key, &rc);
     if (rc != 0) return "cannot create the TLS secret: " + out;
     const std::string workloads = src_ + "/deploy/local/workloads/";
     for (const char* f : {"nginx.yaml", "nginx-tls.yaml", "httpd.yaml", "debian.yaml"}) {
@@ -175,10 +185,11 @@ class RealNodeE2E : public ::testing::Test {
     out = kubectl(cluster_, "-n " + ns_ + " apply -f " + work_ + "/quiet.yaml", &rc);
     if (rc != 0) return "cannot apply quiet.yaml: " + out;
     for (const char* d : {"web", "web-tls", "httpd", "tools", "quiet"}) {
-      out = kubectl(cluster_, "-n " + ns_ + " rollout status deployment/" + d + " --timeout=180s", &rc);
+      out = kubectl(cluster_, "-n " + ns_ + " rollout status deployment/" + d + " --timeout=180s",
+                    &rc);
       if (rc != 0) {
-        return std::string("deployment ") + d + " did not become ready on the real node: " + out + "\n" +
-               kubectl(cluster_, "-n " + ns_ + " get pods -o wide") +
+        return std::string("deployment ") + d + " did not become ready on the real node: " + out +
+               "\n" + kubectl(cluster_, "-n " + ns_ + " get pods -o wide") +
                kubectl(cluster_, "-n " + ns_ + " get events --sort-by=.lastTimestamp");
       }
     }
@@ -191,10 +202,13 @@ class RealNodeE2E : public ::testing::Test {
 
   static Pod pod_of(const std::string& app) {
     Pod p;
-    p.name = trim(kubectl(cluster_, "-n " + ns_ + " get pods -l app=" + app +
-                                        " --field-selector=status.phase=Running -o jsonpath={.items[0].metadata.name}"));
-    std::string id = trim(kubectl(cluster_, "-n " + ns_ + " get pod " + p.name +
-                                                " -o jsonpath={.status.containerStatuses[0].containerID}"));
+    p.name = trim(kubectl(
+        cluster_,
+        "-n " + ns_ + " get pods -l app=" + app +
+            " --field-selector=status.phase=Running -o jsonpath={.items[0].metadata.name}"));
+    std::string id =
+        trim(kubectl(cluster_, "-n " + ns_ + " get pod " + p.name +
+                                   " -o jsonpath={.status.containerStatuses[0].containerID}"));
     const std::string scheme = "containerd://";
     if (id.rfind(scheme, 0) == 0) p.cid = id.substr(scheme.size());
     return p;
@@ -219,27 +233,33 @@ class RealNodeE2E : public ::testing::Test {
   }
 
   // The first alert that satisfies pred, and its index in detection order.
-  static std::optional<Alert> wait_alert(const std::function<bool(const Alert&)>& pred, size_t* index = nullptr) {
+  static std::optional<Alert> wait_alert(const std::function<bool(const Alert&)>& pred,
+                                         size_t* index = nullptr) {
     std::optional<Alert> found;
-    eventually([&] {
-      const auto& all = alerts();
-      for (size_t i = 0; i < all.size() && !found; ++i) {
-        if (pred(all[i])) {
-          found = all[i];
-          if (index) *index = i;
-        }
-      }
-      return found.has_value();
-    }, 60000);
+    eventually(
+        [&] {
+          const auto& all = alerts();
+          for (size_t i = 0; i < all.size() && !found; ++i) {
+            if (pred(all[i])) {
+              found = all[i];
+              if (index) *index = i;
+            }
+          }
+          return found.has_value();
+        },
+        60000);
     return found;
   }
 
   static std::function<bool(const Alert&)> rule_in(const std::string& rule, const Pod& pod) {
-    return [rule, pod](const Alert& a) { return a.rule == rule && field(a, "k8s.pod.name") == pod.name; };
+    return [rule, pod](const Alert& a) {
+      return a.rule == rule && field(a, "k8s.pod.name") == pod.name;
+    };
   }
 
   // What every alert from a container of this test must carry.
-  void expect_context(const Alert& a, const Pod& pod, const std::string& container, const std::string& image) {
+  void expect_context(const Alert& a, const Pod& pod, const std::string& container,
+                      const std::string& image) {
     EXPECT_EQ(field(a, "container.id"), pod.cid.substr(0, 12)) << a.output;
     EXPECT_EQ(field(a, "container.name"), container) << a.output;
     EXPECT_EQ(field(a, "container.image.repository"), image) << a.output;
@@ -250,13 +270,14 @@ class RealNodeE2E : public ::testing::Test {
   }
 
   static bool workload_scaled_to_zero(const std::string& deployment) {
-    return trim(kubectl(cluster_, "-n " + ns_ + " get deployment " + deployment + " -o jsonpath={.spec.replicas}")) ==
-               "0" &&
-           trim(kubectl(cluster_, "-n " + ns_ + " get pods -l app=" + deployment + " -o name")).empty();
+    return trim(kubectl(cluster_, "-n " + ns_ + " get deployment " + deployment +
+                                      " -o jsonpath={.spec.replicas}")) == "0" &&
+           trim(kubectl(cluster_, "-n " + ns_ + " get pods -l app=" + deployment + " -o name"))
+               .empty();
   }
 
   static constexpr const char* kFalcoFiles[] = {"falco_rules.yaml", "falco-incubating_rules.yaml",
-                                               "falco-sandbox_rules.yaml"};
+                                                "falco-sandbox_rules.yaml"};
   static inline std::string setup_error_;
   static inline LocalCluster cluster_;
   static inline std::string real_node_, src_, bin_, falco_, work_, ns_, alerts_path_;
@@ -271,8 +292,9 @@ class RealNodeE2E : public ::testing::Test {
 TEST_F(RealNodeE2E, TerminalShellIsDetectedAndDiesWithItsPod) {
   const Pod pod = pod_of("web");
   ASSERT_EQ(pod.cid.size(), 64u) << pod.name;
-  auto shell = PtyProcess::spawn({cluster_.env["RIPOSTE_KUBECTL"], "--kubeconfig", cluster_.kubeconfig, "-n", ns_,
-                                  "exec", "-it", pod.name, "--", "sh"});
+  auto shell =
+      PtyProcess::spawn({cluster_.env["RIPOSTE_KUBECTL"], "--kubeconfig", cluster_.kubeconfig, "-n",
+                         ns_, "exec", "-it", pod.name, "--", "sh"});
   ASSERT_TRUE(shell.ok()) << shell.error();
   // The prompt: the shell runs, on a terminal, inside the container. The pod may be gone
   // again by the time we look for its process; then the alert below must still be there.
@@ -285,17 +307,23 @@ TEST_F(RealNodeE2E, TerminalShellIsDetectedAndDiesWithItsPod) {
   expect_context(*a, pod, "nginx", "docker.io/library/nginx");
   EXPECT_EQ(field(*a, "proc.name"), "sh");
   EXPECT_EQ(field(*a, "proc.pname"), "runc") << "at the exec'd shell's execve its parent is runc";
-  EXPECT_TRUE(a->output_fields["proc.tty"].is_number() && a->output_fields["proc.tty"] != 0) << a->output;
+  EXPECT_TRUE(a->output_fields["proc.tty"].is_number() && a->output_fields["proc.tty"] != 0)
+      << a->output;
   // riposte's own rule fires beside Falco's, under its own name.
   EXPECT_TRUE(wait_alert(rule_in("Terminal shell in container (riposte)", pod)));
 
-  EXPECT_TRUE(eventually([&] {
-    int rc = 0;
-    kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name, &rc);
-    return rc != 0;
-  }, 60000)) << "pod " << pod.name << " was not deleted; responder log:\n" << responder_->log_tail();
+  EXPECT_TRUE(eventually(
+      [&] {
+        int rc = 0;
+        kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name, &rc);
+        return rc != 0;
+      },
+      60000))
+      << "pod " << pod.name << " was not deleted; responder log:\n"
+      << responder_->log_tail();
   for (const auto& p : shells) {
-    EXPECT_TRUE(eventually([&] { return !still_running(p); }, 60000)) << "shell pid " << p.pid << " still runs";
+    EXPECT_TRUE(eventually([&] { return !still_running(p); }, 60000))
+        << "shell pid " << p.pid << " still runs";
   }
   EXPECT_TRUE((*shell)->wait_exit(60000)) << "kubectl exec outlived its container";
 }
@@ -313,7 +341,8 @@ TEST_F(RealNodeE2E, PackageManagerScalesTheWorkloadToZero) {
   EXPECT_EQ(a->priority, Priority::kError);
   expect_context(*a, pod, "debian", "docker.io/library/debian");
   EXPECT_EQ(field(*a, "proc.name"), "apt-get");
-  EXPECT_TRUE(eventually([] { return workload_scaled_to_zero("tools"); }, 90000)) << responder_->log_tail();
+  EXPECT_TRUE(eventually([] { return workload_scaled_to_zero("tools"); }, 90000))
+      << responder_->log_tail();
 }
 
 // In an httpd pod, sed -i '$d' /etc/passwd -> the httpd Deployment is scaled to 0. GNU sed
@@ -335,9 +364,11 @@ TEST_F(RealNodeE2E, SedInPlaceBelowEtcInHttpdScalesItToZero) {
   // What Falco's rules make of it: the temporary file is left out, by design.
   const auto& all = alerts();
   for (size_t i = 0; i < at; ++i) {
-    EXPECT_FALSE(all[i].rule == "Write below etc" && field(all[i], "k8s.pod.name") == pod.name) << all[i].output;
+    EXPECT_FALSE(all[i].rule == "Write below etc" && field(all[i], "k8s.pod.name") == pod.name)
+        << all[i].output;
   }
-  EXPECT_TRUE(eventually([] { return workload_scaled_to_zero("httpd"); }, 90000)) << responder_->log_tail();
+  EXPECT_TRUE(eventually([] { return workload_scaled_to_zero("httpd"); }, 90000))
+      << responder_->log_tail();
 }
 
 // touch /usr/local/bin/x -> the rule Falco fires for it, "Write below monitored dir" ("File
@@ -350,7 +381,9 @@ TEST_F(RealNodeE2E, TouchBelowUsrLocalBin) {
   auto a = wait_alert(rule_in("Write below monitored dir", pod));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kError);
-  EXPECT_NE(a->output.find("File below a monitored directory opened for writing"), std::string::npos) << a->output;
+  EXPECT_NE(a->output.find("File below a monitored directory opened for writing"),
+            std::string::npos)
+      << a->output;
   expect_context(*a, pod, "nginx", "docker.io/library/nginx");
   EXPECT_EQ(field(*a, "fd.name"), "/usr/local/bin/x");
   EXPECT_EQ(field(*a, "proc.name"), "touch");
@@ -387,7 +420,8 @@ TEST_F(RealNodeE2E, TlsSecretReadByCatButNotByNginx) {
   // Detection is in event order: nginx's reads at the reload came before cat's.
   const auto& all = alerts();
   for (size_t i = 0; i < cat_index; ++i) {
-    EXPECT_FALSE(all[i].rule == "Unauthorized Access to Nginx TLS Secrets" && field(all[i], "proc.name") == "nginx")
+    EXPECT_FALSE(all[i].rule == "Unauthorized Access to Nginx TLS Secrets" &&
+                 field(all[i], "proc.name") == "nginx")
         << all[i].output;
   }
 }
@@ -403,24 +437,28 @@ TEST_F(RealNodeE2E, CsvOutputRuleWritesExactlyThatFormat) {
   priority: NOTICE
 )";
   std::string err;
-  std::unique_ptr<Subprocess> detector(start({bin_ + "/riposte-detector", "--rules", rules, "--output-file", csv,
-                                              "--output-file-format", "output", "--node-name", real_node_,
-                                              "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"},
-                                             "csv-detector.log", "detector running", &err));
+  std::unique_ptr<Subprocess> detector(
+      start({bin_ + "/riposte-detector", "--rules", rules, "--output-file", csv,
+             "--output-file-format", "output", "--node-name", real_node_, "--kubeconfig",
+             cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"},
+            "csv-detector.log", "detector running", &err));
   ASSERT_NE(detector, nullptr) << err;
   int rc = 0;
   exec(pod, "cat /etc/hostname", &rc);
   ASSERT_EQ(rc, 0);
-  ASSERT_TRUE(eventually([&] { return !testing::read_file(csv).empty(); }, 60000)) << detector->log_tail();
+  ASSERT_TRUE(eventually([&] { return !testing::read_file(csv).empty(); }, 60000))
+      << detector->log_tail();
   const std::string line = testing::read_file(csv);
-  const std::regex record("[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}," + pod.cid.substr(0, 12) + ",nginx,root\n");
+  const std::regex record("[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}," + pod.cid.substr(0, 12) +
+                          ",nginx,root\n");
   EXPECT_TRUE(std::regex_match(line, record)) << line;
 }
 
 // nginx serving requests, the kubelet's probes and `kubectl logs` raise none of these alerts.
 TEST_F(RealNodeE2E, OrdinaryActivityRaisesNoAlert) {
   const Pod pod = pod_of("quiet");
-  const std::string ip = trim(kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name + " -o jsonpath={.status.podIP}"));
+  const std::string ip = trim(
+      kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name + " -o jsonpath={.status.podIP}"));
   ASSERT_FALSE(ip.empty());
   const size_t start = alerts().size();
   for (int i = 0; i < 20; ++i) {
@@ -429,18 +467,23 @@ TEST_F(RealNodeE2E, OrdinaryActivityRaisesNoAlert) {
   }
   // The access log (nginx's stdout, read through the kubelet) shows our requests and then a
   // probe of the kubelet's that came after them.
-  ASSERT_TRUE(eventually([&] {
-    const std::string logs = kubectl(cluster_, "-n " + ns_ + " logs " + pod.name);
-    const auto ours = logs.rfind("curl/");
-    return ours != std::string::npos && logs.find("kube-probe", ours) != std::string::npos;
-  }, 60000));
+  ASSERT_TRUE(eventually(
+      [&] {
+        const std::string logs = kubectl(cluster_, "-n " + ns_ + " logs " + pod.name);
+        const auto ours = logs.rfind("curl/");
+        return ours != std::string::npos && logs.find("kube-probe", ours) != std::string::npos;
+      },
+      60000));
   // A marker in the same pod: once its alert is in, everything before it was evaluated.
   int rc = 0;
   exec(pod, "touch /usr/local/bin/riposte-marker", &rc);
   ASSERT_EQ(rc, 0);
   size_t marker = 0;
   ASSERT_TRUE(wait_alert(
-      [&](const Alert& a) { return field(a, "proc.cmdline") == "touch /usr/local/bin/riposte-marker"; }, &marker));
+      [&](const Alert& a) {
+        return field(a, "proc.cmdline") == "touch /usr/local/bin/riposte-marker";
+      },
+      &marker));
   const auto& all = alerts();
   for (size_t i = start; i < marker; ++i) {
     EXPECT_NE(field(all[i], "k8s.pod.name"), pod.name) << all[i].rule << ": " << all[i].output;

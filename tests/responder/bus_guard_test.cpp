@@ -30,7 +30,8 @@ TEST(BusGuardTest, AnOpenBusIsRefusedAndTheProbeStoresNothing) {
 TEST(BusGuardTest, ABusThatNeedsCredentialsIsAccepted) {
   NatsServer server({.user = "riposte", .password = "pa55word"});
   ASSERT_TRUE(server.start());
-  auto conn = nats::Connection::connect({.url = server.url(), .user = "riposte", .password = "pa55word"});
+  auto conn =
+      nats::Connection::connect({.url = server.url(), .user = "riposte", .password = "pa55word"});
   ASSERT_TRUE(conn.ok()) << conn.error();
   ASSERT_TRUE(responder::ensure_streams(**conn, {}).ok());
   Status st = responder::check_bus_closed_to_anonymous(
@@ -50,7 +51,8 @@ authorization {
 no_auth_user: guest
 )"});
   ASSERT_TRUE(server.start());
-  auto conn = nats::Connection::connect({.url = server.url(), .user = "riposte", .password = "pa55word"});
+  auto conn =
+      nats::Connection::connect({.url = server.url(), .user = "riposte", .password = "pa55word"});
   ASSERT_TRUE(conn.ok()) << conn.error();
   ASSERT_TRUE(responder::ensure_streams(**conn, {}).ok());
   Status st = responder::check_bus_closed_to_anonymous({.url = server.url()});

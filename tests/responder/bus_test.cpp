@@ -166,8 +166,9 @@ steps:
 
   r->start();
   publish(make_alert("Terminal shell in container", Priority::kNotice, "shop", "web-1", "x"), "a1");
-  ASSERT_TRUE(eventually(
-      [&] { return r->counter("riposte_responder_alerts_total", {{"outcome", "handled"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return r->counter("riposte_responder_alerts_total", {{"outcome", "handled"}}) == 1;
+  }));
   // Only the second step ran: the first one's DELETE is not sent again.
   EXPECT_EQ(kube_.count("DELETE"), 1u);
   auto records = runs();

@@ -72,8 +72,9 @@ InProcessResponder::InProcessResponder(nats::Connection* c, const std::string& p
   cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get());
   // One fixed minute window (the middle of minute 30,000,000): a test's rate windows cannot
   // depend on when in the wall-clock minute it runs.
-  rates = std::make_unique<responder::RateLimiter>(buckets.rates.get(), rate_global, rate_namespace,
-                                                   [] { return 30'000'000LL * 60'000'000'000LL + 30'000'000'000LL; });
+  rates = std::make_unique<responder::RateLimiter>(
+      buckets.rates.get(), rate_global, rate_namespace,
+      [] { return 30'000'000LL * 60'000'000'000LL + 30'000'000'000LL; });
   audit = std::make_unique<responder::AuditLog>(conn);
   responder::ConsumerDeps deps{conn, [this] { return engine; }, ledger.get(), cooldowns.get(),
                                rates.get(), audit.get(), &metrics};

@@ -34,8 +34,8 @@ std::vector<nlohmann::json> read_stream(nats::Connection& conn, const std::strin
 struct InProcessResponder {
   // playbooks: YAML text; kube answers the actions (a mock or a fake).
   InProcessResponder(nats::Connection* conn, const std::string& playbooks, kube::KubeClient& kube,
-                     responder::ConsumerOptions options = {}, int workers = 1,
-                     int rate_global = 0, int rate_namespace = 0, int64_t lease_ms = 30000);
+                     responder::ConsumerOptions options = {}, int workers = 1, int rate_global = 0,
+                     int rate_namespace = 0, int64_t lease_ms = 30000);
   ~InProcessResponder();
   void start();
   void stop();

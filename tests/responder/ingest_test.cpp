@@ -1,9 +1,9 @@
 // The inputs that feed RIPOSTE_ALERTS from outside: the HTTP endpoint (bearer token, size
 // limit) and Falcosidekick's NATS output; and NATS refusing unauthenticated clients.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -55,8 +55,8 @@ class IngestTest : public ::testing::Test {
 // Retry-After at once, nothing is stored for it, and once the worker is free it is served.
 TEST_F(IngestTest, HttpInputRefusesWithRetryAfterWhenEveryWorkerIsBusy) {
   responder::AlertIngest ingest(conn_.get(), &metrics_);
-  responder::HttpIngest http({.host = "127.0.0.1", .port = 0, .token = "t", .workers = 1, .queue = 0},
-                             &ingest, &metrics_);
+  responder::HttpIngest http(
+      {.host = "127.0.0.1", .port = 0, .token = "t", .workers = 1, .queue = 0}, &ingest, &metrics_);
   ASSERT_TRUE(http.start().ok());
   const httplib::Headers auth = {{"Authorization", "Bearer t"}};
   // A connection that sent its headers but not yet its body holds the only worker.
@@ -67,9 +67,11 @@ TEST_F(IngestTest, HttpInputRefusesWithRetryAfterWhenEveryWorkerIsBusy) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(connect(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::string body1 = falco_json("web-1");
-  const std::string head = "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: " +
-                           std::to_string(body1.size()) + "\r\n\r\n";
-  ASSERT_EQ(send(holder, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const std::string head =
+      "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: " +
+      std::to_string(body1.size()) + "\r\n\r\n";
+  ASSERT_EQ(send(holder, head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
 
   httplib::Client other("127.0.0.1", http.port());
   auto res = other.Post("/", auth, falco_json("web-2"), "application/json");
@@ -79,7 +81,8 @@ TEST_F(IngestTest, HttpInputRefusesWithRetryAfterWhenEveryWorkerIsBusy) {
   EXPECT_EQ(alerts().size(), 0u);
 
   // The held request completes, then its connection closes and frees the worker.
-  ASSERT_EQ(send(holder, body1.data(), body1.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body1.size()));
+  ASSERT_EQ(send(holder, body1.data(), body1.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(body1.size()));
   ASSERT_TRUE(eventually([&] { return alerts().size() == 1u; }));
   close(holder);
   for (int i = 0; i < 200 && res && res->status == 503; ++i) {
@@ -98,11 +101,13 @@ TEST_F(IngestTest, HttpInputFollowsARotatedTokenFile) {
   const std::string file = ::testing::TempDir() + "/http-token-" + std::to_string(getpid());
   { std::ofstream(file) << "first-token\n"; }
   responder::AlertIngest ingest(conn_.get(), &metrics_);
-  responder::HttpIngest http({.host = "127.0.0.1", .port = 0, .token_file = file}, &ingest, &metrics_);
+  responder::HttpIngest http({.host = "127.0.0.1", .port = 0, .token_file = file}, &ingest,
+                             &metrics_);
   ASSERT_TRUE(http.start().ok());
   httplib::Client client("127.0.0.1", http.port());
   auto post = [&](const std::string& token, const std::string& pod) {
-    auto r = client.Post("/", {{"Authorization", "Bearer " + token}}, falco_json(pod), "application/json");
+    auto r = client.Post("/", {{"Authorization", "Bearer " + token}}, falco_json(pod),
+                         "application/json");
     return r ? r->status : 0;
   };
   EXPECT_EQ(post("first-token", "web-1"), 200);

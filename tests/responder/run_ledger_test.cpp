@@ -2,13 +2,14 @@
 // a step takes (its heartbeat renews the record), a dead owner's run is taken over after one
 // lease without a renewal, and an owner whose run was taken over learns it at its next
 // renewal. Nothing compares clocks: the lease is watched on the claimer's steady clock.
+#include "responder/run_ledger.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "responder/bus.h"
 #include "responder/heartbeat.h"
-#include "responder/run_ledger.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/test_util.h"
 
@@ -34,7 +35,8 @@ class RunLedgerTest : public ::testing::Test {
 };
 
 TEST_F(RunLedgerTest, ALiveOwnerIsNeverTakenOverWhileAStepOutlastsTheLease) {
-  RunLedger owner(buckets_.runs.get(), "owner", kLeaseMs), other(buckets_.runs.get(), "other", kLeaseMs);
+  RunLedger owner(buckets_.runs.get(), "owner", kLeaseMs),
+      other(buckets_.runs.get(), "other", kLeaseMs);
   auto mine = owner.claim("run-1");
   ASSERT_TRUE(mine.ok()) << mine.error();
   ASSERT_EQ(mine->state, RunLedger::State::kAcquired);
@@ -55,7 +57,8 @@ TEST_F(RunLedgerTest, ALiveOwnerIsNeverTakenOverWhileAStepOutlastsTheLease) {
 }
 
 TEST_F(RunLedgerTest, ADeadOwnersRunIsTakenOverWithItsFinishedSteps) {
-  RunLedger dead(buckets_.runs.get(), "dead", kLeaseMs), other(buckets_.runs.get(), "other", kLeaseMs);
+  RunLedger dead(buckets_.runs.get(), "dead", kLeaseMs),
+      other(buckets_.runs.get(), "other", kLeaseMs);
   auto claim = dead.claim("run-2");
   ASSERT_TRUE(claim.ok()) << claim.error();
   uint64_t revision = claim->revision;
@@ -76,7 +79,8 @@ TEST_F(RunLedgerTest, ADeadOwnersRunIsTakenOverWithItsFinishedSteps) {
 }
 
 TEST_F(RunLedgerTest, ARunGivenBackIsTakenOverWithoutWaiting) {
-  RunLedger first(buckets_.runs.get(), "first", 3600 * 1000), second(buckets_.runs.get(), "second", 3600 * 1000);
+  RunLedger first(buckets_.runs.get(), "first", 3600 * 1000),
+      second(buckets_.runs.get(), "second", 3600 * 1000);
   auto claim = first.claim("run-3");
   ASSERT_TRUE(claim.ok()) << claim.error();
   ASSERT_TRUE(first.release("run-3", claim->revision, {}).ok());

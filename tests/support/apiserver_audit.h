@@ -11,13 +11,13 @@
 namespace riposte::testing {
 
 struct AuditedMutation {
-  std::string verb;         // create, patch, update, delete
-  std::string resource;     // "pods", "events", "pods/eviction"
+  std::string verb;      // create, patch, update, delete
+  std::string resource;  // "pods", "events", "pods/eviction"
   std::string namespace_;
-  std::string name;         // the object's name ("" for a create the server named)
-  int code = 0;             // the response's status code
+  std::string name;              // the object's name ("" for a create the server named)
+  int code = 0;                  // the response's status code
   std::string resource_version;  // of the object in the response, when it has one
-  nlohmann::json request;   // the request body (null when none)
+  nlohmann::json request;        // the request body (null when none)
   // "<resource> <namespace>/<name>": the target the mutation was counted against.
   std::string target() const { return resource + " " + namespace_ + "/" + name; }
 };
@@ -25,7 +25,6 @@ struct AuditedMutation {
 // The completed mutations by `user` (e.g. "system:serviceaccount:riposte:riposte-responder")
 // in namespace ns, in log order. Lines that are not ResponseComplete events are skipped.
 std::vector<AuditedMutation> read_audited_mutations(const std::string& path,
-                                                    const std::string& user,
-                                                    const std::string& ns);
+                                                    const std::string& user, const std::string& ns);
 
 }  // namespace riposte::testing

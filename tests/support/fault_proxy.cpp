@@ -81,8 +81,9 @@ void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
     case Fault::kThrottle:
       res.status = 429;
       res.set_header("Retry-After", "1");
-      res.set_content(R"({"kind":"Status","status":"Failure","reason":"TooManyRequests","code":429})",
-                      "application/json");
+      res.set_content(
+          R"({"kind":"Status","status":"Failure","reason":"TooManyRequests","code":429})",
+          "application/json");
       return;
     case Fault::kServerError:
       res.status = 500;
@@ -91,8 +92,9 @@ void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
       return;
     case Fault::kUnavailable:
       res.status = 503;
-      res.set_content(R"({"kind":"Status","status":"Failure","reason":"ServiceUnavailable","code":503})",
-                      "application/json");
+      res.set_content(
+          R"({"kind":"Status","status":"Failure","reason":"ServiceUnavailable","code":503})",
+          "application/json");
       return;
     case Fault::kDelay:
       sleep_unless_stopping(hold_ms);
@@ -114,7 +116,8 @@ void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
   auto answer = up.send(fwd);
   if (!answer) {
     res.status = 502;
-    res.set_content(std::string("fault proxy: upstream: ") + httplib::to_string(answer.error()), "text/plain");
+    res.set_content(std::string("fault proxy: upstream: ") + httplib::to_string(answer.error()),
+                    "text/plain");
     return;
   }
   if (f == Fault::kErrorAfter) {
@@ -127,9 +130,8 @@ void FaultProxy::handle(const httplib::Request& req, httplib::Response& res) {
     // Headers go out, then the body provider fails: httplib closes the connection with the
     // answer cut short, as a proxy or network dying mid-answer would.
     res.status = answer->status;
-    res.set_content_provider(
-        answer->body.size() + 1, "application/json",
-        [](size_t, size_t, httplib::DataSink&) { return false; });
+    res.set_content_provider(answer->body.size() + 1, "application/json",
+                             [](size_t, size_t, httplib::DataSink&) { return false; });
     return;
   }
   res.status = answer->status;

@@ -30,12 +30,21 @@ namespace riposte::testing {
 
 class FaultProxy {
  public:
-  enum class Fault { kNone, kHang, kThrottle, kServerError, kErrorAfter, kDropAfter, kDelay, kUnavailable };
+  enum class Fault {
+    kNone,
+    kHang,
+    kThrottle,
+    kServerError,
+    kErrorAfter,
+    kDropAfter,
+    kDelay,
+    kUnavailable
+  };
   struct Rule {
     std::string method = {};         // "" for any
     std::string path_contains = {};  // "" for any
     std::vector<Fault> cycle = {};   // the n-th matching request gets cycle[n % size]
-    int hold_ms = 0;             // kHang, kDelay
+    int hold_ms = 0;                 // kHang, kDelay
   };
 
   // upstream: https://127.0.0.1:PORT of the API server; upstream_ca_file: its CA.

@@ -50,7 +50,8 @@ int NatsCluster::stream_leader(const std::string& stream, int* replicas) {
         const std::string leader = cl.value("leader", "");
         if (leader.empty()) continue;
         // "replicas" lists the members other than the leader.
-        if (replicas) *replicas = 1 + static_cast<int>(cl.value("replicas", nlohmann::json::array()).size());
+        if (replicas)
+          *replicas = 1 + static_cast<int>(cl.value("replicas", nlohmann::json::array()).size());
         for (size_t i = 0; i < nodes_.size(); ++i) {
           if (nodes_[i]->name() == leader) return static_cast<int>(i);
         }

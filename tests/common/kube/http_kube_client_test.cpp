@@ -21,8 +21,8 @@ namespace riposte::kube {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 struct Seen {
   std::string method, path, auth, body, content_type, client_cn;
@@ -342,7 +342,8 @@ TEST(HttpKubeClientTest, ADeadlineEndsAHangingRequestAndItsRetries) {
   HttpClientOptions o = fast();
   o.read_timeout = std::chrono::milliseconds(30000);
   auto res = client_for(server.config(), o)
-                 ->request({.method = "GET", .path = "/api",
+                 ->request({.method = "GET",
+                            .path = "/api",
                             .deadline = Clock::now() + std::chrono::milliseconds(200)});
   ASSERT_FALSE(res.ok());
   EXPECT_THAT(res.error(), HasSubstr("deadline passed"));

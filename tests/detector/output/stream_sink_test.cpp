@@ -3,12 +3,12 @@
 #include "detector/output/stream_sink.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace riposte::detector {
 namespace {
@@ -25,7 +25,8 @@ Alert csv_alert() {
 }
 
 std::string write_one(LineFormat format) {
-  const auto path = std::filesystem::temp_directory_path() / ("stream_sink_test." + std::to_string(getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("stream_sink_test." + std::to_string(getpid()));
   std::filesystem::remove(path);
   {
     auto sink = StreamSink::append_to(path.string(), format);
@@ -45,7 +46,8 @@ TEST(StreamSinkTest, OutputFormatWritesTheRenderedOutputAlone) {
 
 TEST(StreamSinkTest, TextFormatIsFalcosLine) {
   const std::string line = write_one(LineFormat::kFalcoText);
-  EXPECT_NE(line.find(": Notice 12:13:14.123456789,0123456789ab,nginx,root | k8s_ns_name=shop\n"), std::string::npos)
+  EXPECT_NE(line.find(": Notice 12:13:14.123456789,0123456789ab,nginx,root | k8s_ns_name=shop\n"),
+            std::string::npos)
       << line;
 }
 

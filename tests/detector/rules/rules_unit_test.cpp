@@ -624,7 +624,8 @@ TEST(RulesLoader, SeveralFilesInOrder) {
 // A later file that defines a rule of an earlier file's name replaces it (as in Falco), with a
 // warning at the later definition; an override changes part of it without one.
 TEST(RulesLoader, WarnsWhenALaterFileReplacesARule) {
-  const std::string rule = "- rule: R\n  desc: d\n  priority: INFO\n  output: o\n  condition: evt.type = execve\n";
+  const std::string rule =
+      "- rule: R\n  desc: d\n  priority: INFO\n  output: o\n  condition: evt.type = execve\n";
   auto replaced = load_rules_from_sources({{"a.yaml", rule}, {"b.yaml", rule}}, {});
   ASSERT_TRUE(replaced.ok()) << diags(replaced);
   ASSERT_TRUE(has_code(replaced, "LOAD_RULE_REDEFINED")) << diags(replaced);
@@ -636,7 +637,8 @@ TEST(RulesLoader, WarnsWhenALaterFileReplacesARule) {
   }
   auto overridden = load_rules_from_sources(
       {{"a.yaml", rule},
-       {"b.yaml", "- rule: R\n  condition: and proc.name = sh\n  override:\n    condition: append\n"}},
+       {"b.yaml",
+        "- rule: R\n  condition: and proc.name = sh\n  override:\n    condition: append\n"}},
       {});
   ASSERT_TRUE(overridden.ok()) << diags(overridden);
   EXPECT_FALSE(has_code(overridden, "LOAD_RULE_REDEFINED")) << diags(overridden);
