@@ -344,7 +344,8 @@ TEST(HttpKubeClientTest, ADeadlineEndsAHangingRequestAndItsRetries) {
   auto res = client_for(server.config(), o)
                  ->request({.method = "GET",
                             .path = "/api",
-                            .deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200)});
+                            .deadline =
+                                std::chrono::steady_clock::now() + std::chrono::milliseconds(200)});
   ASSERT_FALSE(res.ok());
   EXPECT_THAT(res.error(), HasSubstr("deadline passed"));
   // Retries stop at the deadline: the server saw the one attempt that was cut short.
