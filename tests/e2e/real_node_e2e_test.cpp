@@ -164,6 +164,14 @@ class RealNodeE2E : public ::testing::Test {
     int rc = 0;
     std::string out = kubectl(cluster_, "create namespace " + ns_, &rc);
     if (rc != 0) return "cannot create namespace " + ns_ + ": " + out;
+    // Pods are refused until the controller-manager made the namespace's default ServiceAccount.
+    if (!eventually([] {
+          int sa_rc = 0;
+          kubectl(cluster_, "-n " + ns_ + " get serviceaccount default", &sa_rc);
+          return sa_rc == 0;
+        })) {
+      return "no default ServiceAccount in " + ns_;
+    }
     const std::string key = work_ + "/tls.key", crt = work_ + "/tls.crt";
     const std::string openssl =
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "

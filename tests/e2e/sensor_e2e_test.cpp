@@ -68,6 +68,14 @@ class SensorE2E : public ::testing::Test {
     int rc = 0;
     kubectl(cluster_, "create namespace " + ns_, &rc);
     if (rc != 0) return "cannot create namespace " + ns_;
+    // Pods are refused until the controller-manager made the namespace's default ServiceAccount.
+    if (!eventually([] {
+          int sa_rc = 0;
+          kubectl(cluster_, "-n " + ns_ + " get serviceaccount default", &sa_rc);
+          return sa_rc == 0;
+        })) {
+      return "no default ServiceAccount in " + ns_;
+    }
     // Pods exist before the detector starts (the list), and one is created later (the watch).
     std::string err;
     if (!create_pod("app", "alpine:3.20", &app_, &err) || !create_pod("web", "httpd:2.4", &web_, &err)) return err;

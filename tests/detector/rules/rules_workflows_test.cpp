@@ -169,9 +169,9 @@ class TlsSecret : public ::testing::Test {
     return ev;
   }
   // Checks the rule as loaded by `r` behaves as the issue asks.
-  void check(const LoadResult& r) {
+  void check(const LoadResult& r,
+             const std::string& kRule = "Read TLS secret by non-nginx process") {
     ASSERT_TRUE(r.ok()) << diags(r);
-    const std::string kRule = "Read TLS secret by non-nginx process";
     const CompiledRule* rule = r.ruleset->find(kRule);
     ASSERT_NE(rule, nullptr);
     EXPECT_EQ(rule->event_types.to_vector(),
@@ -214,11 +214,12 @@ TEST_F(TlsSecret, RiposteDefaultRules) {
   fs::path f = source_dir() / "detector" / "default_rules" / "riposte_rules.yaml";
   std::string def = read_file(f);
   ASSERT_FALSE(def.empty()) << f;
-  check(load_all({{"riposte_rules.yaml", def}}));
+  check(load_all({{"riposte_rules.yaml", def}}), "Unauthorized Access to Nginx TLS Secrets");
   // Also with the upstream rules loaded first (riposte's rules go on top of Falco's).
   std::string stable = upstream("falco_rules.yaml");
   if (stable.empty()) return;
-  check(load_all({{"falco_rules.yaml", stable}, {"riposte_rules.yaml", def}}));
+  check(load_all({{"falco_rules.yaml", stable}, {"riposte_rules.yaml", def}}),
+        "Unauthorized Access to Nginx TLS Secrets");
 }
 
 // ---------------------------------------------------------------------------------------
