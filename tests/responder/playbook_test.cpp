@@ -186,9 +186,9 @@ TEST(PlaybookTest, ShippedPlaybooksLoad) {
   ASSERT_NE(it, r.playbooks.end());
   Alert falco = testing::shell_alert();
   EXPECT_TRUE(it->match.matches(falco));
-  Alert skeleton = testing::shell_alert();
-  skeleton.rule = "Shell spawned in a container";
-  EXPECT_TRUE(it->match.matches(skeleton));
+  Alert riposte = testing::shell_alert();
+  riposte.rule = "Terminal shell in container (riposte)";  // riposte's default rules
+  EXPECT_TRUE(it->match.matches(riposte));
   EXPECT_FALSE(it->dry_run);
 }
 
