@@ -44,10 +44,7 @@ std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                    "--nats", nats_urls, "--playbooks", setup.playbooks,
                                    "--kubeconfig", setup.kubeconfig, "--replica-name", name,
                                    "--ops-addr", "127.0.0.1:0",
-                                   // 5 s, not the 2 s default: on this 2-core machine under a
-                                   // full test run a heartbeat can be starved for over 2 s, and
-                                   // a live owner's run is then taken over (seen once).
-                                   "--ack-wait", "5s", "--nak-backoff", "100ms", "--workers", "2",
+                                   "--ack-wait", "2s", "--nak-backoff", "100ms", "--workers", "2",
                                    "--allow-unauthenticated-bus"};  // the tests' own open servers
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
@@ -151,7 +148,7 @@ size_t undelivered_or_unacked(nats::Connection& conn, int wait_ms) {
   auto pull = conn.pull_consumer({.stream = kAlertStream,
                                   .durable = responder::kDefaultDurable,
                                   .filter_subject = kAlertSubjects,
-                                  .ack_wait_ms = 5000,
+                                  .ack_wait_ms = 2000,
                                   .max_deliver = 6});
   EXPECT_TRUE(pull.ok()) << pull.error();
   if (!pull.ok()) return 0;
