@@ -41,10 +41,22 @@ std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                             const std::vector<std::string>& extra) {
   const char* bin_dir = std::getenv("RIPOSTE_BINARY_DIR");
   std::vector<std::string> argv = {std::string(bin_dir ? bin_dir : ".") + "/bin/riposte-responder",
-                                   "--nats", nats_urls, "--playbooks", setup.playbooks,
-                                   "--kubeconfig", setup.kubeconfig, "--replica-name", name,
-                                   "--ops-addr", "127.0.0.1:0",
-                                   "--ack-wait", "2s", "--nak-backoff", "100ms", "--workers", "2",
+                                   "--nats",
+                                   nats_urls,
+                                   "--playbooks",
+                                   setup.playbooks,
+                                   "--kubeconfig",
+                                   setup.kubeconfig,
+                                   "--replica-name",
+                                   name,
+                                   "--ops-addr",
+                                   "127.0.0.1:0",
+                                   "--ack-wait",
+                                   "2s",
+                                   "--nak-backoff",
+                                   "100ms",
+                                   "--workers",
+                                   "2",
                                    "--allow-unauthenticated-bus"};  // the tests' own open servers
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
