@@ -20,6 +20,7 @@
 #include <set>
 
 #include "common/alert.h"
+#include "tests/support/alert_file.h"
 #include "tests/support/local_cluster.h"
 #include "tests/support/pty_process.h"
 #include "tests/support/subprocess.h"
@@ -37,11 +38,8 @@ using testing::PtyProcess;
 using testing::Subprocess;
 using testing::trim;
 
-std::string field(const Alert& a, const char* key) {
-  std::string v;
-  a.field_string(key, &v);
-  return v;
-}
+using testing::AlertFile;
+constexpr auto field = testing::alert_field;
 
 // A host process, identified across pid reuse by its start time.
 struct HostProcess {
@@ -111,12 +109,12 @@ class RealNodeE2E : public ::testing::Test {
       fs::copy_file(src_ + "/playbooks/" + p, work_ + "/playbooks/" + p);
     }
 
-    alerts_path_ = work_ + "/alerts.jsonl";
+    alerts_ = AlertFile(work_ + "/alerts.jsonl");
     std::vector<std::string> argv = {bin_ + "/riposte-detector"};
     for (const char* f : kFalcoFiles) argv.insert(argv.end(), {"--rules", falco_ + "/" + f});
     argv.insert(argv.end(),
                 {"--rules", src_ + "/detector/default_rules/riposte_rules.yaml", "--rule-matching",
-                 "all", "--nats", cluster_.nats_url, "--output-file", alerts_path_, "--node-name",
+                 "all", "--nats", cluster_.nats_url, "--output-file", alerts_.path(), "--node-name",
                  real_node_, "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"});
     std::string err;
     detector_ = start(argv, "detector.log", "detector running", &err);
@@ -161,17 +159,9 @@ class RealNodeE2E : public ::testing::Test {
   // selector), one Deployment per scenario so that one scenario's effect (a pod deleted, a
   // workload scaled to zero) is not another's precondition.
   static std::string create_workloads() {
+    if (std::string err = testing::create_namespace(cluster_, ns_); !err.empty()) return err;
     int rc = 0;
-    std::string out = kubectl(cluster_, "create namespace " + ns_, &rc);
-    if (rc != 0) return "cannot create namespace " + ns_ + ": " + out;
-    // Pods are refused until the controller-manager made the namespace's default ServiceAccount.
-    if (!eventually([] {
-          int sa_rc = 0;
-          kubectl(cluster_, "-n " + ns_ + " get serviceaccount default", &sa_rc);
-          return sa_rc == 0;
-        })) {
-      return "no default ServiceAccount in " + ns_;
-    }
+    std::string out;
     const std::string key = work_ + "/tls.key", crt = work_ + "/tls.crt";
     const std::string openssl =
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
@@ -226,39 +216,6 @@ class RealNodeE2E : public ::testing::Test {
     return kubectl(cluster_, "-n " + ns_ + " exec " + pod.name + " -- " + command, rc);
   }
 
-  // Alerts the detector wrote so far (the file is read incrementally, in detection order).
-  static const std::vector<Alert>& alerts() {
-    std::ifstream in(alerts_path_);
-    in.seekg(static_cast<std::streamoff>(alerts_offset_));
-    std::string line;
-    while (in.good() && std::getline(in, line)) {
-      if (in.eof()) break;  // a partial last line: read it next time
-      alerts_offset_ += line.size() + 1;
-      auto a = parse_alert(line);
-      if (a.ok()) alerts_.push_back(std::move(*a));
-    }
-    return alerts_;
-  }
-
-  // The first alert that satisfies pred, and its index in detection order.
-  static std::optional<Alert> wait_alert(const std::function<bool(const Alert&)>& pred,
-                                         size_t* index = nullptr) {
-    std::optional<Alert> found;
-    eventually(
-        [&] {
-          const auto& all = alerts();
-          for (size_t i = 0; i < all.size() && !found; ++i) {
-            if (pred(all[i])) {
-              found = all[i];
-              if (index) *index = i;
-            }
-          }
-          return found.has_value();
-        },
-        60000);
-    return found;
-  }
-
   static std::function<bool(const Alert&)> rule_in(const std::string& rule, const Pod& pod) {
     return [rule, pod](const Alert& a) {
       return a.rule == rule && field(a, "k8s.pod.name") == pod.name;
@@ -288,11 +245,10 @@ class RealNodeE2E : public ::testing::Test {
                                                 "falco-sandbox_rules.yaml"};
   static inline std::string setup_error_;
   static inline LocalCluster cluster_;
-  static inline std::string real_node_, src_, bin_, falco_, work_, ns_, alerts_path_;
+  static inline std::string real_node_, src_, bin_, falco_, work_, ns_;
   static inline Subprocess* detector_ = nullptr;
   static inline Subprocess* responder_ = nullptr;
-  static inline size_t alerts_offset_ = 0;
-  static inline std::vector<Alert> alerts_;
+  static inline AlertFile alerts_;
 };
 
 // kubectl exec -it POD -- sh in an nginx pod -> Falco's "Terminal shell in container" ->
@@ -309,7 +265,7 @@ TEST_F(RealNodeE2E, TerminalShellIsDetectedAndDiesWithItsPod) {
   ASSERT_TRUE((*shell)->wait_output("# ", 60000)) << (*shell)->output();
   const auto shells = container_processes(pod.cid, "sh");
 
-  auto a = wait_alert(rule_in("Terminal shell in container", pod));
+  auto a = alerts_.wait(rule_in("Terminal shell in container", pod));
   ASSERT_TRUE(a) << "no alert; detector log:\n" << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kNotice);
   expect_context(*a, pod, "nginx", "docker.io/library/nginx");
@@ -318,7 +274,7 @@ TEST_F(RealNodeE2E, TerminalShellIsDetectedAndDiesWithItsPod) {
   EXPECT_TRUE(a->output_fields["proc.tty"].is_number() && a->output_fields["proc.tty"] != 0)
       << a->output;
   // riposte's own rule fires beside Falco's, under its own name.
-  EXPECT_TRUE(wait_alert(rule_in("Terminal shell in container (riposte)", pod)));
+  EXPECT_TRUE(alerts_.wait(rule_in("Terminal shell in container (riposte)", pod)));
 
   EXPECT_TRUE(eventually(
       [&] {
@@ -344,7 +300,7 @@ TEST_F(RealNodeE2E, PackageManagerScalesTheWorkloadToZero) {
   int rc = 0;
   const std::string out = exec(pod, "apt-get --version", &rc);
   ASSERT_EQ(rc, 0) << out;
-  auto a = wait_alert(rule_in("Launch Package Management Process in Container", pod));
+  auto a = alerts_.wait(rule_in("Launch Package Management Process in Container", pod));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kError);
   expect_context(*a, pod, "debian", "docker.io/library/debian");
@@ -363,14 +319,14 @@ TEST_F(RealNodeE2E, SedInPlaceBelowEtcInHttpdScalesItToZero) {
   const std::string out = exec(pod, "sed -i '$d' /etc/passwd", &rc);
   ASSERT_EQ(rc, 0) << out;
   size_t at = 0;
-  auto a = wait_alert(rule_in("File below /etc replaced by rename (riposte)", pod), &at);
+  auto a = alerts_.wait(rule_in("File below /etc replaced by rename (riposte)", pod), &at);
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kError);
   expect_context(*a, pod, "httpd", "docker.io/library/httpd");
   EXPECT_EQ(field(*a, "proc.name"), "sed");
   EXPECT_EQ(field(*a, "evt.arg.newpath"), "/etc/passwd") << a->output;
   // What Falco's rules make of it: the temporary file is left out, by design.
-  const auto& all = alerts();
+  const auto& all = alerts_.read();
   for (size_t i = 0; i < at; ++i) {
     EXPECT_FALSE(all[i].rule == "Write below etc" && field(all[i], "k8s.pod.name") == pod.name)
         << all[i].output;
@@ -386,7 +342,7 @@ TEST_F(RealNodeE2E, TouchBelowUsrLocalBin) {
   int rc = 0;
   exec(pod, "touch /usr/local/bin/x", &rc);
   ASSERT_EQ(rc, 0);
-  auto a = wait_alert(rule_in("Write below monitored dir", pod));
+  auto a = alerts_.wait(rule_in("Write below monitored dir", pod));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kError);
   EXPECT_NE(a->output.find("File below a monitored directory opened for writing"),
@@ -419,14 +375,14 @@ TEST_F(RealNodeE2E, TlsSecretReadByCatButNotByNginx) {
   exec(pod, "cat /etc/nginx/tls/tls.key", &rc);
   ASSERT_EQ(rc, 0);
   size_t cat_index = 0;
-  auto a = wait_alert(rule_in("Unauthorized Access to Nginx TLS Secrets", pod), &cat_index);
+  auto a = alerts_.wait(rule_in("Unauthorized Access to Nginx TLS Secrets", pod), &cat_index);
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kWarning);
   expect_context(*a, pod, "nginx", "docker.io/library/nginx");
   EXPECT_EQ(field(*a, "proc.name"), "cat");
   EXPECT_EQ(field(*a, "fd.name").rfind("/etc/nginx/tls/", 0), 0u) << a->output;
   // Detection is in event order: nginx's reads at the reload came before cat's.
-  const auto& all = alerts();
+  const auto& all = alerts_.read();
   for (size_t i = 0; i < cat_index; ++i) {
     EXPECT_FALSE(all[i].rule == "Unauthorized Access to Nginx TLS Secrets" &&
                  field(all[i], "proc.name") == "nginx")
@@ -468,7 +424,7 @@ TEST_F(RealNodeE2E, OrdinaryActivityRaisesNoAlert) {
   const std::string ip = trim(
       kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name + " -o jsonpath={.status.podIP}"));
   ASSERT_FALSE(ip.empty());
-  const size_t start = alerts().size();
+  const size_t start = alerts_.read().size();
   for (int i = 0; i < 20; ++i) {
     const std::string cmd = "curl -sf -o /dev/null http://" + ip + "/";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -487,12 +443,12 @@ TEST_F(RealNodeE2E, OrdinaryActivityRaisesNoAlert) {
   exec(pod, "touch /usr/local/bin/riposte-marker", &rc);
   ASSERT_EQ(rc, 0);
   size_t marker = 0;
-  ASSERT_TRUE(wait_alert(
+  ASSERT_TRUE(alerts_.wait(
       [&](const Alert& a) {
         return field(a, "proc.cmdline") == "touch /usr/local/bin/riposte-marker";
       },
       &marker));
-  const auto& all = alerts();
+  const auto& all = alerts_.read();
   for (size_t i = start; i < marker; ++i) {
     EXPECT_NE(field(all[i], "k8s.pod.name"), pod.name) << all[i].rule << ": " << all[i].output;
     EXPECT_NE(field(all[i], "proc.name"), "nginx") << all[i].rule << ": " << all[i].output;

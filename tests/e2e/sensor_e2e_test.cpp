@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "common/alert.h"
+#include "tests/support/alert_file.h"
 #include "tests/support/local_cluster.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_util.h"
@@ -39,11 +40,8 @@ using testing::kubectl;
 using testing::LocalCluster;
 using testing::Subprocess;
 
-std::string field(const Alert& a, const char* key) {
-  std::string v;
-  a.field_string(key, &v);
-  return v;
-}
+using testing::AlertFile;
+constexpr auto field = testing::alert_field;
 
 struct Pod {
   std::string name, uid, cid;  // cid: the 64-hex container id pod-shell.sh runs it under
@@ -65,17 +63,7 @@ class SensorE2E : public ::testing::Test {
       }
     }
     ns_ = "sensor-e2e-" + std::to_string(getpid());
-    int rc = 0;
-    kubectl(cluster_, "create namespace " + ns_, &rc);
-    if (rc != 0) return "cannot create namespace " + ns_;
-    // Pods are refused until the controller-manager made the namespace's default ServiceAccount.
-    if (!eventually([] {
-          int sa_rc = 0;
-          kubectl(cluster_, "-n " + ns_ + " get serviceaccount default", &sa_rc);
-          return sa_rc == 0;
-        })) {
-      return "no default ServiceAccount in " + ns_;
-    }
+    if (std::string err = testing::create_namespace(cluster_, ns_); !err.empty()) return err;
     // Pods exist before the detector starts (the list), and one is created later (the watch).
     std::string err;
     if (!create_pod("app", "alpine:3.20", &app_, &err) || !create_pod("web", "httpd:2.4", &web_, &err)) return err;
@@ -90,14 +78,14 @@ class SensorE2E : public ::testing::Test {
     fs::create_directories(rootfs_ + "/usr/local/bin");
     fs::create_directories(rootfs_ + "/usr/bin");
 
-    alerts_path_ = cluster_.dir + "/sensor-e2e-alerts.jsonl";
-    fs::remove(alerts_path_);
+    alerts_ = AlertFile(cluster_.dir + "/sensor-e2e-alerts.jsonl");
+    fs::remove(alerts_.path());
     std::vector<std::string> argv = {env_or("RIPOSTE_BINARY_DIR", ".") + "/bin/riposte-detector"};
     for (const char* f : {"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"}) {
       argv.insert(argv.end(), {"--rules", falco + "/" + f});
     }
     argv.insert(argv.end(), {"--rules", src_ + "/detector/default_rules/riposte_rules.yaml",
-                             "--rule-matching", "all", "--output-file", alerts_path_,
+                             "--rule-matching", "all", "--output-file", alerts_.path(),
                              "--node-name", cluster_.node_name, "--kubeconfig", cluster_.kubeconfig,
                              "--ops-addr", "127.0.0.1:0", "--queue-capacity", "1000000"});
     auto p = Subprocess::spawn(argv, {{"KUBECONFIG", cluster_.kubeconfig}}, cluster_.dir + "/sensor-e2e-detector.log");
@@ -163,31 +151,6 @@ class SensorE2E : public ::testing::Test {
     return std::system(cmd.c_str());
   }
 
-  // Alerts the detector wrote so far (the file is read incrementally).
-  static const std::vector<Alert>& alerts() {
-    std::ifstream in(alerts_path_);
-    in.seekg(static_cast<std::streamoff>(alerts_offset_));
-    std::string line;
-    while (in.good() && std::getline(in, line)) {
-      if (in.eof()) break;  // a partial last line: read it next time
-      alerts_offset_ += line.size() + 1;
-      auto a = parse_alert(line);
-      if (a.ok()) alerts_.push_back(std::move(*a));
-    }
-    return alerts_;
-  }
-
-  static std::optional<Alert> wait_alert(const std::function<bool(const Alert&)>& pred) {
-    std::optional<Alert> found;
-    eventually([&] {
-      for (const auto& a : alerts()) {
-        if (pred(a)) found = a;
-      }
-      return found.has_value();
-    });
-    return found;
-  }
-
   static std::function<bool(const Alert&)> rule_in(const std::string& rule, const Pod& pod) {
     return [rule, pod](const Alert& a) { return a.rule == rule && field(a, "k8s.pod.name") == pod.name; };
   }
@@ -203,12 +166,11 @@ class SensorE2E : public ::testing::Test {
 
   static inline std::string setup_error_;
   static inline LocalCluster cluster_;
-  static inline std::string src_, ns_, rootfs_, alerts_path_;
+  static inline std::string src_, ns_, rootfs_;
   static inline Pod app_, web_;
   static inline Subprocess* detector_ = nullptr;
   static inline int ops_port_ = 0;
-  static inline size_t alerts_offset_ = 0;
-  static inline std::vector<Alert> alerts_;
+  static inline AlertFile alerts_;
 };
 
 // "Terminal shell in container" is tested on the real node (real_node_e2e_test): Falco's
@@ -217,7 +179,7 @@ class SensorE2E : public ::testing::Test {
 
 TEST_F(SensorE2E, PackageManagerInContainer) {
   ASSERT_EQ(pod_shell(app_, "/sbin/apk add e2e-curl; true"), 0);
-  auto a = wait_alert([](const Alert& x) {
+  auto a = alerts_.wait([](const Alert& x) {
     // a script: the kernel runs "/bin/sh /sbin/apk add e2e-curl", comm stays "apk"
     return x.rule == "Launch Package Management Process in Container" &&
            field(x, "proc.cmdline").find("e2e-curl") != std::string::npos;
@@ -231,7 +193,7 @@ TEST_F(SensorE2E, PackageManagerInContainer) {
 
 TEST_F(SensorE2E, WriteBelowEtcInHttpdContainer) {
   ASSERT_EQ(pod_shell(web_, "/bin/sed -i 's/^root:/root:/' /etc/passwd; true", false, /*overlay=*/true), 0);
-  auto a = wait_alert([](const Alert& x) {
+  auto a = alerts_.wait([](const Alert& x) {
     return x.rule == "Write below etc" && field(x, "proc.name") == "sed" && field(x, "k8s.pod.name") == "web";
   });
   ASSERT_TRUE(a) << detector_->log_tail();
@@ -247,7 +209,7 @@ TEST_F(SensorE2E, WriteBelowBinaryDirs) {
   ASSERT_EQ(pod_shell(app_, "/bin/touch /usr/local/bin/x; /bin/touch /usr/bin/e2e-x; true", false, true), 0);
   // Falco's "Write below binary dir" covers /bin, /sbin, /usr/bin and /usr/sbin; /usr/local/bin
   // is in its monitored_directories, which "Write below monitored dir" covers.
-  auto local = wait_alert([](const Alert& x) {
+  auto local = alerts_.wait([](const Alert& x) {
     return x.rule == "Write below monitored dir" && field(x, "fd.name") == "/usr/local/bin/x";
   });
   ASSERT_TRUE(local) << detector_->log_tail();
@@ -255,7 +217,7 @@ TEST_F(SensorE2E, WriteBelowBinaryDirs) {
   expect_context(*local, app_);
   EXPECT_EQ(field(*local, "proc.name"), "touch");
   EXPECT_EQ(field(*local, "proc.pname"), "sh");
-  auto bin = wait_alert([](const Alert& x) {
+  auto bin = alerts_.wait([](const Alert& x) {
     return x.rule == "Write below binary dir" && field(x, "fd.name") == "/usr/bin/e2e-x";
   });
   ASSERT_TRUE(bin) << detector_->log_tail();
@@ -266,7 +228,7 @@ TEST_F(SensorE2E, WriteBelowBinaryDirs) {
 
 TEST_F(SensorE2E, ReadTlsSecretByNonNginx) {
   ASSERT_EQ(pod_shell(app_, "/bin/cat /etc/nginx/tls/tls.key; true"), 0);
-  auto a = wait_alert(rule_in("Unauthorized Access to Nginx TLS Secrets", app_));
+  auto a = alerts_.wait(rule_in("Unauthorized Access to Nginx TLS Secrets", app_));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kWarning);
   expect_context(*a, app_);
@@ -277,7 +239,7 @@ TEST_F(SensorE2E, ReadTlsSecretByNonNginx) {
 
 TEST_F(SensorE2E, ReadSensitiveFileUntrusted) {
   ASSERT_EQ(pod_shell(app_, "cd /etc && /bin/cat ./shadow; true"), 0);
-  auto a = wait_alert(rule_in("Read sensitive file untrusted", app_));
+  auto a = alerts_.wait(rule_in("Read sensitive file untrusted", app_));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kWarning);
   expect_context(*a, app_);
@@ -289,7 +251,7 @@ TEST_F(SensorE2E, ReadSensitiveFileUntrusted) {
 TEST_F(SensorE2E, DropAndExecuteNewBinary) {
   // The copy lands in the overlay's upper layer: not part of the image.
   ASSERT_EQ(pod_shell(app_, "/bin/cp /bin/busybox /tmp/true && /tmp/true; true", false, true), 0);
-  auto a = wait_alert(rule_in("Drop and execute new binary in container", app_));
+  auto a = alerts_.wait(rule_in("Drop and execute new binary in container", app_));
   ASSERT_TRUE(a) << detector_->log_tail();
   EXPECT_EQ(a->priority, Priority::kCritical);
   expect_context(*a, app_);
@@ -306,7 +268,7 @@ TEST_F(SensorE2E, ShortLivedProcessInANewPodHasPodContext) {
   std::string err;
   ASSERT_TRUE(create_pod("flash", "busybox:1.36", &flash, &err)) << err;
   ASSERT_EQ(pod_shell(flash, "/bin/cat /etc/shadow"), 0);
-  auto a = wait_alert(rule_in("Read sensitive file untrusted", flash));
+  auto a = alerts_.wait(rule_in("Read sensitive file untrusted", flash));
   ASSERT_TRUE(a) << detector_->log_tail();
   expect_context(*a, flash);
   EXPECT_EQ(field(*a, "proc.name"), "cat");
@@ -323,10 +285,10 @@ TEST_F(SensorE2E, SameActionsOnTheHostDoNotFireContainerRules) {
   // Records are read in kernel order: once an alert for a later action is in, the host
   // actions before it have been evaluated.
   ASSERT_EQ(pod_shell(app_, "/bin/cat /etc/shadow /e2e-host-sentinel; true"), 0);
-  ASSERT_TRUE(wait_alert([](const Alert& x) {
+  ASSERT_TRUE(alerts_.wait([](const Alert& x) {
     return field(x, "proc.cmdline") == "cat /etc/shadow /e2e-host-sentinel";
   })) << detector_->log_tail();
-  for (const Alert& x : alerts()) {
+  for (const Alert& x : alerts_.read()) {
     const std::string cmd = field(x, "proc.cmdline");
     const bool host_action = cmd.find("e2e-host-terminal") != std::string::npos ||
                              cmd.find("e2e-host-curl") != std::string::npos ||

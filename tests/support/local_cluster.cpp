@@ -1,12 +1,14 @@
 #include "tests/support/local_cluster.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sys/wait.h>
+
+#include "tests/support/test_util.h"
 
 namespace riposte::testing {
 
@@ -63,6 +65,18 @@ std::string kubectl(const LocalCluster& c, const std::string& args, int* rc) {
   int status = pclose(p);
   if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+std::string create_namespace(const LocalCluster& c, const std::string& ns) {
+  int rc = 0;
+  const std::string out = kubectl(c, "create namespace " + ns, &rc);
+  if (rc != 0) return "cannot create namespace " + ns + ": " + out;
+  const bool ready = eventually([&] {
+    int sa_rc = 0;
+    kubectl(c, "-n " + ns + " get serviceaccount default", &sa_rc);
+    return sa_rc == 0;
+  });
+  return ready ? "" : "no default ServiceAccount in " + ns;
 }
 
 }  // namespace riposte::testing

@@ -23,4 +23,8 @@ bool load_local_cluster(LocalCluster* out);
 // Runs `kubectl <args>` against the cluster; returns stdout, sets *rc.
 std::string kubectl(const LocalCluster& c, const std::string& args, int* rc = nullptr);
 
+// Creates namespace ns and waits for its default ServiceAccount (pods are refused until the
+// controller-manager made it); "" on success, else why not.
+std::string create_namespace(const LocalCluster& c, const std::string& ns);
+
 }  // namespace riposte::testing
