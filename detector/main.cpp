@@ -267,6 +267,10 @@ int main(int argc, char** argv) {
         {"bpf", source.attached(), source.attached() ? "" : "programs not attached"},
         {"rules", !ruleset.enabled_rules().empty(),
          std::to_string(ruleset.enabled_rules().size()) + " rules"}};
+    // Until the node's pods are listed, alerts from containers would lack their pod.
+    if (pods)
+      checks.push_back(
+          {"pods", pods->synced(), pods->synced() ? "" : "pods of the node not listed yet"});
     if (nats_conn) {
       checks.push_back({"nats", nats_conn->connected(), nats_conn->connected() ? "" : "not connected"});
     }

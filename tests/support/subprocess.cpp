@@ -191,4 +191,22 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+Result<std::unique_ptr<Subprocess>> spawn_ready(const std::vector<std::string>& argv,
+                                                const std::map<std::string, std::string>& env,
+                                                const std::string& log_path,
+                                                const std::string& ready, int timeout_ms) {
+  auto p = Subprocess::spawn(argv, env, log_path);
+  if (!p.ok()) return p;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (read_file(log_path).find(ready) == std::string::npos) {
+    if (!(*p)->running() || std::chrono::steady_clock::now() >= deadline) {
+      (*p)->stop();
+      return Error{argv[0] + " did not start (no \"" + ready + "\" in its log):\n" +
+                   (*p)->log_tail()};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return p;
+}
+
 }  // namespace riposte::testing

@@ -47,6 +47,13 @@ class Subprocess {
   int status_ = 0;
 };
 
+// Spawns a daemon and waits (up to timeout_ms) until its log contains `ready`, a line it
+// prints once it serves; else an error with the log's tail (and the daemon is stopped).
+Result<std::unique_ptr<Subprocess>> spawn_ready(const std::vector<std::string>& argv,
+                                                const std::map<std::string, std::string>& env,
+                                                const std::string& log_path,
+                                                const std::string& ready, int timeout_ms = 30000);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int pick_free_port();
 // Polls until something accepts TCP connections on 127.0.0.1:port.

@@ -182,6 +182,9 @@ class BpfSourceTest : public ::testing::Test {
   Recorder rec_;
 };
 
+// pod-shell.sh, not the real node: this test runs without a cluster and checks the kernel
+// records themselves (cgroup path, tty, paths inside a chrooted mount namespace, vpid); the
+// same fields from real containers are asserted by sensor_e2e_test and real_node_e2e_test.
 TEST_F(BpfSourceTest, ShellInPodCgroupCarriesContainerTtyAndPaths) {
   const std::string marker = "riposte-bpf-test-" + std::to_string(getpid());
   const std::string cmd = "RIPOSTE_LOCAL_DIR=" + std::string(::testing::TempDir()) + "riposte-bpf " +
