@@ -76,6 +76,8 @@ struct riposte_exec_record {
   __u32 tty;
   __u32 exe_flags; /* riposte_exe_flags */
   __u32 args_len;  /* bytes of args used: NUL-separated argv, argv[0] first */
+  __u32 held;      /* 1: the kernel stopped the process here (see riposte_held); user space decides */
+  __u32 pad;
   __u64 cap_effective, cap_permitted, cap_inheritable;
   __u64 cgroup_id;
   __u64 start_boot_ns;            /* the process's clone time */
@@ -88,6 +90,20 @@ struct riposte_exec_record {
   struct riposte_cgroup_path cgroup_v2; /* default hierarchy */
   struct riposte_cgroup_path cgroup_v1; /* cpu controller, for cgroup v1 / hybrid hosts */
   char args[RIPOSTE_ARGS_LEN];
+};
+
+/* The exec hold (bpf/exec.bpf.c): a process whose exec may match an enforcing rule is
+ * stopped (SIGSTOP, before its first instruction) and entered here by pid; whoever deletes
+ * the entry (the detector's decision, or its watchdog at the deadline) signals it: SIGKILL or
+ * SIGCONT. The start time guards against a reused pid. */
+struct riposte_held {
+  __u64 start_boot_ns; /* the process's clone time, as in its exec record */
+  __u64 held_at_ns;    /* CLOCK_BOOTTIME of the hold */
+};
+
+/* A name as the kernel keeps it (task->comm): the key of the hold's name maps. */
+struct riposte_comm_key {
+  char comm[RIPOSTE_COMM_LEN];
 };
 
 enum riposte_fork_flags {

@@ -10,6 +10,101 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define RIPOSTE_SIGSTOP 19
+
+/* ---- the exec hold (events.h, struct riposte_held) -------------------------------------- */
+
+/* Set before load: hold at all, and whether the name / parent name maps filter (0: any). */
+const volatile __u8 hold_enabled = 0;
+const volatile __u8 hold_by_name = 0;
+const volatile __u8 hold_by_pname = 0;
+/* Written by user space on every poll tick: past it the detector is presumed dead or stuck,
+ * and nothing more is held (fail open; the watchdog resumes what is held already). */
+volatile __u64 hold_alive_until_ns = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, struct riposte_comm_key);
+  __type(value, __u8);
+} hold_names SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, struct riposte_comm_key);
+  __type(value, __u8);
+} hold_pnames SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct riposte_held);
+} held SEC(".maps");
+
+/* Execs that were candidates but not held (the held map full, or the signal refused). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} hold_failures SEC(".maps");
+
+static __always_inline void count_hold_failure(void) {
+  __u32 zero = 0;
+  __u64 *n = bpf_map_lookup_elem(&hold_failures, &zero);
+  if (n) __sync_fetch_and_add(n, 1);
+}
+
+static __always_inline struct pid *group_pid(struct task_struct *task, int type) {
+  struct pid *p = NULL;
+  struct signal_struct *sig = BPF_CORE_READ(task, signal);
+  if (type >= 0 && type < 4) bpf_probe_read_kernel(&p, sizeof(p), &sig->pids[type]);
+  return p;
+}
+
+/* A parent doing job control (an interactive shell: it put the child in a new process group
+ * of its own session) would see the stop and report the job "Stopped". Such execs are not
+ * held; the detector kills them right after evaluation instead. runc's terminal processes
+ * start a session of their own, scripts keep their parent's group: both are held. */
+static __always_inline bool parent_does_job_control(struct task_struct *task) {
+  struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+  int sid = bpf_core_enum_value(enum pid_type, PIDTYPE_SID);
+  int pgid = bpf_core_enum_value(enum pid_type, PIDTYPE_PGID);
+  return group_pid(task, sid) == group_pid(parent, sid) && group_pid(task, pgid) != group_pid(parent, pgid);
+}
+
+/* Stops the process before its first instruction when its names make it a candidate. */
+static __always_inline __u32 hold_if_candidate(struct task_struct *task, struct riposte_exec_record *r) {
+  if (!hold_enabled) return 0;
+  __u64 now = bpf_ktime_get_boot_ns();
+  if (now > hold_alive_until_ns) return 0;
+  if (hold_by_name) {
+    struct riposte_comm_key name = {};
+    __builtin_memcpy(name.comm, r->comm, sizeof(name.comm));
+    if (!bpf_map_lookup_elem(&hold_names, &name)) return 0;
+  }
+  if (hold_by_pname) {
+    struct riposte_comm_key parent = {};
+    bpf_probe_read_kernel_str(parent.comm, sizeof(parent.comm), BPF_CORE_READ(task, real_parent, comm));
+    if (!bpf_map_lookup_elem(&hold_pnames, &parent)) return 0;
+  }
+  if (parent_does_job_control(task)) return 0;
+  struct riposte_held h = {.start_boot_ns = r->start_boot_ns, .held_at_ns = now};
+  __u32 pid = r->h.pid;
+  if (bpf_map_update_elem(&held, &pid, &h, BPF_ANY)) {
+    count_hold_failure();
+    return 0;
+  }
+  /* pending until the return to user mode: the new program has not run an instruction */
+  if (bpf_send_signal(RIPOSTE_SIGSTOP)) {
+    bpf_map_delete_elem(&held, &pid);
+    count_hold_failure();
+    return 0;
+  }
+  return 1;
+}
 #define RIPOSTE_S_IWUSR 00200
 #define RIPOSTE_S_IWGRP 00020
 #define RIPOSTE_S_IWOTH 00002
@@ -159,6 +254,8 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
             sizeof(r->cwd));
   read_cgroups(task, r);
   read_args(task, r);
+  r->held = hold_if_candidate(task, r);
+  r->pad = 0;
   bpf_ringbuf_submit(r, submit_flags(true));
   return 0;
 }

@@ -41,7 +41,10 @@ void Detector::on_exec(const ExecRecord& rec) {
   if (rec.start_boot_ns != 0) proc->start_ns = wall(rec.start_boot_ns);
   // What the rules may look up is loaded now, so evaluation changes nothing.
   const ProcessInfo* evp = proc;
-  if (procs_->prepare(rec.pid) && (evp = procs_->lookups().find(rec.pid)) == nullptr) return;
+  if (procs_->prepare(rec.pid) && (evp = procs_->lookups().find(rec.pid)) == nullptr) {
+    if (hold_ != nullptr) hold_->decide(rec, nullptr);  // never leave it stopped
+    return;
+  }
 
   Event ev;
   ev.type = EventType::kExecve;
@@ -52,7 +55,25 @@ void Detector::on_exec(const ExecRecord& rec) {
   ev.proc = evp;
   ev.procs = &procs_->lookups();
   ev.args.path = evp->exepath;
-  evaluate(ev);
+  rules_->evaluate(ev, &matches_);
+  // The process waits, stopped, for this: decide before anything else.
+  if (hold_ != nullptr && (rec.held || !hold_->rules().empty()))
+    hold_->decide(rec, enforcing_match(ev));
+  emit(ev);
+}
+
+const rules::CompiledRule* Detector::enforcing_match(const Event& ev) const {
+  if (matches_.empty()) return nullptr;  // every rule was asked, none matched
+  for (const rules::CompiledRule* r : hold_->rules()) {
+    for (const rules::CompiledRule* m : matches_) {
+      if (m == r) return r;
+    }
+  }
+  if (rules_->rule_matching() == rules::RuleMatching::kAll) return nullptr;
+  for (const rules::CompiledRule* r : hold_->rules()) {
+    if (rules_->matches(ev, *r)) return r;
+  }
+  return nullptr;
 }
 
 void Detector::on_fork(const ForkRecord& rec) {
@@ -102,6 +123,10 @@ void Detector::on_syscall(const SyscallRecord& rec) {
 
 void Detector::evaluate(const Event& ev) {
   if (rules_->evaluate(ev, &matches_) == 0) return;
+  emit(ev);
+}
+
+void Detector::emit(const Event& ev) {
   for (const rules::CompiledRule* rule : matches_) {
     Alert alert = rules::make_alert(*rule, ev, hostname_);
     append_context(ev, &alert);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "detector/enforce/exec_hold.h"
 #include "detector/enricher.h"
 #include "detector/event/syscall_events.h"
 #include "detector/output/alert_sink.h"
@@ -32,9 +33,16 @@ class Detector final : public RecordHandler {
   void on_syscall(const SyscallRecord& rec) override;
 
   uint64_t events() const { return num_; }
+  // Held execs (enforce/exec_hold.h) are decided here, right after their evaluation and
+  // before their alerts are made; null: no hold.
+  void set_exec_hold(ExecHold* hold) { hold_ = hold; }
 
  private:
   void evaluate(const Event& ev);
+  void emit(const Event& ev);
+  // The enforcing rule that matches the exec event (among matches_, or asked directly when
+  // the rule matching mode stopped at another rule), or null.
+  const rules::CompiledRule* enforcing_match(const Event& ev) const;
   void count(EventType type);
   uint64_t wall(uint64_t boot_ns) const {
     return static_cast<uint64_t>(static_cast<int64_t>(boot_ns) + boot_to_wall_ns_);
@@ -54,6 +62,7 @@ class Detector final : public RecordHandler {
   std::array<Counter*, static_cast<size_t>(EventType::kCount)> by_type_{};
   Counter* unknown_process_;
   Counter* emit_failures_;
+  ExecHold* hold_ = nullptr;
 };
 
 }  // namespace riposte::detector

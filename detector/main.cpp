@@ -23,6 +23,7 @@
 #include "common/ops_server.h"
 #include "detector/container/kube_pod_watcher.h"
 #include "detector/detector.h"
+#include "detector/enforce/exec_hold.h"
 #include "detector/output/async_sink.h"
 #include "detector/output/fan_out_sink.h"
 #include "detector/output/nats_sink.h"
@@ -74,6 +75,9 @@ struct Config {
   bool json = false, no_kube = false, no_proc_scan = false;
   int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000, stream_replicas = 1;
   int duration_s = 0, max_processes = 65536, max_pods = 4096;
+  std::vector<std::string> enforce;
+  int hold_deadline_ms = 50;
+  std::string hold_timeout = "resume";
 };
 
 Config parse_flags(int argc, char** argv) {
@@ -108,6 +112,14 @@ Config parse_flags(int argc, char** argv) {
   f.add_bool("no-proc-scan", &c.no_proc_scan, "do not read /proc at start (processes that started earlier are read when first seen)");
   f.add_int("queue-capacity", &c.queue_capacity, "N", "alerts queued for publishing before new ones are dropped (and counted)");
   f.add_string("ops-addr", &c.ops_addr, "HOST:PORT", "serve /livez, /readyz and /metrics here (port 0: any free port; empty: off)");
+  f.add_list("enforce", &c.enforce, "RULE",
+             "stop processes with this rule before they run (repeat for several): execs that may "
+             "match it are held in the kernel until the rule is evaluated, then killed or resumed");
+  f.add_int("hold-deadline-ms", &c.hold_deadline_ms, "MS",
+            "longest an exec is held undecided (then --hold-timeout applies)");
+  f.add_string("hold-timeout", &c.hold_timeout, "resume|kill",
+               "what happens to an exec held past the deadline or when the detector dies: resume "
+               "it (fail-open, the default) or kill it (fail-closed)");
   add_log_flags(f, &c.log);
   f.add_int("duration", &c.duration_s, "SECONDS", "exit after this many seconds (0: run until SIGINT/SIGTERM)");
   auto parsed = f.parse(argc, argv);
@@ -122,6 +134,9 @@ Config parse_flags(int argc, char** argv) {
     die("--syscall-hook is auto, fexit or tracepoint");
   }
   if (c.ring_mb <= 0 || c.ring_mb > 1024) die("--ring-buffer-mb must be 1..1024");
+  if (c.hold_timeout != "resume" && c.hold_timeout != "kill")
+    die("--hold-timeout is resume or kill");
+  if (c.hold_deadline_ms <= 0) die("--hold-deadline-ms must be positive");
   return c;
 }
 
@@ -179,6 +194,8 @@ int main(int argc, char** argv) {
   for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
   if (!loaded.ok()) die("rules have errors (see above)");
   const detector::rules::Ruleset& ruleset = *loaded.ruleset;
+  auto hold_plan = detector::plan_exec_hold(ruleset, cfg.enforce);
+  if (!hold_plan) die(hold_plan.error());
 
   Registry registry;
   std::unique_ptr<nats::Connection> nats_conn;
@@ -239,8 +256,26 @@ int main(int argc, char** argv) {
   so.syscall_hook = cfg.syscall_hook == "fexit"        ? detector::SyscallHook::kFexit
                     : cfg.syscall_hook == "tracepoint" ? detector::SyscallHook::kTracepoint
                                                        : detector::SyscallHook::kAuto;
+  so.hold = hold_plan->kernel;
   detector::BpfSource source(so);
   if (Status st = source.start(&det); !st.ok()) die(st.error());
+  // Destroyed before the source: resumes what is still held while the map exists.
+  detector::HoldOptions hold_opts;
+  hold_opts.deadline = std::chrono::milliseconds(cfg.hold_deadline_ms);
+  hold_opts.kill_on_timeout = cfg.hold_timeout == "kill";
+  detector::ExecHold hold(*hold_plan, hold_opts, &registry);
+  const auto hold_alive = [&source] {
+    source.hold_alive_until(static_cast<uint64_t>(clock_ns(CLOCK_BOOTTIME)) + 1000000000ull);
+  };
+  if (!hold.rules().empty()) {
+    if (Status st = hold.start(source.held_map_fd()); !st.ok()) die(st.error());
+    det.set_exec_hold(&hold);
+    hold_alive();
+    registry
+        .gauge("riposte_detector_exec_hold_failures_total",
+               "Execs to hold that the kernel could not hold")
+        .set_function([&source] { return static_cast<double>(source.hold_failures()); });
+  }
   // Attached first, then /proc: a process that starts meanwhile is in both, and the records
   // (read after the scan) have the last word.
   const size_t scanned = cfg.no_proc_scan ? 0 : procs.scan();
@@ -281,19 +316,27 @@ int main(int argc, char** argv) {
 
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
-  log::info("detector running", {{"node", cfg.node_name},
-                                 {"rules", ruleset.enabled_rules().size()},
-                                 {"event_types", ruleset.event_types().size()},
-                                 {"open_filter_read", so.open_read.filter ? std::to_string(so.open_read.prefixes.size()) + " prefixes" : "off"},
-                                 {"open_filter_write", so.open_write.filter ? std::to_string(so.open_write.prefixes.size()) + " prefixes" : "off"},
-                                 {"syscall_hook", detector::to_string(source.syscall_hook())},
-                                 {"processes_scanned", scanned},
-                                 {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},
-                                 {"ops_port", ops ? ops->port() : 0}});
+  log::info(
+      "detector running",
+      {{"node", cfg.node_name},
+       {"rules", ruleset.enabled_rules().size()},
+       {"event_types", ruleset.event_types().size()},
+       {"open_filter_read",
+        so.open_read.filter ? std::to_string(so.open_read.prefixes.size()) + " prefixes" : "off"},
+       {"open_filter_write",
+        so.open_write.filter ? std::to_string(so.open_write.prefixes.size()) + " prefixes" : "off"},
+       {"syscall_hook", detector::to_string(source.syscall_hook())},
+       {"enforcing_rules", hold.rules().size()},
+       {"hold_names",
+        so.hold.names_any ? std::string("any") : std::to_string(so.hold.names.size())},
+       {"processes_scanned", scanned},
+       {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},
+       {"ops_port", ops ? ops->port() : 0}});
   const auto start = std::chrono::steady_clock::now();
   auto next_sync = start;
   while (!g_stop) {
     if (Status st = source.poll(200); !st.ok()) die(st.error());
+    if (!hold.rules().empty()) hold_alive();
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_sync) {
       kernel.sync();

@@ -23,6 +23,7 @@
 
 #include "detector/event/event.h"
 #include "detector/rules/ast.h"
+#include "detector/rules/exec_names.h"
 #include "detector/rules/fields.h"
 #include "detector/rules/open_paths.h"
 
@@ -99,6 +100,9 @@ class Filter {
   // For open(2) events of each access class, a set of paths outside which the condition
   // cannot hold (open_paths.h); any when it does not depend on the path.
   OpenPaths open_paths() const;
+  // For the exec event, the process and parent names outside which the condition cannot
+  // hold (exec_names.h); any when it does not depend on them.
+  ExecNames exec_names() const;
   // Fields the condition reads (for diagnostics).
   const std::vector<std::string>& fields() const { return fields_; }
   // The program as evaluated, one node per line (for `riposte rules explain`): operands in

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "detector/rules/check.h"
+#include "detector/rules/necessary_set.h"
 
 namespace riposte::detector::rules {
 using namespace detail;
@@ -69,22 +70,10 @@ bool is_irregular_path(std::string_view raw) {
 
 namespace {
 
-enum class Tri : uint8_t { kFalse, kTrue, kUnknown };
-
-Tri negate(Tri t) { return t == Tri::kUnknown ? t : (t == Tri::kTrue ? Tri::kFalse : Tri::kTrue); }
-
 // What a check is for every open(2) of the access class, where that is decided: the event
 // type (open, openat, openat2) and evt.is_open_read / evt.is_open_write.
 Tri fold_for_open(const Check& c, bool write) {
-  if (c.type_fast) {
-    const EventTypeSet opens = EventTypeSet::opens();
-    EventTypeSet in = c.type_set;
-    in &= opens;
-    const bool eq = c.op != Op::kNe;
-    if (in == opens) return eq ? Tri::kTrue : Tri::kFalse;
-    if (in.empty()) return eq ? Tri::kFalse : Tri::kTrue;
-    return Tri::kUnknown;
-  }
+  if (c.type_fast) return fold_event_type(c, EventTypeSet::opens());
   if (c.rhs_is_field || !c.xforms.empty() || c.nums.size() != 1 ||
       (c.op != Op::kEq && c.op != Op::kNe)) {
     return Tri::kUnknown;
@@ -143,71 +132,16 @@ PathSet check_paths(const Check& c) {
   return PathSet::any();
 }
 
-struct OpenAnalysis {
-  const Program& p;
-  bool write;
-
-  size_t next(size_t i) const { return i + p.nodes[i].size; }
-
-  Tri tri(size_t i) const {
-    const Program::Node& n = p.nodes[i];
-    switch (n.kind) {
-      case Program::kTrue:
-        return Tri::kTrue;
-      case Program::kFalse:
-        return Tri::kFalse;
-      case Program::kCheck:
-        return fold_for_open(*n.check, write);
-      case Program::kNot:
-        return negate(tri(i + 1));
-      case Program::kAnd:
-      case Program::kOr: {
-        const Tri absorbing = n.kind == Program::kAnd ? Tri::kFalse : Tri::kTrue;
-        Tri all = negate(absorbing);
-        for (size_t k = 0, j = i + 1; k < n.nkids; ++k, j = next(j)) {
-          Tri t = tri(j);
-          if (t == absorbing) return absorbing;
-          if (t == Tri::kUnknown) all = Tri::kUnknown;
-        }
-        return all;
-      }
-    }
-    return Tri::kUnknown;
-  }
-
-  // A set every path satisfying node i (for an open of this class) belongs to.
-  PathSet paths(size_t i) const {
-    const Tri t = tri(i);
-    if (t == Tri::kFalse) return PathSet::none();
-    if (t == Tri::kTrue) return PathSet::any();
-    const Program::Node& n = p.nodes[i];
-    switch (n.kind) {
-      case Program::kCheck:
-        return check_paths(*n.check);
-      case Program::kAnd: {  // any operand's set will do: take the narrowest
-        PathSet best = PathSet::any();
-        for (size_t k = 0, j = i + 1; k < n.nkids; ++k, j = next(j)) {
-          PathSet s = paths(j);
-          if (s.weight() < best.weight()) best = std::move(s);
-        }
-        return best;
-      }
-      case Program::kOr: {
-        PathSet u = PathSet::none();
-        for (size_t k = 0, j = i + 1; k < n.nkids && !u.is_any(); ++k, j = next(j)) u.add(paths(j));
-        return u;
-      }
-      default:
-        return PathSet::any();  // a negation constrains nothing we can use
-    }
-  }
-};
+PathSet open_paths_of(const Program& p, bool write) {
+  return necessary_set<PathSet>(
+      p, [write](const Check& c) { return fold_for_open(c, write); }, check_paths);
+}
 
 }  // namespace
 
 OpenPaths Filter::open_paths() const {
-  if (!prog_ || prog_->nodes.empty()) return {PathSet::any(), PathSet::any()};
-  return {OpenAnalysis{*prog_, false}.paths(0), OpenAnalysis{*prog_, true}.paths(0)};
+  if (!prog_) return {PathSet::any(), PathSet::any()};
+  return {open_paths_of(*prog_, false), open_paths_of(*prog_, true)};
 }
 
 }  // namespace riposte::detector::rules

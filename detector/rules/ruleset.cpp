@@ -65,6 +65,13 @@ size_t Ruleset::evaluate(const Event& ev, std::vector<const CompiledRule*>* out)
       out);
 }
 
+bool Ruleset::matches(const Event& ev, const CompiledRule& rule) const {
+  if (!rule.enabled || !rule.filter.event_types().contains(ev.type)) return false;
+  t_scratch.begin_event();
+  EvalContext ctx{&ev, hostname_, &t_scratch};
+  return rule.filter.eval(ctx);
+}
+
 Alert make_alert(const CompiledRule& rule, const Event& ev, std::string_view hostname) {
   Alert a;
   a.time_ns = static_cast<int64_t>(ev.ts_ns);

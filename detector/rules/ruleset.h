@@ -85,6 +85,9 @@ class Ruleset {
   // uses its own scratch space); no heap allocation when nothing matches and `out` has
   // capacity.
   size_t evaluate(const Event& ev, std::vector<const CompiledRule*>* out) const;
+  // Whether one rule matches `ev`, whatever the rule matching mode (an enforcing rule must
+  // be asked even when an earlier rule took the event under RuleMatching::kFirst).
+  bool matches(const Event& ev, const CompiledRule& rule) const;
 
   // Every EventType that at least one enabled rule can match (for the kernel-side filter).
   const EventTypeSet& event_types() const { return types_; }

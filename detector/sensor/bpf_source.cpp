@@ -29,6 +29,21 @@ uint32_t round_ring_size(uint32_t bytes) {
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
+// The total of a one-slot per-CPU counter map.
+uint64_t per_cpu_sum(const bpf_map* map) {
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+  uint32_t key = 0;
+  if (bpf_map__lookup_elem(map, &key, sizeof key, per_cpu.data(), per_cpu.size() * sizeof(uint64_t),
+                           0) != 0) {
+    return 0;
+  }
+  uint64_t total = 0;
+  for (uint64_t v : per_cpu) total += v;
+  return total;
+}
+
 Error load_error(const char* what, int err) {
   return Error{std::string("eBPF: cannot load the ") + what +
                " program (needs root, BTF at /sys/kernel/btf/vmlinux and tp_btf support): " +
@@ -159,6 +174,36 @@ Status BpfSource::fill_open_paths() {
   return {};
 }
 
+Status BpfSource::fill_hold_names() {
+  const std::pair<bpf_map*, const std::vector<std::string>*> maps[] = {
+      {exec_->maps.hold_names, &options_.hold.names},
+      {exec_->maps.hold_pnames, &options_.hold.pnames}};
+  for (const auto& [map, names] : maps) {
+    for (const std::string& name : *names) {
+      riposte_comm_key key{};
+      std::memcpy(key.comm, name.data(), std::min(name.size(), sizeof key.comm - 1));
+      const uint8_t one = 1;
+      if (int err = bpf_map__update_elem(map, &key, sizeof key, &one, sizeof one, 0)) {
+        return Error{"eBPF: cannot fill the exec hold's names (" + std::to_string(names->size()) +
+                     "): " + errno_text(err)};
+      }
+    }
+  }
+  return {};
+}
+
+void BpfSource::hold_alive_until(uint64_t boot_ns) {
+  if (exec_ && options_.hold.enabled) exec_->bss->hold_alive_until_ns = boot_ns;
+}
+
+int BpfSource::held_map_fd() const {
+  return exec_ && options_.hold.enabled ? bpf_map__fd(exec_->maps.held) : -1;
+}
+
+uint64_t BpfSource::hold_failures() const {
+  return exec_ ? per_cpu_sum(exec_->maps.hold_failures) : 0;
+}
+
 Status BpfSource::attach_syscall() {
   if (int err = syscall_bpf__attach(syscall_.get())) {
     return Error{std::string("eBPF: cannot attach the syscall programs (") + to_string(hook_) + "): " + errno_text(err)};
@@ -178,8 +223,13 @@ Status BpfSource::start(RecordHandler* handler) {
   }
   exec_->rodata->wakeup_bytes = options_.wakeup_bytes;
   process_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  const BpfSourceOptions::ExecHold& hold = options_.hold;
+  exec_->rodata->hold_enabled = hold.enabled;
+  exec_->rodata->hold_by_name = !hold.names_any;
+  exec_->rodata->hold_by_pname = !hold.pnames_any;
 
   if (int err = exec_bpf__load(exec_.get())) return load_error("exec", err);
+  if (Status st = fill_hold_names(); !st.ok()) return st;
   if (int err = share_maps(process_.get(), exec_.get()); err || (err = process_bpf__load(process_.get()))) {
     return load_error("process", err);
   }
@@ -250,19 +300,6 @@ Status BpfSource::poll(int timeout_ms) {
   return {};
 }
 
-uint64_t BpfSource::kernel_drops() const {
-  if (!exec_) return 0;
-  const int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return 0;
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
-  uint32_t key = 0;
-  if (bpf_map__lookup_elem(exec_->maps.drops, &key, sizeof key, per_cpu.data(),
-                           per_cpu.size() * sizeof(uint64_t), 0) != 0) {
-    return 0;
-  }
-  uint64_t total = 0;
-  for (uint64_t v : per_cpu) total += v;
-  return total;
-}
+uint64_t BpfSource::kernel_drops() const { return exec_ ? per_cpu_sum(exec_->maps.drops) : 0; }
 
 }  // namespace riposte::detector

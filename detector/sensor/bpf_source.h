@@ -47,6 +47,15 @@ struct BpfSourceOptions {
     std::vector<std::string> prefixes;
   };
   OpenClass open_read, open_write;
+  // The exec hold (bpf/exec.bpf.c): execs whose comm is in `names` (any when names_any) and
+  // whose parent's comm is in `pnames` (any when pnames_any) are stopped before their first
+  // instruction and reported with ExecRecord::held; see detector/enforce/exec_hold.h.
+  struct ExecHold {
+    bool enabled = false;
+    bool names_any = false, pnames_any = false;
+    std::vector<std::string> names, pnames;  // as the kernel keeps them: <= 15 bytes
+  };
+  ExecHold hold;
 };
 
 class BpfSource final : public EventSource {
@@ -70,6 +79,14 @@ class BpfSource final : public EventSource {
   // some kernels and sandboxes refuse them). Loads and drops one small program.
   static bool fexit_available();
 
+  // The exec hold (after start()). Nothing is held unless the deadline set here (in
+  // CLOCK_BOOTTIME ns) is ahead: the detector pushes it forward while it is alive.
+  void hold_alive_until(uint64_t boot_ns);
+  // The map of held processes (struct riposte_held by pid); -1 when the hold is off.
+  int held_map_fd() const;
+  // Candidate execs the kernel could not hold (map full, signal refused).
+  uint64_t hold_failures() const;
+
  private:
   struct Deleter {
     void operator()(exec_bpf* p) const;
@@ -80,6 +97,7 @@ class BpfSource final : public EventSource {
   Status load_syscall(SyscallHook hook);
   Status attach_syscall();
   Status fill_open_paths();
+  Status fill_hold_names();
   static int on_record(void* ctx, void* data, size_t size);
   void dispatch(const void* data, size_t size);
 

@@ -20,6 +20,9 @@ struct ExecRecord {
   uint64_t start_boot_ns = 0;             // the process's clone time
   uint64_t pidns_init_start_boot_ns = 0;  // its pid namespace's init start (container start)
   bool exe_upper_layer = false, exe_from_memfd = false, exe_writable = false;
+  // The kernel stopped the process at this exec (the exec hold): it runs again only when
+  // someone deletes its riposte_held entry and signals it (BpfSource::release_held).
+  bool held = false;
   uint64_t exe_ino = 0, exe_ctime_ns = 0, exe_mtime_ns = 0;  // ctime/mtime: ns since the epoch
   std::string comm;
   std::string filename;           // path given to execve

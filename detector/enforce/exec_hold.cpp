@@ -1,0 +1,218 @@
+#include "detector/enforce/exec_hold.h"
+
+#include <bpf/bpf.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <new>
+#include <sstream>
+
+#include "common/log.h"
+
+extern "C" {
+#include "bpf/events.h"
+}
+
+namespace riposte::detector {
+namespace {
+
+uint64_t boot_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// The watchdog: only system calls from here on (it is forked from a threaded process).
+[[noreturn]] void watchdog_loop(int held_fd, pid_t detector, uint64_t deadline_ns, int timeout_sig,
+                                std::atomic<uint64_t>* expired) {
+  prctl(PR_SET_NAME, "riposte-holdwd");
+  const uint64_t period_ns = deadline_ns / 5 > 1000000 ? deadline_ns / 5 : 1000000;
+  for (;;) {
+    const bool orphaned = getppid() != detector;
+    const uint64_t now = boot_now_ns();
+    uint32_t keys[4096];
+    size_t n = 0;
+    uint32_t key = 0;
+    bool first = true;
+    while (n < sizeof keys / sizeof keys[0] &&
+           bpf_map_get_next_key(held_fd, first ? nullptr : &key, &key) == 0) {
+      keys[n++] = key;
+      first = false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      riposte_held h{};
+      if (bpf_map_lookup_elem(held_fd, &keys[i], &h) != 0) continue;
+      if (!orphaned && now - h.held_at_ns < deadline_ns) continue;
+      // Fail-open resumes; at the detector's death too, whatever kill_on_timeout says, unless
+      // fail-closed was asked for.
+      if (release_held(held_fd, keys[i], h.start_boot_ns, timeout_sig)) expired->fetch_add(1);
+    }
+    if (orphaned) _exit(0);
+    const timespec period{0, static_cast<long>(period_ns)};
+    nanosleep(&period, nullptr);
+  }
+}
+
+// The start time of pid in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0.
+uint64_t start_ticks(uint32_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string f;
+  for (int i = 3; i <= 22 && rest >> f; ++i) {
+  }
+  return std::strtoull(f.c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+Result<HoldPlan> plan_exec_hold(const rules::Ruleset& ruleset,
+                                const std::vector<std::string>& names) {
+  HoldPlan plan;
+  if (names.empty()) return plan;
+  rules::ExecNames all{rules::NameSet::none(), rules::NameSet::none()};
+  for (const std::string& name : names) {
+    const rules::CompiledRule* r = ruleset.find(name);
+    if (r == nullptr) return Error{"--enforce: no rule named \"" + name + "\" is loaded"};
+    if (!r->enabled) return Error{"--enforce: rule \"" + name + "\" is disabled"};
+    if (!r->filter.event_types().contains(EventType::kExecve)) {
+      return Error{"--enforce: rule \"" + name +
+                   "\" cannot match an exec (the hold stops processes at exec)"};
+    }
+    plan.rules.push_back(r);
+    all.add(r->filter.exec_names());
+  }
+  plan.kernel.enabled = true;
+  plan.kernel.names_any = all.name.is_any();
+  plan.kernel.pnames_any = all.pname.is_any();
+  plan.kernel.names = all.name.names();
+  plan.kernel.pnames = all.pname.names();
+  return plan;
+}
+
+bool release_held(int held_fd, uint32_t pid, uint64_t start_boot_ns, int sig,
+                  uint64_t* held_at_ns) {
+  riposte_held h{};
+  if (bpf_map_lookup_elem(held_fd, &pid, &h) != 0 || h.start_boot_ns != start_boot_ns) return false;
+  if (bpf_map_delete_elem(held_fd, &pid) != 0) return false;  // someone else decided
+  // The process is stopped: it cannot exit and free its pid before this signal (only a
+  // SIGKILL from elsewhere can end it, and then kill() fails harmlessly).
+  kill(static_cast<pid_t>(pid), sig);
+  if (held_at_ns != nullptr) *held_at_ns = h.held_at_ns;
+  return true;
+}
+
+ExecHold::ExecHold(HoldPlan plan, HoldOptions options, Registry* registry)
+    : plan_(std::move(plan)),
+      options_(options),
+      killed_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
+                                 {{"outcome", "killed"}})),
+      resumed_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
+                                  {{"outcome", "resumed"}})),
+      held_for_(&registry->histogram(
+          "riposte_detector_exec_hold_seconds",
+          "From the kernel's hold at exec to the detector's signal (kill or resume)",
+          {25e-6, 50e-6, 75e-6, 100e-6, 150e-6, 200e-6, 300e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3,
+           50e-3})),
+      killed_late_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
+                                      {{"outcome", "killed_after_deadline"}})),
+      killed_unheld_(&registry->counter("riposte_detector_exec_holds_total",
+                                        "Held execs, by outcome", {{"outcome", "killed_unheld"}})),
+      missed_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
+                                 {{"outcome", "released_by_watchdog"}})) {
+  registry
+      ->gauge("riposte_detector_exec_holds_expired_total",
+              "Held execs the watchdog released at the deadline or at the detector's death")
+      .set_function([this] { return static_cast<double>(expired()); });
+}
+
+ExecHold::~ExecHold() {
+  if (watchdog_ > 0) {
+    kill(watchdog_, SIGKILL);
+    waitpid(watchdog_, nullptr, 0);
+  }
+  if (held_fd_ >= 0) {  // nothing stays stopped after us
+    uint32_t key = 0;
+    while (bpf_map_get_next_key(held_fd_, nullptr, &key) == 0) {
+      riposte_held h{};
+      if (bpf_map_lookup_elem(held_fd_, &key, &h) == 0) {
+        release_held(held_fd_, key, h.start_boot_ns, options_.kill_on_timeout ? SIGKILL : SIGCONT);
+      } else {
+        bpf_map_delete_elem(held_fd_, &key);
+      }
+    }
+  }
+  if (shared_ != nullptr) munmap(shared_, sizeof(Shared));
+}
+
+Status ExecHold::start(int held_fd) {
+  if (plan_.rules.empty()) return {};
+  if (held_fd < 0) return Error{"exec hold: the kernel side is not loaded"};
+  held_fd_ = held_fd;
+  void* mem =
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return Error{std::string("exec hold: mmap: ") + std::strerror(errno)};
+  shared_ = new (mem) Shared();
+  const pid_t self = getpid();
+  const pid_t child = fork();
+  if (child < 0)
+    return Error{std::string("exec hold: cannot fork the watchdog: ") + std::strerror(errno)};
+  if (child == 0) {
+    watchdog_loop(held_fd, self, static_cast<uint64_t>(options_.deadline.count()) * 1000000ull,
+                  options_.kill_on_timeout ? SIGKILL : SIGCONT, &shared_->expired);
+  }
+  watchdog_ = child;
+  return {};
+}
+
+void ExecHold::decide(const ExecRecord& rec, const rules::CompiledRule* by) {
+  if (held_fd_ < 0) return;
+  if (!rec.held) {
+    if (by != nullptr) kill_running(rec, *by, killed_unheld_);
+    return;
+  }
+  uint64_t held_at = 0;
+  if (release_held(held_fd_, rec.pid, rec.start_boot_ns, by != nullptr ? SIGKILL : SIGCONT,
+                   &held_at)) {
+    held_for_->observe(static_cast<double>(boot_now_ns() - held_at) / 1e9);
+    (by != nullptr ? killed_ : resumed_)->inc();
+    if (by != nullptr) {
+      log::warn("exec killed before it ran",
+                {{"rule", by->name}, {"pid", rec.pid}, {"comm", rec.comm}, {"exe", rec.exe_path}});
+    }
+    return;
+  }
+  missed_->inc();  // the watchdog released it at the deadline
+  if (by != nullptr) kill_running(rec, *by, killed_late_);
+}
+
+void ExecHold::kill_running(const ExecRecord& rec, const rules::CompiledRule& by,
+                            Counter* outcome) {
+  // By pidfd, and only the process that exec'd (its start time): a reused pid is never hit.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, rec.pid, 0));
+  if (pidfd < 0) return;  // gone already
+  const long hz = sysconf(_SC_CLK_TCK);
+  const uint64_t want =
+      hz > 0 ? rec.start_boot_ns / (1000000000ull / static_cast<uint64_t>(hz)) : 0;
+  if (start_ticks(rec.pid) == want &&
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0) {
+    outcome->inc();
+    log::warn("exec killed as it ran (not held)",
+              {{"rule", by.name}, {"pid", rec.pid}, {"comm", rec.comm}});
+  }
+  close(pidfd);
+}
+
+uint64_t ExecHold::expired() const { return shared_ != nullptr ? shared_->expired.load() : 0; }
+
+}  // namespace riposte::detector

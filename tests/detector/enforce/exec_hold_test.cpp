@@ -1,0 +1,198 @@
+// The exec hold with real eBPF on real execs (root): riposte-detector --enforce RULE against
+// processes this test starts. A matching exec dies before it prints anything; a candidate the
+// rule does not match runs as if never held (also under an interactive shell); and nothing
+// stays stopped when the detector cannot decide: the deadline resumes (or, fail-closed,
+// kills), and a detector killed while holding leaves its processes running.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/support/pty_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_util.h"
+
+extern char** environ;
+
+namespace riposte::detector {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::eventually;
+using testing::Subprocess;
+
+constexpr const char* kRule = "Forbidden tool with a bad argument";
+
+class ExecHoldTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "loads eBPF programs: run as root";
+    dir_ = testing::make_temp_dir("exec-hold");
+    tool_ = dir_ + "/riposte-forbid";
+    fs::copy_file("/bin/dash", tool_);  // a shell: `riposte-forbid -c SCRIPT [ARG]`
+    std::ofstream(dir_ + "/rules.yaml") << "- rule: " << kRule << R"(
+  desc: the test's enforcing rule
+  condition: evt.type = execve and evt.dir = < and proc.name = riposte-forbid and proc.args contains bad
+  output: "forbidden %proc.cmdline"
+  priority: CRITICAL
+)";
+  }
+
+  void start_detector(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {
+        testing::env_or("RIPOSTE_BINARY_DIR", ".") + "/bin/riposte-detector",
+        "--rules",
+        dir_ + "/rules.yaml",
+        "--no-kube",
+        "--ops-addr",
+        "127.0.0.1:0",
+        "--enforce",
+        kRule};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = testing::spawn_ready(argv, {}, dir_ + "/detector.log", "detector running");
+    ASSERT_TRUE(p.ok()) << p.error();
+    detector_ = std::move(*p);
+    std::smatch m;
+    const std::string log = testing::read_file(detector_->log_path());
+    ASSERT_TRUE(std::regex_search(log, m, std::regex("ops_port=([0-9]+)"))) << log;
+    ops_port_ = std::stoi(m[1]);
+  }
+
+  // Starts `tool_ -c 'echo <arg>' <arg>` with stdout to a file; its pid.
+  pid_t spawn_tool(const std::string& arg, const std::string& out) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::string dash_c = "-c", script = "echo " + arg, arg0 = arg;
+    std::vector<char*> argv = {tool_.data(), dash_c.data(), script.data(), arg0.data(), nullptr};
+    pid_t pid = -1;
+    EXPECT_EQ(posix_spawn(&pid, tool_.c_str(), &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  }
+
+  // Its wait status; a process still there after 30 s (stopped for good) fails the test
+  // and is killed.
+  static int wait_status(pid_t pid) {
+    int status = 0;
+    if (!eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; })) {
+      ADD_FAILURE() << "pid " << pid << " never ended (state " << state_of(pid) << ")";
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
+    return status;
+  }
+
+  static char state_of(pid_t pid) {
+    const std::string stat = testing::read_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+  }
+
+  double metric(const std::string& series) {
+    httplib::Client http("127.0.0.1", ops_port_);
+    auto r = http.Get("/metrics");
+    if (!r) return -1;
+    const auto at = r->body.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::stod(r->body.substr(at + series.size() + 2));
+  }
+
+  std::string dir_, tool_;
+  std::unique_ptr<Subprocess> detector_;
+  int ops_port_ = 0;
+};
+
+TEST_F(ExecHoldTest, MatchingExecIsKilledBeforeItPrintsAnything) {
+  start_detector();
+  const pid_t pid = spawn_tool("bad", dir_ + "/bad.out");
+  const int status = wait_status(pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_EQ(testing::read_file(dir_ + "/bad.out"), "") << "it ran before it was killed";
+  EXPECT_TRUE(eventually(
+      [&] { return metric("riposte_detector_exec_holds_total{outcome=\"killed\"}") >= 1; }));
+}
+
+TEST_F(ExecHoldTest, CandidateTheRuleDoesNotMatchRunsNormally) {
+  start_detector();
+  const pid_t pid = spawn_tool("good", dir_ + "/good.out");
+  const int status = wait_status(pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(testing::read_file(dir_ + "/good.out"), "good\n");
+  // It was held (a candidate by name), then resumed.
+  EXPECT_TRUE(eventually(
+      [&] { return metric("riposte_detector_exec_holds_total{outcome=\"resumed\"}") >= 1; }));
+}
+
+// An interactive shell with job control sees its jobs as they are: a held child would be
+// reported "Stopped", so such execs are not held (the rule still kills a match as it runs).
+TEST_F(ExecHoldTest, InteractiveShellRunsItsCommandsAsIfNothingWereHeld) {
+  start_detector();
+  auto shell = testing::PtyProcess::spawn({"/bin/bash", "--norc", "--noprofile", "-i"});
+  ASSERT_TRUE(shell.ok()) << shell.error();
+  auto& sh = **shell;
+  ASSERT_TRUE(sh.type("PS1='prompt> '\n"));
+  ASSERT_TRUE(sh.wait_output("prompt> ", 10000)) << sh.output();
+  ASSERT_TRUE(sh.type(tool_ + " -c 'echo good'; echo rc1=$?\n"));
+  ASSERT_TRUE(sh.wait_output("rc1=0", 10000)) << sh.output();
+  // A script's child is held and resumed: its parent (sh -c) does no job control.
+  ASSERT_TRUE(sh.type("sh -c \"" + tool_ + " -c 'echo good-from-script'\"; echo rc2=$?\n"));
+  ASSERT_TRUE(sh.wait_output("rc2=0", 10000)) << sh.output();
+  // Not held (bash does job control), killed as it runs: it would print after its sleep.
+  ASSERT_TRUE(sh.type(tool_ + " -c 'sleep 5; echo survived' bad; echo rc3=$?\n"));
+  ASSERT_TRUE(sh.wait_output("rc3=137", 10000)) << sh.output();
+  ASSERT_TRUE(sh.type("ls / >/dev/null; jobs; echo end-of-test\n"));
+  ASSERT_TRUE(sh.wait_output("end-of-test\r\n", 10000)) << sh.output();
+  EXPECT_EQ(sh.output().find("Stopped"), std::string::npos) << sh.output();
+  EXPECT_NE(sh.output().find("good-from-script\r\n"), std::string::npos) << sh.output();
+  EXPECT_EQ(sh.output().find("survived\r\n"), std::string::npos) << sh.output();
+  EXPECT_TRUE(eventually(
+      [&] { return metric("riposte_detector_exec_holds_total{outcome=\"killed_unheld\"}") >= 1; }));
+  EXPECT_TRUE(eventually(
+      [&] { return metric("riposte_detector_exec_holds_total{outcome=\"resumed\"}") >= 1; }));
+  sh.type("exit\n");
+}
+
+TEST_F(ExecHoldTest, DeadlineResumesWhatTheDetectorDoesNotDecide) {
+  start_detector({"--hold-deadline-ms", "100"});
+  ASSERT_EQ(kill(detector_->pid(), SIGSTOP), 0);  // it cannot decide now; its watchdog runs
+  const pid_t pid = spawn_tool("good", dir_ + "/good.out");
+  const int status = wait_status(pid);
+  kill(detector_->pid(), SIGCONT);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(testing::read_file(dir_ + "/good.out"), "good\n");
+  EXPECT_TRUE(eventually([&] { return metric("riposte_detector_exec_holds_expired_total") >= 1; }));
+}
+
+TEST_F(ExecHoldTest, FailClosedKillsWhatTheDetectorDoesNotDecide) {
+  start_detector({"--hold-deadline-ms", "100", "--hold-timeout", "kill"});
+  ASSERT_EQ(kill(detector_->pid(), SIGSTOP), 0);
+  const pid_t pid = spawn_tool("good", dir_ + "/good.out");
+  const int status = wait_status(pid);
+  kill(detector_->pid(), SIGCONT);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_EQ(testing::read_file(dir_ + "/good.out"), "");
+}
+
+TEST_F(ExecHoldTest, DetectorKilledWhileHoldingLeavesNothingStopped) {
+  start_detector({"--hold-deadline-ms", "600000"});  // only the detector's death releases it
+  ASSERT_EQ(kill(detector_->pid(), SIGSTOP), 0);
+  const pid_t pid = spawn_tool("good", dir_ + "/good.out");
+  ASSERT_TRUE(eventually([&] { return state_of(pid) == 'T'; })) << "the exec was not held";
+  ASSERT_EQ(kill(detector_->pid(), SIGKILL), 0);
+  const int status = wait_status(pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(testing::read_file(dir_ + "/good.out"), "good\n");
+}
+
+}  // namespace
+}  // namespace riposte::detector
