@@ -256,6 +256,8 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
   read_args(task, r);
   r->held = hold_if_candidate(task, r);
   r->pad = 0;
-  bpf_ringbuf_submit(r, submit_flags(true));
+  /* A held process waits for the reader: wake it even behind records written without a
+   * wakeup (the default wakes it only when this record is the first unread one). */
+  bpf_ringbuf_submit(r, r->held ? BPF_RB_FORCE_WAKEUP : submit_flags(true));
   return 0;
 }

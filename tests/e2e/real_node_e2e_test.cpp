@@ -134,7 +134,8 @@ class RealNodeE2E : public ::testing::Test {
                                      {"nginx-tls.yaml", "", "", "web-tls"},
                                      {"httpd.yaml", "", "", "httpd"},
                                      {"debian.yaml", "", "", "tools"},
-                                     {"nginx.yaml", "web", "quiet", "quiet"}});
+                                     {"nginx.yaml", "web", "quiet", "quiet"},
+                                     {"nginx.yaml", "web", "guarded", "guarded"}});
   }
 
   using Pod = testing::RealPod;
@@ -385,6 +386,40 @@ TEST_F(RealNodeE2E, OrdinaryActivityRaisesNoAlert) {
     EXPECT_NE(field(all[i], "proc.name"), "nginx") << all[i].rule << ": " << all[i].output;
     EXPECT_NE(field(all[i], "proc.name"), "kubelet") << all[i].rule << ": " << all[i].output;
   }
+}
+
+// The exec hold (detector --enforce): with Falco's "Terminal shell in container" enforcing,
+// `kubectl exec -it POD -- sh` is killed before the shell prints its prompt; the same shell
+// without a terminal (the rule does not match) runs normally.
+TEST_F(RealNodeE2E, EnforcedTerminalShellDiesBeforeItsPrompt) {
+  const Pod pod = pod_of("guarded");
+  ASSERT_FALSE(pod.cid.empty());
+  std::string err;
+  std::vector<std::string> argv = {bin_ + "/riposte-detector"};
+  for (const char* f : kFalcoFiles) argv.insert(argv.end(), {"--rules", falco_ + "/" + f});
+  argv.insert(argv.end(), {"--enforce", "Terminal shell in container", "--node-name", real_node_,
+                           "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0",
+                           "--output-file", work_ + "/enforce-alerts.jsonl"});
+  std::unique_ptr<Subprocess> enforcer(
+      start(argv, "enforce-detector.log", "detector running", &err));
+  ASSERT_NE(enforcer, nullptr) << err;
+
+  int rc = 0;
+  const std::string out = exec(pod, "sh -c 'echo no-terminal-no-match'", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(trim(out), "no-terminal-no-match");
+
+  auto shell =
+      PtyProcess::spawn({cluster_.env["RIPOSTE_KUBECTL"], "--kubeconfig", cluster_.kubeconfig, "-n",
+                         ns_, "exec", "-it", pod.name, "--", "sh"});
+  ASSERT_TRUE(shell.ok()) << shell.error();
+  ASSERT_TRUE((*shell)->wait_exit(60000)) << "the shell still runs: " << (*shell)->output();
+  EXPECT_EQ((*shell)->output().find("# "), std::string::npos)
+      << "it printed its prompt: " << (*shell)->output();
+  EXPECT_NE((*shell)->output().find("exit code 137"), std::string::npos) << (*shell)->output();
+  EXPECT_NE(testing::read_file(enforcer->log_path()).find("exec killed before it ran"),
+            std::string::npos)
+      << enforcer->log_tail();
 }
 
 }  // namespace
