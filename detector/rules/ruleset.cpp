@@ -130,6 +130,20 @@ std::string explain_rule(const CompiledRule& rule) {
     s += "open paths, read-only: " + describe(p.read) + "\n";
     s += "open paths, write: " + describe(p.write) + "\n";
   }
+  if (rule.event_types.contains(EventType::kExecve)) {
+    // With --enforce: which execs the kernel holds for this rule (exec_names.h); the rest
+    // of the condition is decided by the detector while the process waits.
+    const ExecNames n = rule.filter.exec_names();
+    auto describe = [](const NameSet& set) {
+      if (set.is_any()) return std::string("any");
+      std::string out;
+      for (const auto& name : set.names()) out += (out.empty() ? "" : " ") + name;
+      return out.empty() ? std::string("none") : out;
+    };
+    s += "exec hold (--enforce): held in the kernel when proc.name is " + describe(n.name) +
+         " and proc.pname is " + describe(n.pname) +
+         " (not under a job-control shell: killed as it runs there); decided in user space\n";
+  }
   s += "condition (macros, lists and exceptions expanded):\n  ";
   s += rule.expanded_condition.empty() ? std::string("(not expanded: load with expand_conditions)")
                                        : rule.expanded_condition;

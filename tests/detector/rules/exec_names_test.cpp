@@ -75,6 +75,12 @@ TEST(ExecNames, FalcosTerminalShellRuleHoldsShells) {
   // container_entrypoint says `not proc.pname exists or proc.pname in (runc, ...)`: a shell
   // whose parent riposte does not know is an entrypoint too, and the kernel cannot tell.
   EXPECT_TRUE(n.pname.is_any());
+  // `riposte rules explain` says which path the rule takes.
+  EXPECT_NE(explain_rule(*r).find(
+                "exec hold (--enforce): held in the kernel when proc.name is ash bash csh dash ksh "
+                "sh tcsh zsh and proc.pname is any"),
+            std::string::npos)
+      << explain_rule(*r);
 }
 
 // Execs of many names, by many parents, in and out of containers, with and without a tty:
