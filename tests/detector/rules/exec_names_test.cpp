@@ -56,11 +56,7 @@ TEST(ExecNames, AndTakesTheNarrowestOrTheUnionNotNothing) {
   EXPECT_THAT(n.name.names(), ElementsAre("bash")) << "the openat branch cannot hold at an exec";
 }
 
-std::string corpus(const std::string& name) {
-  const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
-  std::filesystem::path base = src != nullptr ? src : ".";
-  return (base / ".." / "shared" / "falco-rules" / name).lexically_normal().string();
-}
+constexpr auto corpus = testing::corpus_file;
 
 TEST(ExecNames, FalcosTerminalShellRuleHoldsShells) {
   const std::string stable = corpus("falco_rules.yaml");

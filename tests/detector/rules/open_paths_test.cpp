@@ -94,11 +94,7 @@ TEST(OpenPaths, AndTakesTheNarrowestOrTheUnionNotNothing) {
 
 // ---- soundness over the upstream corpus ----------------------------------------------------
 
-std::string corpus(const std::string& name) {
-  const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
-  std::filesystem::path base = src != nullptr ? src : ".";
-  return (base / ".." / "shared" / "falco-rules" / name).lexically_normal().string();
-}
+constexpr auto corpus = testing::corpus_file;
 
 // Every path some list, macro or rule of the corpus names, each with a few neighbours, opened
 // read-only, write-only and read-write by a host process and by a containerised one with a

@@ -1,6 +1,8 @@
 // Helpers for the rules tests: a tiny process table and event builders.
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -74,6 +76,13 @@ inline LoadResult load(const std::string& yaml, RuleMatching m = RuleMatching::k
   o.rule_matching = m;
   o.hostname = "node-1";
   return load_rules_from_string(yaml, o, "test.yaml");
+}
+
+// A file of Falco's rulesets, read from ../shared/falco-rules beside the source tree.
+inline std::string corpus_file(const std::string& name) {
+  const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
+  std::filesystem::path base = src != nullptr ? src : ".";
+  return (base / ".." / "shared" / "falco-rules" / name).lexically_normal().string();
 }
 
 inline std::string diags(const LoadResult& r) {
