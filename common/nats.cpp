@@ -561,6 +561,110 @@ std::vector<Result<PubAck>> PublishBatch::wait(int timeout_ms) {
   return std::exchange(st.results, {});
 }
 
+// --- AsyncPublisher --------------------------------------------------------------------------
+
+// Shared with nats.c's reply thread through the raw AckHandler closure; outlives every
+// callback (see ~AsyncPublisher).
+struct AsyncPublisher::State {
+  jsCtx* js = nullptr;
+  int timeout_ms = 5000;
+  std::mutex mu;
+  std::unordered_map<natsMsg*, Done> in_flight;
+
+  Done take(natsMsg* msg) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = in_flight.find(msg);
+    if (it == in_flight.end()) return nullptr;
+    Done done = std::move(it->second);
+    in_flight.erase(it);
+    return done;
+  }
+
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<State*>(closure);
+    Done done = self->take(msg);
+    if (done) {
+      if (pa != nullptr) {
+        done(PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate});
+      } else {
+        const char* subject = natsMsg_GetSubject(msg);
+        std::string text = "js publish to " + std::string(subject ? subject : "?") + ": " +
+                           (pae && pae->ErrText ? pae->ErrText
+                                                : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+        if (pae && pae->ErrCode != 0) {
+          text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
+        }
+        done(Error{std::move(text)});
+      }
+    }
+    natsMsg_Destroy(msg);  // the AckHandler owns it
+  }
+};
+
+AsyncPublisher::AsyncPublisher(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+AsyncPublisher::~AsyncPublisher() {
+  if (!state_ || state_->js == nullptr) return;
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = state_->timeout_ms + 1000;
+  bool quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
+  if (!quiet) {
+    // Take the unanswered messages back (no callback comes for them) and answer them here,
+    // then wait for any callback already running.
+    natsMsgList pending{nullptr, 0};
+    if (js_PublishAsyncGetPendingList(&pending, state_->js) == NATS_OK) {
+      for (int i = 0; i < pending.Count; ++i) {
+        if (Done done = state_->take(pending.Msgs[i])) {
+          done(Error{"js publish: no acknowledgment before the publisher closed"});
+        }
+      }
+      natsMsgList_Destroy(&pending);
+    }
+    quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
+  }
+  jsCtx_Destroy(state_->js);
+  if (!quiet) {
+    log::error("nats async publisher still busy at close; leaking its state");
+    new std::shared_ptr<State>(std::move(state_));  // NOLINT: intentional leak
+  }
+}
+
+void AsyncPublisher::publish(const std::string& subject, std::string_view payload,
+                             const std::string& msg_id,
+                             const std::vector<std::pair<std::string, std::string>>& headers,
+                             Done done) {
+  State& st = *state_;
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  for (size_t h = 0; s == NATS_OK && h < headers.size(); ++h) {
+    s = natsMsgHeader_Add(raw, headers[h].first.c_str(), headers[h].second.c_str());
+  }
+  if (s != NATS_OK) {
+    natsMsg_Destroy(raw);
+    done(make_error("js publish to " + subject, s));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    // Registered before sending: the acknowledgment may arrive before the call returns.
+    st.in_flight.emplace(raw, std::move(done));
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = st.timeout_ms;  // nats.c answers a publish left without acknowledgment
+  if (!msg_id.empty()) po.MsgId = msg_id.c_str();
+  natsMsg* sent = raw;
+  s = js_PublishMsgAsync(st.js, &raw, &po);
+  if (s != NATS_OK) {
+    // Not sent: nats.c left the message to us and makes no callback for it.
+    Error err = make_error("js publish to " + subject, s);
+    if (Done d = st.take(sent)) d(std::move(err));
+  }
+  natsMsg_Destroy(raw);  // null once nats.c took it
+}
+
 // --- Connection ----------------------------------------------------------------------------
 
 // Shared with nats.c's callback thread through a raw closure pointer. ~Connection waits for
@@ -914,6 +1018,20 @@ Result<std::unique_ptr<PublishBatch>> Connection::publish_batch() {
   natsStatus s = natsConnection_JetStream(&state->js, nc_, &jo);
   if (s != NATS_OK) return make_error("jetstream context", s);
   return std::make_unique<PublishBatch>(std::move(state));
+}
+
+Result<std::unique_ptr<AsyncPublisher>> Connection::async_publisher(int max_in_flight) {
+  auto state = std::make_shared<AsyncPublisher::State>();
+  state->timeout_ms = timeout_ms_;
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = timeout_ms_;
+  jo.PublishAsync.MaxPending = std::max(max_in_flight, 1);
+  jo.PublishAsync.AckHandler = &AsyncPublisher::State::on_ack;
+  jo.PublishAsync.AckHandlerClosure = state.get();
+  natsStatus s = natsConnection_JetStream(&state->js, nc_, &jo);
+  if (s != NATS_OK) return make_error("jetstream context", s);
+  return std::make_unique<AsyncPublisher>(std::move(state));
 }
 
 Result<std::unique_ptr<PullConsumer>> Connection::pull_consumer(const ConsumerConfig& config) {
