@@ -1,5 +1,6 @@
 #include "responder/inputs/ingest.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -32,7 +33,17 @@ AlertIngest::AlertIngest(nats::Connection* conn, ResponderMetrics* metrics)
 
 Result<nats::PubAck> AlertIngest::store(const std::string& subject, const std::string& payload,
                                         const std::string& id, const std::string& input) {
-  if (!publisher_) return conn_->js_publish(subject, payload, id, {{"Riposte-Input", input}});
+  // Alone, a synchronous publish answers sooner: its reply is handed over by nats.c's reader
+  // thread, an asynchronous one's by the reply subscription's own thread (one more hop:
+  // p50 1.4 vs 2.1 ms on one connection here). Concurrent ones go asynchronous, where they
+  // share round trips and do not queue on the connection's lock.
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { --n; }
+  } in_flight{in_flight_};
+  if (!publisher_ || in_flight_.fetch_add(1) == 0) {
+    return conn_->js_publish(subject, payload, id, {{"Riposte-Input", input}});
+  }
   // Shared with the callback, which may come after a (capped) wait gave up.
   struct Answer {
     std::mutex mu;

@@ -13,6 +13,7 @@
 // bounded by the callers (the HTTP input's workers), each holding one alert.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,7 @@ class AlertIngest {
   nats::Connection* conn_;
   ResponderMetrics* metrics_;
   std::unique_ptr<nats::AsyncPublisher> publisher_;  // null: synchronous publishes
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace riposte::responder
