@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -433,6 +434,39 @@ Result<uint64_t> KeyValue::update(const std::string& key, std::string_view value
   return make_error("kv update " + bucket_ + "/" + key, s);
 }
 
+namespace {
+
+// Why an asynchronous publish failed, as its AckHandler is told.
+std::string async_publish_error(natsMsg* msg, const jsPubAckErr* pae) {
+  const char* subject = natsMsg_GetSubject(msg);
+  std::string text =
+      "js publish to " + std::string(subject ? subject : "?") + ": " +
+      (pae && pae->ErrText ? pae->ErrText : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+  if (pae && pae->ErrCode != 0) {
+    text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
+  }
+  return text;
+}
+
+// Before a context with an AckHandler goes: waits up to max_wait_ms for its publishes; when
+// some are left, takes them back from nats.c (no callback comes for them then), hands each to
+// taken, and waits for callbacks already running. False when some may still run.
+bool drain_async_publishes(jsCtx* js, int64_t max_wait_ms,
+                           const std::function<void(natsMsg*)>& taken) {
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = max_wait_ms;
+  if (js_PublishAsyncComplete(js, &po) == NATS_OK) return true;
+  natsMsgList pending{nullptr, 0};
+  if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) {
+    for (int i = 0; taken && i < pending.Count; ++i) taken(pending.Msgs[i]);
+    natsMsgList_Destroy(&pending);
+  }
+  return js_PublishAsyncComplete(js, &po) == NATS_OK;
+}
+
+}  // namespace
+
 // --- PublishBatch --------------------------------------------------------------------------
 
 // Shared with nats.c's reply thread through the raw AckHandler closure. The destructor frees
@@ -455,13 +489,7 @@ struct PublishBatch::State {
         if (pa != nullptr) {
           self->results[i] = PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate};
         } else {
-          const char* subject = natsMsg_GetSubject(msg);
-          std::string text = "js publish to " + std::string(subject ? subject : "?") + ": " +
-                             (pae && pae->ErrText ? pae->ErrText
-                                                  : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
-          if (pae && pae->ErrCode != 0) {
-            text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
-          }
+          std::string text = async_publish_error(msg, pae);
           if (pae && pae->ErrCode == JSStreamWrongLastSequenceErr && !self->conflicts[i].empty()) {
             text = self->conflicts[i];
           }
@@ -477,17 +505,7 @@ PublishBatch::PublishBatch(std::shared_ptr<State> state) : state_(std::move(stat
 
 PublishBatch::~PublishBatch() {
   if (!state_ || state_->js == nullptr) return;
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = 10000;
-  bool quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
-  if (!quiet) {
-    // Take the unacknowledged messages back (no callback comes for them), then wait for any
-    // callback already running.
-    natsMsgList pending{nullptr, 0};
-    if (js_PublishAsyncGetPendingList(&pending, state_->js) == NATS_OK) natsMsgList_Destroy(&pending);
-    quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
-  }
+  const bool quiet = drain_async_publishes(state_->js, 10000, nullptr);
   jsCtx_Destroy(state_->js);
   if (!quiet) {
     log::error("nats publish batch still busy after 10s; leaking its state");
@@ -587,14 +605,7 @@ struct AsyncPublisher::State {
       if (pa != nullptr) {
         done(PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate});
       } else {
-        const char* subject = natsMsg_GetSubject(msg);
-        std::string text = "js publish to " + std::string(subject ? subject : "?") + ": " +
-                           (pae && pae->ErrText ? pae->ErrText
-                                                : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
-        if (pae && pae->ErrCode != 0) {
-          text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
-        }
-        done(Error{std::move(text)});
+        done(Error{async_publish_error(msg, pae)});
       }
     }
     natsMsg_Destroy(msg);  // the AckHandler owns it
@@ -605,24 +616,13 @@ AsyncPublisher::AsyncPublisher(std::shared_ptr<State> state) : state_(std::move(
 
 AsyncPublisher::~AsyncPublisher() {
   if (!state_ || state_->js == nullptr) return;
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = state_->timeout_ms + 1000;
-  bool quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
-  if (!quiet) {
-    // Take the unanswered messages back (no callback comes for them) and answer them here,
-    // then wait for any callback already running.
-    natsMsgList pending{nullptr, 0};
-    if (js_PublishAsyncGetPendingList(&pending, state_->js) == NATS_OK) {
-      for (int i = 0; i < pending.Count; ++i) {
-        if (Done done = state_->take(pending.Msgs[i])) {
+  // Unanswered publishes are answered here.
+  const bool quiet =
+      drain_async_publishes(state_->js, state_->timeout_ms + 1000, [this](natsMsg* msg) {
+        if (Done done = state_->take(msg)) {
           done(Error{"js publish: no acknowledgment before the publisher closed"});
         }
-      }
-      natsMsgList_Destroy(&pending);
-    }
-    quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
-  }
+      });
   jsCtx_Destroy(state_->js);
   if (!quiet) {
     log::error("nats async publisher still busy at close; leaking its state");

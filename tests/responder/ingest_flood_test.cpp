@@ -36,8 +36,8 @@ constexpr const char* kToken = "flood-token";
 // + nats.c's buffers (8 MiB): under 96 MiB. Queueing the flood would take > 400 MB.
 constexpr int64_t kRssBoundMiB = 96;
 const std::vector<std::string> kResponderFlags = {
-    "--stream-replicas", "3",  "--http-workers", "16", "--http-queue",
-    "16",                "--http-max-body",       "65536", "--batch", "64"};
+    "--stream-replicas", "3",     "--http-workers", "16", "--http-queue", "16",
+    "--http-max-body",   "65536", "--batch",        "64"};
 
 // A ~4 KiB alert that no playbook matches: the consumer only acknowledges it (and counts it
 // as unmatched), so the test measures the inputs and the bus, not actions.
@@ -87,6 +87,22 @@ int64_t unmatched_alerts(int ops_port) {
              : static_cast<int64_t>(std::strtod(res->body.c_str() + at + key.size(), nullptr));
 }
 
+// How the input answered a post: stored (200), refused with Retry-After (429/503), or
+// anything else, a timeout included (printed for the first few).
+enum class Answer { kStored, kRefused, kFailed };
+Answer classify(const httplib::Result& res, int alert, std::atomic<int64_t>& failures) {
+  if (res && res->status == 200) return Answer::kStored;
+  if (res && (res->status == 503 || res->status == 429) && res->has_header("Retry-After")) {
+    return Answer::kRefused;
+  }
+  if (++failures <= 3) {
+    std::cout << "post " << alert << ": "
+              << (res ? "status " + std::to_string(res->status) : httplib::to_string(res.error()))
+              << "\n";
+  }
+  return Answer::kFailed;
+}
+
 class IngestFloodTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,9 +118,9 @@ class IngestFloodTest : public ::testing::Test {
     http_port_ = pick_free_port();
     ops_port_ = pick_free_port();
     std::vector<std::string> flags = kResponderFlags;
-    flags.insert(flags.end(), {"--http-addr", "127.0.0.1:" + std::to_string(http_port_),
-                               "--http-token-file", setup_.dir + "/token", "--ops-addr",
-                               "127.0.0.1:" + std::to_string(ops_port_)});
+    flags.insert(flags.end(),
+                 {"--http-addr", "127.0.0.1:" + std::to_string(http_port_), "--http-token-file",
+                  setup_.dir + "/token", "--ops-addr", "127.0.0.1:" + std::to_string(ops_port_)});
     responder_ = start_responder(setup_, cluster_.urls(), "flood", flags);
     ASSERT_TRUE(responder_);
     ASSERT_TRUE(wait_for_port(http_port_, 30000));
@@ -120,25 +136,23 @@ class IngestFloodTest : public ::testing::Test {
     client.set_bearer_token_auth(kToken);
     for (int i = from; i < to;) {
       auto res = client.Post("/falco", to_json(flood_alert(i)), "application/json");
-      if (res && res->status == 200) {
-        auto j = nlohmann::json::parse(res->body, nullptr, false);
-        std::lock_guard<std::mutex> lock(mu_);
-        acknowledged_.insert(j.is_object() ? j.value("sequence", uint64_t{0}) : 0);
-        ++i;
-      } else if (res && (res->status == 503 || res->status == 429) &&
-                 res->has_header("Retry-After")) {
-        ++refused_;
-        // As a sender should (and not to spend the machine on refusals).
-        std::this_thread::sleep_for(
-            std::chrono::seconds(std::atoi(res->get_header_value("Retry-After").c_str())));
-      } else {
-        if (++failed_ <= 3) {
-          std::cout << "post " << i << ": "
-                    << (res ? "status " + std::to_string(res->status)
-                            : httplib::to_string(res.error()))
-                    << "\n";
+      switch (classify(res, i, failed_)) {
+        case Answer::kStored: {
+          auto j = nlohmann::json::parse(res->body, nullptr, false);
+          std::lock_guard<std::mutex> lock(mu_);
+          acknowledged_.insert(j.is_object() ? j.value("sequence", uint64_t{0}) : 0);
+          ++i;
+          break;
         }
-        ++i;
+        case Answer::kRefused:
+          ++refused_;
+          // As a sender should (and not to spend the machine on refusals).
+          std::this_thread::sleep_for(
+              std::chrono::seconds(std::atoi(res->get_header_value("Retry-After").c_str())));
+          break;
+        case Answer::kFailed:
+          ++i;
+          break;
       }
     }
   }
@@ -194,16 +208,17 @@ TEST_F(IngestFloodTest, NatsFloodIsHandledWithBoundedMemory) {
   std::string first_error;
   for (int i = 0; i < kFloodAlerts; ++i) {
     const Alert a = flood_alert(i);
-    (*publisher)->publish(alert_subject(a), to_json(a), responder::content_key(a), {},
-                          [&, i](Result<nats::PubAck> r) {
-                            if (r.ok()) {
-                              ++stored;
-                              return;
-                            }
-                            std::lock_guard<std::mutex> lock(mu);
-                            if (first_error.empty()) first_error = r.error();
-                            unstored.push_back(i);
-                          });
+    (*publisher)
+        ->publish(alert_subject(a), to_json(a), responder::content_key(a), {},
+                  [&, i](Result<nats::PubAck> r) {
+                    if (r.ok()) {
+                      ++stored;
+                      return;
+                    }
+                    std::lock_guard<std::mutex> lock(mu);
+                    if (first_error.empty()) first_error = r.error();
+                    unstored.push_back(i);
+                  });
   }
   publisher->reset();  // waits for every acknowledgment
   if (!unstored.empty()) std::cout << unstored.size() << " republished: " << first_error << "\n";
@@ -222,15 +237,16 @@ TEST_F(IngestFloodTest, NatsFloodIsHandledWithBoundedMemory) {
   // ... which never held more than its fetch batches.
   const int64_t rss_kib = peak_rss_kib(responder_->pid());
   EXPECT_LE(rss_kib, kRssBoundMiB * 1024) << "peak RSS " << rss_kib << " KiB";
-  std::cout << "[ flood/nats ] " << kFloodAlerts << " alerts, responder peak RSS "
-            << rss_kib / 1024 << " MiB\n";
+  std::cout << "[ flood/nats ] " << kFloodAlerts << " alerts, responder peak RSS " << rss_kib / 1024
+            << " MiB\n";
 }
 
 // 1,000 posts at once, each on its own connection, against 16 workers and 16 queued: each is
 // stored (200) or refused with Retry-After; none is left to time out.
 TEST_F(IngestFloodTest, BurstOfAThousandPostsIsAnsweredNeverLeftToTimeOut) {
   constexpr int kPosts = 1000;
-  std::atomic<int> ready{0}, ok{0}, refused{0}, failed{0};
+  std::atomic<int> ready{0};
+  std::atomic<int64_t> ok{0}, refused{0}, failed{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> posts;
   for (int i = 0; i < kPosts; ++i) {
@@ -241,19 +257,8 @@ TEST_F(IngestFloodTest, BurstOfAThousandPostsIsAnsweredNeverLeftToTimeOut) {
       client.set_bearer_token_auth(kToken);
       ++ready;
       while (!go.load()) std::this_thread::yield();
-      auto res = client.Post("/falco", body, "application/json");
-      if (res && res->status == 200) {
-        ++ok;
-      } else if (res && (res->status == 503 || res->status == 429) &&
-                 res->has_header("Retry-After")) {
-        ++refused;
-      } else {
-        if (++failed <= 3) {
-          std::cout << "post " << i << ": "
-                    << (res ? "status " + std::to_string(res->status) : httplib::to_string(res.error()))
-                    << "\n";
-        }
-      }
+      const Answer a = classify(client.Post("/falco", body, "application/json"), i, failed);
+      if (a != Answer::kFailed) ++(a == Answer::kStored ? ok : refused);  // classify counts failed
     });
   }
   while (ready.load() < kPosts) std::this_thread::yield();

@@ -26,14 +26,15 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { "$root/deploy/local/free-port.sh"; }
-# CPU seconds (user + system) used so far by the given processes.
-cpu_seconds() {
+# CPU clock ticks (user + system) used so far by the given processes.
+cpu_ticks() {
   local p t=0
   for p in "$@"; do
     t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done
-  echo "scale=2; $t / $(getconf CLK_TCK)" | bc
+  echo "$t"
 }
+hz=$(getconf CLK_TCK)
 
 start_cluster() {
   local dir=$1 routes="" i
@@ -113,15 +114,18 @@ for bin in "${binaries[@]}"; do
   total_ok=0
   for c in $connections; do
     threads=$((c < 2 ? 1 : 2))
-    cpu_r0=$(cpu_seconds "$responder") cpu_n0=$(cpu_seconds "${nats_pids[@]}")
+    cpu_r0=$(cpu_ticks "$responder") cpu_n0=$(cpu_ticks "${nats_pids[@]}")
     out=$(RIPOSTE_BENCH_TOKEN=$token RIPOSTE_BENCH_RUN="$run-$c" \
       wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 30s -s "$root/tests/bench/http/post_alert.lua" \
       "http://127.0.0.1:$http_port/falco" | grep '^RESULT' || true)
     ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$out")
-    cpu_r=$(echo "$(cpu_seconds "$responder") - $cpu_r0" | bc)
-    cpu_n=$(echo "$(cpu_seconds "${nats_pids[@]}") - $cpu_n0" | bc)
+    cpu_r=$(($(cpu_ticks "$responder") - cpu_r0))
+    cpu_n=$(($(cpu_ticks "${nats_pids[@]}") - cpu_n0))
     # CPU per stored alert: what bounds alerts/s once the machine is otherwise idle.
-    per_alert=$( ((${ok:-0} > 0)) && echo "responder_cpu_us_per_alert=$(echo "$cpu_r * 1000000 / $ok" | bc) nats_cpu_us_per_alert=$(echo "$cpu_n * 1000000 / $ok" | bc)")
+    per_alert=""
+    if ((${ok:-0} > 0)); then
+      per_alert="responder_cpu_us_per_alert=$((cpu_r * 1000000 / hz / ok)) nats_cpu_us_per_alert=$((cpu_n * 1000000 / hz / ok))"
+    fi
     total_ok=$((total_ok + ${ok:-0}))
     rss=$(awk '/VmHWM/ {print $2 " kB"}' "/proc/$responder/status")
     echo "$bin connections=$c ${out#RESULT } $per_alert responder_peak_rss=$rss load=$(cut -d' ' -f1 /proc/loadavg)"
