@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -433,6 +434,39 @@ Result<uint64_t> KeyValue::update(const std::string& key, std::string_view value
   return make_error("kv update " + bucket_ + "/" + key, s);
 }
 
+namespace {
+
+// Why an asynchronous publish failed, as its AckHandler is told.
+std::string async_publish_error(natsMsg* msg, const jsPubAckErr* pae) {
+  const char* subject = natsMsg_GetSubject(msg);
+  std::string text =
+      "js publish to " + std::string(subject ? subject : "?") + ": " +
+      (pae && pae->ErrText ? pae->ErrText : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+  if (pae && pae->ErrCode != 0) {
+    text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
+  }
+  return text;
+}
+
+// Before a context with an AckHandler goes: waits up to max_wait_ms for its publishes; when
+// some are left, takes them back from nats.c (no callback comes for them then), hands each to
+// taken, and waits for callbacks already running. False when some may still run.
+bool drain_async_publishes(jsCtx* js, int64_t max_wait_ms,
+                           const std::function<void(natsMsg*)>& taken) {
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = max_wait_ms;
+  if (js_PublishAsyncComplete(js, &po) == NATS_OK) return true;
+  natsMsgList pending{nullptr, 0};
+  if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) {
+    for (int i = 0; taken && i < pending.Count; ++i) taken(pending.Msgs[i]);
+    natsMsgList_Destroy(&pending);
+  }
+  return js_PublishAsyncComplete(js, &po) == NATS_OK;
+}
+
+}  // namespace
+
 // --- PublishBatch --------------------------------------------------------------------------
 
 // Shared with nats.c's reply thread through the raw AckHandler closure. The destructor frees
@@ -455,13 +489,7 @@ struct PublishBatch::State {
         if (pa != nullptr) {
           self->results[i] = PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate};
         } else {
-          const char* subject = natsMsg_GetSubject(msg);
-          std::string text = "js publish to " + std::string(subject ? subject : "?") + ": " +
-                             (pae && pae->ErrText ? pae->ErrText
-                                                  : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
-          if (pae && pae->ErrCode != 0) {
-            text += " [jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + "]";
-          }
+          std::string text = async_publish_error(msg, pae);
           if (pae && pae->ErrCode == JSStreamWrongLastSequenceErr && !self->conflicts[i].empty()) {
             text = self->conflicts[i];
           }
@@ -477,17 +505,7 @@ PublishBatch::PublishBatch(std::shared_ptr<State> state) : state_(std::move(stat
 
 PublishBatch::~PublishBatch() {
   if (!state_ || state_->js == nullptr) return;
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = 10000;
-  bool quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
-  if (!quiet) {
-    // Take the unacknowledged messages back (no callback comes for them), then wait for any
-    // callback already running.
-    natsMsgList pending{nullptr, 0};
-    if (js_PublishAsyncGetPendingList(&pending, state_->js) == NATS_OK) natsMsgList_Destroy(&pending);
-    quiet = js_PublishAsyncComplete(state_->js, &po) == NATS_OK;
-  }
+  const bool quiet = drain_async_publishes(state_->js, 10000, nullptr);
   jsCtx_Destroy(state_->js);
   if (!quiet) {
     log::error("nats publish batch still busy after 10s; leaking its state");
@@ -559,6 +577,92 @@ std::vector<Result<PubAck>> PublishBatch::wait(int timeout_ms) {
   st.in_flight.clear();
   st.conflicts.clear();
   return std::exchange(st.results, {});
+}
+
+// --- AsyncPublisher --------------------------------------------------------------------------
+
+// Shared with nats.c's reply thread through the raw AckHandler closure; outlives every
+// callback (see ~AsyncPublisher).
+struct AsyncPublisher::State {
+  jsCtx* js = nullptr;
+  int timeout_ms = 5000;
+  std::mutex mu;
+  std::unordered_map<natsMsg*, Done> in_flight;
+
+  Done take(natsMsg* msg) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = in_flight.find(msg);
+    if (it == in_flight.end()) return nullptr;
+    Done done = std::move(it->second);
+    in_flight.erase(it);
+    return done;
+  }
+
+  static void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<State*>(closure);
+    Done done = self->take(msg);
+    if (done) {
+      if (pa != nullptr) {
+        done(PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate});
+      } else {
+        done(Error{async_publish_error(msg, pae)});
+      }
+    }
+    natsMsg_Destroy(msg);  // the AckHandler owns it
+  }
+};
+
+AsyncPublisher::AsyncPublisher(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+AsyncPublisher::~AsyncPublisher() {
+  if (!state_ || state_->js == nullptr) return;
+  // Unanswered publishes are answered here.
+  const bool quiet =
+      drain_async_publishes(state_->js, state_->timeout_ms + 1000, [this](natsMsg* msg) {
+        if (Done done = state_->take(msg)) {
+          done(Error{"js publish: no acknowledgment before the publisher closed"});
+        }
+      });
+  jsCtx_Destroy(state_->js);
+  if (!quiet) {
+    log::error("nats async publisher still busy at close; leaking its state");
+    new std::shared_ptr<State>(std::move(state_));  // NOLINT: intentional leak
+  }
+}
+
+void AsyncPublisher::publish(const std::string& subject, std::string_view payload,
+                             const std::string& msg_id,
+                             const std::vector<std::pair<std::string, std::string>>& headers,
+                             Done done) {
+  State& st = *state_;
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  for (size_t h = 0; s == NATS_OK && h < headers.size(); ++h) {
+    s = natsMsgHeader_Add(raw, headers[h].first.c_str(), headers[h].second.c_str());
+  }
+  if (s != NATS_OK) {
+    natsMsg_Destroy(raw);
+    done(make_error("js publish to " + subject, s));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    // Registered before sending: the acknowledgment may arrive before the call returns.
+    st.in_flight.emplace(raw, std::move(done));
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = st.timeout_ms;  // nats.c answers a publish left without acknowledgment
+  if (!msg_id.empty()) po.MsgId = msg_id.c_str();
+  natsMsg* sent = raw;
+  s = js_PublishMsgAsync(st.js, &raw, &po);
+  if (s != NATS_OK) {
+    // Not sent: nats.c left the message to us and makes no callback for it.
+    Error err = make_error("js publish to " + subject, s);
+    if (Done d = st.take(sent)) d(std::move(err));
+  }
+  natsMsg_Destroy(raw);  // null once nats.c took it
 }
 
 // --- Connection ----------------------------------------------------------------------------
@@ -914,6 +1018,20 @@ Result<std::unique_ptr<PublishBatch>> Connection::publish_batch() {
   natsStatus s = natsConnection_JetStream(&state->js, nc_, &jo);
   if (s != NATS_OK) return make_error("jetstream context", s);
   return std::make_unique<PublishBatch>(std::move(state));
+}
+
+Result<std::unique_ptr<AsyncPublisher>> Connection::async_publisher(int max_in_flight) {
+  auto state = std::make_shared<AsyncPublisher::State>();
+  state->timeout_ms = timeout_ms_;
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = timeout_ms_;
+  jo.PublishAsync.MaxPending = std::max(max_in_flight, 1);
+  jo.PublishAsync.AckHandler = &AsyncPublisher::State::on_ack;
+  jo.PublishAsync.AckHandlerClosure = state.get();
+  natsStatus s = natsConnection_JetStream(&state->js, nc_, &jo);
+  if (s != NATS_OK) return make_error("jetstream context", s);
+  return std::make_unique<AsyncPublisher>(std::move(state));
 }
 
 Result<std::unique_ptr<PullConsumer>> Connection::pull_consumer(const ConsumerConfig& config) {

@@ -224,6 +224,29 @@ class PublishBatch {
   std::shared_ptr<State> state_;
 };
 
+// JetStream publishes answered by callback: any number in flight from any thread, each
+// answered exactly once, on nats.c's thread (stored, refused, or no acknowledgment within the
+// timeout) or at once when it cannot be sent. Unlike js_publish, a caller waiting for its
+// answer does not hold or contend for the connection's lock, and concurrent publishes share
+// the socket writes and round trips (what lets the HTTP input store 20k alerts/s).
+class AsyncPublisher {
+ public:
+  using Done = std::function<void(Result<PubAck>)>;
+  struct State;
+  explicit AsyncPublisher(std::shared_ptr<State> state);
+  AsyncPublisher(const AsyncPublisher&) = delete;
+  AsyncPublisher& operator=(const AsyncPublisher&) = delete;
+  // Waits (bounded) for the publishes in flight; those still unanswered get an error.
+  ~AsyncPublisher();
+
+  // msg_id sets Nats-Msg-Id. done must not block: it runs on nats.c's reply thread.
+  void publish(const std::string& subject, std::string_view payload, const std::string& msg_id,
+               const std::vector<std::pair<std::string, std::string>>& headers, Done done);
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
 class Connection {
  public:
   // Connects, or, when no server answers, returns a connection that keeps retrying in the
@@ -257,6 +280,10 @@ class Connection {
                             const std::vector<std::pair<std::string, std::string>>& headers = {});
   // A batch of asynchronous publishes (see PublishBatch).
   Result<std::unique_ptr<PublishBatch>> publish_batch();
+  // Publishes answered by callback (see AsyncPublisher). At most max_in_flight are sent and
+  // unanswered at once (a publish beyond waits up to 200 ms for room, then fails); each is
+  // answered with an error when not acknowledged within the connection's timeout.
+  Result<std::unique_ptr<AsyncPublisher>> async_publisher(int max_in_flight);
   // Creates or updates the durable consumer, then binds a pull subscription to it.
   Result<std::unique_ptr<PullConsumer>> pull_consumer(const ConsumerConfig& config);
   // Binds to the bucket, creating it when missing. ttl_ms 0: values never expire.

@@ -30,6 +30,11 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
   }
 }
 
+bool ConnectionPool::others_waiting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !work_.jobs.empty();
+}
+
 void ConnectionPool::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -25,6 +25,10 @@ class ConnectionPool : public httplib::TaskQueue {
 
   // True on the overflow thread: the connection being served should be refused.
   static bool overloaded();
+  // True while connections wait for a worker: a kept-open connection should then be closed
+  // after its current answer, so that its worker serves the next one (its sender reconnects
+  // and queues like everyone else) instead of a waiting sender timing out.
+  bool others_waiting();
 
  private:
   struct Lane {

@@ -12,8 +12,9 @@
 //
 // Connections are served by `workers` threads (a kept-open connection holds one while it is
 // open); up to `queue` more wait for a worker; beyond that a connection is answered 503 with
-// Retry-After by an overflow thread and closed. Memory: at most (workers + 1) bodies of
-// max_body_bytes are held at once, plus the queued sockets.
+// Retry-After by an overflow thread and closed. While connections wait, a kept-open one is
+// closed after its answer (its sender reconnects and queues), so none waits without bound. Memory:
+// at most (workers + 1) bodies of max_body_bytes are held at once, plus the queued sockets.
 #pragma once
 
 #include <memory>
@@ -71,6 +72,7 @@ class HttpIngest {
   std::unique_ptr<SecretFile> token_file_;
   int port_ = 0;
   std::unique_ptr<httplib::Server> server_;
+  ConnectionPool* pool_ = nullptr;  // owned by server_
   std::thread thread_;
 };
 

@@ -4,8 +4,17 @@
 // redelivered until handled, dead-lettered with a reason). The id is the alert's content key
 // (rule + output without the time prefix): the same event arriving twice, through two inputs
 // or two responder replicas, is stored once within the stream's duplicate window.
+//
+// ingest() returns only once the stream acknowledged the alert (stored by a quorum of an R3
+// stream's replicas), so a caller that reports success upstream (an HTTP 200) never reports
+// one that can be lost. Concurrent calls share the connection's round trips (asynchronous
+// publishes, each caller waiting for its own acknowledgment): throughput grows with the
+// number of callers while each one's latency stays one round trip. What is in flight is
+// bounded by the callers (the HTTP input's workers), each holding one alert.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,7 +32,7 @@ struct IngestResult {
 
 class AlertIngest {
  public:
-  AlertIngest(nats::Connection* conn, ResponderMetrics* metrics) : conn_(conn), metrics_(metrics) {}
+  AlertIngest(nats::Connection* conn, ResponderMetrics* metrics);
 
   enum class Failure { kNone, kInvalid, kUnavailable };
   // input names the source in metrics and in the Riposte-Input header.
@@ -31,8 +40,13 @@ class AlertIngest {
                               Failure* failure = nullptr);
 
  private:
+  Result<nats::PubAck> store(const std::string& subject, const std::string& payload,
+                             const std::string& id, const std::string& input);
+
   nats::Connection* conn_;
   ResponderMetrics* metrics_;
+  std::unique_ptr<nats::AsyncPublisher> publisher_;  // null: synchronous publishes
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace riposte::responder
