@@ -56,8 +56,9 @@ std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                    "--nak-backoff",
                                    "100ms",
                                    "--workers",
-                                   "2",
-                                   "--allow-unauthenticated-bus"};  // the tests' own open servers
+                                   "2"};
+  // The servers run the shipped users and permissions (NatsServerOptions::shipped_auth).
+  for (const auto& f : shipped_auth_flags("riposte-responder")) argv.push_back(f);
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
   EXPECT_TRUE(p.ok()) << p.error();

@@ -13,6 +13,7 @@
 
 #include "common/alert.h"
 #include "common/nats.h"
+#include "tests/support/nats_server.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_util.h"
 
@@ -31,8 +32,8 @@ struct DryRunSetup : ResponderSetup {
   DryRunSetup();
 };
 
-// riposte-responder with the usual test flags (--ack-wait 2s) plus extra; waits for
-// "responder running".
+// riposte-responder with the usual test flags (--ack-wait 2s) and the shipped responder user
+// (servers started with shipped_auth) plus extra; waits for "responder running".
 std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                             const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra = {});

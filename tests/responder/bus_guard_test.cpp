@@ -60,5 +60,33 @@ no_auth_user: guest
   EXPECT_TRUE(read_stream(**conn, kAlertStream, kAlertSubjects).empty());
 }
 
+// Anonymous clients mapped to the shipped detector user (no_auth_user) may publish alerts but
+// not receive JetStream's answer (their replies would go to the detector's own prefix):
+// still an open bus, refused.
+TEST(BusGuardTest, AnonymousClientsThatCanPublishButGetNoAnswerAreRefused) {
+  NatsServer server({.config = "no_auth_user: riposte-detector", .shipped_auth = true});
+  ASSERT_TRUE(server.start());
+  auto conn = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-responder"));
+  ASSERT_TRUE(conn.ok()) << conn.error();
+  ASSERT_TRUE(responder::ensure_streams(**conn, {}).ok());
+  Status st = responder::check_bus_closed_to_anonymous(
+      shipped_auth_options(server.url(), "riposte-responder"));
+  ASSERT_FALSE(st.ok()) << "an anonymous path to the alert subjects was not noticed";
+  EXPECT_THAT(st.error(), HasSubstr("--allow-unauthenticated-bus"));
+  EXPECT_TRUE(read_stream(**conn, kAlertStream, kAlertSubjects).empty()) << "the probe stored";
+}
+
+// The shipped users without no_auth_user: anonymous clients are refused at connect.
+TEST(BusGuardTest, TheShippedUsersAreAccepted) {
+  NatsServer server({.shipped_auth = true});
+  ASSERT_TRUE(server.start());
+  auto conn = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-responder"));
+  ASSERT_TRUE(conn.ok()) << conn.error();
+  ASSERT_TRUE(responder::ensure_streams(**conn, {}).ok());
+  Status st = responder::check_bus_closed_to_anonymous(
+      shipped_auth_options(server.url(), "riposte-responder"));
+  EXPECT_TRUE(st.ok()) << st.error();
+}
+
 }  // namespace
 }  // namespace riposte::testing
