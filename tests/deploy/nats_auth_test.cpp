@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -221,34 +222,17 @@ TEST_F(ShippedNatsAuth, AForgedAlertWithoutRightsDoesNothing) {
   ASSERT_FALSE(marker_uid.empty());
 
   const std::string dir = make_temp_dir("nats-auth-forged");
-  std::ofstream(dir + "/delete-shell-pods.yaml") << R"(
+  std::filesystem::create_directories(dir + "/playbooks");
+  std::ofstream(dir + "/playbooks/delete-shell-pods.yaml") << R"(
 name: delete-shell-pods
-match: {rules: ["Terminal shell in container"], namespaces: [")" +
-                                                        ns + R"("]}
+match: {rules: ["Terminal shell in container"], namespaces: [")" + ns +
+                                                                  R"("]}
 steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
 )";
-  const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
-  std::vector<std::string> argv = {std::string(bin ? bin : ".") + "/bin/riposte-responder",
-                                   "--playbooks",
-                                   dir,
-                                   "--kubeconfig",
-                                   cluster_.kubeconfig,
-                                   "--durable",
-                                   "nats-auth-" + tag_,
-                                   "--replica-name",
-                                   ns,
-                                   "--ops-addr",
-                                   "127.0.0.1:0"};
-  for (const auto& f : cluster_.nats_flags("responder")) argv.push_back(f);
-  auto proc = Subprocess::spawn(argv, {}, dir + "/responder.log");
-  ASSERT_TRUE(proc.ok()) << proc.error();
-  std::unique_ptr<Subprocess> responder = std::move(*proc);
-  ASSERT_TRUE(eventually(
-      [&] {
-        return read_file(responder->log_path()).find("responder running") != std::string::npos;
-      },
-      30000))
-      << responder->log_tail();
+  std::unique_ptr<Subprocess> responder = start_responder_as(
+      {.dir = dir, .playbooks = dir + "/playbooks", .kubeconfig = cluster_.kubeconfig},
+      cluster_.nats_flags("responder"), ns, {"--durable", "nats-auth-" + tag_});
+  ASSERT_NE(responder, nullptr);
 
   auto alert_for = [&](const std::string& pod) {
     Alert a = numbered_alert(0);

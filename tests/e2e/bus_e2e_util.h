@@ -37,6 +37,11 @@ struct DryRunSetup : ResponderSetup {
 std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                             const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra = {});
+// The same with other NATS flags (--nats and credentials), e.g. the local cluster's.
+std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
+                                               const std::vector<std::string>& nats_flags,
+                                               const std::string& name,
+                                               const std::vector<std::string>& extra = {});
 
 // A Falco alert for "Terminal shell in container" numbered i (unique output, so unique id).
 Alert numbered_alert(int i);
