@@ -47,23 +47,22 @@ int alert_publish(const Args& args) {
   }
   if (alert->uuid.empty()) alert->uuid = new_uuid();
   o.name = "riposte-cli";
+  if (o.inbox_prefix.empty()) o.inbox_prefix = kDetectorInboxPrefix;  // a detector's rights
   o.max_reconnect = 0;
   auto conn = nats::Connection::connect(o);
   if (!conn) {
     std::fprintf(stderr, "riposte alert publish: NATS: %s\n", conn.error().c_str());
     return 1;
   }
-  nats::StreamConfig sc;
-  sc.name = kAlertStream;
-  sc.subjects = {kAlertSubjects};
-  if (Status st = (*conn)->ensure_stream(sc); !st.ok()) {
-    std::fprintf(stderr, "riposte alert publish: NATS stream: %s\n", st.error().c_str());
-    return 1;
-  }
+  // No stream management: this publishes with a detector's rights (riposte.alerts.> only);
+  // riposte-responder creates RIPOSTE_ALERTS.
   const std::string subject = alert_subject(*alert);
   auto ack = (*conn)->js_publish(subject, to_json(*alert), alert_dedup_key(*alert));
   if (!ack) {
-    std::fprintf(stderr, "riposte alert publish: %s\n", ack.error().c_str());
+    std::fprintf(stderr, "riposte alert publish: %s%s\n", ack.error().c_str(),
+                 ack.error().find("esponders") != std::string::npos
+                     ? " (no RIPOSTE_ALERTS stream yet: start riposte-responder first)"
+                     : "");
     return 1;
   }
   std::printf("published %s to %s (stream %s, sequence %llu%s)\n", alert->uuid.c_str(),

@@ -53,6 +53,10 @@ struct Alert {
 // The bus contract between detector and responder.
 inline constexpr const char* kAlertStream = "RIPOSTE_ALERTS";
 inline constexpr const char* kAlertSubjects = "riposte.alerts.>";
+// Reply-subject prefixes of the detector's and the responder's NATS connections. The shipped
+// NATS configurations (deploy/) grant each component subscribe on its own prefix only.
+inline constexpr const char* kDetectorInboxPrefix = "_INBOX.riposte-detector";
+inline constexpr const char* kResponderInboxPrefix = "_INBOX.riposte-responder";
 // Alerts the responder could not parse or handle, with the reason in a header.
 inline constexpr const char* kDeadLetterSubject = "riposte.deadletter.alerts";
 

@@ -9,12 +9,19 @@ namespace riposte {
 void add_nats_flags(Flags& flags, nats::Options* o) {
   flags.add_string("nats", &o->url, "URL",
                    "NATS server URL(s) (nats:// or tls://), comma-separated for a cluster");
-  flags.add_string("nats-user", &o->user, "USER", "NATS user (with --nats-password)");
-  flags.add_string("nats-password", &o->password, "PASS", "NATS password");
+  flags.add_string("nats-user", &o->user, "USER",
+                   "NATS user (with --nats-password-file or --nats-password)");
+  flags.add_string("nats-password", &o->password, "PASS",
+                   "NATS password (visible in ps: prefer --nats-password-file)");
+  flags.add_string("nats-password-file", &o->password_file, "FILE",
+                   "file holding the NATS password (e.g. a mounted Secret)");
   flags.add_string("nats-token", &o->token, "TOKEN", "NATS token");
   flags.add_string("nats-creds", &o->creds_file, "FILE", "NATS credentials file (JWT + nkey seed)");
   flags.add_string("nats-ca", &o->ca_file, "FILE",
                    "CA bundle to verify the NATS server's TLS certificate (turns TLS on)");
+  flags.add_string("nats-tls-hostname", &o->tls_hostname, "NAME",
+                   "name the NATS server's certificate must carry (default: the --nats host, "
+                   "when it is a DNS name)");
   flags.add_string("nats-nkey", &o->nkey_seed_file, "FILE",
                    "file holding the NATS user's nkey seed (SU...)");
   flags.add_string("nats-cert", &o->cert_file, "FILE", "client certificate for NATS mutual TLS");

@@ -12,7 +12,8 @@
 
 namespace riposte {
 
-// --nats, --nats-user, --nats-password, --nats-token, --nats-creds, --nats-ca, --nats-nkey,
+// --nats, --nats-user, --nats-password, --nats-password-file, --nats-token, --nats-creds,
+// --nats-ca, --nats-tls-hostname, --nats-nkey,
 // --nats-cert, --nats-key into *options
 // (which must outlive parsing).
 void add_nats_flags(Flags& flags, nats::Options* options);

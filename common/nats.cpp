@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/secret_file.h"
 
 namespace riposte::nats {
 namespace {
@@ -706,6 +707,27 @@ struct Connection::Callbacks {
 
 namespace {
 
+// The host every URL of a comma-separated list names, when it is a DNS name; "" for IP
+// addresses (a certificate's IP SANs are not checked by name) or differing hosts.
+std::string common_dns_host(const std::string& urls) {
+  std::string common;
+  size_t start = 0;
+  while (start <= urls.size()) {
+    const size_t comma = std::min(urls.find(',', start), urls.size());
+    std::string u = urls.substr(start, comma - start);
+    start = comma + 1;
+    if (auto scheme = u.find("://"); scheme != std::string::npos) u = u.substr(scheme + 3);
+    if (auto at = u.rfind('@'); at != std::string::npos) u = u.substr(at + 1);
+    u = u.substr(0, u.find_first_of(":/"));
+    u.erase(0, u.find_first_not_of(' '));
+    if (u.empty()) continue;
+    const bool ip = u.find_first_not_of("0123456789.") == std::string::npos || u[0] == '[';
+    if (ip || (!common.empty() && common != u)) return {};
+    common = u;
+  }
+  return common;
+}
+
 Result<std::unique_ptr<natsOptions, OptionsDeleter>> build_options(const Options& o,
                                                                    Connection::Callbacks* cb) {
   natsOptions* raw = nullptr;
@@ -739,9 +761,20 @@ Result<std::unique_ptr<natsOptions, OptionsDeleter>> build_options(const Options
   }
   if (!o.name.empty())
     steps.push_back(check(natsOptions_SetName(opts.get(), o.name.c_str()), "nats name"));
-  if (!o.user.empty() || !o.password.empty()) {
-    steps.push_back(check(natsOptions_SetUserInfo(opts.get(), o.user.c_str(), o.password.c_str()),
+  std::string password = o.password;
+  if (!o.password_file.empty()) {
+    SecretFile file(o.password_file);
+    if (Status st = file.load(); !st.ok()) return Error{"nats password file: " + st.error()};
+    password = file.current();
+  }
+  if (!o.user.empty() || !password.empty()) {
+    steps.push_back(check(natsOptions_SetUserInfo(opts.get(), o.user.c_str(), password.c_str()),
                           "nats user/password"));
+  }
+  std::fill(password.begin(), password.end(), '\0');
+  if (!o.inbox_prefix.empty()) {
+    steps.push_back(check(natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str()),
+                          "nats inbox prefix"));
   }
   if (!o.token.empty())
     steps.push_back(check(natsOptions_SetToken(opts.get(), o.token.c_str()), "nats token"));
@@ -769,6 +802,12 @@ Result<std::unique_ptr<natsOptions, OptionsDeleter>> build_options(const Options
   }
   if (!o.ca_file.empty() || !o.cert_file.empty()) {
     steps.push_back(check(natsOptions_SetSecure(opts.get(), true), "nats tls"));
+    // nats.c checks the certificate's name only when told which one to expect.
+    const std::string host = o.tls_hostname.empty() ? common_dns_host(o.url) : o.tls_hostname;
+    if (!host.empty()) {
+      steps.push_back(
+          check(natsOptions_SetExpectedHostname(opts.get(), host.c_str()), "nats tls hostname"));
+    }
     if (!o.ca_file.empty()) {
       steps.push_back(check(natsOptions_LoadCATrustedCertificates(opts.get(), o.ca_file.c_str()),
                             ("nats tls ca file " + o.ca_file).c_str()));

@@ -32,12 +32,24 @@ struct Options {
   std::string name{};                         // shows up in the server's connz
   std::string user{};
   std::string password{};
+  // A file holding the password (a Kubernetes Secret volume), read at connect; keeps the
+  // password out of argv and the environment. Wins over `password`.
+  std::string password_file{};
   std::string token{};
   std::string creds_file{};      // .creds (user JWT + nkey seed), decentralized auth
   std::string nkey_seed_file{};  // file holding an "SU..." user nkey seed
   std::string ca_file{};         // setting it turns TLS on
+  // The name the server's certificate must carry. Empty: the URLs' host when they all share
+  // one DNS name (e.g. a Kubernetes Service); with IP addresses only the chain is verified.
+  std::string tls_hostname{};
   std::string cert_file{};       // optional client certificate (mutual TLS) ...
   std::string key_file{};        // ... and its key
+  // Prefix of this connection's reply subjects (request replies, JetStream acks, pull
+  // deliveries). Each component gets its own so that its subject permissions can grant
+  // subscribe on its own replies only: with the shared "_INBOX" a client allowed to subscribe
+  // there could read the replies meant for another (e.g. alerts delivered to a responder).
+  // Empty: nats.c's "_INBOX".
+  std::string inbox_prefix{};
   int reconnect_wait_ms = 250;
   int max_reconnect = -1;  // -1: forever, so daemons ride out a nats-server restart
   int timeout_ms = 5000;   // connect, flush and JetStream API requests

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/alert.h"
 #include "common/daemon_flags.h"
 #include "common/flags.h"
 #include "common/kube/http_kube_client.h"
@@ -73,7 +74,7 @@ struct Config {
   std::string ops_addr = "0.0.0.0:8765";
   std::string syscall_hook = "auto";
   bool json = false, no_kube = false, no_proc_scan = false;
-  int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000, stream_replicas = 1;
+  int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000;
   int duration_s = 0, max_processes = 65536, max_pods = 4096;
   std::vector<std::string> enforce;
   int hold_deadline_ms = 50;
@@ -94,7 +95,6 @@ Config parse_flags(int argc, char** argv) {
   f.add_list("rules", &c.rule_files, "FILE", "Falco rules file; repeat to load several, in order");
   f.add_string("rule-matching", &c.rule_matching, "first|all", "per event, report the first matching rule (Falco's default) or all of them");
   add_nats_flags(f, &c.nats);
-  f.add_int("stream-replicas", &c.stream_replicas, "N", "replicas of the RIPOSTE_ALERTS stream when it is created");
   f.add_bool("json", &c.json, "print alerts as JSON lines instead of Falco's text line");
   f.add_string("output-file", &c.output_file, "FILE", "also append alerts to FILE, one per line");
   f.add_string("output-file-format", &c.output_file_format, "json|text|output",
@@ -143,13 +143,12 @@ Config parse_flags(int argc, char** argv) {
 std::unique_ptr<nats::Connection> connect_nats(const Config& c) {
   nats::Options o = c.nats;
   o.name = "riposte-detector@" + c.node_name;
+  // The shipped NATS config lets the detector subscribe to its own replies only.
+  if (o.inbox_prefix.empty()) o.inbox_prefix = kDetectorInboxPrefix;
   auto conn = nats::Connection::connect(o);
   if (!conn) die("NATS: " + conn.error());
-  nats::StreamConfig sc;
-  sc.name = kAlertStream;
-  sc.subjects = {kAlertSubjects};
-  sc.replicas = c.stream_replicas;
-  if (Status st = (*conn)->ensure_stream(sc); !st.ok()) die("NATS stream: " + st.error());
+  // No stream management here: the detector's NATS user may only publish alerts. The
+  // responder creates RIPOSTE_ALERTS; until it exists publishes fail and are retried.
   return std::move(*conn);
 }
 

@@ -8,6 +8,7 @@ Status check_bus_closed_to_anonymous(const nats::Options& options) {
   nats::Options anon;
   anon.url = options.url;
   anon.ca_file = options.ca_file;  // the server's identity, not a credential
+  anon.tls_hostname = options.tls_hostname;
   anon.name = "riposte-responder-anonymous-probe";
   anon.max_reconnect = 0;
   anon.timeout_ms = 2000;
@@ -19,16 +20,19 @@ Status check_bus_closed_to_anonymous(const nats::Options& options) {
   if (ack) {
     return Error{"NATS at " + options.url + " let an anonymous client store an alert"};
   }
-  // JetStream received it and refused only because of the expectation: anonymous clients can
-  // publish alerts. Without an answer (permissions violation, timeout) they cannot.
-  if (ack.error().find("expected stream") != std::string::npos ||
-      ack.error().find("10060") != std::string::npos) {
-    return Error{"NATS at " + options.url +
-                 " lets clients without credentials publish to riposte.alerts.> (anyone who "
-                 "can reach it could make riposte act): turn on authentication with subject "
-                 "permissions, or start with --allow-unauthenticated-bus"};
+  // Without an answer, the publish may still have reached JetStream: anonymous clients may be
+  // allowed to publish alerts but not to receive replies (e.g. mapped to a detector's user,
+  // whose replies go to its own prefix). Only the server's refusal of the publish itself
+  // (reported before the flush's answer) proves the path closed.
+  (void)(*conn)->flush(2000);
+  if ((*conn)->last_error().find("Permissions Violation for Publish to \"riposte.alerts.") !=
+      std::string::npos) {
+    return {};
   }
-  return {};
+  return Error{"NATS at " + options.url +
+               " lets clients without credentials publish to riposte.alerts.> (anyone who "
+               "can reach it could make riposte act): turn on authentication with subject "
+               "permissions, or start with --allow-unauthenticated-bus"};
 }
 
 }  // namespace riposte::responder

@@ -4,8 +4,9 @@
 // and, when that is allowed, publishes to the alert subjects with a JetStream expectation
 // that cannot hold (Nats-Expected-Stream naming no stream): JetStream answers "wrong stream"
 // only to a publish it received, so an answer proves anonymous publishing works, and nothing
-// is stored either way. A refused connection, or a publish refused by permissions (no answer),
-// is a bus that is closed to strangers.
+// is stored either way. A refused connection, or a publish the server refuses by permissions
+// (its "Permissions Violation for Publish" error), is a bus closed to strangers; no answer
+// without that refusal is not (anonymous clients may publish but not receive replies).
 #pragma once
 
 #include "common/nats.h"

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/alert.h"
 #include "common/daemon_flags.h"
 #include "common/flags.h"
 #include "common/kube/http_kube_client.h"
@@ -186,6 +187,7 @@ int main(int argc, char** argv) {
   }
 
   no.name = "riposte-responder";
+  if (no.inbox_prefix.empty()) no.inbox_prefix = kResponderInboxPrefix;  // see its comment
   auto conn = nats::Connection::connect(no);
   if (!conn) die("NATS: " + conn.error());
   responder::BusOptions bus;

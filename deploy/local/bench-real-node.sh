@@ -66,11 +66,14 @@ trap cleanup EXIT
 mkdir -p "$work/playbooks"
 cp "$repo/playbooks/kill-shell-in-container.yaml" "$work/playbooks/"
 "$bin/riposte-detector" --rules "$repo/detector/default_rules/riposte_rules.yaml" --nats "$RIPOSTE_NATS_URL" \
+  --nats-ca "$RIPOSTE_NATS_CA" --nats-user riposte-detector --nats-password-file "$RIPOSTE_NATS_DETECTOR_PASSWORD_FILE" \
   --node-name "$RIPOSTE_REAL_NODE_NAME" --kubeconfig "$KUBECONFIG" --ops-addr 127.0.0.1:0 \
   --output-file "$work/alerts.jsonl" >"$work/detector.log" 2>&1 &
 pids+=($!)
-"$bin/riposte-responder" --nats "$RIPOSTE_NATS_URL" --playbooks "$work/playbooks" --kubeconfig "$KUBECONFIG" \
-  --ops-addr 127.0.0.1:0 --log-json --allow-unauthenticated-bus >"$work/responder.log" 2>&1 &
+"$bin/riposte-responder" --nats "$RIPOSTE_NATS_URL" --nats-ca "$RIPOSTE_NATS_CA" \
+  --nats-user riposte-responder --nats-password-file "$RIPOSTE_NATS_RESPONDER_PASSWORD_FILE" \
+  --playbooks "$work/playbooks" --kubeconfig "$KUBECONFIG" --ops-addr 127.0.0.1:0 --log-json \
+  >"$work/responder.log" 2>&1 &
 pids+=($!)
 until grep -q "detector running" "$work/detector.log" && grep -q "responder running" "$work/responder.log"; do sleep 0.1; done
 : >>"$work/alerts.jsonl"

@@ -474,6 +474,43 @@ nats_mon_port=$nats_mon_port
 EOF
 }
 
+# NATS as shipped (the Helm chart's configuration, locally): TLS with a certificate from the
+# cluster CA, one user per component with the chart's subject permissions
+# (deploy/helm/riposte/files/nats-permissions.conf), no anonymous access. Each component's
+# password is a file under $nats_auth (mode 600), as a mounted Secret is in Kubernetes.
+# Clients use tls://localhost:PORT: the certificate's name (localhost) is verified, not only
+# its chain.
+nats_auth=$state/nats-auth
+nats_users=(riposte-detector riposte-responder)
+
+make_nats_auth() {
+  mkdir -p "$nats_auth"
+  chmod 700 "$nats_auth"
+  issue nats-server "/CN=riposte-nats" server
+  cp "$here/../helm/riposte/files/nats-permissions.conf" "$state/nats-permissions.conf"
+  local user
+  for user in "${nats_users[@]}"; do
+    (umask 077 && openssl rand -hex 24 >"$nats_auth/$user.password")
+  done
+  write_nats_users
+}
+
+# The server's passwords, from the password files (variables the users block refers to).
+write_nats_users() {
+  local user var
+  (
+    umask 077 # the file holds the passwords
+    {
+      echo "# Written by deploy/local/cluster.sh from $nats_auth/*.password; do not edit."
+      for user in "${nats_users[@]}"; do
+        var=${user#riposte-}
+        echo "RIPOSTE_${var^^}_PASSWORD = \"$(cat "$nats_auth/$user.password")\""
+      done
+    } >"$state/nats-users.conf.tmp"
+  )
+  mv "$state/nats-users.conf.tmp" "$state/nats-users.conf"
+}
+
 start_nats() {
   mkdir -p "$state/nats"
   cat >"$state/nats.conf" <<EOF
@@ -485,7 +522,21 @@ jetstream {
   max_memory_store: 268435456
   max_file_store: 1073741824
 }
+tls {
+  cert_file: "$pki/nats-server.crt"
+  key_file: "$pki/nats-server.key"
+  timeout: 2
+}
+include ./nats-permissions.conf
+include ./nats-users.conf
+authorization {
+  users: [
+    {user: riposte-detector, password: \$RIPOSTE_DETECTOR_PASSWORD, permissions: \$RIPOSTE_DETECTOR_PERMISSIONS}
+    {user: riposte-responder, password: \$RIPOSTE_RESPONDER_PASSWORD, permissions: \$RIPOSTE_RESPONDER_PERMISSIONS}
+  ]
+}
 EOF
+  chmod 600 "$state/nats.conf"
   start_daemon nats-server "$nats_bin" -c "$state/nats.conf"
 }
 
@@ -628,7 +679,10 @@ export RIPOSTE_KUBE_CA="$pki/ca.crt"
 export RIPOSTE_KUBE_CLIENT_CERT="$pki/admin.crt"
 export RIPOSTE_KUBE_CLIENT_KEY="$pki/admin.key"
 export RIPOSTE_KUBECTL="$kubectl"
-export RIPOSTE_NATS_URL="nats://127.0.0.1:$nats_port"
+export RIPOSTE_NATS_URL="tls://localhost:$nats_port"
+export RIPOSTE_NATS_CA="$pki/ca.crt"
+export RIPOSTE_NATS_DETECTOR_PASSWORD_FILE="$nats_auth/riposte-detector.password"
+export RIPOSTE_NATS_RESPONDER_PASSWORD_FILE="$nats_auth/riposte-responder.password"
 export RIPOSTE_NATS_MONITOR="http://127.0.0.1:$nats_mon_port"
 export RIPOSTE_NODE_NAME="$node_name"
 export RIPOSTE_REAL_NODE_NAME="$real_node_env"
@@ -659,6 +713,7 @@ cmd_up() {
   log "state $state; ports: apiserver $kube_port, etcd $etcd_port, nats $nats_port (monitor $nats_mon_port)"
   log "generating PKI (CA, apiserver serving cert, client certs, service-account key)"
   make_pki
+  make_nats_auth
   write_kubeconfig "$state/kubeconfig" admin
   write_kubeconfig "$state/kube-controller-manager.kubeconfig" kube-controller-manager
   write_kubeconfig "$state/kube-scheduler.kubeconfig" kube-scheduler
@@ -727,7 +782,7 @@ cmd_status() {
   # shellcheck source=/dev/null
   [[ -f $state/ports ]] && . "$state/ports"
   local -A where=(
-    [nats-server]="nats://127.0.0.1:$nats_port (monitor http://127.0.0.1:$nats_mon_port)"
+    [nats-server]="tls://localhost:$nats_port (monitor http://127.0.0.1:$nats_mon_port)"
     [etcd]="http://127.0.0.1:$etcd_port"
     [kube-apiserver]="https://127.0.0.1:$kube_port"
     [kube-controller-manager]="https://127.0.0.1:$kcm_port/healthz"

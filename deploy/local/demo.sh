@@ -37,13 +37,16 @@ logs=$RIPOSTE_LOCAL_DIR/logs
 kubectl get nodes -o wide
 
 step "Starting riposte-detector (eBPF, riposte's default rules) and riposte-responder"
+# NATS as shipped: TLS, and each daemon with its own user and subject rights.
 "$bin/riposte-detector" --rules "$repo/detector/default_rules/riposte_rules.yaml" \
-  --nats "$RIPOSTE_NATS_URL" --node-name "$RIPOSTE_REAL_NODE_NAME" --kubeconfig "$KUBECONFIG" \
+  --nats "$RIPOSTE_NATS_URL" --nats-ca "$RIPOSTE_NATS_CA" --nats-user riposte-detector \
+  --nats-password-file "$RIPOSTE_NATS_DETECTOR_PASSWORD_FILE" --node-name "$RIPOSTE_REAL_NODE_NAME" --kubeconfig "$KUBECONFIG" \
   --ops-addr 127.0.0.1:0 --output-file "$logs/alerts.jsonl" >"$logs/detector.log" 2>&1 &
 pids+=($!)
-# --allow-unauthenticated-bus: the local cluster's NATS has no authentication yet.
-"$bin/riposte-responder" --nats "$RIPOSTE_NATS_URL" --playbooks "$repo/playbooks" \
-  --kubeconfig "$KUBECONFIG" --ops-addr 127.0.0.1:0 --allow-unauthenticated-bus >"$logs/responder.log" 2>&1 &
+"$bin/riposte-responder" --nats "$RIPOSTE_NATS_URL" --nats-ca "$RIPOSTE_NATS_CA" \
+  --nats-user riposte-responder --nats-password-file "$RIPOSTE_NATS_RESPONDER_PASSWORD_FILE" \
+  --playbooks "$repo/playbooks" --kubeconfig "$KUBECONFIG" --ops-addr 127.0.0.1:0 \
+  >"$logs/responder.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
   grep -q "detector running" "$logs/detector.log" && grep -q "responder running" "$logs/responder.log" && break

@@ -16,6 +16,8 @@ packages=(
   libnats-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
   # tests and benchmarks
   libgmock-dev libgtest-dev googletest libbenchmark-dev
+  # tests/deploy/helm_nats_auth_test.sh reads the rendered chart's YAML
+  python3 python3-yaml
   # rules engine: RE2 for the regex operator (as Falco); libFuzzer + sanitizer runtimes for
   # clang 14 (tests/fuzz/run.sh)
   libre2-dev libclang-rt-14-dev

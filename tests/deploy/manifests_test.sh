@@ -38,8 +38,8 @@ check "helm template | kubectl apply --dry-run=server" \
   $kubectl apply --dry-run=server -f "$tmp/helm.yaml"
 check "helm template with an existing NATS and auth" sh -c \
   "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
-     --set nats.enabled=false --set nats.url=nats://nats.example:4222 \
-     --set nats.auth.user=riposte --set nats.auth.passwordSecret=nats-pass \
+     --set nats.enabled=false --set nats.url=tls://nats.example:4222 \
+     --set nats.auth.existingSecret=nats-pass --set nats.tls.existingSecret=nats-tls \
      --set responder.dryRun=true --set detector.extraRules.custom\\\\.yaml='- list: x' |
    $kubectl apply --dry-run=server -f -"
 "$src/deploy/kustomize/render.sh" "$tmp/rendered.yaml"

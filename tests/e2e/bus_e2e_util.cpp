@@ -39,10 +39,18 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
 std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                             const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra) {
+  // The servers run the shipped users and permissions (NatsServerOptions::shipped_auth).
+  std::vector<std::string> nats_flags = {"--nats", nats_urls};
+  for (const auto& f : shipped_auth_flags("riposte-responder")) nats_flags.push_back(f);
+  return start_responder_as(setup, nats_flags, name, extra);
+}
+
+std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
+                                               const std::vector<std::string>& nats_flags,
+                                               const std::string& name,
+                                               const std::vector<std::string>& extra) {
   const char* bin_dir = std::getenv("RIPOSTE_BINARY_DIR");
   std::vector<std::string> argv = {std::string(bin_dir ? bin_dir : ".") + "/bin/riposte-responder",
-                                   "--nats",
-                                   nats_urls,
                                    "--playbooks",
                                    setup.playbooks,
                                    "--kubeconfig",
@@ -56,8 +64,8 @@ std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                    "--nak-backoff",
                                    "100ms",
                                    "--workers",
-                                   "2",
-                                   "--allow-unauthenticated-bus"};  // the tests' own open servers
+                                   "2"};
+  argv.insert(argv.end(), nats_flags.begin(), nats_flags.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
   EXPECT_TRUE(p.ok()) << p.error();

@@ -13,6 +13,7 @@
 
 #include "common/alert.h"
 #include "common/nats.h"
+#include "tests/support/nats_server.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_util.h"
 
@@ -31,11 +32,16 @@ struct DryRunSetup : ResponderSetup {
   DryRunSetup();
 };
 
-// riposte-responder with the usual test flags (--ack-wait 2s) plus extra; waits for
-// "responder running".
+// riposte-responder with the usual test flags (--ack-wait 2s) and the shipped responder user
+// (servers started with shipped_auth) plus extra; waits for "responder running".
 std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                             const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra = {});
+// The same with other NATS flags (--nats and credentials), e.g. the local cluster's.
+std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
+                                               const std::vector<std::string>& nats_flags,
+                                               const std::string& name,
+                                               const std::vector<std::string>& extra = {});
 
 // A Falco alert for "Terminal shell in container" numbered i (unique output, so unique id).
 Alert numbered_alert(int i);

@@ -18,9 +18,10 @@ namespace {
 constexpr int kAlerts = 5000;
 
 TEST(BusFailoverE2E, KillNineOneOfThreeRespondersWhileAlertsFlow) {
-  NatsServer server;
+  NatsServer server({.shipped_auth = true});
   ASSERT_TRUE(server.start());
-  auto conn = nats::Connection::connect({.url = server.url(), .name = "failover-test"});
+  auto conn = nats::Connection::connect(
+      shipped_auth_options(server.url(), "riposte-test", "failover-test"));
   ASSERT_TRUE(conn.ok()) << conn.error();
   ASSERT_TRUE(responder::ensure_streams(**conn, {}).ok());
   AuditWatcher audit(**conn);

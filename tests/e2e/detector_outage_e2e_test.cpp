@@ -11,6 +11,7 @@
 
 #include "common/alert.h"
 #include "common/nats.h"
+#include "responder/bus.h"
 #include "tests/e2e/bus_e2e_util.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/subprocess.h"
@@ -42,7 +43,7 @@ std::set<std::string> markers_in_stream(nats::Connection& conn, int round) {
 
 TEST(DetectorOutageE2E, AlertsRaisedWhileNatsRestartsAreAllPublished) {
   ASSERT_EQ(geteuid(), 0u) << "loads eBPF programs: run as root";
-  NatsServer server;
+  NatsServer server({.shipped_auth = true});
   ASSERT_TRUE(server.start());
   const std::string dir = make_temp_dir("detector-outage");
   const std::string rules = dir + "/marker_rules.yaml";
@@ -54,12 +55,26 @@ TEST(DetectorOutageE2E, AlertsRaisedWhileNatsRestartsAreAllPublished) {
                        << "\n"
                           "  output: marker exec (command=%proc.cmdline)\n"
                           "  priority: WARNING\n";
+  {  // The responder creates the alert stream (the detector has no rights to): here, the test.
+    auto setup = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-test"));
+    ASSERT_TRUE(setup.ok()) << setup.error();
+    ASSERT_TRUE(responder::ensure_streams(**setup, {}).ok());
+  }
   const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
   ASSERT_NE(bin, nullptr);
-  auto detector = Subprocess::spawn(
-      {std::string(bin) + "/bin/riposte-detector", "--rules", rules, "--nats", server.url(),
-       "--no-kube", "--node-name", "outage-node", "--ops-addr", "127.0.0.1:0"},
-      {}, dir + "/detector.log");
+  std::vector<std::string> argv = {std::string(bin) + "/bin/riposte-detector",
+                                   "--rules",
+                                   rules,
+                                   "--nats",
+                                   server.url(),
+                                   "--no-kube",
+                                   "--node-name",
+                                   "outage-node",
+                                   "--ops-addr",
+                                   "127.0.0.1:0"};
+  for (const auto& f : shipped_auth_flags("riposte-detector"))
+    argv.push_back(f);  // its rights only
+  auto detector = Subprocess::spawn(argv, {}, dir + "/detector.log");
   ASSERT_TRUE(detector.ok()) << detector.error();
   ASSERT_TRUE(eventually(
       [&] { return read_file((*detector)->log_path()).find("detector running") != std::string::npos; },
@@ -74,7 +89,7 @@ TEST(DetectorOutageE2E, AlertsRaisedWhileNatsRestartsAreAllPublished) {
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
 
-  auto conn = nats::Connection::connect({.url = server.url()});
+  auto conn = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-test"));
   ASSERT_TRUE(conn.ok()) << conn.error();
   std::set<std::string> seen;
   int round = 0;

@@ -122,8 +122,9 @@ class ExactlyOnceChaos : public ClusterFixture {
     audit_log_ = cluster_.env["RIPOSTE_APISERVER_AUDIT_LOG"];
     ASSERT_FALSE(audit_log_.empty()) << "the local cluster runs without an audit log";
     ASSERT_TRUE(nats_.start());
-    auto c = nats::Connection::connect(
-        {.url = nats_.urls(), .name = "chaos-test", .reconnect_wait_ms = 100});
+    nats::Options o = shipped_auth_options(nats_.urls(), "riposte-test", "chaos-test");
+    o.reconnect_wait_ms = 100;
+    auto c = nats::Connection::connect(o);
     ASSERT_TRUE(c.ok()) << c.error();
     conn_ = std::move(*c);
     Status st = Error{"not tried"};
@@ -276,7 +277,7 @@ steps:
     std::printf("\n");
   }
 
-  NatsCluster nats_{3, /*monitor=*/true};
+  NatsCluster nats_{3, /*monitor=*/true, /*shipped_auth=*/true};
   std::unique_ptr<nats::Connection> conn_;
   std::unique_ptr<Observer> observer_;
   // Sees every publish of a run record, also those the stream drops as duplicates of the

@@ -21,13 +21,15 @@ namespace {
 constexpr int kAlerts = 2000;
 
 std::unique_ptr<nats::Connection> connect(const std::string& urls) {
-  auto c = nats::Connection::connect({.url = urls, .name = "outage-test", .reconnect_wait_ms = 100});
+  nats::Options o = shipped_auth_options(urls, "riposte-test", "outage-test");
+  o.reconnect_wait_ms = 100;
+  auto c = nats::Connection::connect(o);
   EXPECT_TRUE(c.ok()) << c.error();
   return c.ok() ? std::move(*c) : nullptr;
 }
 
 TEST(NatsOutageE2E, ClusterLosesTheAlertStreamLeaderWhileAlertsFlow) {
-  NatsCluster cluster(3, /*monitor=*/true);
+  NatsCluster cluster(3, /*monitor=*/true, /*shipped_auth=*/true);
   ASSERT_TRUE(cluster.start());
   auto conn = connect(cluster.urls());
   ASSERT_NE(conn, nullptr);
@@ -69,7 +71,7 @@ TEST(NatsOutageE2E, ClusterLosesTheAlertStreamLeaderWhileAlertsFlow) {
 }
 
 TEST(NatsOutageE2E, SingleServerRestartWhileAlertsFlow) {
-  NatsServer server;
+  NatsServer server({.shipped_auth = true});
   ASSERT_TRUE(server.start());
   auto conn = connect(server.url());
   ASSERT_NE(conn, nullptr);

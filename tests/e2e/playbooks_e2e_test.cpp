@@ -57,18 +57,29 @@ class PlaybooksE2E : public ::testing::Test {
       std::ofstream(dir_ + "/" + e.path().filename().string()) << text;
     }
     const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
-    auto p = Subprocess::spawn(
-        {std::string(bin ? bin : ".") + "/bin/riposte-responder", "--nats", cluster_.nats_url,
-         "--playbooks", dir_, "--kubeconfig", cluster_.kubeconfig, "--durable", "e2e-" + ns_,
-         "--ops-addr", "127.0.0.1:0", "--replica-name", ns_, "--allow-unauthenticated-bus"},
-        {}, dir_ + "/responder.log");
+    // The responder and the alert publisher use the shipped NATS users (TLS, passwords,
+    // per-component subject rights), as deployed.
+    std::vector<std::string> argv = {std::string(bin ? bin : ".") + "/bin/riposte-responder",
+                                     "--playbooks",
+                                     dir_,
+                                     "--kubeconfig",
+                                     cluster_.kubeconfig,
+                                     "--durable",
+                                     "e2e-" + ns_,
+                                     "--ops-addr",
+                                     "127.0.0.1:0",
+                                     "--replica-name",
+                                     ns_};
+    const auto nats_flags = cluster_.nats_flags("responder");
+    argv.insert(argv.end(), nats_flags.begin(), nats_flags.end());
+    auto p = Subprocess::spawn(argv, {}, dir_ + "/responder.log");
     ASSERT_TRUE(p.ok()) << p.error();
     responder_ = std::move(*p);
     ASSERT_TRUE(eventually(
         [&] { return read_file(responder_->log_path()).find("responder running") != std::string::npos; },
         30000))
         << responder_->log_tail();
-    auto c = nats::Connection::connect({.url = cluster_.nats_url, .name = "playbooks-e2e"});
+    auto c = nats::Connection::connect(cluster_.nats_options("detector", "playbooks-e2e"));
     ASSERT_TRUE(c.ok()) << c.error();
     conn_ = std::move(*c);
   }

@@ -79,16 +79,17 @@ class RealNodeE2E : public ::testing::Test {
     for (const char* f : kFalcoFiles) argv.insert(argv.end(), {"--rules", falco_ + "/" + f});
     argv.insert(argv.end(),
                 {"--rules", src_ + "/detector/default_rules/riposte_rules.yaml", "--rule-matching",
-                 "all", "--nats", cluster_.nats_url, "--output-file", alerts_.path(), "--node-name",
-                 real_node_, "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"});
+                 "all", "--output-file", alerts_.path(), "--node-name", real_node_, "--kubeconfig",
+                 cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0"});
+    for (const auto& f : cluster_.nats_flags("detector")) argv.push_back(f);  // shipped NATS user
     std::string err;
     detector_ = start(argv, "detector.log", "detector running", &err);
     if (!detector_) return err;
-    responder_ = start(
-        {bin_ + "/riposte-responder", "--nats", cluster_.nats_url, "--playbooks",
-         work_ + "/playbooks", "--kubeconfig", cluster_.kubeconfig, "--ops-addr", "127.0.0.1:0",
-         "--allow-unauthenticated-bus"},  // the local cluster's NATS has no auth yet
-        "responder.log", "responder running", &err);
+    std::vector<std::string> rargv = {
+        bin_ + "/riposte-responder", "--playbooks", work_ + "/playbooks", "--kubeconfig",
+        cluster_.kubeconfig,         "--ops-addr",  "127.0.0.1:0"};
+    for (const auto& f : cluster_.nats_flags("responder")) rargv.push_back(f);  // shipped NATS user
+    responder_ = start(rargv, "responder.log", "responder running", &err);
     if (!responder_) return err;
     return "";
   }

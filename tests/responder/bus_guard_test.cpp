@@ -60,5 +60,42 @@ no_auth_user: guest
   EXPECT_TRUE(read_stream(**conn, kAlertStream, kAlertSubjects).empty());
 }
 
+// A server with the shipped users (plus extra config), the streams made by the responder's
+// user, and the guard's verdict on it.
+struct ShippedBus {
+  explicit ShippedBus(const std::string& extra_config)
+      : server({.config = extra_config, .shipped_auth = true}) {}
+  Status check() {
+    if (!server.start()) return Error{"nats-server did not start"};
+    auto c = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-responder"));
+    if (!c.ok()) return Error{c.error()};
+    conn = std::move(*c);
+    if (Status st = responder::ensure_streams(*conn, {}); !st.ok()) return st;
+    return responder::check_bus_closed_to_anonymous(
+        shipped_auth_options(server.url(), "riposte-responder"));
+  }
+  NatsServer server;
+  std::unique_ptr<nats::Connection> conn;
+};
+
+// Anonymous clients mapped to the shipped detector user (no_auth_user) may publish alerts but
+// not receive JetStream's answer (their replies would go to the detector's own prefix):
+// still an open bus, refused.
+TEST(BusGuardTest, AnonymousClientsThatCanPublishButGetNoAnswerAreRefused) {
+  ShippedBus bus("no_auth_user: riposte-detector");
+  Status st = bus.check();
+  ASSERT_NE(bus.conn, nullptr) << st.error();
+  ASSERT_FALSE(st.ok()) << "an anonymous path to the alert subjects was not noticed";
+  EXPECT_THAT(st.error(), HasSubstr("--allow-unauthenticated-bus"));
+  EXPECT_TRUE(read_stream(*bus.conn, kAlertStream, kAlertSubjects).empty()) << "the probe stored";
+}
+
+// The shipped users without no_auth_user: anonymous clients are refused at connect.
+TEST(BusGuardTest, TheShippedUsersAreAccepted) {
+  ShippedBus bus("");
+  Status st = bus.check();
+  EXPECT_TRUE(st.ok()) << st.error();
+}
+
 }  // namespace
 }  // namespace riposte::testing

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -40,12 +41,53 @@ bool load_local_cluster(LocalCluster* out) {
   out->server = out->env["RIPOSTE_KUBE_SERVER"];
   out->ca_file = out->env["RIPOSTE_KUBE_CA"];
   out->nats_url = out->env["RIPOSTE_NATS_URL"];
+  out->nats_ca = out->env["RIPOSTE_NATS_CA"];
+  out->nats_tls_hostname = out->env["RIPOSTE_NATS_TLS_HOSTNAME"];
   out->node_name = out->env["RIPOSTE_NODE_NAME"];
   if (out->kubeconfig.empty() || out->nats_url.empty()) {
     ADD_FAILURE() << out->dir << "/env lacks KUBECONFIG or RIPOSTE_NATS_URL";
     return false;
   }
   return true;
+}
+
+namespace {
+std::string password_file(const LocalCluster& c, const std::string& component) {
+  std::string var = "RIPOSTE_NATS_" + component + "_PASSWORD_FILE";
+  for (auto& ch : var) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto it = c.env.find(var);
+  if (it == c.env.end() || it->second.empty()) {
+    ADD_FAILURE() << c.dir << "/env lacks " << var;
+    return {};
+  }
+  return it->second;
+}
+}  // namespace
+
+std::vector<std::string> LocalCluster::nats_flags(const std::string& component) const {
+  std::vector<std::string> f = {"--nats",
+                                nats_url,
+                                "--nats-ca",
+                                nats_ca,
+                                "--nats-user",
+                                "riposte-" + component,
+                                "--nats-password-file",
+                                password_file(*this, component)};
+  if (!nats_tls_hostname.empty()) f.insert(f.end(), {"--nats-tls-hostname", nats_tls_hostname});
+  return f;
+}
+
+nats::Options LocalCluster::nats_options(const std::string& component,
+                                         const std::string& name) const {
+  nats::Options o;
+  o.url = nats_url;
+  o.name = name;
+  o.ca_file = nats_ca;
+  o.tls_hostname = nats_tls_hostname;
+  o.user = "riposte-" + component;
+  o.password_file = password_file(*this, component);
+  o.inbox_prefix = "_INBOX.riposte-" + component;
+  return o;
 }
 
 std::string kubectl(const LocalCluster& c, const std::string& args, int* rc) {

@@ -4,6 +4,9 @@
 
 #include <map>
 #include <string>
+#include <vector>
+
+#include "common/nats.h"
 
 namespace riposte::testing {
 
@@ -12,9 +15,17 @@ struct LocalCluster {
   std::string kubeconfig;  // admin kubeconfig
   std::string server;      // https://127.0.0.1:PORT
   std::string ca_file;
-  std::string nats_url;
+  std::string nats_url;  // tls://: the shipped NATS configuration (deploy/local/cluster.sh)
+  std::string nats_ca;   // verifies the NATS server's certificate
+  std::string nats_tls_hostname;  // the certificate's name, when the URL's host is not it
   std::string node_name;
   std::map<std::string, std::string> env;
+
+  // The shipped NATS identity of a component ("detector" or "responder"): its user, its
+  // password file from the cluster's state dir, the CA. As daemon flags, and as the options
+  // of a connection with exactly that component's rights.
+  std::vector<std::string> nats_flags(const std::string& component) const;
+  nats::Options nats_options(const std::string& component, const std::string& name) const;
 };
 
 // Fails the current test (ADD_FAILURE) and returns false when the cluster is not up.

@@ -6,7 +6,7 @@
 
 namespace riposte::testing {
 
-NatsCluster::NatsCluster(int nodes, bool monitor) {
+NatsCluster::NatsCluster(int nodes, bool monitor, bool shipped_auth) {
   std::vector<int> route_ports;
   for (int i = 0; i < nodes; ++i) route_ports.push_back(pick_free_port());
   std::string routes;
@@ -15,6 +15,7 @@ NatsCluster::NatsCluster(int nodes, bool monitor) {
     NatsServerOptions o;
     o.name = "riposte-n" + std::to_string(i + 1);
     o.monitor = monitor;
+    o.shipped_auth = shipped_auth;
     o.config = "cluster {\n  name: riposte\n  listen: 127.0.0.1:" +
                std::to_string(route_ports[static_cast<size_t>(i)]) + "\n  routes: [" + routes +
                "]\n}\n";

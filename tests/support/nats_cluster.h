@@ -14,7 +14,8 @@ namespace riposte::testing {
 class NatsCluster {
  public:
   // monitor: each node serves its HTTP monitor (/jsz: which node leads which stream).
-  explicit NatsCluster(int nodes = 3, bool monitor = false);
+  // shipped_auth: see NatsServerOptions.
+  explicit NatsCluster(int nodes = 3, bool monitor = false, bool shipped_auth = false);
   // Starts every node; ADD_FAILURE()s and returns false when one does not come up.
   bool start();
   NatsServer& node(int i) { return *nodes_.at(static_cast<size_t>(i)); }

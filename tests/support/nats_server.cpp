@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,10 @@
 #include <thread>
 
 namespace riposte::testing {
+
+namespace {
+constexpr const char* kShippedAuthTestPassword = "riposte-test-password";
+}  // namespace
 
 NatsServer::NatsServer(NatsServerOptions options) : options_(std::move(options)) {}
 
@@ -61,9 +66,32 @@ bool NatsServer::start() {
   }
   if (!options_.user.empty()) argv.insert(argv.end(), {"--user", options_.user});
   if (!options_.password.empty()) argv.insert(argv.end(), {"--pass", options_.password});
-  if (!options_.config.empty()) {
+  std::string config = options_.config;
+  if (options_.shipped_auth) {
+    const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
+    const std::string shipped =
+        std::string(src ? src : ".") + "/deploy/helm/riposte/files/nats-permissions.conf";
+    std::error_code ec;
+    std::filesystem::copy_file(shipped, dir_ + "/nats-permissions.conf",
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+      ADD_FAILURE() << "cannot copy " << shipped << ": " << ec.message()
+                    << " (is RIPOSTE_SOURCE_DIR set?)";
+      return false;
+    }
+    config += "\ninclude ./nats-permissions.conf\nauthorization {\n  users: [\n";
+    for (const char* user : {"riposte-detector", "riposte-responder"}) {
+      std::string var = std::string(user).substr(std::string("riposte-").size());
+      for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      config += std::string("    {user: ") + user + ", password: " + kShippedAuthTestPassword +
+                ", permissions: $RIPOSTE_" + var + "_PERMISSIONS}\n";
+    }
+    config += std::string("    {user: riposte-test, password: ") + kShippedAuthTestPassword +
+              "}\n  ]\n}\n";
+  }
+  if (!config.empty()) {
     const std::string conf = dir_ + "/nats-server.conf";
-    std::ofstream(conf) << options_.config << "\n";
+    std::ofstream(conf) << config << "\n";
     argv.insert(argv.end(), {"-c", conf});
   }
   const std::string log_path = dir_ + "/nats-server." + std::to_string(++starts_) + ".log";
@@ -112,5 +140,20 @@ bool NatsServer::running() const { return proc_ != nullptr; }
 std::string NatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 
 std::string NatsServer::log() const { return proc_ ? proc_->log_tail(1 << 20) : std::string(); }
+
+nats::Options shipped_auth_options(const std::string& urls, const std::string& user,
+                                   const std::string& name) {
+  nats::Options o;
+  o.url = urls;
+  o.name = name.empty() ? user : name;
+  o.user = user;
+  o.password = kShippedAuthTestPassword;
+  if (user != "riposte-test") o.inbox_prefix = "_INBOX." + user;  // what its rights allow
+  return o;
+}
+
+std::vector<std::string> shipped_auth_flags(const std::string& user) {
+  return {"--nats-user", user, "--nats-password", kShippedAuthTestPassword};
+}
 
 }  // namespace riposte::testing

@@ -9,7 +9,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "common/nats.h"
 #include "tests/support/subprocess.h"
 
 namespace riposte::testing {
@@ -21,7 +23,18 @@ struct NatsServerOptions {
   bool monitor = false;    // also serve the HTTP monitor (-m) on a free port
   std::string name = "riposte-test";  // server name (-n); unique per node of a cluster
   int port = 0;                       // client port; 0: a free one on the first start
+  // Riposte's shipped users and subject permissions (deploy/helm/riposte/files/
+  // nats-permissions.conf, the file the chart and the local cluster include), with test
+  // passwords, plus riposte-test: the test's own observer with every right (not shipped).
+  // Plain TCP: TLS of the shipped configurations is tested in tests/deploy.
+  bool shipped_auth = false;
 };
+
+// On a server (or cluster) started with shipped_auth: a connection as `user`
+// ("riposte-detector", "riposte-responder" or "riposte-test"), and the daemon flags for it.
+nats::Options shipped_auth_options(const std::string& urls, const std::string& user,
+                                   const std::string& name = "");
+std::vector<std::string> shipped_auth_flags(const std::string& user);
 
 class NatsServer {
  public:

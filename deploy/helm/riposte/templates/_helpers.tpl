@@ -24,26 +24,44 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The NATS URL every component uses: the chart's own cluster or an existing server. */}}
 {{- define "riposte.natsURL" -}}
 {{- if .Values.nats.enabled -}}
-nats://{{ include "riposte.fullname" . }}-nats.{{ .Release.Namespace }}.svc:4222
+tls://{{ include "riposte.fullname" . }}-nats.{{ .Release.Namespace }}.svc:4222
 {{- else -}}
 {{- required "nats.url is required when nats.enabled is false" .Values.nats.url -}}
 {{- end -}}
 {{- end -}}
 
-{{/* NATS credential flags and env shared by detector and responder. */}}
-{{- define "riposte.natsAuthArgs" -}}
-{{- if .Values.nats.auth.user }}
-- --nats-user={{ .Values.nats.auth.user }}
-- --nats-password=$(NATS_PASSWORD)
-{{- end }}
+{{/* Secrets the NATS clients and servers read: passwords (keys `detector`, `responder`) and
+TLS (ca.crt, tls.crt, tls.key). Created by the chart unless existing ones are named. */}}
+{{- define "riposte.natsAuthSecret" -}}
+{{- .Values.nats.auth.existingSecret | default (printf "%s-nats-auth" (include "riposte.fullname" .)) -}}
+{{- end -}}
+{{- define "riposte.natsTLSSecret" -}}
+{{- .Values.nats.tls.existingSecret | default (printf "%s-nats-tls" (include "riposte.fullname" .)) -}}
 {{- end -}}
 
-{{- define "riposte.natsAuthEnv" -}}
-{{- if .Values.nats.auth.user }}
-- name: NATS_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ required "nats.auth.passwordSecret is required with nats.auth.user" .Values.nats.auth.passwordSecret }}
-      key: password
-{{- end }}
+{{/* A component's NATS identity (dict "root" $ "component" "detector"|"responder"): its user,
+its password file from the Secret, the CA that verifies the server. */}}
+{{- define "riposte.natsClientArgs" -}}
+- --nats={{ include "riposte.natsURL" .root }}
+- --nats-ca=/etc/riposte/nats-tls/ca.crt
+- --nats-user=riposte-{{ .component }}
+- --nats-password-file=/etc/riposte/nats-auth/password
+{{- end -}}
+
+{{- define "riposte.natsClientMounts" -}}
+- {name: nats-tls, mountPath: /etc/riposte/nats-tls, readOnly: true}
+- {name: nats-auth, mountPath: /etc/riposte/nats-auth, readOnly: true}
+{{- end -}}
+
+{{/* Secret volumes, not env: a rotated Secret reaches the file without a pod restart. Only the
+CA of the TLS Secret and only this component's password are mounted. */}}
+{{- define "riposte.natsClientVolumes" -}}
+- name: nats-tls
+  secret:
+    secretName: {{ include "riposte.natsTLSSecret" .root }}
+    items: [{key: ca.crt, path: ca.crt}]
+- name: nats-auth
+  secret:
+    secretName: {{ include "riposte.natsAuthSecret" .root }}
+    items: [{key: {{ .component }}, path: password}]
 {{- end -}}
