@@ -42,6 +42,13 @@ check "helm template with an existing NATS and auth" sh -c \
      --set nats.auth.existingSecret=nats-pass --set nats.tls.existingSecret=nats-tls \
      --set responder.dryRun=true --set detector.extraRules.custom\\\\.yaml='- list: x' |
    $kubectl apply --dry-run=server -f -"
+# The exec hold: the rule names reach the detector as --enforce flags, with CAP_KILL added.
+"$RIPOSTE_HELM" template riposte "$src/deploy/helm/riposte" --namespace riposte \
+  --set 'detector.enforce[0]=Terminal shell in container' 2>/dev/null >"$tmp/enforce.yaml"
+check "helm template with detector.enforce: --enforce and CAP_KILL" sh -c \
+  "grep -q -- '- \"--enforce=Terminal shell in container\"' '$tmp/enforce.yaml' &&
+   grep -q 'DAC_READ_SEARCH, KILL\]' '$tmp/enforce.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/enforce.yaml'"
 "$src/deploy/kustomize/render.sh" "$tmp/rendered.yaml"
 check "kustomize base in sync with the chart (deploy/kustomize/render.sh)" \
   diff -u "$src/deploy/kustomize/base/riposte.yaml" "$tmp/rendered.yaml"
