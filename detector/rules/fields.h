@@ -31,12 +31,12 @@ enum class FieldType : uint8_t {
 
 bool is_numeric(FieldType t);
 
-enum class FieldId : uint16_t;
+struct FieldDef;  // a row of the catalogue (field_table.h)
 
 // A field reference resolved against the catalogue: "proc.aname[2]" → (kProcAname, index 2).
 struct ResolvedField {
   // Hot members first: evaluation reads these for every check.
-  FieldId id{};
+  const FieldDef* def = nullptr;
   FieldType type = FieldType::kString;
   bool multi = false;  // may yield several values (e.g. proc.aname without index: any ancestor)
   uint16_t sub = 0;    // resolved sub-selector (evt.arg name id)
