@@ -162,7 +162,7 @@ constexpr FieldDef kRows[] = {
                 *out = slash == std::string_view::npos ? v.name : v.name.substr(slash + 1);
                 return true;),
      .cost = {2}},
-    {.name = "fd.ip", .type = T::kIp, .extract = BOTH_IPS, .cost = {2}},
+    {.name = "fd.ip", .type = T::kIp, .extract = BOTH_IPS, .cost = {2}, .both_ends = true},
     {.name = "fd.cip",
      .type = T::kIp,
      .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(fd->client_ip);),
@@ -185,7 +185,8 @@ constexpr FieldDef kRows[] = {
        o->num(fd->client_port);
        o->num(fd->server_port);
      }),
-     .cost = {1}},
+     .cost = {1},
+     .both_ends = true},
     {.name = "fd.cport",
      .type = T::kPort,
      .num =
@@ -233,7 +234,7 @@ constexpr FieldDef kRows[] = {
      .num = NUM(auto* fd = ip_socket(c); if (!fd) return false; *out = fd->is_server; return true;),
      .cost = {1},
      .cls = FC::kStructural},
-    {.name = "fd.net", .type = T::kIpNet, .extract = BOTH_IPS, .cost = {2}},
+    {.name = "fd.net", .type = T::kIpNet, .extract = BOTH_IPS, .cost = {2}, .both_ends = true},
     {.name = "fd.cnet",
      .type = T::kIpNet,
      .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(fd->client_ip);),

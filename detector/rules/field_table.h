@@ -88,6 +88,9 @@ struct FieldDef {
   NumGetter num = nullptr;      // fast getter of numbers, ports, times and booleans (0/1)
   Cost cost{10};
   FieldClass cls = FieldClass::kIdentity;
+  // The values are a socket's two ends (fd.ip, fd.net, fd.port): `!=` holds only when both
+  // differ, as in libsinsp (`=` when either matches).
+  bool both_ends = false;
 };
 
 // The families' tables, in catalogue order (known_field_names lists them in this order).

@@ -187,6 +187,8 @@ NumGetter fast_num_getter(const ResolvedField& f) { return f.multi ? nullptr : f
 
 FieldClass field_class(const ResolvedField& f) { return f.def->cls; }
 
+bool ne_needs_every_value(const ResolvedField& f) { return f.def->both_ends; }
+
 int field_cost(const ResolvedField& f) {
   const Cost& k = f.def->cost;
   if (f.index >= 0) return k.base + k.per_index * static_cast<int>(std::min<int64_t>(f.index, 8));

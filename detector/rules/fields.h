@@ -169,6 +169,10 @@ bool ip_in_net(const IpAddr& ip, const IpNet& net);
 
 bool is_event_type_field(const ResolvedField& f);
 
+// True for fields whose values are a socket's two ends (fd.ip, fd.net, fd.port): `!=` on them
+// holds only when every value differs (libsinsp's compare_ip/compare_net/compare_port).
+bool ne_needs_every_value(const ResolvedField& f);
+
 // Relative cost of extracting a field (1 = reading a number from the event; ancestor walks,
 // built strings and rendered flags cost more). The compiler evaluates cheaper checks first.
 int field_cost(const ResolvedField& f);

@@ -594,6 +594,8 @@ class FilterCompiler {
   std::unique_ptr<Node> wrap(std::unique_ptr<Check> c, const ast::Expr& e,
                              const std::vector<ast::Value>& values) {
     c->cap = c->field.multi ? static_cast<uint8_t>(kMaxFieldValues) : 4;
+    c->ne_every =
+        c->op == Op::kNe && !c->rhs_is_field && c->xforms.empty() && ne_needs_every_value(c->field);
     std::string lhs = field_text(c->field, c->xforms);
     c->key = lhs + ' ' + e.op;
     c->text = lhs + ' ' + e.op;

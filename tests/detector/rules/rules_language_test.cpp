@@ -181,6 +181,40 @@ TEST_F(Lang, NumericBoolIpOperators) {
   });
 }
 
+// A socket's two ends (fd.ip, fd.net, fd.port): `=` holds when either end matches, `!=` only
+// when both differ, as in libsinsp (issue 15: "fd.ip != <server> on a connect" was true).
+TEST_F(Lang, SocketEndsNotEqualNeedsBothToDiffer) {
+  table({
+      {"fd.ip != 93.184.216.34", false, false},  // the server end is equal
+      {"fd.ip != 10.1.2.3", false, false},       // the client end is equal
+      {"fd.ip != 1.1.1.1", false, true},
+      {"not fd.ip = 93.184.216.34", true, false},
+      {"fd.net != \"93.184.0.0/16\"", false, false},
+      {"fd.net != \"8.8.0.0/16\"", false, true},
+      {"fd.port != 443", false, false},
+      {"fd.port != 40000", false, false},
+      {"fd.port != 80", false, true},
+      {"fd.sip != 1.1.1.1 and fd.cip != 93.184.216.34", false, true},
+  });
+}
+
+// pmatch patterns with wildcards match path components (libsinsp's path_prefix_search):
+// `*`, `?` and `[..]` inside one component, never across a `/`.
+TEST_F(Lang, PmatchWildcardComponents) {
+  table({
+      {"fd.name pmatch (/etc/*/private)", true, false},
+      {"fd.name pmatch (/etc/s*)", true, false},
+      {"fd.name pmatch (/etc/s?l)", true, false},
+      {"fd.name pmatch (/etc/[rs]sl/private/key.pem)", true, false},
+      {"fd.name pmatch (/etc/x*, /usr)", false, false},
+      {"fd.name pmatch (/*/ssl)", true, false},
+      {"fd.name pmatch (/etc/*/key.pem)", false, false},  // `*` is one component
+      {"fd.name pmatch (/etc/ssl/private/key.pem/*)", false, false},
+      {"fd.name pmatch (/etc/ssl)", true, false},  // plain prefixes as before
+      {"fd.name pmatch (/etc/ss)", false, false},
+  });
+}
+
 TEST_F(Lang, MultiValuedFields) {
   table({
       {"proc.aname = sshd", true, true},            // any ancestor
