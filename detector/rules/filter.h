@@ -77,6 +77,8 @@ struct CompileError {
   std::string message;
   bool unknown_field = false;  // the error is an unknown field (skip-if-unknown-filter applies)
   bool warning = false;        // not fatal (unknown event type name, ...)
+  // The warning's load_result code: LOAD_UNKNOWN_EVTTYPE, LOAD_COMPILE_CONDITION (hints).
+  std::string_view warning_code = "LOAD_UNKNOWN_EVTTYPE";
 };
 
 class FilterLinker;

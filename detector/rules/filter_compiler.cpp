@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "detector/rules/check.h"
+#include "detector/rules/compile_hints.h"
 #include "detector/rules/filter.h"
 #include "detector/rules/operators.h"
 #include "detector/rules/parser.h"
@@ -217,9 +218,9 @@ class FilterCompiler {
                         std::move(msg), unknown_field, false});
     failed_ = true;
   }
-  void warning(size_t pos, std::string msg) {
+  void warning(size_t pos, std::string msg, std::string_view code = "LOAD_UNKNOWN_EVTTYPE") {
     errors_->push_back({macro_stack_.empty() ? std::string() : macro_stack_.back(), pos,
-                        std::move(msg), false, true});
+                        std::move(msg), false, true, code});
   }
 
   // Counts n more operands or values against the size limit of one condition.
@@ -418,6 +419,9 @@ class FilterCompiler {
       return nullptr;
     }
 
+    for (const auto& v : values)
+      for (std::string& hint : value_hints(c->op, v.text))
+        warning(v.pos, std::move(hint), "LOAD_COMPILE_CONDITION");
     bool ok = true;
     for (const auto& v : values) ok = add_value(c.get(), v) && ok;
     if (!ok) return nullptr;

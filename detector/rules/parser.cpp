@@ -1,5 +1,6 @@
 #include "detector/rules/parser.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -467,6 +468,10 @@ bool is_list_operator(std::string_view op) {
   for (auto o : kListOps)
     if (o == op) return true;
   return false;
+}
+
+bool is_transformer_name(std::string_view name) {
+  return std::find(kTransformers.begin(), kTransformers.end(), name) != kTransformers.end();
 }
 
 }  // namespace riposte::detector::rules

@@ -91,8 +91,20 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
         ListItem li = make_list_item(v.item);
         c->values.push_back({li.text, li.quoted, pos});
       } else {
-        c->rhs = ast::Expr::RhsKind::kValue;
         ListItem li = make_list_item(v.item);
+        // Falco pastes the value into the condition, quoted only when it has a space: a
+        // value like toupper(proc.pname) is then a transformer on the right-hand side.
+        ast::FieldExpr rhs;
+        std::string ignored;
+        if (li.text.find_first_of(" \t") == std::string::npos &&
+            li.text.find('(') != std::string::npos && parse_field_expr(li.text, &rhs, &ignored) &&
+            !rhs.transformers.empty()) {
+          rhs.pos = pos;
+          c->rhs = ast::Expr::RhsKind::kField;
+          c->rhs_field = std::move(rhs);
+          return c;
+        }
+        c->rhs = ast::Expr::RhsKind::kValue;
         c->values.push_back({li.text, true, pos});
       }
       return c;
@@ -350,7 +362,7 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   }
   for (const auto& ce : errs) {
     if (ce.warning) {
-      warning(error_origin(r, ce), "LOAD_UNKNOWN_EVTTYPE", what + ": " + ce.message);
+      warning(error_origin(r, ce), std::string(ce.warning_code), what + ": " + ce.message);
     } else {
       error(error_origin(r, ce), "LOAD_ERR_COMPILE_CONDITION", what + ": " + ce.message);
     }

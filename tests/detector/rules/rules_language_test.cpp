@@ -394,6 +394,41 @@ TEST_F(Lang, Exceptions) {
   }
 }
 
+// An exception value written as a transformer is one, as in Falco (which pastes values into
+// the condition, quoting only those with a space); with a space it stays a string, and Falco's
+// compiler hints say so (LOAD_COMPILE_CONDITION).
+TEST_F(Lang, ExceptionValueTransformers) {
+  const std::string base =
+      "- rule: R\n  desc: d\n  priority: WARNING\n  output: o\n"
+      "  condition: evt.type = openat\n  exceptions:\n    - name: e\n"
+      "      fields: [proc.pname]\n      values:\n";
+  struct Row {
+    std::string value;
+    bool fires;
+    std::string hint;  // expected LOAD_COMPILE_CONDITION text, "" = none
+  } rows[] = {
+      {"[tolower(proc.pname)]", false, ""},  // bash = tolower(bash)
+      {"[\"tolower(proc.pname)\"]", false, ""},
+      {"[toupper(proc.pname)]", true, ""},  // bash != BASH
+      {"[\"tolower( proc.pname)\"]", true, "may be a valid field transformer misused"},
+      {"[proc.pname]", true, "'proc.pname' may be a valid field misused as a const string"},
+      {"[bash]", false, ""},
+  };
+  for (const auto& row : rows) {
+    auto r = load(base + "        - " + row.value + "\n");
+    ASSERT_TRUE(r.ok()) << row.value << diags(r);
+    std::vector<const CompiledRule*> out;
+    r.ruleset->evaluate(open_ev, &out);
+    EXPECT_EQ(!out.empty(), row.fires) << row.value;
+    bool hinted = false;
+    for (const auto& d : r.diagnostics)
+      if (d.code == "LOAD_COMPILE_CONDITION" && !row.hint.empty() &&
+          d.message.find(row.hint) != std::string::npos)
+        hinted = true;
+    EXPECT_EQ(hinted, !row.hint.empty()) << row.value << diags(r);
+  }
+}
+
 // Every override form Falco accepts, and the legacy ones.
 TEST_F(Lang, OverrideForms) {
   const std::string base = R"(
