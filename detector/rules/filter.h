@@ -71,6 +71,14 @@ class SymbolTable {
   virtual bool macro_broken(std::string_view /*name*/) { return false; }
 };
 
+// Falco 0.42 deprecated evt.dir (enter events are no longer captured); a condition or an
+// output using it gets a LOAD_DEPRECATED_ITEM warning with Falco's explanation.
+inline constexpr std::string_view kDeprecatedEvtDir = "evt.dir";
+inline constexpr std::string_view kEvtDirDeprecation =
+    "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' "
+    "always evaluates to false. The rule expression can be simplified by removing the condition "
+    "on 'evt.dir'";
+
 struct CompileError {
   std::string macro;  // the macro whose text `pos` refers to; "" = the rule's own condition
   size_t pos = 0;

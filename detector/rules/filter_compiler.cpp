@@ -329,6 +329,9 @@ class FilterCompiler {
       return false;
     }
     fields_.push_back(rf->name);
+    if (rf->name == kDeprecatedEvtDir)
+      warning(fe.pos, "usage of deprecated field 'evt.dir': " + std::string(kEvtDirDeprecation),
+              "LOAD_DEPRECATED_ITEM");
     FieldType t = rf->type;
     for (auto it = fe.transformers.rbegin(); it != fe.transformers.rend(); ++it) {
       const std::string& name = *it;

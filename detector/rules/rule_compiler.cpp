@@ -380,6 +380,9 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   cr->desc = r.desc;
   cr->source = r.source;
   cr->output = r.output.text;
+  if (size_t at = r.output.text.find(kDeprecatedEvtDir); at != std::string::npos)
+    warning(locate(r.output, at), "LOAD_DEPRECATED_ITEM",
+            what + ": usage of deprecated field 'evt.dir' has been detected in the rule output");
   cr->priority = r.priority;
   cr->tags = r.tags;
   std::sort(cr->tags.begin(), cr->tags.end());
