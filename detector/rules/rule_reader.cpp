@@ -369,10 +369,12 @@ bool Loader::read_exceptions(int fi, const YAML::Node& item, std::vector<Excepti
     if (!get_string(fi, ex, "name", &d.name, true, what + " exception")) return false;
     std::string ew = what + " exception '" + d.name + "'";
     check_keys(fi, ex, {"name", "fields", "comps", "values"}, ew);
+    // Falco warns and keeps both (rule_loader_reader.cpp); each applies.
     for (const auto& prev : *out) {
       if (prev.name == d.name) {
-        error(eo, "LOAD_ERR_VALIDATE", ew + ": Exceptions names in the same object must be unique");
-        return false;
+        warning(eo, "LOAD_EXCEPTION_NAME_NOT_UNIQUE",
+                what + ": Multiple definitions of exception '" + d.name + "' in the same rule");
+        break;
       }
     }
     if (ex["fields"].IsDefined()) {
