@@ -85,8 +85,10 @@ struct CompileError {
   std::string message;
   bool unknown_field = false;  // the error is an unknown field (skip-if-unknown-filter applies)
   bool warning = false;        // not fatal (unknown event type name, ...)
-  // The warning's load_result code: LOAD_UNKNOWN_EVTTYPE, LOAD_COMPILE_CONDITION (hints).
-  std::string_view warning_code = "LOAD_UNKNOWN_EVTTYPE";
+  // The load_result code: for warnings LOAD_UNKNOWN_EVTTYPE, LOAD_COMPILE_CONDITION (hints),
+  // LOAD_DEPRECATED_ITEM; for errors "" (LOAD_ERR_COMPILE_CONDITION) or LOAD_ERR_VALIDATE
+  // (an undefined macro, as Falco).
+  std::string_view code = "LOAD_UNKNOWN_EVTTYPE";
 };
 
 class FilterLinker;

@@ -213,9 +213,9 @@ class FilterCompiler {
     p->nodes[at] = pn;
   }
 
-  void error(size_t pos, std::string msg, bool unknown_field = false) {
+  void error(size_t pos, std::string msg, bool unknown_field = false, std::string_view code = "") {
     errors_->push_back({macro_stack_.empty() ? std::string() : macro_stack_.back(), pos,
-                        std::move(msg), unknown_field, false});
+                        std::move(msg), unknown_field, false, code});
     failed_ = true;
   }
   void warning(size_t pos, std::string msg, std::string_view code = "LOAD_UNKNOWN_EVTTYPE") {
@@ -301,7 +301,8 @@ class FilterCompiler {
           return nullptr;
         }
         if (body == nullptr) {
-          error(e.pos, "Undefined macro '" + e.ident + "' used in filter.");
+          error(e.pos, "Undefined macro '" + e.ident + "' used in filter.", false,
+                "LOAD_ERR_VALIDATE");
           return nullptr;
         }
         if (macro_stack_.size() >= kMaxMacroDepth) {

@@ -362,9 +362,11 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   }
   for (const auto& ce : errs) {
     if (ce.warning) {
-      warning(error_origin(r, ce), std::string(ce.warning_code), what + ": " + ce.message);
+      warning(error_origin(r, ce), std::string(ce.code), what + ": " + ce.message);
     } else {
-      error(error_origin(r, ce), "LOAD_ERR_COMPILE_CONDITION", what + ": " + ce.message);
+      error(error_origin(r, ce),
+            ce.code.empty() ? "LOAD_ERR_COMPILE_CONDITION" : std::string(ce.code),
+            what + ": " + ce.message);
     }
   }
   if (!filter) return nullptr;

@@ -219,6 +219,10 @@ void Loader::read_list(int fi, const YAML::Node& item) {
   Origin io = origin_of(fi, item);
   std::string name;
   if (!get_string(fi, item, "list", &name, true, "list")) return;
+  if (name.empty()) {
+    error(io, "LOAD_ERR_YAML_VALIDATE", "Mapping for key 'list' is empty");
+    return;
+  }
   std::string what = "list '" + name + "'";
   check_keys(fi, item, {"list", "items", "append", "override"}, what);
   if (!is_bare_list_name(name))
@@ -275,6 +279,10 @@ void Loader::read_macro(int fi, const YAML::Node& item) {
   Origin io = origin_of(fi, item);
   std::string name;
   if (!get_string(fi, item, "macro", &name, true, "macro")) return;
+  if (name.empty()) {
+    error(io, "LOAD_ERR_YAML_VALIDATE", "Mapping for key 'macro' is empty");
+    return;
+  }
   std::string what = "macro '" + name + "'";
   check_keys(fi, item, {"macro", "condition", "append", "override"}, what);
   if (!is_identifier(name))
@@ -438,6 +446,10 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
   Origin io = origin_of(fi, item);
   std::string name;
   if (!get_string(fi, item, "rule", &name, true, "rule")) return;
+  if (name.empty()) {
+    error(io, "LOAD_ERR_YAML_VALIDATE", "Mapping for key 'rule' is empty");
+    return;
+  }
   std::string what = "rule '" + name + "'";
   check_keys(fi, item,
              {"rule", "condition", "output", "desc", "priority", "source", "enabled", "tags",
@@ -547,6 +559,11 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
     if (prev == nullptr) {
       error(io, "LOAD_ERR_VALIDATE",
             what + ": Rule has 'append' key but no rule by that name already exists");
+      return;
+    }
+    if (!item["condition"].IsDefined() && !item["exceptions"].IsDefined()) {
+      error(io, "LOAD_ERR_VALIDATE",
+            what + ": Appended rule must have exceptions or condition property");
       return;
     }
     std::string s;
