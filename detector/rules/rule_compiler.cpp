@@ -375,6 +375,12 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   std::string oerr;
   size_t opos = 0;
   if (!cr->format.compile(r.output.text, &oerr, &opos)) {
+    // As for the condition, an unknown field with skip-if-unknown-filter skips the rule.
+    if (r.skip_if_unknown_filter && oerr.find("unknown field") != std::string::npos) {
+      warning(locate(r.output, opos), "LOAD_UNKNOWN_FILTER",
+              what + ": " + oerr + " (rule skipped: skip-if-unknown-filter)");
+      return nullptr;
+    }
     error(locate(r.output, opos), "LOAD_ERR_COMPILE_OUTPUT", what + ": " + oerr);
     return nullptr;
   }
