@@ -52,6 +52,15 @@ bool is_open(const Event& ev) {
   return false;
 }
 
+bool is_io_read(ET t) {
+  return t == ET::kRead || t == ET::kPread || t == ET::kReadv || t == ET::kRecvfrom ||
+         t == ET::kRecvmsg;
+}
+bool is_io_write(ET t) {
+  return t == ET::kWrite || t == ET::kPwrite || t == ET::kWritev || t == ET::kSendto ||
+         t == ET::kSendmsg || t == ET::kSendfile;
+}
+
 void arg(const ResolvedField& f, const EvalContext& c, bool raw, Out* o) {
   if (f.sub != kArgUnknown && event_has_arg(c.ev->type, f.sub)) render_event_arg(c, f.sub, raw, o);
 }
@@ -188,6 +197,24 @@ constexpr FieldDef kRows[] = {
      .extract = EXTRACT(o->str(event_type_name(c.ev->type));),
      .cost = {1},
      .cls = FC::kStructural},
+    // Reads and writes of data through an fd (Falco's EF_READS_FROM_FD / EF_WRITES_TO_FD).
+    {.name = "evt.is_io",
+     .type = T::kBool,
+     .extract = EXTRACT(o->boolean(is_io_read(c.ev->type) || is_io_write(c.ev->type));),
+     .cost = {1},
+     .cls = FC::kStructural},
+    {.name = "evt.is_io_read",
+     .type = T::kBool,
+     .extract = EXTRACT(o->boolean(is_io_read(c.ev->type));),
+     .cost = {1},
+     .cls = FC::kStructural},
+    {.name = "evt.is_io_write",
+     .type = T::kBool,
+     .extract = EXTRACT(o->boolean(is_io_write(c.ev->type));),
+     .cost = {1},
+     .cls = FC::kStructural},
+    // Falco's event counter for aggregations: 1 for every event.
+    {.name = "evt.count", .type = T::kInt, .extract = EXTRACT(o->num(1);), .cost = {1}},
 };
 
 }  // namespace

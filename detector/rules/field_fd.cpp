@@ -266,6 +266,12 @@ constexpr FieldDef kRows[] = {
      .num = NUM(if (!c.ev->fd) return false; *out = c.ev->fd->name_changed; return true;),
      .cost = {1},
      .cls = FC::kStructural},
+    // The device holding the file (st_dev), when the fd table knows it.
+    {.name = "fd.dev",
+     .type = T::kInt,
+     .extract =
+         EXTRACT(if (c.ev->fd && c.ev->fd->dev != 0) o->num(static_cast<int64_t>(c.ev->fd->dev));),
+     .cost = {1}},
 };
 
 #undef BOTH_IPS

@@ -215,6 +215,20 @@ TEST_F(Lang, PmatchWildcardComponents) {
   });
 }
 
+// Fields added for Falco 0.44's tests: evt.is_io / _read / _write from the event type,
+// evt.count (always 1), fd.dev from the fd table.
+TEST_F(Lang, IoCountAndDeviceFields) {
+  file.dev = 0x803;
+  Event rd = make_event(EventType::kRead, p, &w);
+  rd.fd = &file;
+  EXPECT_TRUE(eval("evt.is_io = true and evt.is_io_read = true and evt.is_io_write = false", rd));
+  EXPECT_TRUE(eval("fd.dev = 2051 and evt.count = 1", rd));
+  table({
+      {"evt.is_io = false and evt.count = 1", true, true},
+      {"fd.dev exists", true, false},  // a socket has no device here
+  });
+}
+
 TEST_F(Lang, MultiValuedFields) {
   table({
       {"proc.aname = sshd", true, true},            // any ancestor
