@@ -229,6 +229,25 @@ TEST_F(Lang, IoCountAndDeviceFields) {
   });
 }
 
+// Falco 0.44's comparison modifiers: oneof = exactly one value, anyof = any, allof = all;
+// an empty list holds for none (libsinsp compare_rhs_with_mod).
+TEST_F(Lang, ComparisonModifiers) {
+  table({
+      {"proc.name = oneof (Curl, wget)", true, true},
+      {"proc.name = oneof (Curl, Curl)", false, false},  // two match: not exactly one
+      {"fd.name contains oneof (ssl, private)", false, false},
+      {"fd.name contains oneof (ssl, nothere)", true, false},
+      {"fd.name contains anyof (nothere, key)", true, false},
+      {"fd.name contains allof (ssl, private, key)", true, false},
+      {"fd.name contains allof (ssl, nothere)", false, false},
+      {"fd.name startswith anyof (/etc/, /usr/)", true, false},
+      {"proc.name != allof (wget, curl)", true, true},
+      {"proc.name != allof (wget, Curl)", false, false},
+      {"proc.name = anyof ()", false, false},
+      {"proc.name = oneof", false, false},  // the word alone is a value
+  });
+}
+
 TEST_F(Lang, MultiValuedFields) {
   table({
       {"proc.aname = sshd", true, true},            // any ancestor
