@@ -147,28 +147,6 @@ LoadResult load_files(const json& files) {
   return load_rules_from_sources(sources, o);
 }
 
-std::string priority_text(Priority p) {
-  switch (p) {
-    case Priority::kEmergency:
-      return "Emergency";
-    case Priority::kAlert:
-      return "Alert";
-    case Priority::kCritical:
-      return "Critical";
-    case Priority::kError:
-      return "Error";
-    case Priority::kWarning:
-      return "Warning";
-    case Priority::kNotice:
-      return "Notice";
-    case Priority::kInformational:
-      return "Informational";
-    case Priority::kDebug:
-      return "Debug";
-  }
-  return "?";
-}
-
 // Categories a, a2, b, c with rules files.
 Verdict run_files_case(const json& c) {
   const json& e = c.at("expect");
@@ -209,7 +187,7 @@ Verdict run_files_case(const json& c) {
   if (e.contains("priorities")) {
     for (const auto& item : e.at("priorities")) {
       const CompiledRule* cr = rule(item);
-      if (cr == nullptr || priority_text(cr->priority) != item.at("value").get<std::string>())
+      if (cr == nullptr || priority_name(cr->priority) != item.at("value").get<std::string>())
         return fail("priority differs");
     }
   }
