@@ -47,6 +47,9 @@ struct Expr {
   RhsKind rhs = RhsKind::kNone;
   std::vector<Value> values;  // kValue: one; kList: zero or more; kListRef: one (the list name)
   FieldExpr rhs_field;        // kField: val(x) or a transformer applied to a field
+  // Falco 0.44's comparison modifier before a list ("oneof", "anyof", "allof"), "" = none:
+  // the operator holds for exactly one, any, or all of the list's values.
+  std::string modifier;
 
   std::unique_ptr<Expr> clone() const;
 };
@@ -58,6 +61,7 @@ inline std::unique_ptr<Expr> Expr::clone() const {
   e->ident = ident;
   e->field = field;
   e->op = op;
+  e->modifier = modifier;
   e->op_pos = op_pos;
   e->rhs = rhs;
   e->values = values;

@@ -154,6 +154,7 @@ struct Check {
   FieldType type = FieldType::kString;  // after transformers
   bool rhs_is_field = false;
   uint8_t cap = 4;  // values to extract (64 for multi-valued fields)
+  bool ne_every = false;  // `!=` on a socket's two ends: holds when every value differs
   EventTypeSet type_set;
   std::string_view k0;  // strs[0] (the constant of single-value operators)
   ResolvedField field;

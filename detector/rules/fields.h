@@ -31,12 +31,12 @@ enum class FieldType : uint8_t {
 
 bool is_numeric(FieldType t);
 
-enum class FieldId : uint16_t;
+struct FieldDef;  // a row of the catalogue (field_table.h)
 
 // A field reference resolved against the catalogue: "proc.aname[2]" → (kProcAname, index 2).
 struct ResolvedField {
   // Hot members first: evaluation reads these for every check.
-  FieldId id{};
+  const FieldDef* def = nullptr;
   FieldType type = FieldType::kString;
   bool multi = false;  // may yield several values (e.g. proc.aname without index: any ancestor)
   uint16_t sub = 0;    // resolved sub-selector (evt.arg name id)
@@ -168,6 +168,10 @@ bool parse_cidr(std::string_view s, IpNet* out);
 bool ip_in_net(const IpAddr& ip, const IpNet& net);
 
 bool is_event_type_field(const ResolvedField& f);
+
+// True for fields whose values are a socket's two ends (fd.ip, fd.net, fd.port): `!=` on them
+// holds only when every value differs (libsinsp's compare_ip/compare_net/compare_port).
+bool ne_needs_every_value(const ResolvedField& f);
 
 // Relative cost of extracting a field (1 = reading a number from the event; ancestor walks,
 // built strings and rendered flags cost more). The compiler evaluates cheaper checks first.

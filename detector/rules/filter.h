@@ -72,12 +72,24 @@ class SymbolTable {
   virtual bool macro_broken(std::string_view /*name*/) { return false; }
 };
 
+// Falco 0.42 deprecated evt.dir (enter events are no longer captured); a condition or an
+// output using it gets a LOAD_DEPRECATED_ITEM warning with Falco's explanation.
+inline constexpr std::string_view kDeprecatedEvtDir = "evt.dir";
+inline constexpr std::string_view kEvtDirDeprecation =
+    "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' "
+    "always evaluates to false. The rule expression can be simplified by removing the condition "
+    "on 'evt.dir'";
+
 struct CompileError {
   std::string macro;  // the macro whose text `pos` refers to; "" = the rule's own condition
   size_t pos = 0;
   std::string message;
   bool unknown_field = false;  // the error is an unknown field (skip-if-unknown-filter applies)
   bool warning = false;        // not fatal (unknown event type name, ...)
+  // The load_result code: for warnings LOAD_UNKNOWN_EVTTYPE, LOAD_COMPILE_CONDITION (hints),
+  // LOAD_DEPRECATED_ITEM; for errors "" (LOAD_ERR_COMPILE_CONDITION) or LOAD_ERR_VALIDATE
+  // (an undefined macro, as Falco).
+  std::string_view code = "LOAD_UNKNOWN_EVTTYPE";
 };
 
 class FilterLinker;

@@ -31,6 +31,11 @@ bool eval_generic(const Check& c, const EvalContext& ctx) {
     return false;
   }
   if (n == 1) return match_const(c, s.lhs[0]);
+  if (c.ne_every) {
+    for (size_t i = 0; i < n; ++i)
+      if (!match_const(c, s.lhs[i])) return false;
+    return true;
+  }
   for (size_t i = 0; i < n; ++i)
     if (match_const(c, s.lhs[i])) return true;
   return false;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "detector/rules/check.h"
+#include "detector/rules/compile_hints.h"
 #include "detector/rules/filter.h"
 #include "detector/rules/operators.h"
 #include "detector/rules/parser.h"
@@ -212,14 +213,17 @@ class FilterCompiler {
     p->nodes[at] = pn;
   }
 
-  void error(size_t pos, std::string msg, bool unknown_field = false) {
+  void error(size_t pos, std::string msg, bool unknown_field = false, std::string_view code = "") {
     errors_->push_back({macro_stack_.empty() ? std::string() : macro_stack_.back(), pos,
-                        std::move(msg), unknown_field, false});
+                        std::move(msg), unknown_field, false, code});
     failed_ = true;
   }
-  void warning(size_t pos, std::string msg) {
+  // ASTs built while compiling (modifiers), kept alive for the positions they carry.
+  std::vector<std::unique_ptr<ast::Expr>> desugared_;
+
+  void warning(size_t pos, std::string msg, std::string_view code = "LOAD_UNKNOWN_EVTTYPE") {
     errors_->push_back({macro_stack_.empty() ? std::string() : macro_stack_.back(), pos,
-                        std::move(msg), false, true});
+                        std::move(msg), false, true, code});
   }
 
   // Counts n more operands or values against the size limit of one condition.
@@ -300,7 +304,8 @@ class FilterCompiler {
           return nullptr;
         }
         if (body == nullptr) {
-          error(e.pos, "Undefined macro '" + e.ident + "' used in filter.");
+          error(e.pos, "Undefined macro '" + e.ident + "' used in filter.", false,
+                "LOAD_ERR_VALIDATE");
           return nullptr;
         }
         if (macro_stack_.size() >= kMaxMacroDepth) {
@@ -328,6 +333,9 @@ class FilterCompiler {
       return false;
     }
     fields_.push_back(rf->name);
+    if (rf->name == kDeprecatedEvtDir)
+      warning(fe.pos, "usage of deprecated field 'evt.dir': " + std::string(kEvtDirDeprecation),
+              "LOAD_DEPRECATED_ITEM");
     FieldType t = rf->type;
     for (auto it = fe.transformers.rbegin(); it != fe.transformers.rend(); ++it) {
       const std::string& name = *it;
@@ -354,8 +362,85 @@ class FilterCompiler {
     return true;
   }
 
+  // "f op oneof|anyof|allof (v1, v2, ...)" as plain checks: anyof = any "f op vi", allof =
+  // every one, oneof = exactly one; no value at all holds for none (libsinsp
+  // compare_rhs_with_mod).
+  std::unique_ptr<Node> compile_modifier(const ast::Expr& e, EventTypeSet* may_true,
+                                         EventTypeSet* may_false) {
+    std::vector<ast::Value> values;
+    for (const auto& v : e.values) {
+      const bool ref = e.rhs == ast::Expr::RhsKind::kListRef ||
+                       (e.rhs == ast::Expr::RhsKind::kList && !v.quoted);
+      const std::vector<ast::Value>* items = ref ? sym_.list(v.text) : nullptr;
+      if (e.rhs == ast::Expr::RhsKind::kListRef && items == nullptr) {
+        error(v.pos, "unknown list '" + v.text + "'");
+        return nullptr;
+      }
+      if (items != nullptr) {
+        if (!budget(items->size(), v.pos)) return nullptr;
+        for (auto item : *items) {
+          item.pos = v.pos;
+          values.push_back(std::move(item));
+        }
+      } else {
+        values.push_back(v);
+      }
+    }
+    constexpr size_t kMaxOneOf = 256;  // oneof expands to n*n checks
+    if (e.modifier == "oneof" && values.size() > kMaxOneOf) {
+      error(e.op_pos, "oneof with more than " + std::to_string(kMaxOneOf) + " values");
+      return nullptr;
+    }
+    auto check = [&](const ast::Value* v, const char* op) {
+      auto c = std::make_unique<ast::Expr>();
+      c->kind = ast::Expr::Kind::kCheck;
+      c->pos = e.pos;
+      c->op_pos = e.op_pos;
+      c->field = e.field;
+      c->op = op != nullptr ? op : e.op;
+      if (v != nullptr) {
+        c->rhs = ast::Expr::RhsKind::kValue;
+        c->values.push_back({v->text, true, v->pos});
+      }
+      return c;
+    };
+    auto node = [](ast::Expr::Kind k) {
+      auto n = std::make_unique<ast::Expr>();
+      n->kind = k;
+      return n;
+    };
+    std::unique_ptr<ast::Expr> root;
+    if (values.empty()) {  // never true: "f exists and not f exists"
+      root = node(ast::Expr::Kind::kAnd);
+      root->children.push_back(check(nullptr, "exists"));
+      auto neg = node(ast::Expr::Kind::kNot);
+      neg->children.push_back(check(nullptr, "exists"));
+      root->children.push_back(std::move(neg));
+    } else if (e.modifier == "oneof") {
+      root = node(ast::Expr::Kind::kOr);
+      for (size_t i = 0; i < values.size(); ++i) {
+        auto one = node(ast::Expr::Kind::kAnd);
+        one->children.push_back(check(&values[i], nullptr));
+        for (size_t j = 0; j < values.size(); ++j) {
+          if (j == i) continue;
+          auto neg = node(ast::Expr::Kind::kNot);
+          neg->children.push_back(check(&values[j], nullptr));
+          one->children.push_back(std::move(neg));
+        }
+        root->children.push_back(std::move(one));
+      }
+    } else {
+      root = node(e.modifier == "allof" ? ast::Expr::Kind::kAnd : ast::Expr::Kind::kOr);
+      for (const auto& v : values) root->children.push_back(check(&v, nullptr));
+    }
+    const ast::Expr& r = *root;
+    desugared_.push_back(std::move(root));
+    return compile(r, may_true, may_false);
+  }
+
   std::unique_ptr<Node> compile_check(const ast::Expr& e, EventTypeSet* may_true,
                                       EventTypeSet* may_false) {
+    if (!e.modifier.empty()) return compile_modifier(e, may_true, may_false);
     *may_true = *may_false = EventTypeSet::all();
     auto c = std::make_unique<Check>();
     if (!resolve(e.field, &c->field, &c->xforms, &c->type)) return nullptr;
@@ -418,6 +503,9 @@ class FilterCompiler {
       return nullptr;
     }
 
+    for (const auto& v : values)
+      for (std::string& hint : value_hints(c->op, v.text))
+        warning(v.pos, std::move(hint), "LOAD_COMPILE_CONDITION");
     bool ok = true;
     for (const auto& v : values) ok = add_value(c.get(), v) && ok;
     if (!ok) return nullptr;
@@ -594,6 +682,8 @@ class FilterCompiler {
   std::unique_ptr<Node> wrap(std::unique_ptr<Check> c, const ast::Expr& e,
                              const std::vector<ast::Value>& values) {
     c->cap = c->field.multi ? static_cast<uint8_t>(kMaxFieldValues) : 4;
+    c->ne_every =
+        c->op == Op::kNe && !c->rhs_is_field && c->xforms.empty() && ne_needs_every_value(c->field);
     std::string lhs = field_text(c->field, c->xforms);
     c->key = lhs + ' ' + e.op;
     c->text = lhs + ' ' + e.op;

@@ -27,6 +27,13 @@ const ast::Expr* Loader::macro(std::string_view name) {
   return m.ast.get();
 }
 
+void Loader::report_undefined_macros(const MacroDef& m, const ast::Expr& e) {
+  if (e.kind == ast::Expr::Kind::kMacroRef && !macro_idx_.count(e.ident))
+    error(locate(m.cond, e.pos), "LOAD_ERR_VALIDATE",
+          "macro '" + m.name + "': Undefined macro '" + e.ident + "' used in filter.");
+  for (const auto& c : e.children) report_undefined_macros(m, *c);
+}
+
 bool Loader::macro_broken(std::string_view name) {
   auto it = macro_idx_.find(std::string(name));
   return it != macro_idx_.end() && macros_[it->second].broken;
@@ -161,8 +168,13 @@ LoadResult Loader::finish() {
     rs.chains_[t].build(static_cast<EventType>(t), fs, rs.matching_ == RuleMatching::kFirst);
   }
 
-  for (const auto& m : macros_)
-    if (!m.used) warning(m.origin, "LOAD_UNUSED_MACRO", "macro '" + m.name + "' is not used");
+  for (const auto& m : macros_) {
+    if (m.used) continue;
+    warning(m.origin, "LOAD_UNUSED_MACRO", "macro '" + m.name + "' is not used");
+    // Falco compiles every macro, used or not: one naming an undefined macro is an error.
+    // (Used ones report it through the rules that use them.)
+    if (m.ast != nullptr) report_undefined_macros(m, *m.ast);
+  }
   for (const auto& l : lists_)
     if (!l.used) warning(l.origin, "LOAD_UNUSED_LIST", "list '" + l.name + "' is not used");
 

@@ -207,6 +207,8 @@ class Loader : public SymbolTable {
 
   // Maps an offset in a SourceText back to the file.
   Origin locate(const SourceText& st, size_t pos) const;
+  // Errors for the macros `e` (part of macro m) names that no item defines.
+  void report_undefined_macros(const MacroDef& m, const ast::Expr& e);
 
   // ---- YAML helpers
 

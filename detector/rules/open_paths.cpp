@@ -93,6 +93,15 @@ std::string without_trailing_slashes(std::string d) {
   return d;
 }
 
+bool has_wildcard(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+// The literal start every path a pmatch pattern matches begins with: up to its first
+// wildcard (a pattern's wildcards match inside one path component).
+std::string pmatch_prefix(const std::string& d) {
+  if (has_wildcard(d)) return d.substr(0, d.find_first_of("*?["));
+  return without_trailing_slashes(d);
+}
+
 // The paths for which the check can hold (any when it does not constrain fd.name).
 PathSet check_paths(const Check& c) {
   if (c.rhs_is_field || !c.xforms.empty()) return PathSet::any();
@@ -105,7 +114,7 @@ PathSet check_paths(const Check& c) {
       case Op::kStartsWith:
         return PathSet::of(c.strs);
       case Op::kPMatch:  // "/usr/bin/" also matches "/usr/bin" itself
-        for (const auto& d : c.strs) prefixes.push_back(without_trailing_slashes(d));
+        for (const auto& d : c.strs) prefixes.push_back(pmatch_prefix(d));
         return PathSet::of(std::move(prefixes));
       case Op::kGlob:
         for (const auto& g : c.strs) prefixes.push_back(g.substr(0, g.find_first_of("*?[\\")));
@@ -116,6 +125,10 @@ PathSet check_paths(const Check& c) {
   }
   if (f == "fd.directory" && (c.op == Op::kEq || c.op == Op::kIn || c.op == Op::kPMatch)) {
     for (const auto& s : c.strs) {
+      if (c.op == Op::kPMatch && has_wildcard(s)) {
+        prefixes.push_back(pmatch_prefix(s));
+        continue;
+      }
       const std::string d = without_trailing_slashes(s);
       if (d == "/") return PathSet::any();
       prefixes.push_back(d + "/");

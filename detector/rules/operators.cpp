@@ -126,6 +126,28 @@ namespace detail {
 bool glob_match_ci_pattern(std::string_view pat, std::string_view s) {
   return glob_impl(pat, s, true, true);
 }
+
+namespace {
+// The next non-empty component of *rest ("" when none is left).
+std::string_view next_component(std::string_view* rest) {
+  while (!rest->empty() && rest->front() == '/') rest->remove_prefix(1);
+  size_t end = rest->find('/');
+  std::string_view comp = rest->substr(0, end);
+  rest->remove_prefix(end == std::string_view::npos ? rest->size() : end);
+  return comp;
+}
+}  // namespace
+
+bool pmatch_components(std::string_view path, std::string_view pattern) {
+  for (;;) {
+    std::string_view want = next_component(&pattern);
+    if (want.empty()) return true;  // every component of the pattern matched
+    std::string_view have = next_component(&path);
+    if (have.empty()) return false;
+    const bool wild = want.find_first_of("*?[") != std::string_view::npos;
+    if (wild ? !glob_match(want, have, false) : want != have) return false;
+  }
+}
 }  // namespace detail
 
 }  // namespace riposte::detector::rules

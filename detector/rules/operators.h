@@ -18,6 +18,9 @@ namespace riposte::detector::rules::detail {
 bool parse_op(std::string_view s, Op* op);
 // glob with a pattern that is itself lowered as it goes (iglob against another field).
 bool glob_match_ci_pattern(std::string_view pat, std::string_view s);
+// pmatch with a pattern holding wildcards: each of its path components is a glob on the
+// path's component at the same depth (libsinsp's path_prefix_search), empty ones skipped.
+bool pmatch_components(std::string_view path, std::string_view pattern);
 
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 inline char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
@@ -146,6 +149,7 @@ inline size_t apply_xforms(const std::vector<Xform>& xs, FieldValue* v, size_t n
 }
 
 inline bool pmatch_one(std::string_view v, std::string_view ps) {
+  if (ps.find_first_of("*?[") != std::string_view::npos) return pmatch_components(v, ps);
   if (ps.size() > 1 && ps.back() == '/') ps.remove_suffix(1);
   if (v.size() < ps.size() || v.substr(0, ps.size()) != ps) return false;
   return v.size() == ps.size() || ps == "/" || v[ps.size()] == '/';

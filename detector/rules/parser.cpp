@@ -1,5 +1,6 @@
 #include "detector/rules/parser.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -289,8 +290,11 @@ class Parser {
       e->rhs = ast::Expr::RhsKind::kNone;
       return;
     }
+    const size_t after_op = p_;
     skip_blanks();
     if (at_end()) fail("expected a value after operator '" + e->op + "'");
+    // A modifier is a word of its own: "==oneof (a)" is not one (Falco rejects it).
+    if (p_ > after_op && try_modifier_list(e)) return;
     // RHS field: val(field) or transformer(field)
     if (try_rhs_field(e)) return;
     if (is_list_operator(e->op)) {
@@ -309,6 +313,41 @@ class Parser {
     }
     e->rhs = ast::Expr::RhsKind::kValue;
     e->values.push_back(parse_value());
+  }
+
+  // "op oneof|anyof|allof (a, b)" or "... list_name" after a string operator (Falco 0.44).
+  // Anything else (the word alone, or followed by and/or) is a plain value.
+  bool try_modifier_list(ast::Expr* e) {
+    static constexpr std::string_view kStrOps[] = {
+        "=",           "!=",       "contains", "icontains", "bcontains", "startswith",
+        "bstartswith", "endswith", "glob",     "iglob",     "regex"};
+    if (std::find(std::begin(kStrOps), std::end(kStrOps), e->op) == std::end(kStrOps)) return false;
+    const size_t start = p_;
+    while (is_ident_char(peek())) ++p_;
+    std::string_view w = in_.substr(start, p_ - start);
+    if ((w != "oneof" && w != "anyof" && w != "allof") || !is_blank(peek())) {
+      p_ = start;
+      return false;
+    }
+    skip_blanks();
+    if (peek() == '(') {
+      e->modifier = std::string(w);
+      parse_list(e);
+      return true;
+    }
+    if (is_alpha(peek())) {
+      const size_t ls = p_;
+      while (is_ident_char(peek())) ++p_;
+      std::string_view name = in_.substr(ls, p_ - ls);
+      if (name != "and" && name != "or") {
+        e->modifier = std::string(w);
+        e->rhs = ast::Expr::RhsKind::kListRef;
+        e->values.push_back({std::string(name), false, ls});
+        return true;
+      }
+    }
+    p_ = start;
+    return false;
   }
 
   bool try_rhs_field(ast::Expr* e) {
@@ -467,6 +506,10 @@ bool is_list_operator(std::string_view op) {
   for (auto o : kListOps)
     if (o == op) return true;
   return false;
+}
+
+bool is_transformer_name(std::string_view name) {
+  return std::find(kTransformers.begin(), kTransformers.end(), name) != kTransformers.end();
 }
 
 }  // namespace riposte::detector::rules

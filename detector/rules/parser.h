@@ -70,6 +70,8 @@ std::string format_value(std::string_view v);
 
 // True when s is a "word" operator or comparison operator the language knows.
 bool is_known_operator(std::string_view op);
+// True for a transformer's name (tolower, toupper, b64, basename, len).
+bool is_transformer_name(std::string_view name);
 // True for in / intersects / pmatch.
 bool is_list_operator(std::string_view op);
 

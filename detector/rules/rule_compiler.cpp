@@ -91,8 +91,20 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
         ListItem li = make_list_item(v.item);
         c->values.push_back({li.text, li.quoted, pos});
       } else {
-        c->rhs = ast::Expr::RhsKind::kValue;
         ListItem li = make_list_item(v.item);
+        // Falco pastes the value into the condition, quoted only when it has a space: a
+        // value like toupper(proc.pname) is then a transformer on the right-hand side.
+        ast::FieldExpr rhs;
+        std::string ignored;
+        if (li.text.find_first_of(" \t") == std::string::npos &&
+            li.text.find('(') != std::string::npos && parse_field_expr(li.text, &rhs, &ignored) &&
+            !rhs.transformers.empty()) {
+          rhs.pos = pos;
+          c->rhs = ast::Expr::RhsKind::kField;
+          c->rhs_field = std::move(rhs);
+          return c;
+        }
+        c->rhs = ast::Expr::RhsKind::kValue;
         c->values.push_back({li.text, true, pos});
       }
       return c;
@@ -350,9 +362,11 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   }
   for (const auto& ce : errs) {
     if (ce.warning) {
-      warning(error_origin(r, ce), "LOAD_UNKNOWN_EVTTYPE", what + ": " + ce.message);
+      warning(error_origin(r, ce), std::string(ce.code), what + ": " + ce.message);
     } else {
-      error(error_origin(r, ce), "LOAD_ERR_COMPILE_CONDITION", what + ": " + ce.message);
+      error(error_origin(r, ce),
+            ce.code.empty() ? "LOAD_ERR_COMPILE_CONDITION" : std::string(ce.code),
+            what + ": " + ce.message);
     }
   }
   if (!filter) return nullptr;
@@ -361,6 +375,12 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   std::string oerr;
   size_t opos = 0;
   if (!cr->format.compile(r.output.text, &oerr, &opos)) {
+    // As for the condition, an unknown field with skip-if-unknown-filter skips the rule.
+    if (r.skip_if_unknown_filter && oerr.find("unknown field") != std::string::npos) {
+      warning(locate(r.output, opos), "LOAD_UNKNOWN_FILTER",
+              what + ": " + oerr + " (rule skipped: skip-if-unknown-filter)");
+      return nullptr;
+    }
     error(locate(r.output, opos), "LOAD_ERR_COMPILE_OUTPUT", what + ": " + oerr);
     return nullptr;
   }
@@ -368,6 +388,9 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   cr->desc = r.desc;
   cr->source = r.source;
   cr->output = r.output.text;
+  if (size_t at = r.output.text.find(kDeprecatedEvtDir); at != std::string::npos)
+    warning(locate(r.output, at), "LOAD_DEPRECATED_ITEM",
+            what + ": usage of deprecated field 'evt.dir' has been detected in the rule output");
   cr->priority = r.priority;
   cr->tags = r.tags;
   std::sort(cr->tags.begin(), cr->tags.end());
@@ -384,7 +407,10 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   cr->event_types = filter->event_types();
   cr->expanded_condition = std::move(expanded);
   cr->filter = std::move(*filter);
-  if (cr->event_types.is_all() && r.warn_evttypes) {
+  // Falco warns when a rule matches more than 100 of its ~400 event codes, which a negated
+  // evt.type (`not evt.type = execve`) does too; riposte captures fewer types, so the same
+  // share is half of them.
+  if (cr->event_types.size() * 2 > kEventTypeCount && r.warn_evttypes) {
     warning(r.origin, "LOAD_NO_EVTTYPE",
             what +
                 ": Rule matches too many evt.type values. This has a significant "

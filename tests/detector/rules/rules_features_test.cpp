@@ -224,14 +224,14 @@ TEST_F(Features, ExceptionErrors) {
       {"    - name: e\n      fields: [proc.nam]\n      values:\n        - [cat]\n", "proc.nam"},
       {"    - name: e\n      fields: [proc.name, fd.name]\n      values:\n        - [cat]\n",
        "equal length"},
-      {"    - name: e\n      fields: [proc.name]\n      comps: [=, =]\n      values:\n        - [cat]\n",
+      {"    - name: e\n      fields: [proc.name]\n      comps: [=, =]\n      values:\n        - "
+       "[cat]\n",
        "equal length"},
-      {"    - name: e\n      fields: [proc.name]\n      comps: [like]\n      values:\n        - [cat]\n",
+      {"    - name: e\n      fields: [proc.name]\n      comps: [like]\n      values:\n        - "
+       "[cat]\n",
        "not a supported comparison operator"},
       {"    - name: e\n      fields: proc.name\n      comps: =\n      values: [cat]\n",
        "must be one of in"},
-      {"    - name: e\n      fields: [proc.name]\n    - name: e\n      fields: [fd.name]\n",
-       "must be unique"},
   };
   for (const auto& k : cases) {
     auto r = load("- rule: X\n  desc: d\n  priority: INFO\n  output: o\n"
@@ -239,6 +239,19 @@ TEST_F(Features, ExceptionErrors) {
     EXPECT_FALSE(r.ok()) << k.ex;
     EXPECT_NE(errors_only(r).find(k.needle), std::string::npos) << k.ex << "\n" << diags(r);
   }
+}
+
+// Two exceptions with one name: Falco loads the rule with a LOAD_EXCEPTION_NAME_NOT_UNIQUE
+// warning, and both exceptions apply (riposte used to reject the file).
+TEST_F(Features, DuplicateExceptionNamesWarnAndBothApply) {
+  auto r = load(
+      "- rule: X\n  desc: d\n  priority: INFO\n  output: o\n"
+      "  condition: evt.type = openat\n  exceptions:\n"
+      "    - name: e\n      fields: [proc.name]\n      values: [[nobody]]\n"
+      "    - name: e\n      fields: [proc.name]\n      values: [[cat]]\n");
+  ASSERT_TRUE(r.ok()) << diags(r);
+  EXPECT_NE(diags(r).find("Multiple definitions of exception 'e'"), std::string::npos) << diags(r);
+  EXPECT_EQ(r.ruleset->find("X")->exception_fields.size(), 2u);  // both kept
 }
 
 TEST_F(Features, SkipIfUnknownFilterAndWarnEvttypes) {

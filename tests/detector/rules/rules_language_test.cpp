@@ -181,6 +181,73 @@ TEST_F(Lang, NumericBoolIpOperators) {
   });
 }
 
+// A socket's two ends (fd.ip, fd.net, fd.port): `=` holds when either end matches, `!=` only
+// when both differ, as in libsinsp (issue 15: "fd.ip != <server> on a connect" was true).
+TEST_F(Lang, SocketEndsNotEqualNeedsBothToDiffer) {
+  table({
+      {"fd.ip != 93.184.216.34", false, false},  // the server end is equal
+      {"fd.ip != 10.1.2.3", false, false},       // the client end is equal
+      {"fd.ip != 1.1.1.1", false, true},
+      {"not fd.ip = 93.184.216.34", true, false},
+      {"fd.net != \"93.184.0.0/16\"", false, false},
+      {"fd.net != \"8.8.0.0/16\"", false, true},
+      {"fd.port != 443", false, false},
+      {"fd.port != 40000", false, false},
+      {"fd.port != 80", false, true},
+      {"fd.sip != 1.1.1.1 and fd.cip != 93.184.216.34", false, true},
+  });
+}
+
+// pmatch patterns with wildcards match path components (libsinsp's path_prefix_search):
+// `*`, `?` and `[..]` inside one component, never across a `/`.
+TEST_F(Lang, PmatchWildcardComponents) {
+  table({
+      {"fd.name pmatch (/etc/*/private)", true, false},
+      {"fd.name pmatch (/etc/s*)", true, false},
+      {"fd.name pmatch (/etc/s?l)", true, false},
+      {"fd.name pmatch (/etc/[rs]sl/private/key.pem)", true, false},
+      {"fd.name pmatch (/etc/x*, /usr)", false, false},
+      {"fd.name pmatch (/*/ssl)", true, false},
+      {"fd.name pmatch (/etc/*/key.pem)", false, false},  // `*` is one component
+      {"fd.name pmatch (/etc/ssl/private/key.pem/*)", false, false},
+      {"fd.name pmatch (/etc/ssl)", true, false},  // plain prefixes as before
+      {"fd.name pmatch (/etc/ss)", false, false},
+  });
+}
+
+// Fields added for Falco 0.44's tests: evt.is_io / _read / _write from the event type,
+// evt.count (always 1), fd.dev from the fd table.
+TEST_F(Lang, IoCountAndDeviceFields) {
+  file.dev = 0x803;
+  Event rd = make_event(EventType::kRead, p, &w);
+  rd.fd = &file;
+  EXPECT_TRUE(eval("evt.is_io = true and evt.is_io_read = true and evt.is_io_write = false", rd));
+  EXPECT_TRUE(eval("fd.dev = 2051 and evt.count = 1", rd));
+  table({
+      {"evt.is_io = false and evt.count = 1", true, true},
+      {"fd.dev exists", true, false},  // a socket has no device here
+  });
+}
+
+// Falco 0.44's comparison modifiers: oneof = exactly one value, anyof = any, allof = all;
+// an empty list holds for none (libsinsp compare_rhs_with_mod).
+TEST_F(Lang, ComparisonModifiers) {
+  table({
+      {"proc.name = oneof (Curl, wget)", true, true},
+      {"proc.name = oneof (Curl, Curl)", false, false},  // two match: not exactly one
+      {"fd.name contains oneof (ssl, private)", false, false},
+      {"fd.name contains oneof (ssl, nothere)", true, false},
+      {"fd.name contains anyof (nothere, key)", true, false},
+      {"fd.name contains allof (ssl, private, key)", true, false},
+      {"fd.name contains allof (ssl, nothere)", false, false},
+      {"fd.name startswith anyof (/etc/, /usr/)", true, false},
+      {"proc.name != allof (wget, curl)", true, true},
+      {"proc.name != allof (wget, Curl)", false, false},
+      {"proc.name = anyof ()", false, false},
+      {"proc.name = oneof", false, false},  // the word alone is a value
+  });
+}
+
 TEST_F(Lang, MultiValuedFields) {
   table({
       {"proc.aname = sshd", true, true},            // any ancestor
@@ -357,6 +424,41 @@ TEST_F(Lang, Exceptions) {
     std::vector<const CompiledRule*> out;
     r.ruleset->evaluate(open_ev, &out);
     EXPECT_EQ(!out.empty(), row.fires) << row.ex;
+  }
+}
+
+// An exception value written as a transformer is one, as in Falco (which pastes values into
+// the condition, quoting only those with a space); with a space it stays a string, and Falco's
+// compiler hints say so (LOAD_COMPILE_CONDITION).
+TEST_F(Lang, ExceptionValueTransformers) {
+  const std::string base =
+      "- rule: R\n  desc: d\n  priority: WARNING\n  output: o\n"
+      "  condition: evt.type = openat\n  exceptions:\n    - name: e\n"
+      "      fields: [proc.pname]\n      values:\n";
+  struct Row {
+    std::string value;
+    bool fires;
+    std::string hint;  // expected LOAD_COMPILE_CONDITION text, "" = none
+  } rows[] = {
+      {"[tolower(proc.pname)]", false, ""},  // bash = tolower(bash)
+      {"[\"tolower(proc.pname)\"]", false, ""},
+      {"[toupper(proc.pname)]", true, ""},  // bash != BASH
+      {"[\"tolower( proc.pname)\"]", true, "may be a valid field transformer misused"},
+      {"[proc.pname]", true, "'proc.pname' may be a valid field misused as a const string"},
+      {"[bash]", false, ""},
+  };
+  for (const auto& row : rows) {
+    auto r = load(base + "        - " + row.value + "\n");
+    ASSERT_TRUE(r.ok()) << row.value << diags(r);
+    std::vector<const CompiledRule*> out;
+    r.ruleset->evaluate(open_ev, &out);
+    EXPECT_EQ(!out.empty(), row.fires) << row.value;
+    bool hinted = false;
+    for (const auto& d : r.diagnostics)
+      if (d.code == "LOAD_COMPILE_CONDITION" && !row.hint.empty() &&
+          d.message.find(row.hint) != std::string::npos)
+        hinted = true;
+    EXPECT_EQ(hinted, !row.hint.empty()) << row.value << diags(r);
   }
 }
 
