@@ -108,9 +108,15 @@ class IngestFloodTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(cluster_.start());
     // The R3 streams, once the cluster has elected its JetStream meta leader.
-    auto c = nats::Connection::connect({.url = cluster_.urls(), .name = "flood-test"});
+    // The shipped users: the test's observer sets up and reads; alerts come as a detector.
+    auto c = nats::Connection::connect(
+        shipped_auth_options(cluster_.urls(), "riposte-test", "flood-test"));
     ASSERT_TRUE(c.ok()) << c.error();
     conn_ = std::move(*c);
+    auto d = nats::Connection::connect(
+        shipped_auth_options(cluster_.urls(), "riposte-detector", "flood-detector"));
+    ASSERT_TRUE(d.ok()) << d.error();
+    detector_conn_ = std::move(*d);
     responder::BusOptions bus;
     bus.replicas = 3;
     ASSERT_TRUE(eventually([&] { return responder::ensure_streams(*conn_, bus).ok(); }, 60000));
@@ -158,9 +164,10 @@ class IngestFloodTest : public ::testing::Test {
   }
 
   DryRunSetup setup_;
-  NatsCluster cluster_{3, /*monitor=*/true};
+  NatsCluster cluster_{3, /*monitor=*/true, /*shipped_auth=*/true};
   int http_port_ = 0, ops_port_ = 0;
   std::unique_ptr<nats::Connection> conn_;
+  std::unique_ptr<nats::Connection> detector_conn_;  // publishes the NATS flood, as a detector
   std::unique_ptr<Subprocess> responder_;
   std::mutex mu_;
   std::set<uint64_t> acknowledged_;  // stream sequences the 200s named
@@ -197,7 +204,7 @@ TEST_F(IngestFloodTest, HttpFloodIsRefusedWhenFullAndLosesNothingAcknowledged) {
 }
 
 TEST_F(IngestFloodTest, NatsFloodIsHandledWithBoundedMemory) {
-  auto publisher = conn_->async_publisher(4096);
+  auto publisher = detector_conn_->async_publisher(4096);
   ASSERT_TRUE(publisher.ok()) << publisher.error();
   // As fast as the stream takes them: up to 4,096 publishes in flight. One that fails (no
   // acknowledgment in time, the window full for 200 ms) is published again afterwards, with
@@ -224,7 +231,7 @@ TEST_F(IngestFloodTest, NatsFloodIsHandledWithBoundedMemory) {
   if (!unstored.empty()) std::cout << unstored.size() << " republished: " << first_error << "\n";
   for (int i : unstored) {
     const Alert a = flood_alert(i);
-    auto r = conn_->js_publish(alert_subject(a), to_json(a), responder::content_key(a));
+    auto r = detector_conn_->js_publish(alert_subject(a), to_json(a), responder::content_key(a));
     ASSERT_TRUE(r.ok()) << r.error();
     ++stored;
   }
