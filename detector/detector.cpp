@@ -57,8 +57,14 @@ void Detector::on_exec(const ExecRecord& rec) {
   ev.args.path = evp->exepath;
   rules_->evaluate(ev, &matches_);
   // The process waits, stopped, for this: decide before anything else.
-  if (hold_ != nullptr && (rec.held || !hold_->rules().empty()))
-    hold_->decide(rec, enforcing_match(ev));
+  if (hold_ != nullptr && (rec.held || !hold_->rules().empty())) {
+    const rules::CompiledRule* by = enforcing_match(ev);
+    if (by != nullptr && !hold_->in_scope(*evp)) {
+      hold_->count_out_of_scope();
+      by = nullptr;  // the guardrails: resume it, the alert still goes out
+    }
+    hold_->decide(rec, by);
+  }
   emit(ev);
 }
 

@@ -78,6 +78,8 @@ struct Config {
   int duration_s = 0, max_processes = 65536, max_pods = 4096;
   std::vector<std::string> enforce;
   int hold_deadline_ms = 50;
+  std::vector<std::string> enforce_namespaces;
+  bool enforce_host = false;
   std::string hold_timeout = "resume";
 };
 
@@ -115,6 +117,12 @@ Config parse_flags(int argc, char** argv) {
   f.add_list("enforce", &c.enforce, "RULE",
              "stop processes with this rule before they run (repeat for several): execs that may "
              "match it are held in the kernel until the rule is evaluated, then killed or resumed");
+  f.add_list(
+      "enforce-namespace", &c.enforce_namespaces, "GLOB",
+      "kill --enforce matches only in pods of these namespaces (repeat; default: any namespace)");
+  f.add_bool(
+      "enforce-host", &c.enforce_host,
+      "also kill --enforce matches outside containers (default: host processes are never killed)");
   f.add_int("hold-deadline-ms", &c.hold_deadline_ms, "MS",
             "longest an exec is held undecided (then --hold-timeout applies)");
   f.add_string("hold-timeout", &c.hold_timeout, "resume|kill",
@@ -262,6 +270,8 @@ int main(int argc, char** argv) {
   detector::HoldOptions hold_opts;
   hold_opts.deadline = std::chrono::milliseconds(cfg.hold_deadline_ms);
   hold_opts.kill_on_timeout = cfg.hold_timeout == "kill";
+  hold_opts.namespaces = cfg.enforce_namespaces;
+  hold_opts.include_host = cfg.enforce_host;
   detector::ExecHold hold(*hold_plan, hold_opts, &registry);
   const auto hold_alive = [&source] {
     source.hold_alive_until(static_cast<uint64_t>(clock_ns(CLOCK_BOOTTIME)) + 1000000000ull);

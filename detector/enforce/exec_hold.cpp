@@ -1,6 +1,7 @@
 #include "detector/enforce/exec_hold.h"
 
 #include <bpf/bpf.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -128,6 +129,9 @@ ExecHold::ExecHold(HoldPlan plan, HoldOptions options, Registry* registry)
                                       {{"outcome", "killed_after_deadline"}})),
       killed_unheld_(&registry->counter("riposte_detector_exec_holds_total",
                                         "Held execs, by outcome", {{"outcome", "killed_unheld"}})),
+      out_of_scope_(&registry->counter("riposte_detector_exec_holds_total",
+                                       "Held execs, by outcome",
+                                       {{"outcome", "matched_out_of_scope"}})),
       missed_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
                                  {{"outcome", "released_by_watchdog"}})) {
   registry
@@ -211,6 +215,16 @@ void ExecHold::kill_running(const ExecRecord& rec, const rules::CompiledRule& by
               {{"rule", by.name}, {"pid", rec.pid}, {"comm", rec.comm}});
   }
   close(pidfd);
+}
+
+bool ExecHold::in_scope(const ProcessInfo& proc) const {
+  if (proc.container == nullptr) return options_.include_host;
+  if (options_.namespaces.empty()) return true;
+  const std::string ns = proc.container->pod != nullptr ? proc.container->pod->ns : "";
+  for (const std::string& glob : options_.namespaces) {
+    if (fnmatch(glob.c_str(), ns.c_str(), 0) == 0) return true;
+  }
+  return false;
 }
 
 uint64_t ExecHold::expired() const { return shared_ != nullptr ? shared_->expired.load() : 0; }

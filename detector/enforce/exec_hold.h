@@ -25,6 +25,7 @@
 
 #include "common/metrics.h"
 #include "common/result.h"
+#include "detector/event/event.h"
 #include "detector/rules/ruleset.h"
 #include "detector/sensor/bpf_source.h"
 #include "detector/sensor/exec_record.h"
@@ -44,6 +45,11 @@ Result<HoldPlan> plan_exec_hold(const rules::Ruleset& ruleset,
 struct HoldOptions {
   std::chrono::milliseconds deadline{50};  // longest a process stays held undecided
   bool kill_on_timeout = false;            // fail-closed: kill what was not decided in time
+  // Guardrails: a match is killed only in a container whose pod's namespace matches one of
+  // these globs (empty: any namespace), and on the host only when include_host is set. Out
+  // of scope, a match is resumed (and counted).
+  std::vector<std::string> namespaces;
+  bool include_host = false;
 };
 
 // Deletes pid's entry from the held map if it is the process that started at start_boot_ns,
@@ -69,6 +75,10 @@ class ExecHold {
   // would have seen the stop, or the deadline passed) is killed as it runs when `by`, if it
   // is still the same process.
   void decide(const ExecRecord& rec, const rules::CompiledRule* by);
+  // Whether a match in this process may be killed (the guardrails of HoldOptions).
+  bool in_scope(const ProcessInfo& proc) const;
+  // A match out of scope: counted; the caller resumes it (decide with no rule).
+  void count_out_of_scope() { out_of_scope_->inc(); }
 
   // Processes the watchdog released at the deadline or at the detector's death.
   uint64_t expired() const;
@@ -91,6 +101,7 @@ class ExecHold {
   Histogram* held_for_;
   Counter* killed_late_;
   Counter* killed_unheld_;
+  Counter* out_of_scope_;
   Counter* missed_;
 };
 

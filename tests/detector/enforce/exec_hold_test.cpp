@@ -58,7 +58,8 @@ class ExecHoldTest : public ::testing::Test {
         "--enforce",
         kRule,
         "--hold-deadline-ms",
-        "10000"};
+        "10000",
+        "--enforce-host"};                                // the test's processes run on the host
     argv.insert(argv.end(), extra.begin(), extra.end());  // a later flag wins
     auto p = testing::spawn_ready(argv, {}, dir_ + "/detector.log", "detector running");
     ASSERT_TRUE(p.ok()) << p.error();
@@ -122,6 +123,33 @@ TEST_F(ExecHoldTest, MatchingExecIsKilledBeforeItPrintsAnything) {
   EXPECT_EQ(testing::read_file(dir_ + "/bad.out"), "") << "it ran before it was killed";
   EXPECT_TRUE(eventually(
       [&] { return metric("riposte_detector_exec_holds_total{outcome=\"killed\"}") >= 1; }));
+}
+
+// Guardrail on by default: without --enforce-host a match on the host is resumed, not killed
+// (the alert still goes out).
+TEST_F(ExecHoldTest, HostProcessesAreNotKilledUnlessAskedFor) {
+  std::vector<std::string> argv = {
+      testing::env_or("RIPOSTE_BINARY_DIR", ".") + "/bin/riposte-detector",
+      "--rules",
+      dir_ + "/rules.yaml",
+      "--no-kube",
+      "--ops-addr",
+      "127.0.0.1:0",
+      "--enforce",
+      kRule};
+  auto p = testing::spawn_ready(argv, {}, dir_ + "/detector.log", "detector running");
+  ASSERT_TRUE(p.ok()) << p.error();
+  detector_ = std::move(*p);
+  std::smatch m;
+  const std::string log = testing::read_file(detector_->log_path());
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("ops_port=([0-9]+)"))) << log;
+  ops_port_ = std::stoi(m[1]);
+  const int status = wait_status(spawn_tool("bad", dir_ + "/bad.out"));
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(testing::read_file(dir_ + "/bad.out"), "bad\n");
+  EXPECT_TRUE(eventually([&] {
+    return metric("riposte_detector_exec_holds_total{outcome=\"matched_out_of_scope\"}") >= 1;
+  }));
 }
 
 TEST_F(ExecHoldTest, CandidateTheRuleDoesNotMatchRunsNormally) {
