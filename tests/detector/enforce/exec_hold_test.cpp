@@ -47,7 +47,8 @@ class ExecHoldTest : public ::testing::Test {
   // The deadline is long unless a test is about it: on a loaded machine the detector may take
   // more than the default 50 ms, and the watchdog would then resume what the test expects
   // killed before it ran (the latency is bench-exec-hold.sh's business, not the tests').
-  void start_detector(const std::vector<std::string>& extra = {}) {
+  // host: --enforce-host (the test's processes run on the host).
+  void start_detector(const std::vector<std::string>& extra = {}, bool host = true) {
     std::vector<std::string> argv = {
         testing::env_or("RIPOSTE_BINARY_DIR", ".") + "/bin/riposte-detector",
         "--rules",
@@ -58,8 +59,8 @@ class ExecHoldTest : public ::testing::Test {
         "--enforce",
         kRule,
         "--hold-deadline-ms",
-        "10000",
-        "--enforce-host"};                                // the test's processes run on the host
+        "10000"};
+    if (host) argv.push_back("--enforce-host");
     argv.insert(argv.end(), extra.begin(), extra.end());  // a later flag wins
     auto p = testing::spawn_ready(argv, {}, dir_ + "/detector.log", "detector running");
     ASSERT_TRUE(p.ok()) << p.error();
@@ -128,22 +129,7 @@ TEST_F(ExecHoldTest, MatchingExecIsKilledBeforeItPrintsAnything) {
 // Guardrail on by default: without --enforce-host a match on the host is resumed, not killed
 // (the alert still goes out).
 TEST_F(ExecHoldTest, HostProcessesAreNotKilledUnlessAskedFor) {
-  std::vector<std::string> argv = {
-      testing::env_or("RIPOSTE_BINARY_DIR", ".") + "/bin/riposte-detector",
-      "--rules",
-      dir_ + "/rules.yaml",
-      "--no-kube",
-      "--ops-addr",
-      "127.0.0.1:0",
-      "--enforce",
-      kRule};
-  auto p = testing::spawn_ready(argv, {}, dir_ + "/detector.log", "detector running");
-  ASSERT_TRUE(p.ok()) << p.error();
-  detector_ = std::move(*p);
-  std::smatch m;
-  const std::string log = testing::read_file(detector_->log_path());
-  ASSERT_TRUE(std::regex_search(log, m, std::regex("ops_port=([0-9]+)"))) << log;
-  ops_port_ = std::stoi(m[1]);
+  start_detector({}, /*host=*/false);
   const int status = wait_status(spawn_tool("bad", dir_ + "/bad.out"));
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(testing::read_file(dir_ + "/bad.out"), "bad\n");
