@@ -17,6 +17,7 @@
 
 #include "common/alert.h"
 #include "common/nats.h"
+#include "tests/support/shell_alert.h"
 
 extern char** environ;
 
@@ -67,22 +68,10 @@ inline std::unique_ptr<nats::Connection> connect(const std::string& url) {
   return nullptr;
 }
 
-// Falco's "Terminal shell in container" for pod ns/pod, numbered i (unique output: inputs
-// deduplicate on it), timestamped now.
+// Falco's "Terminal shell in container" for pod ns/pod, numbered i, with proc.name.
 inline Alert bench_alert(int64_t i, const std::string& ns, const std::string& pod) {
-  Alert a;
-  a.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-  a.rule = "Terminal shell in container";
-  a.priority = Priority::kNotice;
-  a.hostname = "node-1";
-  a.output =
-      "A shell was spawned in a container with an attached terminal (n=" + std::to_string(i) + ")";
-  a.output_fields["k8s.ns.name"] = ns;
-  a.output_fields["k8s.pod.name"] = pod;
+  Alert a = testing::numbered_shell_alert(i, ns, pod);
   a.output_fields["proc.name"] = "bash";
-  a.uuid = new_uuid();
   return a;
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "responder/alert_consumer.h"
+#include "tests/support/shell_alert.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
@@ -67,31 +68,12 @@ std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
                                    "2"};
   argv.insert(argv.end(), nats_flags.begin(), nats_flags.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = Subprocess::spawn(argv, {}, setup.dir + "/" + name + ".log");
-  EXPECT_TRUE(p.ok()) << p.error();
-  if (!p.ok()) return nullptr;
-  auto proc = std::move(*p);
-  const bool up = eventually(
-      [&] { return read_file(proc->log_path()).find("responder running") != std::string::npos; },
-      30000);
-  EXPECT_TRUE(up) << name << " did not start:\n" << proc->log_tail();
-  return up ? std::move(proc) : nullptr;
+  auto p = spawn_ready(argv, {}, setup.dir + "/" + name + ".log", "responder running");
+  EXPECT_TRUE(p.ok()) << name << ": " << p.error();
+  return p.ok() ? std::move(*p) : nullptr;
 }
 
-Alert numbered_alert(int i) {
-  Alert a;
-  a.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-  a.rule = "Terminal shell in container";
-  a.priority = Priority::kNotice;
-  a.hostname = "node-1";
-  a.output = "A shell was spawned in a container (n=" + std::to_string(i) + ")";
-  a.output_fields["k8s.ns.name"] = "shop";
-  a.output_fields["k8s.pod.name"] = "web-" + std::to_string(i);
-  a.uuid = new_uuid();
-  return a;
-}
+Alert numbered_alert(int i) { return numbered_shell_alert(i, "shop", "web-" + std::to_string(i)); }
 
 void publish_until_stored(nats::Connection& conn, const Alert& a) {
   const std::string subject = alert_subject(a), payload = to_json(a), id = alert_dedup_key(a);
