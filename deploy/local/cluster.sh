@@ -109,7 +109,18 @@ start_daemon() {
     close_inherited_fds
     exec setsid "$@" </dev/null >>"$logs/$name.log" 2>&1
   ) &
-  echo "$!" >"$pids/$name"
+  local pid=$! stat rest tries=0
+  echo "$pid" >"$pids/$name"
+  # Until the subshell has exec'd, its command line is this script's, not one naming $state,
+  # and alive() would call a daemon that is merely slow to start dead (seen in CI under load:
+  # "kube-apiserver exited" with an empty log). Wait for the exec, or for an early death.
+  until is_ours "$pid"; do
+    read -r stat 2>/dev/null <"/proc/$pid/stat" || break
+    rest=${stat##*) }
+    [[ ${rest%% *} == Z ]] && break
+    ((++tries < 1000)) || break
+    sleep 0.01
+  done
 }
 
 # Pids of every process that belongs to this cluster: the recorded daemons, anything in their
