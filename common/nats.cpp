@@ -406,6 +406,7 @@ Result<std::optional<KvEntry>> KeyValue::get(const std::string& key) {
   const auto* data = static_cast<const char*>(kvEntry_Value(e.get()));
   if (data != nullptr) out.value.assign(data, static_cast<size_t>(kvEntry_ValueLen(e.get())));
   out.revision = kvEntry_Revision(e.get());
+  out.created_ns = kvEntry_Created(e.get());
   return std::optional<KvEntry>(std::move(out));
 }
 

@@ -86,6 +86,9 @@ struct PubAck {
 struct KvEntry {
   std::string value;
   uint64_t revision = 0;
+  // When the server stored this revision (ns since the epoch, the server's clock): the one
+  // clock that replicas on machines with different clocks can agree on.
+  int64_t created_ns = 0;
 };
 
 // Distinguishable failures of KeyValue::create and KeyValue::update. Result carries only a

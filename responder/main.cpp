@@ -30,6 +30,7 @@
 #include "responder/inputs/http_ingest.h"
 #include "responder/playbook/duration.h"
 #include "responder/playbook_store.h"
+#include "responder/server_clock.h"
 
 namespace {
 
@@ -202,8 +203,12 @@ int main(int argc, char** argv) {
   if (!buckets) die("NATS key-value: " + buckets.error());
 
   responder::RunLedger ledger(buckets->runs.get(), replica, ack_wait_ms);
-  responder::Cooldowns cooldowns(buckets->cooldowns.get());
-  responder::RateLimiter rates(buckets->rates.get(), rate_global, rate_ns);
+  // Cooldown windows and rate minutes on the NATS server's clock, not this replica's.
+  responder::ServerClock clock(buckets->cooldowns.get(), replica);
+  if (Status st = clock.sync(); !st.ok()) die(st.error());
+  const responder::SharedClock now = [&clock] { return clock.now_ns(); };
+  responder::Cooldowns cooldowns(buckets->cooldowns.get(), now);
+  responder::RateLimiter rates(buckets->rates.get(), rate_global, rate_ns, now);
   responder::AuditLog audit(conn->get());
   responder::ConsumerDeps deps{conn->get(), [&store] { return store.current(); }, &ledger,
                                &cooldowns, &rates, &audit, &metrics};

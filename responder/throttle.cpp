@@ -1,7 +1,5 @@
 #include "responder/throttle.h"
 
-#include <chrono>
-
 #include "common/log.h"
 #include "responder/dedup.h"
 
@@ -9,12 +7,6 @@ namespace riposte::responder {
 namespace {
 
 constexpr int kCasRounds = 50;
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -27,7 +19,7 @@ Result<Cooldowns::Decision> Cooldowns::enter(const std::string& playbook,
                                              const std::string& run) {
   const std::string key = hash_key({"cooldown", playbook, target});
   for (int round = 0; round < kCasRounds; ++round) {
-    const int64_t now = now_ns();
+    const int64_t now = now_();
     nlohmann::json fresh = {{"playbook", playbook},
                             {"target", target},
                             {"run", run},
@@ -70,7 +62,7 @@ Result<Cooldowns::Decision> Cooldowns::enter(const std::string& playbook,
 void Cooldowns::sweep(const std::function<bool(const nlohmann::json& window)>& publish,
                       int64_t now_override) {
   std::map<std::string, int64_t> due;
-  const int64_t now = now_override > 0 ? now_override : now_ns();
+  const int64_t now = now_override > 0 ? now_override : now_();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = pending_.begin(); it != pending_.end();) {
@@ -128,7 +120,7 @@ std::optional<std::string> RateLimiter::admit(const std::string& ns) {
 }
 
 Result<bool> RateLimiter::take(const std::string& scope, int limit) {
-  const int64_t minute = (now_ns_ ? now_ns_() : now_ns()) / 60'000'000'000LL;
+  const int64_t minute = now_() / 60'000'000'000LL;
   const std::string key = hash_key({"rate", scope, std::to_string(minute)});
   for (int round = 0; round < kCasRounds; ++round) {
     auto got = kv_->get(key);

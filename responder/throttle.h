@@ -6,6 +6,8 @@
 // (published by whichever replica gets there first: see Cooldowns::sweep).
 // Rate limit: actions (steps that would send requests) per minute, globally and per
 // namespace, in fixed one-minute windows.
+// Both tell time by one clock for every replica: the NATS server's (ServerClock), never a
+// replica's own wall clock, so replicas whose clocks disagree still throttle like one.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,9 @@ namespace riposte::responder {
 inline constexpr const char* kCooldownBucket = "RIPOSTE_COOLDOWNS";
 inline constexpr const char* kRateBucket = "RIPOSTE_RATES";
 
+// ns since the epoch; every replica must read the same clock (ServerClock::now_ns).
+using SharedClock = std::function<int64_t()>;
+
 class Cooldowns {
  public:
   struct Decision {
@@ -34,7 +39,7 @@ class Cooldowns {
     std::optional<nlohmann::json> unreported;
   };
 
-  explicit Cooldowns(nats::KeyValue* kv) : kv_(kv) {}
+  Cooldowns(nats::KeyValue* kv, SharedClock now) : kv_(kv), now_(std::move(now)) {}
 
   // run: the run that starts a window (its alert id), recorded in the window.
   Result<Decision> enter(const std::string& playbook, const std::string& target,
@@ -46,20 +51,19 @@ class Cooldowns {
 
  private:
   nats::KeyValue* kv_;
+  SharedClock now_;
   std::mutex mu_;
   std::map<std::string, int64_t> pending_;  // key -> until_ns of a window we suppressed in
 };
 
 class RateLimiter {
  public:
-  // 0: no limit.
-  // now_ns: the clock that picks the minute window (default: the system clock); tests fix it.
-  RateLimiter(nats::KeyValue* kv, int global_per_minute, int namespace_per_minute,
-              std::function<int64_t()> now_ns = {})
+  // 0: no limit. now: the clock that picks the minute window.
+  RateLimiter(nats::KeyValue* kv, int global_per_minute, int namespace_per_minute, SharedClock now)
       : kv_(kv),
         global_(global_per_minute),
         per_namespace_(namespace_per_minute),
-        now_ns_(std::move(now_ns)) {}
+        now_(std::move(now)) {}
 
   // Counts one action in namespace ns ("" when unknown); the reason when over a limit. The
   // limiter fails open (with a warning) when the bucket cannot be reached: the run was
@@ -74,7 +78,7 @@ class RateLimiter {
   nats::KeyValue* kv_;
   int global_;
   int per_namespace_;
-  std::function<int64_t()> now_ns_;
+  SharedClock now_;
 };
 
 }  // namespace riposte::responder

@@ -23,6 +23,8 @@ packages=(
   libre2-dev libclang-rt-14-dev
   # local cluster (deploy/local/cluster.sh) and the tools its scripts call
   etcd-server nats-server busybox-static openssl curl iproute2 util-linux procps jq
+  # libfaketime: tests/e2e/cooldown_clock_e2e_test runs a responder replica with a skewed clock
+  faketime
   # /usr/bin/time: build-control-plane.sh logs each binary's build time and peak memory
   time
   # the real node (real-node.sh): container runtime, CNI plugins, and what build-images.sh

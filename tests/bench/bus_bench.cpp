@@ -36,6 +36,7 @@
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
 #include "responder/playbook/playbook.h"
+#include "responder/server_clock.h"
 #include "tests/bench/bench_nats.h"
 
 extern char** environ;
@@ -54,6 +55,7 @@ struct Responder {
   responder::ResponderMetrics metrics{&registry};
   responder::Buckets buckets;
   std::unique_ptr<responder::RunLedger> ledger;
+  std::unique_ptr<responder::ServerClock> clock;
   std::unique_ptr<responder::Cooldowns> cooldowns;
   std::unique_ptr<responder::AuditLog> audit;
   std::shared_ptr<const playbook::Engine> engine;
@@ -74,7 +76,9 @@ struct Responder {
     if (!b) return b.error();
     buckets = std::move(*b);
     ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), "bench", 30000);
-    cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get());
+    clock = std::make_unique<responder::ServerClock>(buckets.cooldowns.get(), "bench");
+    cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get(),
+                                                       [c = clock.get()] { return c->now_ns(); });
     audit = std::make_unique<responder::AuditLog>(&conn);
     responder::ConsumerDeps deps{&conn, [this] { return engine; }, ledger.get(), cooldowns.get(),
                                  nullptr, audit.get(), &metrics};

@@ -68,7 +68,7 @@ std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
                                    "2"};
   argv.insert(argv.end(), nats_flags.begin(), nats_flags.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = spawn_ready(argv, {}, setup.dir + "/" + name + ".log", "responder running");
+  auto p = spawn_ready(argv, setup.env, setup.dir + "/" + name + ".log", "responder running");
   EXPECT_TRUE(p.ok()) << name << ": " << p.error();
   return p.ok() ? std::move(*p) : nullptr;
 }

@@ -69,7 +69,9 @@ InProcessResponder::InProcessResponder(nats::Connection* c, const std::string& p
   }
   buckets = std::move(*b);
   ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), options.replica, lease_ms);
-  cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get());
+  clock = std::make_unique<responder::ServerClock>(buckets.cooldowns.get(), options.replica);
+  cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get(),
+                                                     [c = clock.get()] { return c->now_ns(); });
   // One fixed minute window (the middle of minute 30,000,000): a test's rate windows cannot
   // depend on when in the wall-clock minute it runs.
   rates = std::make_unique<responder::RateLimiter>(

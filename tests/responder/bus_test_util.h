@@ -3,8 +3,6 @@
 // to look inside; plus helpers to publish alerts and read streams back.
 #pragma once
 
-#include "tests/support/test_util.h"
-
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -18,7 +16,9 @@
 #include "common/nats.h"
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
+#include "responder/server_clock.h"
 #include "tests/support/nats_server.h"
+#include "tests/support/test_util.h"
 
 namespace riposte::testing {
 
@@ -46,6 +46,7 @@ struct InProcessResponder {
   responder::ResponderMetrics metrics{&registry};
   responder::Buckets buckets;
   std::unique_ptr<responder::RunLedger> ledger;
+  std::unique_ptr<responder::ServerClock> clock;
   std::unique_ptr<responder::Cooldowns> cooldowns;
   std::unique_ptr<responder::RateLimiter> rates;
   std::unique_ptr<responder::AuditLog> audit;
