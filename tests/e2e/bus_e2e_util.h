@@ -24,7 +24,7 @@ struct ResponderSetup {
   std::string dir;
   std::string playbooks;
   std::string kubeconfig;
-  std::map<std::string, std::string> env;  // added to the responders' environment
+  std::map<std::string, std::string> env = {};  // added to the responders' environment
 };
 
 // A directory with a dry-run playbook for "Terminal shell in container" and a kubeconfig
