@@ -30,7 +30,7 @@
 #include "responder/inputs/http_ingest.h"
 #include "responder/playbook/duration.h"
 #include "responder/playbook_store.h"
-#include "responder/server_clock.h"
+#include "responder/responder.h"
 
 namespace {
 
@@ -191,47 +191,26 @@ int main(int argc, char** argv) {
   if (no.inbox_prefix.empty()) no.inbox_prefix = kResponderInboxPrefix;  // see its comment
   auto conn = nats::Connection::connect(no);
   if (!conn) die("NATS: " + conn.error());
-  responder::BusOptions bus;
-  bus.replicas = stream_replicas;
-  bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);
-  if (Status st = responder::ensure_streams(**conn, bus); !st.ok()) die("NATS streams: " + st.error());
+  responder::ResponderConfig rc;
+  rc.bus.replicas = stream_replicas;
+  rc.bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);
+  rc.consumer.dry_run = dry_run;
+  rc.consumer.batch = batch;
+  rc.consumer.max_deliver = max_deliver;
+  rc.consumer.backoff_ms = backoff_flag(nak_backoff);
+  rc.consumer.replica = replica;
+  rc.durable = durable;
+  rc.workers = workers;
+  rc.lease_ms = ack_wait_ms;
+  rc.rate_global = rate_global;
+  rc.rate_namespace = rate_ns;
+  auto created = responder::Responder::create(
+      conn->get(), [&store] { return store.current(); }, &metrics, rc);
+  if (!created) die(created.error());
+  std::unique_ptr<responder::Responder> alerts = std::move(*created);
   // After the streams exist: the probe needs JetStream to answer for the alert subjects.
   if (!allow_open_bus) {
     if (Status st = responder::check_bus_closed_to_anonymous(no); !st.ok()) die(st.error());
-  }
-  auto buckets = responder::open_buckets(**conn, bus);
-  if (!buckets) die("NATS key-value: " + buckets.error());
-
-  responder::RunLedger ledger(buckets->runs.get(), replica, ack_wait_ms);
-  // Cooldown windows and rate minutes on the NATS server's clock, not this replica's.
-  responder::ServerClock clock(buckets->cooldowns.get(), replica);
-  if (Status st = clock.sync(); !st.ok()) die(st.error());
-  const responder::SharedClock now = [&clock] { return clock.now_ns(); };
-  responder::Cooldowns cooldowns(buckets->cooldowns.get(), now);
-  responder::RateLimiter rates(buckets->rates.get(), rate_global, rate_ns, now);
-  responder::AuditLog audit(conn->get());
-  responder::ConsumerDeps deps{conn->get(), [&store] { return store.current(); }, &ledger,
-                               &cooldowns, &rates, &audit, &metrics};
-  responder::ConsumerOptions copts;
-  copts.dry_run = dry_run;
-  copts.batch = batch;
-  copts.max_deliver = max_deliver;
-  copts.backoff_ms = backoff_flag(nak_backoff);
-  copts.replica = replica;
-  nats::ConsumerConfig cc;
-  cc.stream = kAlertStream;
-  cc.durable = durable;
-  cc.filter_subject = kAlertSubjects;
-  // JetStream stops at max_deliver + 1 so that the last of ours (which dead-letters) happens.
-  cc.max_deliver = max_deliver + 1;
-  cc.ack_wait_ms = ack_wait_ms;
-  std::vector<std::unique_ptr<nats::PullConsumer>> pulls;
-  std::vector<std::unique_ptr<responder::AlertConsumer>> consumers;
-  for (int i = 0; i < workers; ++i) {
-    auto pull = (*conn)->pull_consumer(cc);
-    if (!pull) die("NATS consumer: " + pull.error());
-    consumers.push_back(std::make_unique<responder::AlertConsumer>(pull->get(), deps, copts));
-    pulls.push_back(std::move(*pull));
   }
 
   responder::AlertIngest ingest(conn->get(), &metrics);
@@ -274,19 +253,7 @@ int main(int argc, char** argv) {
 
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
-  std::vector<std::thread> threads;
-  for (auto& c : consumers) threads.emplace_back([&c] { c->run(&g_stop); });
-  // Cooldown windows this replica suppressed alerts in are summarized once they close.
-  threads.emplace_back([&] {
-    while (!g_stop.load()) {
-      cooldowns.sweep([&](const nlohmann::json& w) {
-        Status st = responder::publish_window(audit, w, replica);
-        if (!st.ok()) log::warn("publishing a cooldown summary failed", {{"error", st.error()}});
-        return st.ok();
-      });
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  });
+  alerts->start();
   log::info("responder running", {{"playbooks", store.current()->playbooks().size()},
                                   {"nats", no.url},
                                   {"durable", durable},
@@ -295,7 +262,8 @@ int main(int argc, char** argv) {
                                   {"dry_run", dry_run},
                                   {"http_port", http ? http->port() : 0},
                                   {"ops_port", ops ? ops->port() : 0}});
-  for (auto& t : threads) t.join();
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  alerts->stop();
   store.stop();
   if (crds) crds->stop();
   if (http) http->stop();

@@ -36,7 +36,7 @@
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
 #include "responder/playbook/playbook.h"
-#include "responder/server_clock.h"
+#include "responder/responder.h"
 #include "tests/bench/bench_nats.h"
 
 extern char** environ;
@@ -49,20 +49,12 @@ using bench::connect;
 
 using bench::bench_alert;
 
-// Everything one responder process holds, in-process.
+// One responder process's alert side, in-process, wired as riposte-responder wires it.
 struct Responder {
   Registry registry;
   responder::ResponderMetrics metrics{&registry};
-  responder::Buckets buckets;
-  std::unique_ptr<responder::RunLedger> ledger;
-  std::unique_ptr<responder::ServerClock> clock;
-  std::unique_ptr<responder::Cooldowns> cooldowns;
-  std::unique_ptr<responder::AuditLog> audit;
   std::shared_ptr<const playbook::Engine> engine;
-  std::vector<std::unique_ptr<nats::PullConsumer>> pulls;
-  std::vector<std::unique_ptr<responder::AlertConsumer>> consumers;
-  std::vector<std::thread> threads;
-  std::atomic<bool> stop{false};
+  std::unique_ptr<responder::Responder> alerts;
 
   std::string setup(nats::Connection& conn, const std::string& playbooks, kube::KubeClient& kube,
                     int workers, const std::string& durable) {
@@ -70,38 +62,19 @@ struct Responder {
     if (!loaded.ok()) return loaded.error_text();
     engine = std::make_shared<const playbook::Engine>(std::move(loaded.playbooks), kube,
                                                       actions::Guardrails{});
-    responder::BusOptions bus;
-    if (Status st = responder::ensure_streams(conn, bus); !st.ok()) return st.error();
-    auto b = responder::open_buckets(conn, bus);
-    if (!b) return b.error();
-    buckets = std::move(*b);
-    ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), "bench", 30000);
-    clock = std::make_unique<responder::ServerClock>(buckets.cooldowns.get(), "bench");
-    cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get(),
-                                                       [c = clock.get()] { return c->now_ns(); });
-    audit = std::make_unique<responder::AuditLog>(&conn);
-    responder::ConsumerDeps deps{&conn, [this] { return engine; }, ledger.get(), cooldowns.get(),
-                                 nullptr, audit.get(), &metrics};
-    responder::ConsumerOptions opts;
-    opts.batch = 128;
-    opts.fetch_timeout_ms = 100;
-    nats::ConsumerConfig cc{.stream = kAlertStream, .durable = durable,
-                            .filter_subject = kAlertSubjects};
-    for (int i = 0; i < workers; ++i) {
-      auto pull = conn.pull_consumer(cc);
-      if (!pull) return pull.error();
-      consumers.push_back(std::make_unique<responder::AlertConsumer>(pull->get(), deps, opts));
-      pulls.push_back(std::move(*pull));
-    }
+    responder::ResponderConfig rc;
+    rc.consumer.batch = 128;
+    rc.consumer.fetch_timeout_ms = 100;
+    rc.consumer.replica = "bench";
+    rc.durable = durable;
+    rc.workers = workers;
+    auto created = responder::Responder::create(
+        &conn, [this] { return engine; }, &metrics, rc);
+    if (!created) return created.error();
+    alerts = std::move(*created);
     return {};
   }
-  void start() {
-    for (auto& c : consumers) threads.emplace_back([this, c = c.get()] { c->run(&stop); });
-  }
-  ~Responder() {
-    stop = true;
-    for (auto& t : threads) t.join();
-  }
+  void start() { alerts->start(); }
   double handled() {
     return registry.counter("riposte_responder_alerts_total", "", {{"outcome", "handled"}}).value();
   }

@@ -155,7 +155,7 @@ steps:
                                                 /*lease_ms=*/300);
   ASSERT_EQ(r->error, "");
   // A replica that claimed the run, finished its first step and died (renews nothing).
-  responder::RunLedger dead(r->buckets.runs.get(), "dead", 300);
+  responder::RunLedger dead(r->alerts->buckets().runs.get(), "dead", 300);
   const std::string key = responder::run_key("a1", "kill-shell");
   auto claim = dead.claim(key);
   ASSERT_TRUE(claim.ok()) << claim.error();
@@ -224,11 +224,15 @@ TEST_F(BusTest, StormOfIdenticalAlertsGivesOneActionAndOneSuppressionRecord) {
 
   // Once the window is over (here: told it is), one record says how many were held back.
   const int64_t after_window = a.time_ns + 3600LL * 1000000000;
-  r->cooldowns->sweep(
-      [&](const nlohmann::json& w) { return responder::publish_window(*r->audit, w, "t").ok(); },
+  r->alerts->cooldowns().sweep(
+      [&](const nlohmann::json& w) {
+        return responder::publish_window(r->alerts->audit(), w, "t").ok();
+      },
       after_window);
-  r->cooldowns->sweep(
-      [&](const nlohmann::json& w) { return responder::publish_window(*r->audit, w, "t").ok(); },
+  r->alerts->cooldowns().sweep(
+      [&](const nlohmann::json& w) {
+        return responder::publish_window(r->alerts->audit(), w, "t").ok();
+      },
       after_window);
   auto summaries = read_stream(*conn_, responder::kActionStream, "riposte.actions.suppressed.>");
   ASSERT_EQ(summaries.size(), 1u);

@@ -57,54 +57,34 @@ InProcessResponder::InProcessResponder(nats::Connection* c, const std::string& p
   }
   engine = std::make_shared<const playbook::Engine>(std::move(loaded.playbooks), kube,
                                                     actions::Guardrails{});
-  responder::BusOptions bus;
-  if (Status st = responder::ensure_streams(*conn, bus); !st.ok()) {
-    error = st.error();
-    return;
-  }
-  auto b = responder::open_buckets(*conn, bus);
-  if (!b) {
-    error = b.error();
-    return;
-  }
-  buckets = std::move(*b);
-  ledger = std::make_unique<responder::RunLedger>(buckets.runs.get(), options.replica, lease_ms);
-  clock = std::make_unique<responder::ServerClock>(buckets.cooldowns.get(), options.replica);
-  cooldowns = std::make_unique<responder::Cooldowns>(buckets.cooldowns.get(),
-                                                     [c = clock.get()] { return c->now_ns(); });
-  // One fixed minute window (the middle of minute 30,000,000): a test's rate windows cannot
-  // depend on when in the wall-clock minute it runs.
-  rates = std::make_unique<responder::RateLimiter>(
-      buckets.rates.get(), rate_global, rate_namespace,
-      [] { return 30'000'000LL * 60'000'000'000LL + 30'000'000'000LL; });
-  audit = std::make_unique<responder::AuditLog>(conn);
-  responder::ConsumerDeps deps{conn, [this] { return engine; }, ledger.get(), cooldowns.get(),
-                               rates.get(), audit.get(), &metrics};
+  responder::ResponderConfig rc;
   if (options.fetch_timeout_ms > 100) options.fetch_timeout_ms = 100;
-  nats::ConsumerConfig cc{.stream = kAlertStream, .durable = "responder",
-                          .filter_subject = kAlertSubjects,
-                          .max_deliver = options.max_deliver + 1};
-  for (int i = 0; i < workers; ++i) {
-    auto pull = conn->pull_consumer(cc);
-    if (!pull) {
-      error = pull.error();
-      return;
-    }
-    consumers.push_back(std::make_unique<responder::AlertConsumer>(pull->get(), deps, options));
-    pulls.push_back(std::move(*pull));
+  rc.consumer = options;
+  rc.durable = "responder";
+  rc.workers = workers;
+  rc.lease_ms = lease_ms;
+  rc.rate_global = rate_global;
+  rc.rate_namespace = rate_namespace;
+  // One fixed minute window (the middle of minute 30,000,000): a test's rate windows cannot
+  // depend on when in the minute it runs.
+  rc.rate_clock = [] { return 30'000'000LL * 60'000'000'000LL + 30'000'000'000LL; };
+  auto created = responder::Responder::create(
+      conn, [this] { return engine; }, &metrics, rc);
+  if (!created) {
+    error = created.error();
+    return;
   }
+  alerts = std::move(*created);
 }
 
 InProcessResponder::~InProcessResponder() { stop(); }
 
 void InProcessResponder::start() {
-  for (auto& c : consumers) threads.emplace_back([this, c = c.get()] { c->run(&stopping); });
+  if (alerts) alerts->start();
 }
 
 void InProcessResponder::stop() {
-  stopping = true;
-  for (auto& t : threads) t.join();
-  threads.clear();
+  if (alerts) alerts->stop();
 }
 
 double InProcessResponder::counter(const std::string& name, const Labels& labels) {

@@ -16,7 +16,7 @@
 #include "common/nats.h"
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
-#include "responder/server_clock.h"
+#include "responder/responder.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/test_util.h"
 
@@ -44,17 +44,8 @@ struct InProcessResponder {
   nats::Connection* conn;
   Registry registry;
   responder::ResponderMetrics metrics{&registry};
-  responder::Buckets buckets;
-  std::unique_ptr<responder::RunLedger> ledger;
-  std::unique_ptr<responder::ServerClock> clock;
-  std::unique_ptr<responder::Cooldowns> cooldowns;
-  std::unique_ptr<responder::RateLimiter> rates;
-  std::unique_ptr<responder::AuditLog> audit;
   std::shared_ptr<const playbook::Engine> engine;
-  std::vector<std::unique_ptr<nats::PullConsumer>> pulls;
-  std::vector<std::unique_ptr<responder::AlertConsumer>> consumers;
-  std::vector<std::thread> threads;
-  std::atomic<bool> stopping{false};
+  std::unique_ptr<responder::Responder> alerts;  // as riposte-responder wires it
   std::string error;  // setup failure
 };
 
