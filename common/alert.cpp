@@ -156,7 +156,7 @@ std::string alert_subject(const Alert& a) {
   std::string p(priority_name(a.priority));
   std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return std::tolower(c); });
   std::string slug = rule_slug(a.rule);
-  return "riposte.alerts." + p + "." + (slug.empty() ? "unnamed" : slug);
+  return std::string(kAlertSubjectPrefix) + p + "." + (slug.empty() ? "unnamed" : slug);
 }
 
 std::string falco_text_line(const Alert& a) {

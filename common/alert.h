@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bus_contract.h"
 #include "common/result.h"
 
 namespace riposte {
@@ -49,19 +50,6 @@ struct Alert {
   // Value of an output field as a string ("" and false when absent or null).
   bool field_string(std::string_view key, std::string* out) const;
 };
-
-// The bus contract between detector and responder.
-inline constexpr const char* kAlertStream = "RIPOSTE_ALERTS";
-inline constexpr const char* kAlertSubjects = "riposte.alerts.>";
-// Reply-subject prefixes of the detector's and the responder's NATS connections. The shipped
-// NATS configurations (deploy/) grant each component subscribe on its own prefix only.
-inline constexpr const char* kDetectorInboxPrefix = "_INBOX.riposte-detector";
-inline constexpr const char* kResponderInboxPrefix = "_INBOX.riposte-responder";
-// Alerts the responder could not parse or handle, with the reason in a header.
-inline constexpr const char* kDeadLetterSubject = "riposte.deadletter.alerts";
-
-// Size limit enforced by parse_alert: alerts are attacker-influenced input.
-inline constexpr size_t kMaxAlertBytes = 256 * 1024;
 
 std::string to_json(const Alert& a);
 // Strict parser: rejects (with a reason) anything that is not a Falco alert.

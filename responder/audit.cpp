@@ -40,11 +40,11 @@ nlohmann::json base_record(const std::string& run_key, const Alert& alert,
 }  // namespace
 
 std::string run_subject(const std::string& playbook) {
-  return "riposte.actions.run." + slug(playbook);
+  return std::string(kRunSubjectPrefix) + slug(playbook);
 }
 
 std::string suppressed_subject(const std::string& playbook) {
-  return "riposte.actions.suppressed." + slug(playbook);
+  return std::string(kSuppressedSubjectPrefix) + slug(playbook);
 }
 
 std::string run_outcome(const playbook::PlaybookOutcome& outcome) {

@@ -10,16 +10,18 @@
 #include <string>
 
 #include "common/alert.h"
+#include "common/bus_contract.h"
 #include "common/nats.h"
 #include "common/result.h"
 #include "responder/playbook/engine.h"
 
 namespace riposte::responder {
 
-inline constexpr const char* kActionStream = "RIPOSTE_ACTIONS";
-inline constexpr const char* kActionSubjects = "riposte.actions.>";
-inline constexpr const char* kDeadLetterStream = "RIPOSTE_DEADLETTER";
-inline constexpr const char* kDeadLetterSubjects = "riposte.deadletter.>";
+// The streams' names live in the bus contract (common/bus_contract.h).
+using ::riposte::kActionStream;
+using ::riposte::kActionSubjects;
+using ::riposte::kDeadLetterStream;
+using ::riposte::kDeadLetterSubjects;
 
 std::string run_subject(const std::string& playbook);
 // A record as published (and as stored in the run ledger).

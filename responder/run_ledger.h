@@ -20,13 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "common/bus_contract.h"
 #include "common/nats.h"
 #include "common/result.h"
 #include "responder/playbook/engine.h"
 
 namespace riposte::responder {
 
-inline constexpr const char* kRunsBucket = "RIPOSTE_RUNS";
+using ::riposte::kRunsBucket;  // common/bus_contract.h
 
 class RunLedger {
  public:

@@ -18,13 +18,14 @@
 #include <optional>
 #include <string>
 
+#include "common/bus_contract.h"
 #include "common/nats.h"
 #include "common/result.h"
 
 namespace riposte::responder {
 
-inline constexpr const char* kCooldownBucket = "RIPOSTE_COOLDOWNS";
-inline constexpr const char* kRateBucket = "RIPOSTE_RATES";
+using ::riposte::kCooldownBucket;  // common/bus_contract.h
+using ::riposte::kRateBucket;
 
 // ns since the epoch; every replica must read the same clock (ServerClock::now_ns).
 using SharedClock = std::function<int64_t()>;

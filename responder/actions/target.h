@@ -8,13 +8,15 @@
 #include <string_view>
 
 #include "common/alert.h"
+#include "common/bus_contract.h"
 #include "common/result.h"
 
 namespace riposte::actions {
 
-inline constexpr std::string_view kNamespaceField = "k8s.ns.name";
-inline constexpr std::string_view kPodNameField = "k8s.pod.name";
-inline constexpr std::string_view kPodUidField = "k8s.pod.uid";
+// The alert fields named in the bus contract (common/bus_contract.h).
+using ::riposte::kNamespaceField;
+using ::riposte::kPodNameField;
+using ::riposte::kPodUidField;
 
 enum class NameKind {
   kLabel,      // DNS-1123 label, <= 63: namespaces

@@ -7,12 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "common/bus_contract.h"
 #include "common/nats.h"
 #include "responder/inputs/ingest.h"
 
 namespace riposte::responder {
 
-inline constexpr const char* kFalcosidekickSubjects = "falco.>";
+using ::riposte::kFalcosidekickSubjects;  // common/bus_contract.h
 
 class FalcosidekickBridge {
  public:
