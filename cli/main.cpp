@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
      riposte::cli::playbook_validate},
     {"playbook", "test", "show what playbooks would do with an alert, without a cluster",
      riposte::cli::playbook_test},
+    {"playbook", "import-talon", "turn Falco Talon rules into playbooks; says what it cannot",
+     riposte::cli::playbook_import_talon},
     {"alert", "publish", "put a Falco JSON alert on the NATS JetStream bus",
      riposte::cli::alert_publish},
     {"workload", "restore", "scale a workload back to where workload.scale found it",
