@@ -110,8 +110,9 @@ int playbook_import_talon(const Args& args) {
   // What is written must load: a mistake here would only surface in the responder.
   const auto check = playbook::parse_playbooks(res->yaml, output.empty() ? "<output>" : output);
   if (!check.ok()) {
-    std::fprintf(stderr, "riposte playbook import-talon: internal error, the playbooks do not "
-                         "load:\n%s\n",
+    std::fprintf(stderr,
+                 "riposte playbook import-talon: internal error, the playbooks do not "
+                 "load:\n%s\n",
                  check.error_text().c_str());
     return 1;
   }

@@ -22,7 +22,7 @@ struct Action {
   std::string name, pos;
   std::optional<Field> actionner, cont, ignore_errors;
   std::string description;
-  YAML::Node params;                           // a map (cloned), or null
+  YAML::Node params;                             // a map (cloned), or null
   std::map<std::string, std::string> param_pos;  // parameter -> where it was set
   std::optional<Field> output;                   // output.target
   std::vector<Field> contexts;                   // additional_contexts
@@ -87,11 +87,13 @@ class Reader {
     for (const YAML::Node& doc : docs) {
       if (doc.IsNull()) continue;
       if (!doc.IsSequence()) {
-        return Error{position(file, doc.Mark()) + ": a Talon rules file is a list of rules and actions"};
+        return Error{position(file, doc.Mark()) +
+                     ": a Talon rules file is a list of rules and actions"};
       }
       for (const YAML::Node& item : doc) {
         if (!item.IsMap()) {
-          return Error{position(file, item.Mark()) + ": expected a rule (- rule: ...) or an action (- action: ...)"};
+          return Error{position(file, item.Mark()) +
+                       ": expected a rule (- rule: ...) or an action (- action: ...)"};
         }
         if (item["rule"]) {
           rule(file, item);
@@ -195,8 +197,8 @@ class Reader {
 
   void definition(const std::string& file, const YAML::Node& n) {
     Action a = action(file, n);
-    auto it = std::find_if(defs_.begin(), defs_.end(),
-                           [&](const Action& d) { return d.name == a.name; });
+    auto it =
+        std::find_if(defs_.begin(), defs_.end(), [&](const Action& d) { return d.name == a.name; });
     if (it == defs_.end()) {
       defs_.push_back(std::move(a));
       return;
@@ -231,8 +233,8 @@ class Reader {
         if (a.IsMap()) r.actions.push_back(action(file, a));
       }
     }
-    auto it = std::find_if(rules_.begin(), rules_.end(),
-                           [&](const Rule& x) { return x.name == r.name; });
+    auto it =
+        std::find_if(rules_.begin(), rules_.end(), [&](const Rule& x) { return x.name == r.name; });
     if (it == rules_.end()) {
       rules_.push_back(std::move(r));
       return;
@@ -251,9 +253,9 @@ class Reader {
     for (auto [mine, theirs, key] : {std::tuple{&it->priority, &r.priority, "priority"},
                                      std::tuple{&it->source, &r.source, "source"}}) {
       if (*mine && !*theirs) {
-        cleared_.push_back({r.pos, std::string("as in Talon, the override of rule \"") + r.name +
-                                       "\" has no match." + key + ", which clears " +
-                                       (*mine)->pos + "'s",
+        cleared_.push_back({r.pos,
+                            std::string("as in Talon, the override of rule \"") + r.name +
+                                "\" has no match." + key + ", which clears " + (*mine)->pos + "'s",
                             true});
       }
       *mine = *theirs;
@@ -277,12 +279,12 @@ class Translator {
     const size_t notes_before = out_->notes.size();
     const int untranslated_before = out_->constructs - out_->translated;
     YAML::Node pb(YAML::NodeType::Map);
-    std::string name = slug(r.name, 200);
-    if (name.empty()) name = "talon-rule";
-    for (int i = 2; !names_.insert(name).second; ++i) name = slug(r.name, 200) + "-" + std::to_string(i);
+    const std::string base = slug(r.name, 200).empty() ? "talon-rule" : slug(r.name, 200);
+    std::string name = base;
+    for (int i = 2; !names_.insert(name).second; ++i) name = base + "-" + std::to_string(i);
     pb["name"] = name;
-    pb["description"] = r.description.empty() ? "Falco Talon rule \"" + r.name + "\""
-                                              : r.description;
+    pb["description"] =
+        r.description.empty() ? "Falco Talon rule \"" + r.name + "\"" : r.description;
     bool dry_run = false;
     if (r.dry_run) dry_run = setting(*r.dry_run, "dry_run");
     if (r.cont && !setting(*r.cont, "continue")) pb["stop"] = true;
@@ -299,15 +301,15 @@ class Translator {
       if (auto s = step(a, &step_names)) steps.push_back(*s);
       if (!continues(a) && i + 1 < r.actions.size()) {
         remark(r.actions[i + 1].pos,
-               "Talon never runs the actions after \"" + a.name +
-                   "\" (continue: false" + (a.cont ? "" : ", the default of " + actionner(a)) +
-                   "): left out");
+               "Talon never runs the actions after \"" + a.name + "\" (continue: false" +
+                   (a.cont ? "" : ", the default of " + actionner(a)) + "): left out");
         break;
       }
     }
     const bool untranslated = out_->constructs - out_->translated > untranslated_before;
     if (steps.size() == 0) {
-      out_->notes.push_back({r.pos, "rule \"" + r.name + "\": no action could be translated, so no playbook", false});
+      out_->notes.push_back(
+          {r.pos, "rule \"" + r.name + "\": no action could be translated, so no playbook", false});
       return;
     }
     if (untranslated && !dry_run) {
@@ -354,7 +356,8 @@ class Translator {
   static std::string actionner(const Action& a) { return a.actionner ? a.actionner->value : ""; }
   // Talon's default `continue` of an actionner: false only for terminate and delete.
   static bool continues(const Action& a) {
-    if (a.cont && (a.cont->value == "true" || a.cont->value == "false")) return a.cont->value == "true";
+    if (a.cont && (a.cont->value == "true" || a.cont->value == "false"))
+      return a.cont->value == "true";
     const std::string n = actionner(a);
     return n != "kubernetes:terminate" && n != "kubernetes:delete";
   }
@@ -421,9 +424,8 @@ class Translator {
     if (i < text.size() && (text[i] == '<' || text[i] == '>')) op += text[i++];
     if (i < text.size() && text[i] == '=') op += text[i++];
     std::string p = text.substr(i);
-    static const std::vector<std::string> kNames = {"Emergency", "Alert",   "Critical",
-                                                    "Error",     "Warning", "Notice",
-                                                    "Informational", "Debug"};
+    static const std::vector<std::string> kNames = {
+        "Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"};
     for (const std::string& n : kNames) {
       if (std::equal(n.begin(), n.end(), p.begin(), p.end(), [](char a, char b) {
             return std::tolower(static_cast<unsigned char>(a)) ==
@@ -520,7 +522,8 @@ class Translator {
   // labels / annotations: set, never remove (Talon removes a key given an empty value). The
   // keys that can be set are kept.
   static ParamRule metadata(std::string key) {
-    return [key](const YAML::Node& v, YAML::Node& params, YAML::Node&) -> std::optional<std::string> {
+    return [key](const YAML::Node& v, YAML::Node& params,
+                 YAML::Node&) -> std::optional<std::string> {
       if (!v.IsMap()) return "\"" + key + "\" must be a mapping";
       std::optional<std::string> why;
       YAML::Node kept(YAML::NodeType::Map);
@@ -530,8 +533,9 @@ class Translator {
           why = "\"" + kv.first.Scalar() +
                 "\" has an empty value, which makes Talon remove it; riposte's action only sets";
         } else if (value.find("${") != std::string::npos) {
-          why = "\"" + value + "\" uses a Talon context variable; write a riposte template "
-                               "({{ output_fields['field'] }}) instead";
+          why = "\"" + value +
+                "\" uses a Talon context variable; write a riposte template "
+                "({{ output_fields['field'] }}) instead";
         } else {
           kept[kv.first.Scalar()] = value;
         }
@@ -556,8 +560,10 @@ class Translator {
                      "(min_healthy_replicas: 1), no other count or percentage";
             }},
            {"ignore_daemonsets", only_false("riposte's pod.delete does not skip DaemonSet pods")},
-           {"ignore_statefulsets", only_false("riposte's pod.delete does not skip StatefulSet pods")},
-           {"ignore_standalone_pods", only_false("riposte's pod.delete does not skip pods without a controller")}},
+           {"ignore_statefulsets",
+            only_false("riposte's pod.delete does not skip StatefulSet pods")},
+           {"ignore_standalone_pods",
+            only_false("riposte's pod.delete does not skip pods without a controller")}},
           ""}},
         {"kubernetes:label",
          {"pod.label", {{"labels", metadata("labels")}, {"level", rename("level")}}, "", "labels"}},
@@ -611,18 +617,23 @@ class Translator {
 
   static std::string why_not(const std::string& actionner) {
     static const std::map<std::string, std::string> kWhy = {
-        {"kubernetes:log", "riposte does not collect container logs (its audit record in "
-                           "RIPOSTE_ACTIONS keeps the alert and every request)"},
+        {"kubernetes:log",
+         "riposte does not collect container logs (its audit record in "
+         "RIPOSTE_ACTIONS keeps the alert and every request)"},
         {"kubernetes:exec", "riposte runs no commands in containers"},
         {"kubernetes:script", "riposte runs no scripts in containers"},
         {"kubernetes:download", "riposte copies no files out of containers"},
         {"kubernetes:tcpdump", "riposte captures no packets"},
         {"kubernetes:sysdig", "riposte takes no sysdig captures"},
         {"kubernetes:delete", "riposte has no generic delete of the resource an audit event names"},
-        {"cilium:networkpolicy", "riposte writes Kubernetes NetworkPolicies (network.isolate), not Cilium's"},
-        {"calico:networkpolicy", "riposte writes Kubernetes NetworkPolicies (network.isolate), not Calico's"},
-        {"aws:lambda", "riposte invokes no cloud functions (a notify.webhook step can call an HTTP endpoint)"},
-        {"gcp:function", "riposte invokes no cloud functions (a notify.webhook step can call an HTTP endpoint)"},
+        {"cilium:networkpolicy",
+         "riposte writes Kubernetes NetworkPolicies (network.isolate), not Cilium's"},
+        {"calico:networkpolicy",
+         "riposte writes Kubernetes NetworkPolicies (network.isolate), not Calico's"},
+        {"aws:lambda",
+         "riposte invokes no cloud functions (a notify.webhook step can call an HTTP endpoint)"},
+        {"gcp:function",
+         "riposte invokes no cloud functions (a notify.webhook step can call an HTTP endpoint)"},
     };
     auto it = kWhy.find(actionner);
     return it != kWhy.end() ? it->second : "unknown actionner";
@@ -665,13 +676,14 @@ class Translator {
       }
     }
     if (!t->second.required.empty() && !params[t->second.required]) {
-      no(a.actionner->pos, "action \"" + a.name + "\": nothing is left for " + t->second.action +
-                               " to set");
+      no(a.actionner->pos,
+         "action \"" + a.name + "\": nothing is left for " + t->second.action + " to set");
       return std::nullopt;
     }
     ok();  // the actionner
     if (params.size() > 0) s["params"] = params;
-    if (a.ignore_errors && setting(*a.ignore_errors, "ignore_errors")) s["continue_on_error"] = true;
+    if (a.ignore_errors && setting(*a.ignore_errors, "ignore_errors"))
+      s["continue_on_error"] = true;
     if (a.cont) setting(*a.cont, "continue");  // how later actions are cut, see rule()
     if (a.output) {
       no(a.output->pos, "output \"" + a.output->value + "\": riposte stores no artifacts");

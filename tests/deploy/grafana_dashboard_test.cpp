@@ -109,7 +109,8 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
     auto r = http.Post("/", alert_json("web-1", i), "application/json");
     ASSERT_TRUE(r && r->status == 200) << (r ? r->body : httplib::to_string(r.error()));
   }
-  ASSERT_TRUE((*conn)->js_publish("riposte.alerts.notice.garbage", "not an alert", "garbage-1").ok());
+  ASSERT_TRUE(
+      (*conn)->js_publish("riposte.alerts.notice.garbage", "not an alert", "garbage-1").ok());
 
   // The detector: real eBPF, a rule for an exec of /bin/true with the test's marker.
   const std::string rules = setup.dir + "/marker.yaml";
@@ -120,15 +121,23 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
                        << kMarker << "\n  output: marker (command=%proc.cmdline)\n"
                        << "  priority: WARNING\n";
   const int detector_ops = pick_free_port();
-  std::vector<std::string> argv = {std::string(bin) + "/bin/riposte-detector", "--rules", rules,
-                                   "--nats", server.url(), "--no-kube", "--node-name",
-                                   "grafana-node", "--ops-addr",
+  std::vector<std::string> argv = {std::string(bin) + "/bin/riposte-detector",
+                                   "--rules",
+                                   rules,
+                                   "--nats",
+                                   server.url(),
+                                   "--no-kube",
+                                   "--node-name",
+                                   "grafana-node",
+                                   "--ops-addr",
                                    "127.0.0.1:" + std::to_string(detector_ops)};
   for (const auto& f : shipped_auth_flags("riposte-detector")) argv.push_back(f);
   auto detector = Subprocess::spawn(argv, {}, setup.dir + "/detector.log");
   ASSERT_TRUE(detector.ok()) << detector.error();
   ASSERT_TRUE(eventually(
-      [&] { return read_file((*detector)->log_path()).find("detector running") != std::string::npos; },
+      [&] {
+        return read_file((*detector)->log_path()).find("detector running") != std::string::npos;
+      },
       60000))
       << (*detector)->log_tail();
   ASSERT_EQ(std::system(("/bin/true " + std::string(kMarker)).c_str()), 0);
@@ -149,7 +158,9 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
                has(responder_text, "riposte_responder_playbook_runs_total{");
       },
       60000))
-      << "detector:\n" << detector_text << "\nresponder:\n" << responder_text;
+      << "detector:\n"
+      << detector_text << "\nresponder:\n"
+      << responder_text;
   for (const auto& text : {detector_text, responder_text}) {
     for (auto& [name, labels] : samples(text)) exported[name].insert(labels.begin(), labels.end());
   }
@@ -164,8 +175,8 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
     for (std::sregex_iterator it(q.begin(), q.end(), kMetric), stop; it != stop; ++it) {
       const std::string m = (*it)[0];
       named.insert(m);
-      EXPECT_TRUE(exported.count(m)) << "the dashboard queries " << m
-                                     << ", which neither daemon exports: " << q;
+      EXPECT_TRUE(exported.count(m))
+          << "the dashboard queries " << m << ", which neither daemon exports: " << q;
     }
     for (std::sregex_iterator it(q.begin(), q.end(), kSelector), stop; it != stop; ++it) {
       const std::string m = (*it)[1], body = (*it)[2];
@@ -185,10 +196,11 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
     }
   }
   // What issue 18 asks the dashboard to show.
-  for (const char* m : {"riposte_detector_alerts_total", "riposte_responder_alert_to_action_seconds_bucket",
-                        "riposte_responder_playbook_runs_total", "riposte_responder_actions_total",
-                        "riposte_responder_suppressed_total", "riposte_responder_alerts_total",
-                        "riposte_detector_kernel_dropped_records_total"}) {
+  for (const char* m :
+       {"riposte_detector_alerts_total", "riposte_responder_alert_to_action_seconds_bucket",
+        "riposte_responder_playbook_runs_total", "riposte_responder_actions_total",
+        "riposte_responder_suppressed_total", "riposte_responder_alerts_total",
+        "riposte_detector_kernel_dropped_records_total"}) {
     EXPECT_TRUE(named.count(m)) << "the dashboard does not show " << m;
   }
 }

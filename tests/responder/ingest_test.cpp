@@ -187,7 +187,7 @@ TEST_F(IngestTest, TokenComparison) {
   EXPECT_FALSE(responder::HttpIngest::authorized("Basic YWJjOng=", "abc"));         // abc:x
   EXPECT_FALSE(responder::HttpIngest::authorized("Basic dTphYmNk", "abc"));         // u:abcd
   EXPECT_FALSE(responder::HttpIngest::authorized("Basic abc", "abc"));
-  EXPECT_FALSE(responder::HttpIngest::authorized("Basic Og==", ""));                // :
+  EXPECT_FALSE(responder::HttpIngest::authorized("Basic Og==", ""));  // :
 }
 
 TEST_F(IngestTest, FalcosidekickOutputIsRepublishedOnceByEveryReplica) {

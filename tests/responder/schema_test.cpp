@@ -148,7 +148,8 @@ steps:
           "bad.yaml:11:13: error: \"in\" is empty",
           "bad.yaml:15:14: error: \"timeout\": bad duration \"10\": expected e.g. 250ms, 30s, 5m, "
           "1h or 1m30s",
-          "bad.yaml:17:20: error: \"when\" refers to \"later\", which is not an earlier step's name",
+          "bad.yaml:17:20: error: \"when\" refers to \"later\", which is not an earlier step's "
+          "name",
           "bad.yaml:17:45: error: unknown step status \"done\" (expected succeeded, failed, "
           "skipped or dry-run)",
           HasSubstr("bad.yaml:18:31: error: pod.annotate: template: expected output_fields['KEY']"),

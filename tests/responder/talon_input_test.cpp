@@ -65,8 +65,15 @@ class TalonInputTest : public ::testing::Test {
     const std::string body_file = setup_.dir + "/body-" + n + ".json";
     const std::string status_file = setup_.dir + "/status-" + n;
     std::ofstream(body_file) << body;
-    std::vector<std::string> argv = {"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                                     "-H", "Content-Type: application/json", "--data-binary",
+    std::vector<std::string> argv = {"curl",
+                                     "-sS",
+                                     "-o",
+                                     "/dev/null",
+                                     "-w",
+                                     "%{http_code}",
+                                     "-H",
+                                     "Content-Type: application/json",
+                                     "--data-binary",
                                      "@" + body_file};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(url_prefix + "127.0.0.1:" + std::to_string(http_port_) + "/");
@@ -97,8 +104,7 @@ TEST_F(TalonInputTest, FalcoAndFalcosidekickTalonPostsRunPlaybooksAndNeedTheToke
 
   // The token in the URL: what Falco's http_output.url and Falcosidekick's talon.address can
   // carry, as neither can add a header.
-  EXPECT_EQ(curl_post(std::string("http://falco:") + kToken + "@",
-                      falco_http_output_body("web-1")),
+  EXPECT_EQ(curl_post(std::string("http://falco:") + kToken + "@", falco_http_output_body("web-1")),
             200);
   EXPECT_EQ(curl_post(std::string("http://falcosidekick:") + kToken + "@",
                       falcosidekick_talon_body("web-2")),
