@@ -1,10 +1,13 @@
 // deploy/grafana/riposte.json names only metrics riposte exports: a real riposte-detector (real
 // eBPF, an alert raised by a real exec) and a real riposte-responder (an alert through its HTTP
 // input, a playbook run, a cooldown suppression, a dead letter) are scraped, and every metric
-// and label the dashboard's queries name must be in what they serve on /metrics.
+// and label the dashboard's queries name must be in what they serve on /metrics. Then a real
+// Prometheus scrapes both and evaluates every query as Grafana would send it: each must parse
+// and return data.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -39,6 +42,23 @@ std::map<std::string, std::set<std::string>> samples(const std::string& text) {
     }
   }
   return out;
+}
+
+// The dashboard's variables as Grafana fills them in for a short range.
+std::string as_grafana_sends(std::string q) {
+  for (auto [var, value] : {std::pair{"$__rate_interval", "1m"}, std::pair{"$__range", "5m"},
+                            std::pair{"$__interval", "15s"}}) {
+    for (size_t at; (at = q.find(var)) != std::string::npos;) q.replace(at, strlen(var), value);
+  }
+  return q;
+}
+
+// An instant query against Prometheus' HTTP API: its JSON answer, or null.
+nlohmann::json prom_query(int port, const std::string& q) {
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/api/v1/query", httplib::Params{{"query", q}}, httplib::Headers{});
+  if (!r) return nullptr;
+  return nlohmann::json::parse(r->body, nullptr, false);
 }
 
 std::string scrape(int port) {
@@ -195,6 +215,44 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
       }
     }
   }
+  // A real Prometheus, scraping both every second, evaluates each query: it must parse and
+  // return data (every series it reads exists once the daemons ran the events above).
+  const int prom_port = pick_free_port();
+  std::ofstream(setup.dir + "/prometheus.yml")
+      << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+         "scrape_configs:\n"
+         "  - job_name: riposte-detector\n"
+         "    static_configs: [{targets: ['127.0.0.1:"
+      << detector_ops
+      << "']}]\n"
+         "  - job_name: riposte-responder\n"
+         "    static_configs: [{targets: ['127.0.0.1:"
+      << responder_ops << "']}]\n";
+  auto prometheus =
+      Subprocess::spawn({"prometheus", "--config.file=" + setup.dir + "/prometheus.yml",
+                         "--storage.tsdb.path=" + setup.dir + "/tsdb",
+                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                        {}, setup.dir + "/prometheus.log");
+  ASSERT_TRUE(prometheus.ok()) << prometheus.error();
+  // Three scrapes of each target: enough samples for rate() over the window.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto j = prom_query(prom_port, "min(count_over_time(up[1m])) >= 3 and min(up) == 1");
+        return j.is_object() && !j["data"]["result"].empty() &&
+               j["data"]["result"][0]["metric"].is_object();
+      },
+      60000))
+      << (*prometheus)->log_tail();
+  for (const std::string& q : queries) {
+    const auto j = prom_query(prom_port, as_grafana_sends(q));
+    ASSERT_TRUE(j.is_object()) << "no answer from Prometheus for " << q;
+    if (j.value("status", "") != "success") {
+      ADD_FAILURE() << q << ": " << j.value("error", "");
+      continue;
+    }
+    EXPECT_FALSE(j["data"]["result"].empty()) << "no data for " << q;
+  }
+
   // What issue 18 asks the dashboard to show.
   for (const char* m :
        {"riposte_detector_alerts_total", "riposte_responder_alert_to_action_seconds_bucket",
