@@ -73,6 +73,17 @@ check "helm template without Falco's rules: no falcoctl, riposte's rules only" s
      --set detector.falcoRules.enabled=false >'$tmp/nofalco.yaml' &&
    ! grep -q -- 'falcoctl\\|falco-rules' '$tmp/nofalco.yaml' &&
    $kubectl apply --dry-run=server -f '$tmp/nofalco.yaml'"
+# The Grafana dashboard for Grafana's sidecar: the ConfigMap holds deploy/grafana/riposte.json.
+check "helm template with grafana.dashboard.enabled: the dashboard ConfigMap" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set grafana.dashboard.enabled=true --show-only templates/grafana-dashboard.yaml \
+     2>/dev/null >'$tmp/grafana.yaml' &&
+   python3 -c 'import json, sys, yaml
+cm = yaml.safe_load(open(sys.argv[1]))
+assert cm[\"metadata\"][\"labels\"][\"grafana_dashboard\"] == \"1\"
+assert json.loads(cm[\"data\"][\"riposte.json\"]) == json.load(open(sys.argv[2]))' \
+     '$tmp/grafana.yaml' '$src/deploy/grafana/riposte.json' &&
+   $kubectl apply --dry-run=server -f '$tmp/grafana.yaml'"
 "$src/deploy/kustomize/render.sh" "$tmp/rendered.yaml"
 check "kustomize base in sync with the chart (deploy/kustomize/render.sh)" \
   diff -u "$src/deploy/kustomize/base/riposte.yaml" "$tmp/rendered.yaml"
