@@ -519,6 +519,22 @@ class Translator {
       return why;
     };
   }
+  // ignore_<kind>s: true -> the kind joins pod.delete's skip_owner_kinds.
+  static ParamRule skip_owner(std::string kind) {
+    return
+        [kind](const YAML::Node& v, YAML::Node& params, YAML::Node&) -> std::optional<std::string> {
+          if (!is_true(v)) return std::nullopt;
+          // Read through a const view: a non-const [] would add the key as a side effect.
+          const YAML::Node& view = params;
+          YAML::Node kinds(YAML::NodeType::Sequence);
+          if (view["skip_owner_kinds"]) {
+            for (const auto& k : view["skip_owner_kinds"]) kinds.push_back(k.Scalar());
+          }
+          kinds.push_back(kind);
+          params["skip_owner_kinds"] = kinds;
+          return std::nullopt;
+        };
+  }
   // labels / annotations: set, never remove (Talon removes a key given an empty value). The
   // keys that can be set are kept.
   static ParamRule metadata(std::string key) {
@@ -559,11 +575,13 @@ class Translator {
               return "riposte's pod.delete can keep the last ready replica "
                      "(min_healthy_replicas: 1), no other count or percentage";
             }},
-           {"ignore_daemonsets", only_false("riposte's pod.delete does not skip DaemonSet pods")},
-           {"ignore_statefulsets",
-            only_false("riposte's pod.delete does not skip StatefulSet pods")},
+           {"ignore_daemonsets", skip_owner("DaemonSet")},
+           {"ignore_statefulsets", skip_owner("StatefulSet")},
            {"ignore_standalone_pods",
-            only_false("riposte's pod.delete does not skip pods without a controller")}},
+            [](const YAML::Node& v, YAML::Node& params, YAML::Node&) -> std::optional<std::string> {
+              if (is_true(v)) params["skip_standalone"] = true;
+              return std::nullopt;
+            }}},
           ""}},
         {"kubernetes:label",
          {"pod.label", {{"labels", metadata("labels")}, {"level", rename("level")}}, "", "labels"}},

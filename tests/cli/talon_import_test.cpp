@@ -137,6 +137,8 @@ constexpr const char* kRules = R"(- action: Kill the pod
 constexpr const char* kOverride = R"(- action: Kill the pod
   parameters:
     grace_period_seconds: 3
+    ignore_daemonsets: true
+    ignore_statefulsets: true
 - rule: Shell in a container
   match:
     rules: [Shell spawned by a web server]
@@ -210,7 +212,7 @@ TEST(TalonImportTest, PlaybooksLoadAndMatchAsTalonRulesDo) {
   Alert k8s_audit = shell("shop", Priority::kError);
   k8s_audit.source = "k8s_audit";
   EXPECT_TRUE(shell_pb->match.matches(k8s_audit));
-  EXPECT_THAT(notes(imp), Contains(HasSubstr("override.yaml:4:3: note: as in Talon, the override "
+  EXPECT_THAT(notes(imp), Contains(HasSubstr("override.yaml:6:3: note: as in Talon, the override "
                                              "of rule \"Shell in a container\" has no "
                                              "match.source, which clears rules.yaml:22:13's")));
 
@@ -225,7 +227,9 @@ TEST(TalonImportTest, PlaybooksLoadAndMatchAsTalonRulesDo) {
   EXPECT_EQ(shell_pb->steps[1].params["allow_namespaces"][0].as<std::string>(), "forensics");
   EXPECT_EQ(shell_pb->steps[2].action, "pod.delete");
   EXPECT_EQ(shell_pb->steps[2].params["grace_period_seconds"].as<int>(), 3) << "the override's";
-  EXPECT_THAT(notes(imp), Contains("override.yaml:9:7: note: Talon never runs the actions after "
+  EXPECT_EQ(shell_pb->steps[2].params["skip_owner_kinds"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"DaemonSet", "StatefulSet"}));
+  EXPECT_THAT(notes(imp), Contains("override.yaml:11:7: note: Talon never runs the actions after "
                                    "\"Kill the pod\" (continue: false, the default of "
                                    "kubernetes:terminate): left out"));
 
@@ -280,6 +284,7 @@ TEST(TalonImportTest, UntranslatableConstructsAreReportedWithPositionAndTheRuleI
   EXPECT_EQ(bits->steps[0].params["level"].as<std::string>(), "node");
   EXPECT_EQ(bits->steps[0].params["labels"].size(), 1u) << "the label it can set";
   EXPECT_EQ(bits->steps[1].action, "pod.delete");
+  EXPECT_TRUE(bits->steps[1].params["skip_standalone"].as<bool>());
   const auto n = notes(imp);
   for (const char* want : {
            "rules.yaml:76:15: warning: not translated: notifier \"slack\"",
@@ -291,7 +296,6 @@ TEST(TalonImportTest, UntranslatableConstructsAreReportedWithPositionAndTheRuleI
            "rules.yaml:91:18: warning: not translated: actionner kubernetes:exec",
            "rules.yaml:99:9: warning: not translated: parameter \"labels\" of "
            "kubernetes:label: \"quarantined\" has an empty value",
-           "rules.yaml:105:9: warning: not translated: parameter \"ignore_standalone_pods\"",
            "rules.yaml:106:9: warning: not translated: parameter \"min_healthy_replicas\"",
            "rules.yaml:75:3: note: rule \"Untranslatable bits\" imported with dry_run: true",
        }) {
@@ -304,8 +308,8 @@ TEST(TalonImportTest, UntranslatableConstructsAreReportedWithPositionAndTheRuleI
   int reported = 0;
   for (const auto& note : imp.notes) reported += note.translated ? 0 : 1;
   EXPECT_EQ(imp.constructs - imp.translated, reported);
-  EXPECT_EQ(imp.constructs, 46);
-  EXPECT_EQ(imp.translated, 38);
+  EXPECT_EQ(imp.constructs, 48);
+  EXPECT_EQ(imp.translated, 41);
 }
 
 TEST(TalonImportTest, NotTalonsFormatIsAnErrorWithItsPosition) {
