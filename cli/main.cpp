@@ -38,9 +38,9 @@ void usage(FILE* out) {
                "Usage: riposte <command> [args]   (riposte <command> --help for its flags)\n\n"
                "Commands:\n");
   for (const auto& c : kCommands) {
-    std::fprintf(out, "  %-20s %s\n", (std::string(c.group) + " " + c.verb).c_str(), c.summary);
+    std::fprintf(out, "  %-22s %s\n", (std::string(c.group) + " " + c.verb).c_str(), c.summary);
   }
-  std::fprintf(out, "  %-20s %s\n", "version", "print the version");
+  std::fprintf(out, "  %-22s %s\n", "version", "print the version");
   std::fprintf(out,
                "\nThe daemons have their own binaries: riposte-detector --help, "
                "riposte-responder --help.\n");
