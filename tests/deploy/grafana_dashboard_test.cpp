@@ -89,9 +89,7 @@ std::string alert_json(const std::string& pod, int n) {
 
 TEST(GrafanaDashboardTest, EveryQueriedMetricAndLabelIsExported) {
   const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
-  const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
   ASSERT_NE(src, nullptr);
-  ASSERT_NE(bin, nullptr);
   std::ifstream in(std::string(src) + "/deploy/grafana/riposte.json");
   const auto dashboard = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   ASSERT_TRUE(dashboard.is_object()) << "deploy/grafana/riposte.json is not valid JSON";
@@ -133,33 +131,10 @@ steps: [{action: pod.annotate, params: {annotations: {riposte.dev/seen: "yes"}}}
       (*conn)->js_publish("riposte.alerts.notice.garbage", "not an alert", "garbage-1").ok());
 
   // The detector: real eBPF, a rule for an exec of /bin/true with the test's marker.
-  const std::string rules = setup.dir + "/marker.yaml";
-  std::ofstream(rules) << "- rule: Grafana marker\n"
-                          "  desc: an exec of /bin/true with the test's marker argument\n"
-                          "  condition: evt.type in (execve, execveat) and proc.name = true and "
-                          "proc.cmdline contains "
-                       << kMarker << "\n  output: marker (command=%proc.cmdline)\n"
-                       << "  priority: WARNING\n";
   const int detector_ops = pick_free_port();
-  std::vector<std::string> argv = {std::string(bin) + "/bin/riposte-detector",
-                                   "--rules",
-                                   rules,
-                                   "--nats",
-                                   server.url(),
-                                   "--no-kube",
-                                   "--node-name",
-                                   "grafana-node",
-                                   "--ops-addr",
-                                   "127.0.0.1:" + std::to_string(detector_ops)};
-  for (const auto& f : shipped_auth_flags("riposte-detector")) argv.push_back(f);
-  auto detector = Subprocess::spawn(argv, {}, setup.dir + "/detector.log");
-  ASSERT_TRUE(detector.ok()) << detector.error();
-  ASSERT_TRUE(eventually(
-      [&] {
-        return read_file((*detector)->log_path()).find("detector running") != std::string::npos;
-      },
-      60000))
-      << (*detector)->log_tail();
+  auto detector = start_marker_detector(setup.dir, "Grafana marker", kMarker, server.url(),
+                                        "127.0.0.1:" + std::to_string(detector_ops));
+  ASSERT_TRUE(detector);
   ASSERT_EQ(std::system(("/bin/true " + std::string(kMarker)).c_str()), 0);
 
   // Scraped once each daemon shows what the test made happen.
