@@ -457,9 +457,16 @@ class Translator {
         no(f.pos, "output_fields test \"" + test + "\" has no field name");
         return std::nullopt;
       }
+      if (value.find_first_of("=!") != std::string::npos) {
+        // Talon splits the test on them and drops it when that gives more than two parts.
+        no(f.pos, "output_fields test \"" + test +
+                      "\": Talon ignores a test whose value holds = or !, so it is left out");
+        continue;
+      }
       if (!equals.count(key) && !differs.count(key)) order.push_back(key);
       (negated ? differs : equals)[key].push_back(value);
     }
+    if (order.empty()) return std::nullopt;  // every test was left out (and said)
     YAML::Node out(YAML::NodeType::Map);
     for (const std::string& key : order) {
       const auto& eq = equals[key];

@@ -312,6 +312,40 @@ TEST(TalonImportTest, UntranslatableConstructsAreReportedWithPositionAndTheRuleI
   EXPECT_EQ(imp.translated, 41);
 }
 
+// Talon drops a test whose value holds = or ! (it splits on them): so does the import, which
+// says so and keeps the rest of the item.
+TEST(TalonImportTest, ATestTalonIgnoresIsLeftOutAndSaid) {
+  auto r = import_talon({{"t.yaml", R"(- rule: r
+  match:
+    output_fields:
+      - "k8s.ns.name=shop, proc.cmdline=sh -c a=b"
+  actions:
+    - action: c
+      actionner: kubernetes:cordon
+)"}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  const auto pbs = load(*r);
+  ASSERT_EQ(pbs.size(), 1u);
+  EXPECT_TRUE(pbs[0].dry_run);
+  ASSERT_EQ(pbs[0].match.output_fields.size(), 1u);
+  EXPECT_EQ(pbs[0].match.output_fields[0].field, "k8s.ns.name");
+  EXPECT_THAT(notes(*r), Contains(HasSubstr("t.yaml:4:9: warning: not translated: output_fields "
+                                            "test \"proc.cmdline=sh -c a=b\": Talon ignores")));
+}
+
+TEST(TalonImportTest, AnItemOfOnlyIgnoredTestsLeavesNoOutputFields) {
+  auto r = import_talon({{"t.yaml", R"(- rule: r
+  match:
+    output_fields: ["a=b=c"]
+  actions: [{action: c, actionner: kubernetes:cordon}]
+)"}});
+  ASSERT_TRUE(r.ok()) << r.error();
+  const auto pbs = load(*r);
+  ASSERT_EQ(pbs.size(), 1u);
+  EXPECT_TRUE(pbs[0].match.output_fields.empty());
+  EXPECT_TRUE(pbs[0].dry_run);
+}
+
 TEST(TalonImportTest, NotTalonsFormatIsAnErrorWithItsPosition) {
   auto r = import_talon({{"bad.yaml", "rule: not a list\n"}});
   ASSERT_FALSE(r.ok());
