@@ -73,6 +73,16 @@ check "helm template without Falco's rules: no falcoctl, riposte's rules only" s
      --set detector.falcoRules.enabled=false >'$tmp/nofalco.yaml' &&
    ! grep -q -- 'falcoctl\\|falco-rules' '$tmp/nofalco.yaml' &&
    $kubectl apply --dry-run=server -f '$tmp/nofalco.yaml'"
+# The HTTP input (Falco, Falcosidekick's webhook and talon outputs): token always mounted.
+check "helm template with responder.httpInput: token, TLS, Service | kubectl apply --dry-run=server" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set responder.httpInput.enabled=true --set responder.httpInput.tlsSecret=riposte-http-tls \
+     >'$tmp/http.yaml' &&
+   grep -q -- '- --http-token-file=/etc/riposte/http-token/token' '$tmp/http.yaml' &&
+   grep -q -- '- --http-tls-cert=/etc/riposte/http-tls/tls.crt' '$tmp/http.yaml' &&
+   grep -q -- 'name: riposte-http-token' '$tmp/http.yaml' &&
+   grep -q -- 'name: riposte-responder-http' '$tmp/http.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/http.yaml'"
 # The Grafana dashboard for Grafana's sidecar: the ConfigMap holds deploy/grafana/riposte.json.
 check "helm template with grafana.dashboard.enabled: the dashboard ConfigMap" sh -c \
   "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
