@@ -21,6 +21,7 @@ int rules_validate(const Args& args);
 int rules_explain(const Args& args);
 int playbook_validate(const Args& args);
 int playbook_test(const Args& args);
+int playbook_import_talon(const Args& args);
 int alert_publish(const Args& args);
 int workload_restore(const Args& args);
 

@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
      riposte::cli::playbook_validate},
     {"playbook", "test", "show what playbooks would do with an alert, without a cluster",
      riposte::cli::playbook_test},
+    {"playbook", "import-talon", "turn Falco Talon rules into playbooks; says what it cannot",
+     riposte::cli::playbook_import_talon},
     {"alert", "publish", "put a Falco JSON alert on the NATS JetStream bus",
      riposte::cli::alert_publish},
     {"workload", "restore", "scale a workload back to where workload.scale found it",
@@ -36,9 +38,9 @@ void usage(FILE* out) {
                "Usage: riposte <command> [args]   (riposte <command> --help for its flags)\n\n"
                "Commands:\n");
   for (const auto& c : kCommands) {
-    std::fprintf(out, "  %-20s %s\n", (std::string(c.group) + " " + c.verb).c_str(), c.summary);
+    std::fprintf(out, "  %-22s %s\n", (std::string(c.group) + " " + c.verb).c_str(), c.summary);
   }
-  std::fprintf(out, "  %-20s %s\n", "version", "print the version");
+  std::fprintf(out, "  %-22s %s\n", "version", "print the version");
   std::fprintf(out,
                "\nThe daemons have their own binaries: riposte-detector --help, "
                "riposte-responder --help.\n");

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "cli/commands.h"
+#include "cli/talon_import.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "responder/planning_kube_client.h"
@@ -72,6 +73,59 @@ int playbook_validate(const Args& args) {
   }
   std::fprintf(stderr, "%zu playbooks, %zu errors\n", playbooks, errors);
   return errors == 0 ? 0 : 1;
+}
+
+int playbook_import_talon(const Args& args) {
+  std::vector<std::string> paths;
+  std::string output;
+  Flags f("riposte playbook import-talon",
+          "Turns Falco Talon rules files (rules and their actions; later files override earlier "
+          "ones, as in Talon) into riposte playbooks. Prints what it cannot translate, with the "
+          "reason, as file:line:col: warning: not translated: ...; a rule with anything left "
+          "out becomes a dry-run playbook. The playbooks are checked with riposte's own loader "
+          "before they are written. Exits 1 when the input is not Talon's format.",
+          "riposte playbook import-talon RULES.yaml [OVERRIDES.yaml ...] [--output FILE]");
+  f.add_positional("RULES", &paths, "Talon rules files");
+  f.add_string("output", &output, "FILE", "write the playbooks there instead of stdout");
+  if (int rc = parse_flags(f, args); rc >= 0) return rc;
+  if (paths.empty()) {
+    std::fprintf(stderr, "riposte playbook import-talon: no rules file given (see --help)\n");
+    return 2;
+  }
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "riposte playbook import-talon: cannot read %s\n", p.c_str());
+      return 1;
+    }
+    files.emplace_back(p, std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  auto res = import_talon(files);
+  if (!res) {
+    std::fprintf(stderr, "%s: error: %s\n", paths.front().c_str(), res.error().c_str());
+    return 1;
+  }
+  for (const auto& n : res->notes) std::fprintf(stderr, "%s\n", n.str().c_str());
+  // What is written must load: a mistake here would only surface in the responder.
+  const auto check = playbook::parse_playbooks(res->yaml, output.empty() ? "<output>" : output);
+  if (!check.ok()) {
+    std::fprintf(stderr,
+                 "riposte playbook import-talon: internal error, the playbooks do not "
+                 "load:\n%s\n",
+                 check.error_text().c_str());
+    return 1;
+  }
+  if (output.empty()) {
+    std::fwrite(res->yaml.data(), 1, res->yaml.size(), stdout);
+  } else if (!(std::ofstream(output, std::ios::binary) << res->yaml)) {
+    std::fprintf(stderr, "riposte playbook import-talon: cannot write %s\n", output.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%d playbooks; translated %d of %d Talon constructs (%.0f %%)\n",
+               res->playbooks, res->translated, res->constructs,
+               res->constructs ? 100.0 * res->translated / res->constructs : 100.0);
+  return 0;
 }
 
 int playbook_test(const Args& args) {

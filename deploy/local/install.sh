@@ -31,6 +31,10 @@ packages=(
   # makes the images with (debootstrap, overlay whiteouts via xattrs); wrk loads nginx in the
   # detector-overhead benchmark
   containerd runc containernetworking-plugins debootstrap attr wrk
+  # tests/deploy/grafana_dashboard_test: a real Prometheus scrapes the daemons and evaluates
+  # every query of deploy/grafana/riposte.json. The test runs its own on a free port; on a
+  # machine with systemd, Debian also starts the packaged service (:9090), which it does not use
+  prometheus
 )
 
 log() { printf '[install] %s\n' "$*"; }

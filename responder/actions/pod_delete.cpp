@@ -5,6 +5,10 @@
 //             names this very pod as compromised and its controller recreates it at once, so
 //             containment wins over availability. false: keep the last ready pod of a
 //             workload, at the price of reading the pod and its owner first.)
+//           skip_owner_kinds (optional list of controller kinds, e.g. [DaemonSet, StatefulSet]:
+//             leave pods such a controller runs), skip_standalone (default false; true: leave
+//             pods no controller runs, which nothing would recreate). Either reads the pod
+//             first; a pod left alone is reported as skipped, with its controller.
 #include <nlohmann/json.hpp>
 
 #include "responder/actions/params.h"
@@ -18,6 +22,8 @@ namespace {
 struct Options {
   std::optional<int64_t> grace_period_seconds;
   bool allow_last_replica = true;
+  std::vector<std::string> skip_owner_kinds;
+  bool skip_standalone = false;
 };
 
 Options parse_options(const YAML::Node& params, std::vector<ParamError>* errors) {
@@ -25,6 +31,8 @@ Options parse_options(const YAML::Node& params, std::vector<ParamError>* errors)
   Options o;
   o.grace_period_seconds = r.integer("grace_period_seconds", 0, kMaxGracePeriodSeconds);
   o.allow_last_replica = r.boolean(std::string(kAllowLastReplica)).value_or(true);
+  o.skip_owner_kinds = r.string_list("skip_owner_kinds").value_or(std::vector<std::string>{});
+  o.skip_standalone = r.boolean("skip_standalone").value_or(false);
   r.reject_unknown();
   return o;
 }
@@ -35,6 +43,23 @@ std::string delete_options(const Options& o, const PodTarget& t) {
   // The pod the alert saw, not a successor that reuses its name (StatefulSets do).
   if (!t.uid.empty()) body["preconditions"] = {{"uid", t.uid}};
   return body.dump();
+}
+
+// Why the playbook leaves this pod alone (its controller's kind), or nullopt.
+std::optional<std::string> skipped_by_owner(const Options& o, const json& pod) {
+  const json* ref = controller_ref(pod);
+  if (!ref) {
+    if (o.skip_standalone) return std::string("it has no controller (skip_standalone)");
+    return std::nullopt;
+  }
+  const std::string kind = string_at(*ref, "kind");
+  for (const auto& k : o.skip_owner_kinds) {
+    if (k == kind) {
+      return "it is controlled by " + kind + " \"" + string_at(*ref, "name") +
+             "\" (skip_owner_kinds)";
+    }
+  }
+  return std::nullopt;
 }
 
 class PodDelete final : public ActionWithOptions<Options, parse_options> {
@@ -49,9 +74,18 @@ class PodDelete final : public ActionWithOptions<Options, parse_options> {
     const std::string pod = target->namespace_ + "/" + target->name;
     auto path = kube::resource_path(pod_ref(*target));
     if (!path) return ActionResult::failed(path.error());
-    if (!opts.allow_last_replica) {
+    if (!opts.allow_last_replica || opts.skip_standalone || !opts.skip_owner_kinds.empty()) {
       auto current = existing_pod(ctx, *target, ActionResult::kSucceeded, &result);
-      if (!current || !may_remove_pod(ctx, *target, *current, "deleting", &result)) return result;
+      if (!current) return result;
+      if (auto why = skipped_by_owner(opts, *current)) {
+        result.status = ActionResult::kSkipped;
+        result.message = "not deleting pod " + pod + ": " + *why;
+        return result;
+      }
+      if (!opts.allow_last_replica &&
+          !may_remove_pod(ctx, *target, *current, "deleting", &result)) {
+        return result;
+      }
     }
     auto sent = mutate(ctx, &result,
                        {.method = "DELETE", .path = *path, .body = delete_options(opts, *target)});

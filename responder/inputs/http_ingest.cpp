@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/kube/kube_config.h"
 #include "common/log.h"
 #include "responder/inputs/connection_pool.h"
 
@@ -32,15 +33,33 @@ void reply(httplib::Response& res, int status, const nlohmann::json& body) {
 }  // namespace
 
 bool HttpIngest::authorized(const std::string& header, const std::string& token) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (token.empty() || header.size() <= kScheme.size()) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  if (token.empty()) return false;
+  auto scheme = [&header](std::string_view name) {
+    if (header.size() <= name.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(header[i])) != name[i]) return false;
+    }
+    return true;
+  };
+  std::string given;
+  if (scheme("bearer ")) {
+    given = header.substr(7);
+  } else if (scheme("basic ")) {
+    // What a URL's user:password@ becomes in libcurl (Falco's http_output) and Go's net/http
+    // (Falcosidekick's talon output, which cannot add headers): the token is the password,
+    // the user name is not checked.
+    auto decoded = kube::base64_decode(std::string_view(header).substr(6));
+    if (!decoded) return false;
+    const size_t colon = decoded->find(':');
+    if (colon == std::string::npos) return false;
+    given = decoded->substr(colon + 1);
+  } else {
+    return false;
   }
   // Hashing first makes the comparison independent of where (and whether) lengths differ.
-  const auto given = sha256(std::string_view(header).substr(kScheme.size()));
+  const auto got = sha256(given);
   const auto want = sha256(token);
-  return CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+  return CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
 }
 
 HttpIngest::HttpIngest(HttpIngestOptions options, AlertIngest* ingest, ResponderMetrics* metrics)

@@ -1,6 +1,8 @@
-// HTTP input for Falco's http_output and Falcosidekick's webhook output: POST a Falco JSON
-// alert to any path. Protected by a bearer token (Authorization: Bearer <token>, compared in
-// constant time, checked before the body is read), with a body size limit. Answers:
+// HTTP input for Falco's http_output and Falcosidekick's webhook and talon outputs: POST a
+// Falco JSON alert to any path (Falco Talon's is `/`). Protected by a bearer token
+// (Authorization: Bearer <token>, or Basic with the token as password, which is what a sender
+// that cannot add headers sends for http://user:<token>@host/; compared in constant time,
+// checked before the body is read), with a body size limit. Answers:
 //   200 {"subject":..,"sequence":..,"duplicate":..}  stored in RIPOSTE_ALERTS
 //   400 {"error":..}   not a valid alert (nothing queued)
 //   401                missing or wrong token (nothing queued)
@@ -60,7 +62,8 @@ class HttpIngest {
   void stop();
   int port() const { return port_; }
 
-  // Constant-time check of an Authorization header value against the token; exposed for tests.
+  // Constant-time check of an Authorization header value (Bearer <token>, or Basic with the
+  // token as password) against the token; exposed for tests.
   static bool authorized(const std::string& header, const std::string& token);
 
  private:

@@ -118,6 +118,8 @@ bool FieldCondition::matches(const Alert& alert) const {
       return present && value == values.front();
     case kIn:
       return present && std::find(values.begin(), values.end(), value) != values.end();
+    case kNotIn:  // like !=: an absent field is in no set
+      return !present || std::find(values.begin(), values.end(), value) == values.end();
     case kGlob:
       return present && glob_match(values.front(), value);
     case kRegex:

@@ -50,10 +50,10 @@ class Regex {
 // JSON spelling ("42", "true"). A null field counts as absent. Only `!=` and `exists: false`
 // hold for an absent field.
 struct FieldCondition {
-  enum Op { kEquals, kNotEquals, kIn, kGlob, kRegex, kExists };
+  enum Op { kEquals, kNotEquals, kIn, kNotIn, kGlob, kRegex, kExists };
   std::string field;
   Op op = kEquals;
-  std::vector<std::string> values;      // kEquals/kNotEquals/kGlob: one; kIn: the set
+  std::vector<std::string> values;      // kEquals/kNotEquals/kGlob: one; kIn/kNotIn: the set
   std::shared_ptr<const Regex> regex;   // kRegex
   bool exists = true;                   // kExists: true = must be present, false = absent
   bool matches(const Alert& alert) const;

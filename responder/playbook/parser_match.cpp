@@ -76,7 +76,8 @@ void Parser::output_fields(const YAML::Node& node, Match* m) {
   if (!node.IsMap()) {
     error(node,
           "\"output_fields\" must be a mapping of field name to a value or a test "
-          "({\"=\": v}, {\"!=\": v}, {in: [..]}, {glob: p}, {regex: r}, {exists: bool})");
+          "({\"=\": v}, {\"!=\": v}, {in: [..]}, {not_in: [..]}, {glob: p}, {regex: r}, {exists: "
+          "bool})");
     return;
   }
   if (node.size() == 0) error(node, "\"output_fields\" is empty");
@@ -99,20 +100,23 @@ void Parser::field_condition(const std::string& field, const YAML::Node& test, M
     return;
   }
   if (!test.IsMap() || test.size() == 0) {
-    error(test, "output_fields[\"" + field +
-                    "\"] must be a value or a mapping with one of =, !=, in, glob, regex, exists");
+    error(
+        test,
+        "output_fields[\"" + field +
+            "\"] must be a value or a mapping with one of =, !=, in, not_in, glob, regex, exists");
     return;
   }
-  check_keys(test, {"=", "!=", "in", "glob", "regex", "exists"}, "output_fields[\"" + field + "\"]");
+  check_keys(test, {"=", "!=", "in", "not_in", "glob", "regex", "exists"},
+             "output_fields[\"" + field + "\"]");
   for (const auto& kv : test) {
     if (!kv.first.IsScalar()) continue;  // reported by check_keys
     const std::string& op = kv.first.Scalar();
     const YAML::Node& v = kv.second;
     FieldCondition cond;
     cond.field = field;
-    if (op == "in") {
-      cond.op = FieldCondition::kIn;
-      cond.values = string_list(v, "in");
+    if (op == "in" || op == "not_in") {
+      cond.op = op == "in" ? FieldCondition::kIn : FieldCondition::kNotIn;
+      cond.values = string_list(v, op.c_str());
     } else if (op == "exists") {
       cond.op = FieldCondition::kExists;
       if (!v.IsScalar() || !YAML::convert<bool>::decode(v, cond.exists)) {

@@ -13,6 +13,7 @@
 //       k8s.ns.name: shop                      #   equals (same as {"=": shop})
 //       user.name: {"!=": root}
 //       proc.name: {in: [sh, bash]}
+//       k8s.ns.name: {not_in: [kube-system]}   # absent also counts as not in
 //       container.image.repository: {glob: "*httpd*"}
 //       proc.cmdline: {regex: "^nc .*-e"}
 //       fd.name: {exists: true}

@@ -49,6 +49,51 @@ check "helm template with detector.enforce: --enforce and CAP_KILL" sh -c \
   "grep -q -- '- \"--enforce=Terminal shell in container\"' '$tmp/enforce.yaml' &&
    grep -q 'DAC_READ_SEARCH, KILL\]' '$tmp/enforce.yaml' &&
    $kubectl apply --dry-run=server -f '$tmp/enforce.yaml'"
+# Falco's rules by default (detector.falcoRules): falcoctl installs them in an init container
+# into the emptyDir the detector loads them from, Falco's first, before riposte's defaults.
+check "helm template: falcoctl installs Falco's rules, the detector loads them first" sh -c \
+  "grep -q -- '- name: falcoctl-artifact-install' '$tmp/helm.yaml' &&
+   grep -q -- 'args: \\[artifact, install, --log-format=json\\]' '$tmp/helm.yaml' &&
+   grep -q -- '- falco-rules:5' '$tmp/helm.yaml' &&
+   grep -A2 -- '^          args:' '$tmp/helm.yaml' | grep -A1 -- 'falco-rules/falco_rules.yaml' |
+     grep -q -- 'rules/riposte_rules.yaml' &&
+   ! grep -q -- 'falcoctl-artifact-follow' '$tmp/helm.yaml'"
+# The rules the chart loads, in its order, are ones riposte's engine takes whole (Falco's
+# stable rules from ../shared/falco-rules, as falcoctl's falco-rules artifact ships them).
+check "Falco's rules then riposte's load in riposte's engine" \
+  "${RIPOSTE_BINARY_DIR:?}/bin/riposte" rules validate "$src/../shared/falco-rules/falco_rules.yaml" \
+  "$src/detector/default_rules/riposte_rules.yaml"
+check "helm template with the falcoctl follower | kubectl apply --dry-run=server" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set detector.falcoRules.follow.enabled=true >'$tmp/follow.yaml' &&
+   grep -q -- 'args: \\[artifact, follow, --log-format=json\\]' '$tmp/follow.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/follow.yaml'"
+check "helm template without Falco's rules: no falcoctl, riposte's rules only" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set detector.falcoRules.enabled=false >'$tmp/nofalco.yaml' &&
+   ! grep -q -- 'falcoctl\\|falco-rules' '$tmp/nofalco.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/nofalco.yaml'"
+# The HTTP input (Falco, Falcosidekick's webhook and talon outputs): token always mounted.
+check "helm template with responder.httpInput: token, TLS, Service | kubectl apply --dry-run=server" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set responder.httpInput.enabled=true --set responder.httpInput.tlsSecret=riposte-http-tls \
+     >'$tmp/http.yaml' &&
+   grep -q -- '- --http-token-file=/etc/riposte/http-token/token' '$tmp/http.yaml' &&
+   grep -q -- '- --http-tls-cert=/etc/riposte/http-tls/tls.crt' '$tmp/http.yaml' &&
+   grep -q -- 'name: riposte-http-token' '$tmp/http.yaml' &&
+   grep -q -- 'name: riposte-responder-http' '$tmp/http.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/http.yaml'"
+# The Grafana dashboard for Grafana's sidecar: the ConfigMap holds deploy/grafana/riposte.json.
+check "helm template with grafana.dashboard.enabled: the dashboard ConfigMap" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set grafana.dashboard.enabled=true --show-only templates/grafana-dashboard.yaml \
+     2>/dev/null >'$tmp/grafana.yaml' &&
+   python3 -c 'import json, sys, yaml
+cm = yaml.safe_load(open(sys.argv[1]))
+assert cm[\"metadata\"][\"labels\"][\"grafana_dashboard\"] == \"1\"
+assert json.loads(cm[\"data\"][\"riposte.json\"]) == json.load(open(sys.argv[2]))' \
+     '$tmp/grafana.yaml' '$src/deploy/grafana/riposte.json' &&
+   $kubectl apply --dry-run=server -f '$tmp/grafana.yaml'"
 "$src/deploy/kustomize/render.sh" "$tmp/rendered.yaml"
 check "kustomize base in sync with the chart (deploy/kustomize/render.sh)" \
   diff -u "$src/deploy/kustomize/base/riposte.yaml" "$tmp/rendered.yaml"

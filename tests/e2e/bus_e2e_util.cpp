@@ -37,6 +37,40 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
                                          "current-context: x\n";
 }
 
+std::unique_ptr<Subprocess> start_marker_detector(const std::string& dir, const std::string& rule,
+                                                  const std::string& marker,
+                                                  const std::string& nats_urls,
+                                                  const std::string& ops_addr) {
+  const std::string rules = dir + "/marker-rules.yaml";
+  std::ofstream(rules) << "- rule: " << rule
+                       << "\n"
+                          "  desc: an exec of /bin/true with the test's marker argument\n"
+                          "  condition: evt.type in (execve, execveat) and proc.name = true and "
+                          "proc.cmdline contains "
+                       << marker
+                       << "\n"
+                          "  output: marker exec (command=%proc.cmdline)\n"
+                          "  priority: WARNING\n";
+  const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
+  EXPECT_NE(bin, nullptr);
+  if (!bin) return nullptr;
+  std::vector<std::string> argv = {std::string(bin) + "/bin/riposte-detector",
+                                   "--rules",
+                                   rules,
+                                   "--nats",
+                                   nats_urls,
+                                   "--no-kube",
+                                   "--node-name",
+                                   "marker-node",
+                                   "--ops-addr",
+                                   ops_addr};
+  for (const auto& f : shipped_auth_flags("riposte-detector"))
+    argv.push_back(f);  // its rights only
+  auto p = spawn_ready(argv, {}, dir + "/detector.log", "detector running", 60000);
+  EXPECT_TRUE(p.ok()) << p.error();
+  return p.ok() ? std::move(*p) : nullptr;
+}
+
 std::unique_ptr<Subprocess> start_responder(const ResponderSetup& setup,
                                             const std::string& nats_urls, const std::string& name,
                                             const std::vector<std::string>& extra) {

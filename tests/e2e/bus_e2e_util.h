@@ -44,6 +44,15 @@ std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
                                                const std::string& name,
                                                const std::vector<std::string>& extra = {});
 
+// riposte-detector (real eBPF) with one rule, `rule`, raising a Warning for each exec of
+// /bin/true whose command line contains `marker` (its rules file and log go in dir),
+// publishing to nats_urls as the shipped detector user, without Kubernetes, serving /metrics
+// on ops_addr; waits for "detector running". Null (with a test failure) if it does not start.
+std::unique_ptr<Subprocess> start_marker_detector(const std::string& dir, const std::string& rule,
+                                                  const std::string& marker,
+                                                  const std::string& nats_urls,
+                                                  const std::string& ops_addr);
+
 // A Falco alert for "Terminal shell in container" numbered i (unique output, so unique id).
 Alert numbered_alert(int i);
 

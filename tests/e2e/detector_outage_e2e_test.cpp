@@ -46,40 +46,13 @@ TEST(DetectorOutageE2E, AlertsRaisedWhileNatsRestartsAreAllPublished) {
   NatsServer server({.shipped_auth = true});
   ASSERT_TRUE(server.start());
   const std::string dir = make_temp_dir("detector-outage");
-  const std::string rules = dir + "/marker_rules.yaml";
-  std::ofstream(rules) << "- rule: Outage marker\n"
-                          "  desc: an exec of /bin/true with the test's marker argument\n"
-                          "  condition: evt.type in (execve, execveat) and proc.name = true and "
-                          "proc.cmdline contains "
-                       << kMarker
-                       << "\n"
-                          "  output: marker exec (command=%proc.cmdline)\n"
-                          "  priority: WARNING\n";
   {  // The responder creates the alert stream (the detector has no rights to): here, the test.
     auto setup = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-test"));
     ASSERT_TRUE(setup.ok()) << setup.error();
     ASSERT_TRUE(responder::ensure_streams(**setup, {}).ok());
   }
-  const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
-  ASSERT_NE(bin, nullptr);
-  std::vector<std::string> argv = {std::string(bin) + "/bin/riposte-detector",
-                                   "--rules",
-                                   rules,
-                                   "--nats",
-                                   server.url(),
-                                   "--no-kube",
-                                   "--node-name",
-                                   "outage-node",
-                                   "--ops-addr",
-                                   "127.0.0.1:0"};
-  for (const auto& f : shipped_auth_flags("riposte-detector"))
-    argv.push_back(f);  // its rights only
-  auto detector = Subprocess::spawn(argv, {}, dir + "/detector.log");
-  ASSERT_TRUE(detector.ok()) << detector.error();
-  ASSERT_TRUE(eventually(
-      [&] { return read_file((*detector)->log_path()).find("detector running") != std::string::npos; },
-      60000))
-      << (*detector)->log_tail();
+  auto detector = start_marker_detector(dir, "Outage marker", kMarker, server.url(), "127.0.0.1:0");
+  ASSERT_TRUE(detector);
 
   for (int i = 0; i < kExecs; ++i) {
     if (i == kExecs / 3) {
@@ -100,8 +73,8 @@ TEST(DetectorOutageE2E, AlertsRaisedWhileNatsRestartsAreAllPublished) {
       },
       120000))
       << seen.size() << " of " << kExecs << " alerts stored; detector log:\n"
-      << (*detector)->log_tail(8192);
-  EXPECT_TRUE((*detector)->running()) << (*detector)->log_tail();
+      << detector->log_tail(8192);
+  EXPECT_TRUE(detector->running()) << detector->log_tail();
 }
 
 }  // namespace

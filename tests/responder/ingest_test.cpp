@@ -180,6 +180,14 @@ TEST_F(IngestTest, TokenComparison) {
   EXPECT_FALSE(responder::HttpIngest::authorized("Bearer ", ""));
   EXPECT_FALSE(responder::HttpIngest::authorized("", "abc"));
   EXPECT_FALSE(responder::HttpIngest::authorized("Bearer", "abc"));
+  // Basic with the token as password (a URL's user:token@), whatever the user name.
+  EXPECT_TRUE(responder::HttpIngest::authorized("Basic cmlwb3N0ZTphYmM=", "abc"));  // riposte:abc
+  EXPECT_TRUE(responder::HttpIngest::authorized("basic OmFiYw==", "abc"));          // :abc
+  EXPECT_FALSE(responder::HttpIngest::authorized("Basic YWJj", "abc"));             // abc
+  EXPECT_FALSE(responder::HttpIngest::authorized("Basic YWJjOng=", "abc"));         // abc:x
+  EXPECT_FALSE(responder::HttpIngest::authorized("Basic dTphYmNk", "abc"));         // u:abcd
+  EXPECT_FALSE(responder::HttpIngest::authorized("Basic abc", "abc"));
+  EXPECT_FALSE(responder::HttpIngest::authorized("Basic Og==", ""));  // :
 }
 
 TEST_F(IngestTest, FalcosidekickOutputIsRepublishedOnceByEveryReplica) {

@@ -94,7 +94,7 @@ steps: []
           "bad.yaml:9:29: error: pod.delete: \"grace_period_seconds\" must be an integer from 0 to "
           "86400",
           "bad.yaml:10:7: error: pod.delete: unknown param \"force\" (known: allow_last_replica, "
-          "grace_period_seconds)",
+          "grace_period_seconds, skip_owner_kinds, skip_standalone)",
           "bad.yaml:11:13: error: unknown action \"pod.nuke\" (known: event.create, network.isolate, "
           "node.cordon, node.drain, node.taint, node.uncordon, notify.webhook, pod.annotate, "
           "pod.delete, pod.evict, pod.label, workload.scale)",

@@ -38,6 +38,30 @@ TEST_F(PodActionsClusterTest, PodDeleteAndItsDryRunTwin) {
   EXPECT_TRUE(gone_within(pod_path("web-1"), std::chrono::seconds(30)));
 }
 
+// Talon's ignore_standalone_pods / ignore_daemonsets (as import-talon writes them): a bare pod
+// is left alone under skip_standalone, a Deployment's pod is not a skipped kind and goes.
+TEST_F(PodActionsClusterTest, PodDeleteLeavesPodsOfSkippedControllersAlone) {
+  ASSERT_FALSE(create_pod("bare-1").empty());
+  ActionResult r =
+      run("pod.delete", "{skip_standalone: true, grace_period_seconds: 0}", alert("bare-1"));
+  EXPECT_EQ(r.status, ActionResult::kSkipped) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("it has no controller (skip_standalone)"));
+  EXPECT_EQ(get(pod_path("bare-1"))["metadata"].value("deletionTimestamp", ""), "");
+
+  create_deployment("kept", 2);
+  ASSERT_TRUE(deployment_ready("kept", 2));
+  const std::string pod = live_pods("app=kept").at(0);
+  r = run("pod.delete", "{skip_owner_kinds: [ReplicaSet], grace_period_seconds: 0}", alert(pod));
+  EXPECT_EQ(r.status, ActionResult::kSkipped) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("it is controlled by ReplicaSet"));
+  r = run("pod.delete",
+          "{skip_owner_kinds: [DaemonSet, StatefulSet], skip_standalone: true, "
+          "grace_period_seconds: 0}",
+          alert(pod));
+  EXPECT_EQ(r.status, ActionResult::kSucceeded) << r.message;
+  EXPECT_TRUE(gone_within(pod_path(pod), std::chrono::seconds(30)));
+}
+
 TEST_F(PodActionsClusterTest, PodEvictAndItsDryRunTwin) {
   std::string uid = create_pod("web-1");
   ASSERT_FALSE(uid.empty());

@@ -111,6 +111,38 @@ TEST(PodDeleteTest, LastReplicaGuardIsOptIn) {
   EXPECT_EQ(r.status, ActionResult::kSucceeded) << r.message;
 }
 
+// Talon's ignore_daemonsets / ignore_statefulsets / ignore_standalone_pods: the pod is read
+// and left alone when its controller is of a kind the playbook skips, or when it has none.
+TEST(PodDeleteTest, PodsOfSkippedControllersAreLeftAlone) {
+  FakeApi ds;
+  ds.on("GET", kPodPath, 200, pod_json({.owner_kind = "DaemonSet", .owner_name = "agent"}));
+  ds.on("DELETE", kPodPath, 200);
+  ActionResult r = run_action("pod.delete", "{skip_owner_kinds: [DaemonSet, StatefulSet]}", ds,
+                              testing::shell_alert());
+  EXPECT_EQ(r.status, ActionResult::kSkipped);
+  EXPECT_EQ(r.message,
+            "not deleting pod shop/web-1: it is controlled by DaemonSet \"agent\" "
+            "(skip_owner_kinds)");
+  EXPECT_TRUE(ds.writes().empty());
+
+  FakeApi bare;
+  bare.on("GET", kPodPath, 200, pod_json({}));
+  bare.on("DELETE", kPodPath, 200);
+  r = run_action("pod.delete", "{skip_standalone: true}", bare, testing::shell_alert());
+  EXPECT_EQ(r.status, ActionResult::kSkipped);
+  EXPECT_EQ(r.message, "not deleting pod shop/web-1: it has no controller (skip_standalone)");
+  EXPECT_TRUE(bare.writes().empty());
+
+  // A kind not in the list (and a pod with a controller under skip_standalone) goes.
+  FakeApi rs;
+  rs.on("GET", kPodPath, 200, pod_json({.owner_kind = "ReplicaSet", .owner_name = "web-7d4b9"}));
+  rs.on("DELETE", kPodPath, 200);
+  r = run_action("pod.delete", "{skip_owner_kinds: [DaemonSet], skip_standalone: true}", rs,
+                 testing::shell_alert());
+  EXPECT_EQ(r.status, ActionResult::kSucceeded) << r.message;
+  EXPECT_THAT(rs.writes(), ElementsAre(std::string("DELETE ") + kPodPath));
+}
+
 TEST(PodLabelTest, MergePatchesThePodOrItsNode) {
   FakeApi api;
   api.on("PATCH", kPodPath, 200, pod_json({}));

@@ -40,6 +40,7 @@ Alert httpd_alert() {
   a.output_fields["fd.name"] = "/etc/passwd";
   a.output_fields["proc.pid"] = 4242;
   a.output_fields["user.name"] = "www-data";
+  a.output_fields["proc.name"] = "httpd";
   return a;
 }
 
@@ -55,9 +56,11 @@ match:
     fd.name: {regex: "^/etc/(passwd|shadow)$", exists: true}
     proc.pid: {"=": "4242"}
     k8s.pod.labels: {exists: false}
+    proc.name: {not_in: [sh, bash]}
+    k8s.pod.name: {not_in: [debug]}
 steps: [{action: pod.delete}]
 )");
-  ASSERT_EQ(pb.match.output_fields.size(), 8u);
+  ASSERT_EQ(pb.match.output_fields.size(), 10u);
   Alert a = httpd_alert();
   EXPECT_TRUE(pb.match.matches(a));
   for (auto [field, value] : std::vector<std::pair<std::string, nlohmann::ordered_json>>{
@@ -67,12 +70,16 @@ steps: [{action: pod.delete}]
            {"user.name", "nobody"},
            {"fd.name", "/etc/hosts"},
            {"proc.pid", 1},
-           {"k8s.pod.labels", "app=web"}}) {
+           {"k8s.pod.labels", "app=web"},
+           {"proc.name", "bash"},
+           {"proc.name", "sh"}}) {
     Alert b = httpd_alert();
     b.output_fields[field] = value;
     EXPECT_FALSE(pb.match.matches(b)) << field << "=" << value;
   }
-  Alert absent = httpd_alert();
+  Alert absent = httpd_alert();  // not_in, like !=, holds for an absent field
+  absent.output_fields.erase("proc.name");
+  EXPECT_TRUE(pb.match.matches(absent));
   absent.output_fields.erase("fd.name");
   EXPECT_FALSE(pb.match.matches(absent));
   Alert null_field = httpd_alert();
@@ -134,14 +141,15 @@ steps:
           "30s, 5m, 1h or 1m30s",
           "bad.yaml:6:15: error: \"tags\" mixes sets and single tags: use [[a, b], [c]] or [a, b]",
           "bad.yaml:8:9: error: unknown key \"like\" in output_fields[\"a\"] (expected one of: =, "
-          "!=, in, glob, regex, exists)",
+          "!=, in, not_in, glob, regex, exists)",
           HasSubstr("bad.yaml:9:16: error: bad regex \"(\": "),
           "bad.yaml:10:8: error: output_fields[\"c\"] must be a value or a mapping with one of =, "
-          "!=, in, glob, regex, exists",
+          "!=, in, not_in, glob, regex, exists",
           "bad.yaml:11:13: error: \"in\" is empty",
           "bad.yaml:15:14: error: \"timeout\": bad duration \"10\": expected e.g. 250ms, 30s, 5m, "
           "1h or 1m30s",
-          "bad.yaml:17:20: error: \"when\" refers to \"later\", which is not an earlier step's name",
+          "bad.yaml:17:20: error: \"when\" refers to \"later\", which is not an earlier step's "
+          "name",
           "bad.yaml:17:45: error: unknown step status \"done\" (expected succeeded, failed, "
           "skipped or dry-run)",
           HasSubstr("bad.yaml:18:31: error: pod.annotate: template: expected output_fields['KEY']"),
