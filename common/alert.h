@@ -57,6 +57,7 @@ inline constexpr const char* kAlertSubjects = "riposte.alerts.>";
 // NATS configurations (deploy/) grant each component subscribe on its own prefix only.
 inline constexpr const char* kDetectorInboxPrefix = "_INBOX.riposte-detector";
 inline constexpr const char* kResponderInboxPrefix = "_INBOX.riposte-responder";
+inline constexpr const char* kAuditInboxPrefix = "_INBOX.riposte-audit";
 // Alerts the responder could not parse or handle, with the reason in a header.
 inline constexpr const char* kDeadLetterSubject = "riposte.deadletter.alerts";
 

@@ -15,6 +15,11 @@ namespace riposte::actions {
 inline constexpr std::string_view kNamespaceField = "k8s.ns.name";
 inline constexpr std::string_view kPodNameField = "k8s.pod.name";
 inline constexpr std::string_view kPodUidField = "k8s.pod.uid";
+// The same for alerts of Falco's k8s_audit rules (source k8s_audit): the request's target.
+inline constexpr std::string_view kAuditNamespaceField = "ka.target.namespace";
+inline constexpr std::string_view kAuditNameField = "ka.target.name";
+inline constexpr std::string_view kAuditResponseNameField = "ka.resp.name";
+inline constexpr std::string_view kAuditResourceField = "ka.target.resource";
 
 enum class NameKind {
   kLabel,      // DNS-1123 label, <= 63: namespaces
@@ -36,7 +41,9 @@ struct PodTarget {
 };
 
 // The pod an alert is about: k8s.ns.name and k8s.pod.name, plus k8s.pod.uid when present
-// (a UUID), so an action can refuse to touch a newer pod that reuses the name.
+// (a UUID), so an action can refuse to touch a newer pod that reuses the name. For a
+// k8s_audit alert: ka.target.namespace and ka.target.name (or ka.resp.name), when
+// ka.target.resource is "pods".
 Result<PodTarget> pod_target(const Alert& alert);
 
 }  // namespace riposte::actions

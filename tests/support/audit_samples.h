@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace riposte::testing::audit {
 
@@ -100,9 +101,14 @@ inline nlohmann::json routine_list(const std::string& ns) {
   return e;
 }
 
-inline nlohmann::json event_list(const nlohmann::json& items) {
-  return {{"kind", "EventList"}, {"apiVersion", "audit.k8s.io/v1"},
-          {"metadata", nlohmann::json::object()}, {"items", items}};
+// The body the API server posts: the events as an EventList's items.
+inline nlohmann::json event_list(const std::vector<nlohmann::json>& items) {
+  nlohmann::json list = {{"kind", "EventList"},
+                         {"apiVersion", "audit.k8s.io/v1"},
+                         {"metadata", nlohmann::json::object()}};
+  list["items"] = nlohmann::json::array();
+  for (const auto& e : items) list["items"].push_back(e);
+  return list;
 }
 
 }  // namespace riposte::testing::audit
