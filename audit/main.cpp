@@ -42,7 +42,7 @@ struct Config {
   audit::ReceiverOptions receiver;
   std::string hostname = host_name();
   std::string cluster_name;
-  std::string ops_addr = "0.0.0.0:8766";
+  std::string ops_addr = "0.0.0.0:8767";
   int queue_events = 100000, alert_queue = 10000;
   int64_t max_body_bytes = 64 << 20, max_event_bytes = 4 << 20;
 };
