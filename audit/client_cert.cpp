@@ -22,7 +22,8 @@ std::vector<std::string> names_of(X509* cert) {
   char cn[256];
   int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
   if (n > 0) names.emplace_back(cn, static_cast<size_t>(n));
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans != nullptr) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
@@ -46,17 +47,18 @@ bool check_client_cert(const SSL* ssl, const std::vector<std::string>& allowed, 
   }
   long v = SSL_get_verify_result(ssl);
   if (v != X509_V_OK) {
-    *why = {"client_cert", std::string("client certificate not accepted: ") +
-                               X509_verify_cert_error_string(v)};
+    *why = {"client_cert",
+            std::string("client certificate not accepted: ") + X509_verify_cert_error_string(v)};
     return false;
   }
   if (allowed.empty()) return true;
   std::vector<std::string> names = names_of(cert);
   for (const auto& n : names)
     if (std::find(allowed.begin(), allowed.end(), n) != allowed.end()) return true;
-  *why = {"client_name", "client certificate " + (names.empty() ? std::string("without a name")
-                                                                : "'" + names[0] + "'") +
-                             " is not an allowed client"};
+  *why = {"client_name",
+          "client certificate " +
+              (names.empty() ? std::string("without a name") : "'" + names[0] + "'") +
+              " is not an allowed client"};
   return false;
 }
 

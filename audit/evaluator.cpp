@@ -76,7 +76,8 @@ void Evaluator::run() {
       for (const Alert& a : evaluate(rules_, e, ++num_, hostname_)) {
         metrics_->alerts.inc();
         if (Status st = sink_->emit(a); !st.ok())
-          log::warn("audit alert not handed to the output", {{"rule", a.rule}, {"error", st.error()}});
+          log::warn("audit alert not handed to the output",
+                    {{"rule", a.rule}, {"error", st.error()}});
       }
       metrics_->evaluated.inc();
     }

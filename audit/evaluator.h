@@ -20,8 +20,8 @@ namespace riposte::audit {
 
 class Evaluator {
  public:
-  Evaluator(const detector::rules::Ruleset& rules, detector::AlertSink* sink,
-            std::string hostname, size_t capacity_events, AuditMetrics* metrics);
+  Evaluator(const detector::rules::Ruleset& rules, detector::AlertSink* sink, std::string hostname,
+            size_t capacity_events, AuditMetrics* metrics);
   ~Evaluator();  // evaluates what is queued, then stops
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;

@@ -10,14 +10,25 @@ namespace {
 using nlohmann::json;
 
 // The members of an audit.k8s.io/v1 Event.
-constexpr std::array<std::string_view, 19> kEventMembers = {
-    "kind",           "apiVersion",         "level",
-    "auditID",        "stage",              "requestURI",
-    "verb",           "user",               "impersonatedUser",
-    "sourceIPs",      "userAgent",          "objectRef",
-    "responseStatus", "requestObject",      "responseObject",
-    "requestReceivedTimestamp", "stageTimestamp", "annotations",
-    "metadata"};
+constexpr std::array<std::string_view, 19> kEventMembers = {"kind",
+                                                            "apiVersion",
+                                                            "level",
+                                                            "auditID",
+                                                            "stage",
+                                                            "requestURI",
+                                                            "verb",
+                                                            "user",
+                                                            "impersonatedUser",
+                                                            "sourceIPs",
+                                                            "userAgent",
+                                                            "objectRef",
+                                                            "responseStatus",
+                                                            "requestObject",
+                                                            "responseObject",
+                                                            "requestReceivedTimestamp",
+                                                            "stageTimestamp",
+                                                            "annotations",
+                                                            "metadata"};
 
 // The deepest nesting of arrays and objects, found without parsing (strings skipped), so a
 // hostile body cannot make the parser recurse or allocate per level without bound.
@@ -110,10 +121,9 @@ bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBa
       continue;
     }
     if (approx_bytes(item, limits.max_event_bytes) > limits.max_event_bytes) {
-      out->skipped.push_back({"event_too_large", "event " + item["auditID"].get<std::string>() +
-                                                     " is over " +
-                                                     std::to_string(limits.max_event_bytes) +
-                                                     " bytes"});
+      out->skipped.push_back(
+          {"event_too_large", "event " + item["auditID"].get<std::string>() + " is over " +
+                                  std::to_string(limits.max_event_bytes) + " bytes"});
       continue;
     }
     for (auto it = item.begin(); it != item.end(); ++it)

@@ -68,8 +68,7 @@ Status Receiver::start() {
     if (!evaluator_->offer(std::move(batch.events))) {
       metrics_->rejected_request("queue_full").inc();
       answer(res, 429,
-             {{"reason", "queue_full"},
-              {"message", "the evaluation queue is full; retry later"}});
+             {{"reason", "queue_full"}, {"message", "the evaluation queue is full; retry later"}});
       return;
     }
     metrics_->batches.inc();

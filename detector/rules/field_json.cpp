@@ -42,8 +42,7 @@ const json* json_pointer(const json& root, std::string_view ptr, std::string* tm
     } else if (v->is_array()) {
       size_t i = 0;
       auto r = std::from_chars(tok.data(), tok.data() + tok.size(), i);
-      if (r.ec != std::errc() || r.ptr != tok.data() + tok.size() || i >= v->size())
-        return nullptr;
+      if (r.ec != std::errc() || r.ptr != tok.data() + tok.size() || i >= v->size()) return nullptr;
       v = &(*v)[i];
     } else {
       return nullptr;
@@ -74,16 +73,20 @@ bool rawtime(const EvalContext& c, std::string_view* out) {
 }
 
 constexpr FieldDef kRows[] = {
-    {.name = "json.value", .type = T::kString, .arg = A::kKeyRequired,
-     .str = STR(return value_at(f, c, out);), .cost = {4}},
+    {.name = "json.value",
+     .type = T::kString,
+     .arg = A::kKeyRequired,
+     .str = STR(return value_at(f, c, out);),
+     .cost = {4}},
     {.name = "json.obj", .type = T::kString, .str = STR(return whole(c, out);), .cost = {40}},
-    {.name = "json.rawtime", .type = T::kString, .str = STR(return rawtime(c, out);),
-     .cost = {3}},
-    {.name = "jevt.value", .type = T::kString, .arg = A::kKeyRequired,
-     .str = STR(return value_at(f, c, out);), .cost = {4}},
+    {.name = "json.rawtime", .type = T::kString, .str = STR(return rawtime(c, out);), .cost = {3}},
+    {.name = "jevt.value",
+     .type = T::kString,
+     .arg = A::kKeyRequired,
+     .str = STR(return value_at(f, c, out);),
+     .cost = {4}},
     {.name = "jevt.obj", .type = T::kString, .str = STR(return whole(c, out);), .cost = {40}},
-    {.name = "jevt.rawtime", .type = T::kString, .str = STR(return rawtime(c, out);),
-     .cost = {3}},
+    {.name = "jevt.rawtime", .type = T::kString, .str = STR(return rawtime(c, out);), .cost = {3}},
 };
 
 }  // namespace

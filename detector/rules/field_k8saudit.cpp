@@ -178,16 +178,16 @@ bool uri_param(const ResolvedField& f, const EvalContext& c, std::string_view* o
 }
 
 // A one-member field: the value at `keys` below the event.
-#define KA_KEYS(...)                                                                  \
-  STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false;              \
+#define KA_KEYS(...)                                                     \
+  STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false; \
       return json_str(json_get(&a->doc, {__VA_ARGS__}), c, out);)
 // The same below requestObject.
-#define KA_REQ(...)                                                                   \
-  STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false;              \
+#define KA_REQ(...)                                                      \
+  STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false; \
       return json_str(json_get(a->request_object, {__VA_ARGS__}), c, out);)
 // A member AuditEvent::index() found.
-#define KA_INDEXED(member)                                                            \
-  STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false;              \
+#define KA_INDEXED(member)                                               \
+  STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false; \
       return json_str(a->member, c, out);)
 // A list field below requestObject.spec of each container of list L.
 #define KA_CONTAINER_LIST(L, ...) \
@@ -195,49 +195,90 @@ bool uri_param(const ResolvedField& f, const EvalContext& c, std::string_view* o
 
 // The per-container fields of one container list (containers, initContainers,
 // ephemeralContainers).
-#define KA_CONTAINER_ROWS(L)                                                                  \
-  {.name = "ka.req.pod." L ".name", .type = T::kString, .arg = A::kIndexOptional,             \
-   .extract = KA_CONTAINER_LIST(L, "name"), .cost = {6}, .list = true},                       \
-  {.name = "ka.req.pod." L ".image", .type = T::kString, .arg = A::kIndexOptional,            \
-   .extract = EXTRACT(images(f, c, o, L, false);), .cost = {6}, .list = true},                \
-  {.name = "ka.req.pod." L ".image.repository", .type = T::kString,                           \
-   .arg = A::kIndexOptional, .extract = EXTRACT(images(f, c, o, L, true);), .cost = {6},      \
-   .list = true},                                                                             \
-  {.name = "ka.req.pod." L ".command", .type = T::kString, .arg = A::kIndexOptional,          \
-   .extract = KA_CONTAINER_LIST(L, "command"), .cost = {8}, .list = true},                    \
-  {.name = "ka.req.pod." L ".args", .type = T::kString, .arg = A::kIndexOptional,             \
-   .extract = KA_CONTAINER_LIST(L, "args"), .cost = {8}, .list = true},                       \
-  {.name = "ka.req.pod." L ".privileged", .type = T::kString, .arg = A::kIndexOptional,       \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "privileged"), .cost = {6},             \
-   .list = true},                                                                             \
-  {.name = "ka.req.pod." L ".allow_privilege_escalation", .type = T::kString,                 \
-   .arg = A::kIndexOptional,                                                                  \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "allowPrivilegeEscalation"),            \
-   .cost = {6}, .list = true},                                                                \
-  {.name = "ka.req.pod." L ".read_only_fs", .type = T::kString, .arg = A::kIndexOptional,     \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "readOnlyRootFilesystem"),              \
-   .cost = {6}, .list = true},                                                                \
-  {.name = "ka.req.pod." L ".run_as_user", .type = T::kString, .arg = A::kIndexOptional,      \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "runAsUser"), .cost = {6},              \
-   .list = true},                                                                             \
-  {.name = "ka.req.pod." L ".eff_run_as_user", .type = T::kString,                            \
-   .arg = A::kIndexOptional, .extract = EXTRACT(effective(f, c, o, L, "runAsUser");),         \
-   .cost = {8}, .list = true},                                                                \
-  {.name = "ka.req.pod." L ".run_as_group", .type = T::kString, .arg = A::kIndexOptional,     \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "runAsGroup"), .cost = {6},             \
-   .list = true},                                                                             \
-  {.name = "ka.req.pod." L ".eff_run_as_group", .type = T::kString,                           \
-   .arg = A::kIndexOptional, .extract = EXTRACT(effective(f, c, o, L, "runAsGroup");),        \
-   .cost = {8}, .list = true},                                                                \
-  {.name = "ka.req.pod." L ".proc_mount", .type = T::kString, .arg = A::kIndexOptional,       \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "procMount"), .cost = {6},              \
-   .list = true},                                                                             \
-  {.name = "ka.req.pod." L ".add_capabilities", .type = T::kString,                           \
-   .arg = A::kIndexOptional,                                                                  \
-   .extract = KA_CONTAINER_LIST(L, "securityContext", "capabilities", "add"), .cost = {8},    \
-   .list = true},                                                                             \
-  {.name = "ka.req.pod." L ".host_port", .type = T::kString, .arg = A::kIndexOptional,        \
-   .extract = EXTRACT(host_ports(f, c, o, L);), .cost = {8}, .list = true}
+#define KA_CONTAINER_ROWS(L)                                                                   \
+  {.name = "ka.req.pod." L ".name",                                                            \
+   .type = T::kString,                                                                         \
+   .arg = A::kIndexOptional,                                                                   \
+   .extract = KA_CONTAINER_LIST(L, "name"),                                                    \
+   .cost = {6},                                                                                \
+   .list = true},                                                                              \
+  {                                                                                            \
+    .name = "ka.req.pod." L ".image", .type = T::kString, .arg = A::kIndexOptional,            \
+    .extract = EXTRACT(images(f, c, o, L, false);), .cost = {6}, .list = true                  \
+  }                                                                                            \
+  , {                                                                                          \
+    .name = "ka.req.pod." L ".image.repository", .type = T::kString, .arg = A::kIndexOptional, \
+    .extract = EXTRACT(images(f, c, o, L, true);), .cost = {6}, .list = true                   \
+  }                                                                                            \
+  ,                                                                                            \
+      {.name = "ka.req.pod." L ".command",                                                     \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "command"),                                             \
+       .cost = {8},                                                                            \
+       .list = true},                                                                          \
+      {.name = "ka.req.pod." L ".args",                                                        \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "args"),                                                \
+       .cost = {8},                                                                            \
+       .list = true},                                                                          \
+      {.name = "ka.req.pod." L ".privileged",                                                  \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "privileged"),                       \
+       .cost = {6},                                                                            \
+       .list = true},                                                                          \
+      {.name = "ka.req.pod." L ".allow_privilege_escalation",                                  \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "allowPrivilegeEscalation"),         \
+       .cost = {6},                                                                            \
+       .list = true},                                                                          \
+      {.name = "ka.req.pod." L ".read_only_fs",                                                \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "readOnlyRootFilesystem"),           \
+       .cost = {6},                                                                            \
+       .list = true},                                                                          \
+      {.name = "ka.req.pod." L ".run_as_user",                                                 \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "runAsUser"),                        \
+       .cost = {6},                                                                            \
+       .list = true},                                                                          \
+  {                                                                                            \
+    .name = "ka.req.pod." L ".eff_run_as_user", .type = T::kString, .arg = A::kIndexOptional,  \
+    .extract = EXTRACT(effective(f, c, o, L, "runAsUser");), .cost = {8}, .list = true         \
+  }                                                                                            \
+  ,                                                                                            \
+      {.name = "ka.req.pod." L ".run_as_group",                                                \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "runAsGroup"),                       \
+       .cost = {6},                                                                            \
+       .list = true},                                                                          \
+  {                                                                                            \
+    .name = "ka.req.pod." L ".eff_run_as_group", .type = T::kString, .arg = A::kIndexOptional, \
+    .extract = EXTRACT(effective(f, c, o, L, "runAsGroup");), .cost = {8}, .list = true        \
+  }                                                                                            \
+  ,                                                                                            \
+      {.name = "ka.req.pod." L ".proc_mount",                                                  \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "procMount"),                        \
+       .cost = {6},                                                                            \
+       .list = true},                                                                          \
+      {.name = "ka.req.pod." L ".add_capabilities",                                            \
+       .type = T::kString,                                                                     \
+       .arg = A::kIndexOptional,                                                               \
+       .extract = KA_CONTAINER_LIST(L, "securityContext", "capabilities", "add"),              \
+       .cost = {8},                                                                            \
+       .list = true},                                                                          \
+  {                                                                                            \
+    .name = "ka.req.pod." L ".host_port", .type = T::kString, .arg = A::kIndexOptional,        \
+    .extract = EXTRACT(host_ports(f, c, o, L);), .cost = {8}, .list = true                     \
+  }
 
 // clang-format off
 constexpr FieldDef kRows[] = {
@@ -391,9 +432,8 @@ bool json_text(const json& v, const EvalContext& c, std::string_view* out) {
   std::string& b = c.scratch->buffer();
   if (v.is_number_integer() || v.is_number_unsigned()) {
     char tmp[24];
-    auto r = v.is_number_unsigned()
-                 ? std::to_chars(tmp, tmp + sizeof tmp, v.get<uint64_t>())
-                 : std::to_chars(tmp, tmp + sizeof tmp, v.get<int64_t>());
+    auto r = v.is_number_unsigned() ? std::to_chars(tmp, tmp + sizeof tmp, v.get<uint64_t>())
+                                    : std::to_chars(tmp, tmp + sizeof tmp, v.get<int64_t>());
     b.assign(tmp, r.ptr);
   } else {
     b = v.dump(-1, ' ', false, json::error_handler_t::replace);

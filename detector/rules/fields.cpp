@@ -13,8 +13,8 @@ namespace riposte::detector::rules {
 
 namespace {
 
-constexpr std::array kFamilies = {evt_fields, proc_fields,      user_fields,    fd_fields,
-                                  container_fields, k8s_fields, k8saudit_fields, json_fields};
+constexpr std::array kFamilies = {evt_fields,       proc_fields, user_fields,     fd_fields,
+                                  container_fields, k8s_fields,  k8saudit_fields, json_fields};
 
 // The evt.* fields an event of another source has too (Falco's plugin events: number, time,
 // host, source).

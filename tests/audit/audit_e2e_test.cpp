@@ -65,23 +65,39 @@ class AuditE2E : public ::testing::Test {
     }
 
     ops_port_ = pick_free_port();
-    std::vector<std::string> audit = {
-        bin + "riposte-audit", "--rules", src + "/../shared/falco-rules/k8s_audit_rules.yaml",
-        "--host", "127.0.0.1", "--port", port,
-        "--tls-cert", env_of(cluster_, "RIPOSTE_AUDIT_TLS_CERT"),
-        "--tls-key", env_of(cluster_, "RIPOSTE_AUDIT_TLS_KEY"),
-        "--client-ca", env_of(cluster_, "RIPOSTE_AUDIT_CLIENT_CA"),
-        "--allowed-client", "kube-apiserver-audit",
-        "--ops-addr", "127.0.0.1:" + std::to_string(ops_port_)};
+    std::vector<std::string> audit = {bin + "riposte-audit",
+                                      "--rules",
+                                      src + "/../shared/falco-rules/k8s_audit_rules.yaml",
+                                      "--host",
+                                      "127.0.0.1",
+                                      "--port",
+                                      port,
+                                      "--tls-cert",
+                                      env_of(cluster_, "RIPOSTE_AUDIT_TLS_CERT"),
+                                      "--tls-key",
+                                      env_of(cluster_, "RIPOSTE_AUDIT_TLS_KEY"),
+                                      "--client-ca",
+                                      env_of(cluster_, "RIPOSTE_AUDIT_CLIENT_CA"),
+                                      "--allowed-client",
+                                      "kube-apiserver-audit",
+                                      "--ops-addr",
+                                      "127.0.0.1:" + std::to_string(ops_port_)};
     for (const auto& f : cluster_.nats_flags("audit")) audit.push_back(f);
     auto a = spawn_ready(audit, {}, dir_ + "/riposte-audit.log", "audit webhook running");
     ASSERT_TRUE(a.ok()) << a.error();
     audit_ = std::move(*a);
 
-    std::vector<std::string> responder = {bin + "riposte-responder", "--playbooks",
-                                          dir_ + "/playbooks", "--kubeconfig", cluster_.kubeconfig,
-                                          "--durable", "audit-e2e-" + tag_, "--ops-addr",
-                                          "127.0.0.1:0", "--replica-name", "audit-e2e-" + tag_};
+    std::vector<std::string> responder = {bin + "riposte-responder",
+                                          "--playbooks",
+                                          dir_ + "/playbooks",
+                                          "--kubeconfig",
+                                          cluster_.kubeconfig,
+                                          "--durable",
+                                          "audit-e2e-" + tag_,
+                                          "--ops-addr",
+                                          "127.0.0.1:0",
+                                          "--replica-name",
+                                          "audit-e2e-" + tag_};
     for (const auto& f : cluster_.nats_flags("responder")) responder.push_back(f);
     auto r = spawn_ready(responder, {}, dir_ + "/responder.log", "responder running");
     ASSERT_TRUE(r.ok()) << r.error();
@@ -136,7 +152,8 @@ class AuditE2E : public ::testing::Test {
   }
 
   std::string get(const std::string& what, const std::string& jsonpath) {
-    return trim(kubectl(cluster_, "-n " + ns_ + " get " + what + " -o 'jsonpath={" + jsonpath + "}'"));
+    return trim(
+        kubectl(cluster_, "-n " + ns_ + " get " + what + " -o 'jsonpath={" + jsonpath + "}'"));
   }
   bool hooked(const std::string& text) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -198,11 +215,14 @@ TEST_F(AuditE2E, CreatePrivilegedPodIsDeletedByThePlaybook) {
   EXPECT_EQ(a.output_fields["ka.req.pod.containers.image"], "(busybox:1.36)");
   EXPECT_EQ(a.priority, Priority::kWarning);
   // The playbook deleted it (the pod is gone, and no one else deletes pods here).
-  EXPECT_TRUE(eventually([&] {
-    int rc = 0;
-    std::string out = kubectl(cluster_, "-n " + ns_ + " get pod priv", &rc);
-    return rc != 0 && out.find("NotFound") != std::string::npos;
-  }, 60000)) << "the privileged pod is still there";
+  EXPECT_TRUE(eventually(
+      [&] {
+        int rc = 0;
+        std::string out = kubectl(cluster_, "-n " + ns_ + " get pod priv", &rc);
+        return rc != 0 && out.find("NotFound") != std::string::npos;
+      },
+      60000))
+      << "the privileged pod is still there";
   EXPECT_GE(metric("riposte_audit_alerts_total"), 1);
 }
 
@@ -218,9 +238,12 @@ TEST_F(AuditE2E, ExecIntoAPodIsAnnotatedAndNotified) {
   EXPECT_EQ(a.output_fields["ka.target.subresource"], "exec");
   EXPECT_EQ(a.output_fields["ka.user.name"], "riposte-admin");
   EXPECT_EQ(a.output_fields["ka.uri.param[command]"], "id");
-  EXPECT_TRUE(eventually([&] {
-    return get("pod web", ".metadata.annotations.riposte\\.dev/exec-by") == "riposte-admin";
-  }, 60000)) << "pod not annotated";
+  EXPECT_TRUE(eventually(
+      [&] {
+        return get("pod web", ".metadata.annotations.riposte\\.dev/exec-by") == "riposte-admin";
+      },
+      60000))
+      << "pod not annotated";
   EXPECT_TRUE(eventually([&] { return hooked("ran exec in pod " + ns_ + "/web"); }, 60000))
       << "no notice";
 }
@@ -229,12 +252,14 @@ TEST_F(AuditE2E, AClusterRoleWithWildcardsRaisesItsRule) {
   const std::string role = "audit-e2e-all-" + tag_;
   cluster_objects_.push_back("clusterrole " + role);
   int rc = 0;
-  std::string out = kubectl(cluster_, "create clusterrole " + role + " --verb='*' --resource='*'", &rc);
+  std::string out =
+      kubectl(cluster_, "create clusterrole " + role + " --verb='*' --resource='*'", &rc);
   ASSERT_EQ(rc, 0) << out;
   Alert a = await_alert("ClusterRole With Wildcard Created", "ka.target.name", role);
   EXPECT_EQ(a.output_fields["ka.user.name"], "riposte-admin");
   EXPECT_EQ(a.output_fields["ka.target.resource"], "clusterroles");
-  EXPECT_NE(a.output_fields["ka.req.role.rules"].get<std::string>().find("\"*\""), std::string::npos);
+  EXPECT_NE(a.output_fields["ka.req.role.rules"].get<std::string>().find("\"*\""),
+            std::string::npos);
 }
 
 TEST_F(AuditE2E, ASecretReadByAUserNotInTheAllowedList) {
@@ -245,13 +270,15 @@ TEST_F(AuditE2E, ASecretReadByAUserNotInTheAllowedList) {
   const std::string ssl =
       "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + user +
       " -keyout " + key + " -out " + csr + " 2>/dev/null && openssl x509 -req -in " + csr +
-      " -CA " + pki + "/ca.crt -CAkey " + pki + "/ca.key -set_serial 0x$(openssl rand -hex 8) -days 1 -out " +
-      crt + " 2>/dev/null";
+      " -CA " + pki + "/ca.crt -CAkey " + pki +
+      "/ca.key -set_serial 0x$(openssl rand -hex 8) -days 1 -out " + crt + " 2>/dev/null";
   ASSERT_EQ(std::system(ssl.c_str()), 0);
   int rc = 0;
   kubectl(cluster_, "-n " + ns_ + " create secret generic db --from-literal=password=hunter2", &rc);
   ASSERT_EQ(rc, 0);
-  kubectl(cluster_, "-n " + ns_ + " create role read-db --verb=get --resource=secrets --resource-name=db", &rc);
+  kubectl(cluster_,
+          "-n " + ns_ + " create role read-db --verb=get --resource=secrets --resource-name=db",
+          &rc);
   ASSERT_EQ(rc, 0);
   kubectl(cluster_, "-n " + ns_ + " create rolebinding read-db --role=read-db --user=" + user, &rc);
   ASSERT_EQ(rc, 0);
@@ -260,7 +287,8 @@ TEST_F(AuditE2E, ASecretReadByAUserNotInTheAllowedList) {
   std::ofstream(as_user.kubeconfig)
       << "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: " << cluster_.server
       << ", certificate-authority: " << cluster_.ca_file << "}}]\n"
-      << "users: [{name: u, user: {client-certificate: " << crt << ", client-key: " << key << "}}]\n"
+      << "users: [{name: u, user: {client-certificate: " << crt << ", client-key: " << key
+      << "}}]\n"
       << "contexts: [{name: u, context: {cluster: c, user: u}}]\ncurrent-context: u\n";
   std::string out = kubectl(as_user, "-n " + ns_ + " get secret db -o name", &rc);
   ASSERT_EQ(rc, 0) << out;

@@ -48,9 +48,9 @@ TEST(EventList, RefusesWhatIsNotAnEventListWithAReason) {
   EXPECT_EQ(parse(R"({"kind":"PodList","items":[]})").why.reason, "not_event_list");
   EXPECT_EQ(parse(R"({"kind":"EventList"})").why.reason, "not_event_list");
   EXPECT_EQ(parse(R"({"kind":"EventList","items":{}})").why.reason, "not_event_list");
-  EXPECT_EQ(parse(R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1beta1","items":[]})")
-                .why.reason,
-            "not_event_list");
+  EXPECT_EQ(
+      parse(R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1beta1","items":[]})").why.reason,
+      "not_event_list");
   // Nesting is refused before the parser sees it.
   std::string deep = R"({"kind":"EventList","items":[)" + std::string(100000, '[') +
                      std::string(100000, ']') + "]}";

@@ -150,7 +150,8 @@ TEST_F(Webhook, TheApiServersBatchBecomesFalcoAlerts) {
 
 TEST_F(Webhook, WithoutAClientCertificateItIsRefusedAndCounted) {
   start();
-  const std::string body = samples::event_list({samples::privileged_pod_create("shop", "p")}).dump();
+  const std::string body =
+      samples::event_list({samples::privileged_pod_create("shop", "p")}).dump();
   auto none = post(body, "", "");
   ASSERT_TRUE(none) << httplib::to_string(none.error());
   EXPECT_EQ(none->status, 401);

@@ -40,10 +40,14 @@ std::vector<json> event_mix() {
     const std::string n = std::to_string(i);
     switch (i % 10) {
       case 0:
-        if (i % 40 == 0) v.push_back(samples::privileged_pod_create("shop", "p" + n, "alice"));
-        else if (i % 40 == 10) v.push_back(samples::pod_exec("shop", "web-" + n, "bob"));
-        else if (i % 40 == 20) v.push_back(samples::wildcard_clusterrole_create("r" + n, "carol"));
-        else v.push_back(samples::secret_get("shop", "db", "mallory"));
+        if (i % 40 == 0)
+          v.push_back(samples::privileged_pod_create("shop", "p" + n, "alice"));
+        else if (i % 40 == 10)
+          v.push_back(samples::pod_exec("shop", "web-" + n, "bob"));
+        else if (i % 40 == 20)
+          v.push_back(samples::wildcard_clusterrole_create("r" + n, "carol"));
+        else
+          v.push_back(samples::secret_get("shop", "db", "mallory"));
         break;
       case 1:
       case 2:
@@ -67,9 +71,11 @@ std::vector<json> event_mix() {
         v.push_back(samples::base("watch", "pods", "", "", "system:node:node-1"));
         break;
       default: {
-        json e = samples::base("create", "pods", "shop", "web-" + n, "system:serviceaccount:kube-system:replicaset-controller");
-        e["requestObject"] = {{"kind", "Pod"},
-                              {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx:1.25"}}}}}}};
+        json e = samples::base("create", "pods", "shop", "web-" + n,
+                               "system:serviceaccount:kube-system:replicaset-controller");
+        e["requestObject"] = {
+            {"kind", "Pod"},
+            {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx:1.25"}}}}}}};
         v.push_back(e);
       }
     }
@@ -93,7 +99,8 @@ size_t evaluate(const detector::rules::Ruleset& rs, const detector::AuditEvent& 
                 std::vector<const detector::rules::CompiledRule*>* hits) {
   detector::Event ev = detector::make_audit_event(a, num);
   rs.evaluate(ev, hits);
-  for (const auto* r : *hits) benchmark::DoNotOptimize(detector::rules::make_alert(*r, ev, "bench"));
+  for (const auto* r : *hits)
+    benchmark::DoNotOptimize(detector::rules::make_alert(*r, ev, "bench"));
   return hits->size();
 }
 
@@ -115,8 +122,8 @@ void BM_Evaluate(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["rules"] = static_cast<double>(rs->enabled_rules().size());
-  state.counters["alerts_per_1k"] =
-      1000.0 * static_cast<double>(alerts) / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["alerts_per_1k"] = 1000.0 * static_cast<double>(alerts) /
+                                    static_cast<double>(std::max<int64_t>(1, state.iterations()));
 }
 BENCHMARK(BM_Evaluate)->Name("audit/evaluate");
 

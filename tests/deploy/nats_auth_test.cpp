@@ -301,12 +301,14 @@ TEST_F(ShippedNatsAuth, TheAuditReceiverPublishesAlertsAndNothingElse) {
   const std::string forged = "forged-audit-" + tag_;
   EXPECT_FALSE(audit->js_publish("$KV.RIPOSTE_RUNS." + forged, R"({"state":"done"})").ok());
   EXPECT_FALSE(audit->js_publish("riposte.actions." + forged, "{}").ok());
-  EXPECT_FALSE(audit->pull_consumer({.stream = kAlertStream, .durable = forged,
-                                     .filter_subject = kAlertSubjects})
-                   .ok());
-  EXPECT_FALSE(audit->ensure_stream({.name = "FORGED_AUDIT_" + tag_,
-                                     .subjects = {"forged." + tag_ + ".>"}})
-                   .ok());
+  EXPECT_FALSE(
+      audit
+          ->pull_consumer(
+              {.stream = kAlertStream, .durable = forged, .filter_subject = kAlertSubjects})
+          .ok());
+  EXPECT_FALSE(
+      audit->ensure_stream({.name = "FORGED_AUDIT_" + tag_, .subjects = {"forged." + tag_ + ".>"}})
+          .ok());
   auto sub = audit->subscribe(kAlertSubjects, "", [](nats::Message&&) {});
   ASSERT_TRUE(audit->flush(5000).ok());
   EXPECT_NE(audit->last_error().find("Permissions Violation for Subscription"), std::string::npos)

@@ -72,8 +72,8 @@ TEST(K8sAudit, FalcosRulesetLoadsWithoutErrors) {
 }
 
 TEST(K8sAudit, SyscallRulesNeverSeeAuditEvents) {
-  auto r = load(
-      "- rule: any\n  desc: d\n  condition: evt.num > 0\n  output: o\n  priority: INFO\n");
+  auto r =
+      load("- rule: any\n  desc: d\n  condition: evt.num > 0\n  output: o\n  priority: INFO\n");
   ASSERT_TRUE(r.ok()) << diags(r);
   EXPECT_FALSE(r.ruleset->event_types().contains(EventType::kPluginEvent));
   Audit au(samples::privileged_pod_create("shop", "p"));
@@ -81,23 +81,28 @@ TEST(K8sAudit, SyscallRulesNeverSeeAuditEvents) {
 }
 
 TEST(K8sAudit, FieldsBelongToTheirSource) {
-  auto in_syscall = load("- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: o\n"
-                         "  priority: INFO\n");
+  auto in_syscall = load(
+      "- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: o\n"
+      "  priority: INFO\n");
   EXPECT_FALSE(in_syscall.ok());
   EXPECT_NE(errors_only(in_syscall).find("ka.verb"), std::string::npos) << diags(in_syscall);
-  auto in_audit = load("- rule: r\n  desc: d\n  condition: proc.name = sh\n  output: o\n"
-                       "  priority: INFO\n  source: k8s_audit\n");
+  auto in_audit = load(
+      "- rule: r\n  desc: d\n  condition: proc.name = sh\n  output: o\n"
+      "  priority: INFO\n  source: k8s_audit\n");
   EXPECT_FALSE(in_audit.ok());
-  auto output = load("- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: \"%proc.name\"\n"
-                     "  priority: INFO\n  source: k8s_audit\n");
+  auto output = load(
+      "- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: \"%proc.name\"\n"
+      "  priority: INFO\n  source: k8s_audit\n");
   EXPECT_FALSE(output.ok());
-  auto generic = load("- rule: r\n  desc: d\n  condition: ka.verb = get and evt.num > 0\n"
-                      "  output: \"%evt.time %evt.source %ka.user.name\"\n  priority: INFO\n"
-                      "  source: k8s_audit\n");
+  auto generic = load(
+      "- rule: r\n  desc: d\n  condition: ka.verb = get and evt.num > 0\n"
+      "  output: \"%evt.time %evt.source %ka.user.name\"\n  priority: INFO\n"
+      "  source: k8s_audit\n");
   EXPECT_TRUE(generic.ok()) << diags(generic);
   // A source nobody serves is skipped with a warning, as Falco does without the plugin.
-  auto unknown = load("- rule: r\n  desc: d\n  condition: ct.name = x\n  output: o\n"
-                      "  priority: INFO\n  source: aws_cloudtrail\n");
+  auto unknown = load(
+      "- rule: r\n  desc: d\n  condition: ct.name = x\n  output: o\n"
+      "  priority: INFO\n  source: aws_cloudtrail\n");
   EXPECT_TRUE(unknown.ok()) << diags(unknown);
   EXPECT_EQ(unknown.ruleset->all_rules().size(), 0u);
 }
@@ -121,10 +126,11 @@ TEST(K8sAudit, FieldValuesAsTheK8sauditPluginGivesThem) {
   const nlohmann::json exec = samples::pod_exec("shop", "web-1");
   const nlohmann::json role = samples::wildcard_clusterrole_create("all");
   nlohmann::json vol = pod;
-  vol["requestObject"]["spec"]["volumes"] = {{{"name", "h"}, {"hostPath", {{"path", "/etc"}}}},
-                                             {{"name", "e"}, {"emptyDir", nlohmann::json::object()}}};
-  vol["requestObject"]["spec"]["containers"][0]["ports"] = {{{"containerPort", 80}},
-                                                            {{"containerPort", 53}, {"hostPort", 5353}}};
+  vol["requestObject"]["spec"]["volumes"] = {
+      {{"name", "h"}, {"hostPath", {{"path", "/etc"}}}},
+      {{"name", "e"}, {"emptyDir", nlohmann::json::object()}}};
+  vol["requestObject"]["spec"]["containers"][0]["ports"] = {
+      {{"containerPort", 80}}, {{"containerPort", 53}, {"hostPort", 5353}}};
   // field, event, value as an output prints it ("<NA>": no value; lists as "(a,b)"; a
   // number such as the response code as text).
   const struct {
@@ -242,7 +248,8 @@ TEST_F(FalcoK8sAuditRules, SecretReadByAUserNotAllowed) {
   EXPECT_EQ(a.output_fields["ka.target.resource"], "secrets");
   EXPECT_EQ(a.output_fields["ka.target.name"], "db");
   // An allowed user reads it without that alert.
-  EXPECT_FALSE(has(on(samples::secret_get("shop", "db", "kubernetes-admin")), "Disallowed K8s User"));
+  EXPECT_FALSE(
+      has(on(samples::secret_get("shop", "db", "kubernetes-admin")), "Disallowed K8s User"));
 }
 
 TEST_F(FalcoK8sAuditRules, RoutineTrafficRaisesNothing) {
