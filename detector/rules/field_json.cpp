@@ -72,22 +72,25 @@ bool rawtime(const EvalContext& c, std::string_view* out) {
   return true;
 }
 
-constexpr FieldDef kRows[] = {
-    {.name = "json.value",
-     .type = T::kString,
-     .arg = A::kKeyRequired,
-     .str = STR(return value_at(f, c, out);),
-     .cost = {4}},
-    {.name = "json.obj", .type = T::kString, .str = STR(return whole(c, out);), .cost = {40}},
-    {.name = "json.rawtime", .type = T::kString, .str = STR(return rawtime(c, out);), .cost = {3}},
-    {.name = "jevt.value",
-     .type = T::kString,
-     .arg = A::kKeyRequired,
-     .str = STR(return value_at(f, c, out);),
-     .cost = {4}},
-    {.name = "jevt.obj", .type = T::kString, .str = STR(return whole(c, out);), .cost = {40}},
-    {.name = "jevt.rawtime", .type = T::kString, .str = STR(return rawtime(c, out);), .cost = {3}},
-};
+// The json plugin's fields under its two prefixes (jevt.* are the older names, which Falco's
+// k8s_audit rules use).
+#define JSON_ROWS(P)                                                                             \
+  {                                                                                              \
+    .name = P ".value", .type = T::kString, .arg = A::kKeyRequired,                              \
+    .str = STR(return value_at(f, c, out);), .cost = {                                           \
+      4                                                                                          \
+    }                                                                                            \
+  }                                                                                              \
+  , {                                                                                            \
+    .name = P ".obj", .type = T::kString, .str = STR(return whole(c, out);), .cost = { 40 }      \
+  }                                                                                              \
+  , {                                                                                            \
+    .name = P ".rawtime", .type = T::kString, .str = STR(return rawtime(c, out);), .cost = { 3 } \
+  }
+
+// clang-format off
+constexpr FieldDef kRows[] = {JSON_ROWS("json"), JSON_ROWS("jevt")};
+// clang-format on
 
 }  // namespace
 
