@@ -35,11 +35,17 @@ inline constexpr const char* kRateBucket = "RIPOSTE_RATES";          // rate-lim
 // NATS configurations grant each component subscribe on its own prefix only.
 inline constexpr const char* kDetectorInboxPrefix = "_INBOX.riposte-detector";
 inline constexpr const char* kResponderInboxPrefix = "_INBOX.riposte-responder";
+inline constexpr const char* kAuditInboxPrefix = "_INBOX.riposte-audit";
 
 // --- Alert fields the responder reads (output_fields keys, as Falco names them) -------------
 inline constexpr std::string_view kNamespaceField = "k8s.ns.name";
 inline constexpr std::string_view kPodNameField = "k8s.pod.name";
 inline constexpr std::string_view kPodUidField = "k8s.pod.uid";
+// The same for alerts of Falco's k8s_audit rules (source k8s_audit): the request's target.
+inline constexpr std::string_view kAuditNamespaceField = "ka.target.namespace";
+inline constexpr std::string_view kAuditNameField = "ka.target.name";
+inline constexpr std::string_view kAuditResponseNameField = "ka.resp.name";
+inline constexpr std::string_view kAuditResourceField = "ka.target.resource";
 
 // Size limit enforced by parse_alert: alerts are attacker-influenced input.
 inline constexpr size_t kMaxAlertBytes = 256 * 1024;

@@ -297,6 +297,10 @@ make_pki() {
   # The API server's identity towards kubelets (exec, attach, logs); bound to
   # system:kubelet-api-admin when the real node comes up.
   issue kube-apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client" client
+  if [[ -n ${audit_webhook_port:-} ]]; then
+    issue riposte-audit "/CN=riposte-audit" server
+    issue kube-apiserver-audit "/CN=kube-apiserver-audit" client
+  fi
   # Front-proxy (request-header) CA and client: the controller-manager and scheduler read its
   # CA from the extension-apiserver-authentication ConfigMap and log an error every few
   # seconds when it is absent; aggregated API servers need it too.
@@ -473,6 +477,10 @@ pick_ports() {
   pick_port kwok_port kwok
   pick_port nats_port nats-server "${RIPOSTE_NATS_PORT:-}"
   pick_port nats_mon_port "nats-server monitoring" "${RIPOSTE_NATS_MONITOR_PORT:-}"
+  audit_webhook_port=""
+  if [[ ${RIPOSTE_AUDIT_WEBHOOK:-0} == 1 ]]; then
+    pick_port audit_webhook_port "riposte-audit webhook" "${RIPOSTE_AUDIT_WEBHOOK_PORT:-}"
+  fi
   cat >"$state/ports" <<EOF
 etcd_port=$etcd_port
 etcd_peer_port=$etcd_peer_port
@@ -482,6 +490,7 @@ sched_port=$sched_port
 kwok_port=$kwok_port
 nats_port=$nats_port
 nats_mon_port=$nats_mon_port
+audit_webhook_port=$audit_webhook_port
 EOF
 }
 
@@ -492,7 +501,7 @@ EOF
 # Clients use tls://localhost:PORT: the certificate's name (localhost) is verified, not only
 # its chain.
 nats_auth=$state/nats-auth
-nats_users=(riposte-detector riposte-responder)
+nats_users=(riposte-detector riposte-responder riposte-audit)
 
 make_nats_auth() {
   mkdir -p "$nats_auth"
@@ -501,7 +510,7 @@ make_nats_auth() {
   cp "$here/../helm/riposte/files/nats-permissions.conf" "$state/nats-permissions.conf"
   local user
   for user in "${nats_users[@]}"; do
-    (umask 077 && openssl rand -hex 24 >"$nats_auth/$user.password")
+    [[ -f $nats_auth/$user.password ]] || (umask 077 && openssl rand -hex 24 >"$nats_auth/$user.password")
   done
   write_nats_users
 }
@@ -544,6 +553,7 @@ authorization {
   users: [
     {user: riposte-detector, password: \$RIPOSTE_DETECTOR_PASSWORD, permissions: \$RIPOSTE_DETECTOR_PERMISSIONS}
     {user: riposte-responder, password: \$RIPOSTE_RESPONDER_PASSWORD, permissions: \$RIPOSTE_RESPONDER_PERMISSIONS}
+    {user: riposte-audit, password: \$RIPOSTE_AUDIT_PASSWORD, permissions: \$RIPOSTE_AUDIT_PERMISSIONS}
   ]
 }
 EOF
@@ -564,9 +574,18 @@ start_etcd() {
 # The API server's audit log holds every mutation made by a ServiceAccount outside
 # kube-system, request and response: what chaos tests count effects from (one eviction per
 # alert, ...). Nothing else is logged, so it stays small. RIPOSTE_APISERVER_AUDIT=0: no log.
+#
+# RIPOSTE_AUDIT_WEBHOOK=1 (at up): the API server also posts audit events to riposte-audit's
+# webhook on 127.0.0.1:$audit_webhook_port (batch mode: events are buffered and sent in the
+# background, so a slow or absent receiver never holds a request; a full buffer drops events
+# and the API server counts them). The policy then also records what Falco's k8s_audit rules
+# read (one policy serves both backends; the log's readers filter by user). Whoever runs
+# riposte-audit uses the certificates and port the env file names (RIPOSTE_AUDIT_*).
 audit_flags() {
-  [[ ${RIPOSTE_APISERVER_AUDIT:-1} == 1 ]] || return 0
-  cat >"$state/audit-policy.yaml" <<'EOF'
+  local webhook=${audit_webhook_port:-}
+  [[ ${RIPOSTE_APISERVER_AUDIT:-1} == 1 || -n $webhook ]] || return 0
+  {
+    cat <<'EOF'
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
@@ -576,10 +595,58 @@ rules:
   - level: RequestResponse
     userGroups: ["system:serviceaccounts"]
     verbs: [create, update, patch, delete, deletecollection]
-  - level: None
 EOF
-  echo --audit-policy-file "$state/audit-policy.yaml" --audit-log-path "$state/apiserver-audit.log" \
-    --audit-log-maxsize 200 --audit-log-maxbackup 1
+    if [[ -n $webhook ]]; then
+      cat <<'EOF'
+  # riposte-audit (k8s_audit rules): not the control plane's own traffic.
+  - level: None
+    users: [riposte-kwok, "system:kube-scheduler", "system:kube-controller-manager", "system:apiserver"]
+  - level: None
+    resources: [{group: "", resources: [events, pods/status, nodes/status]}, {group: coordination.k8s.io, resources: [leases]}]
+  - level: RequestResponse
+    resources:
+      - {group: "", resources: [pods, pods/exec, pods/attach, pods/portforward, pods/ephemeralcontainers, secrets, configmaps, services, serviceaccounts, namespaces]}
+      - {group: rbac.authorization.k8s.io, resources: [roles, clusterroles, rolebindings, clusterrolebindings]}
+      - {group: apps, resources: [deployments, daemonsets, statefulsets]}
+EOF
+    fi
+    echo "  - level: None"
+  } >"$state/audit-policy.yaml"
+  echo --audit-policy-file "$state/audit-policy.yaml"
+  if [[ ${RIPOSTE_APISERVER_AUDIT:-1} == 1 ]]; then
+    echo --audit-log-path "$state/apiserver-audit.log" --audit-log-maxsize 200 --audit-log-maxbackup 1
+  fi
+  if [[ -n $webhook ]]; then
+    write_audit_webhook_kubeconfig
+    # Batches sent after 200 ms at the latest (the default 30 s would delay every audit alert
+    # by that); a failed send is retried from 1 s on, then dropped.
+    echo --audit-webhook-config-file "$state/audit-webhook.kubeconfig" --audit-webhook-mode batch \
+      --audit-webhook-batch-max-wait 200ms --audit-webhook-initial-backoff 1s
+  fi
+}
+
+# How the API server reaches riposte-audit: HTTPS verified against the cluster CA (the
+# receiver's certificate is the cluster's), and its own client certificate
+# (CN kube-apiserver-audit) that riposte-audit verifies against the same CA.
+write_audit_webhook_kubeconfig() {
+  cat >"$state/audit-webhook.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: riposte-audit
+    cluster:
+      server: https://127.0.0.1:$audit_webhook_port/k8s-audit
+      certificate-authority: $pki/ca.crt
+users:
+  - name: kube-apiserver
+    user:
+      client-certificate: $pki/kube-apiserver-audit.crt
+      client-key: $pki/kube-apiserver-audit.key
+contexts:
+  - name: webhook
+    context: {cluster: riposte-audit, user: kube-apiserver}
+current-context: webhook
+EOF
 }
 
 start_apiserver() {
@@ -694,10 +761,15 @@ export RIPOSTE_NATS_URL="tls://localhost:$nats_port"
 export RIPOSTE_NATS_CA="$pki/ca.crt"
 export RIPOSTE_NATS_DETECTOR_PASSWORD_FILE="$nats_auth/riposte-detector.password"
 export RIPOSTE_NATS_RESPONDER_PASSWORD_FILE="$nats_auth/riposte-responder.password"
+export RIPOSTE_NATS_AUDIT_PASSWORD_FILE="$nats_auth/riposte-audit.password"
 export RIPOSTE_NATS_MONITOR="http://127.0.0.1:$nats_mon_port"
 export RIPOSTE_NODE_NAME="$node_name"
 export RIPOSTE_REAL_NODE_NAME="$real_node_env"
 export RIPOSTE_APISERVER_AUDIT_LOG="$([[ ${RIPOSTE_APISERVER_AUDIT:-1} == 1 ]] && echo "$state/apiserver-audit.log")"
+export RIPOSTE_AUDIT_WEBHOOK_PORT="$audit_webhook_port"
+export RIPOSTE_AUDIT_TLS_CERT="$([[ -n $audit_webhook_port ]] && echo "$pki/riposte-audit.crt")"
+export RIPOSTE_AUDIT_TLS_KEY="$([[ -n $audit_webhook_port ]] && echo "$pki/riposte-audit.key")"
+export RIPOSTE_AUDIT_CLIENT_CA="$([[ -n $audit_webhook_port ]] && echo "$pki/ca.crt")"
 $path_line
 EOF
   mv "$state/env.tmp" "$state/env" # atomically: tests take the file's presence as "up"

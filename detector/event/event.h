@@ -129,6 +129,8 @@ struct EventArgs {
   uint32_t domain = 0, sock_type = 0, protocol = 0;
 };
 
+struct AuditEvent;  // audit_event.h
+
 struct Event {
   EventType type = EventType::kUnknown;
   char dir = '<';           // Falco's evt.dir; riposte emits exit events only
@@ -139,6 +141,9 @@ struct Event {
   const ProcessLookup* procs = nullptr;
   const FdInfo* fd = nullptr;  // the fd the event is about, when known
   EventArgs args;
+  // Set only for EventType::kPluginEvent: the Kubernetes audit event the k8s_audit rules read
+  // (ka.*, jevt.*). Syscall events leave it null.
+  const AuditEvent* audit = nullptr;
 };
 
 }  // namespace riposte::detector

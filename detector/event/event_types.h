@@ -105,5 +105,6 @@
   X(PidfdOpen,       "pidfd_open",        GENERIC) \
   X(PidfdGetfd,      "pidfd_getfd",       GENERIC) \
   X(OpenByHandleAt,  "open_by_handle_at", GENERIC) \
-  X(Container,       "container",         GENERIC) /* Falco's meta event for container start */
+  X(Container,       "container",         GENERIC) /* Falco's meta event for container start */ \
+  X(PluginEvent,     "pluginevent",       GENERIC) /* an event of another source (k8s_audit): Event::audit */
 // clang-format on

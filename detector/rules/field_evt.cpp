@@ -174,7 +174,7 @@ constexpr FieldDef kRows[] = {
      .cost = {4}},
     {.name = "evt.source",
      .type = T::kString,
-     .extract = EXTRACT(o->str("syscall");),
+     .extract = EXTRACT(o->str(c.ev->type == EventType::kPluginEvent ? "k8s_audit" : "syscall");),
      .cost = {1},
      .cls = FC::kStructural},
     {.name = "evt.is_async",

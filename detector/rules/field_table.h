@@ -1,7 +1,8 @@
 // The field catalogue's rows and what the rows are written with (internal to riposte_rules).
 //
 // Every field is one FieldDef row in its family's table (field_evt.cpp, field_proc.cpp,
-// field_user.cpp, field_fd.cpp, field_container.cpp, field_k8s.cpp): name, type, argument,
+// field_user.cpp, field_fd.cpp, field_container.cpp, field_k8s.cpp; for k8s_audit rules
+// field_k8saudit.cpp and field_json.cpp): name, type, argument,
 // extractor, optional fast getter, cost and class. A field with a fast getter has no separate
 // extractor: extract_field() emits the getter's value, so the two paths cannot drift. Only
 // fields that can yield several values (proc.aname without an index) carry both, the extractor
@@ -91,6 +92,8 @@ struct FieldDef {
   // The values are a socket's two ends (fd.ip, fd.net, fd.port): `!=` holds only when both
   // differ, as in libsinsp (`=` when either matches).
   bool both_ends = false;
+  // A list (k8s_audit's list fields): an output shows every value, "(a,b)", as libsinsp does.
+  bool list = false;
 };
 
 // The families' tables, in catalogue order (known_field_names lists them in this order).
@@ -100,6 +103,8 @@ std::span<const FieldDef> user_fields();
 std::span<const FieldDef> fd_fields();
 std::span<const FieldDef> container_fields();
 std::span<const FieldDef> k8s_fields();
+std::span<const FieldDef> k8saudit_fields();  // ka.* (field_k8saudit.cpp)
+std::span<const FieldDef> json_fields();      // jevt.*, json.* (field_json.cpp)
 
 // Rows are written as `{.name = "proc.name", .type = kStr, .str = STR(...), ...}`; the bodies
 // see the field `f`, the context `c` and the event's process `p`, and STR/NUM bodies write

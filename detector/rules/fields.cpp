@@ -13,8 +13,22 @@ namespace riposte::detector::rules {
 
 namespace {
 
-constexpr std::array kFamilies = {evt_fields, proc_fields,      user_fields,
-                                  fd_fields,  container_fields, k8s_fields};
+constexpr std::array kFamilies = {evt_fields,       proc_fields, user_fields,     fd_fields,
+                                  container_fields, k8s_fields,  k8saudit_fields, json_fields};
+
+// The evt.* fields an event of another source has too (Falco's plugin events: number, time,
+// host, source).
+bool generic_evt_field(std::string_view name) {
+  for (std::string_view n :
+       {"evt.num", "evt.time", "evt.time.s", "evt.datetime", "evt.rawtime", "evt.rawtime.s",
+        "evt.rawtime.ns", "evt.hostname", "evt.source", "evt.is_async"})
+    if (n == name) return true;
+  return false;
+}
+
+bool in_family(const FieldDef* d, std::span<const FieldDef> family) {
+  return !family.empty() && d >= family.data() && d < family.data() + family.size();
+}
 
 template <typename Fn>
 void for_each_def(Fn&& fn) {
@@ -34,6 +48,25 @@ const FieldDef* find_def(std::string_view name) {
 bool is_numeric(FieldType t) {
   return t == FieldType::kInt || t == FieldType::kPort || t == FieldType::kAbsTime ||
          t == FieldType::kRelTime;
+}
+
+std::optional<RuleSource> parse_rule_source(std::string_view name) {
+  if (name == "syscall") return RuleSource::kSyscall;
+  if (name == "k8s_audit") return RuleSource::kK8sAudit;
+  return std::nullopt;
+}
+
+bool field_in_source(const ResolvedField& f, RuleSource src, std::string* error) {
+  const bool audit_field = in_family(f.def, k8saudit_fields()) || in_family(f.def, json_fields());
+  bool ok;
+  if (src == RuleSource::kK8sAudit)
+    ok = audit_field || (in_family(f.def, evt_fields()) && generic_evt_field(f.def->name));
+  else
+    ok = !audit_field;
+  if (!ok)
+    *error = "unknown field '" + f.name + "' for source '" +
+             (src == RuleSource::kK8sAudit ? "k8s_audit" : "syscall") + "'";
+  return ok;
 }
 
 bool resolve_field(std::string_view name, std::string_view arg, bool has_arg, ResolvedField* out,
@@ -186,6 +219,8 @@ StrGetter fast_str_getter(const ResolvedField& f) { return f.multi ? nullptr : f
 NumGetter fast_num_getter(const ResolvedField& f) { return f.multi ? nullptr : f.def->num; }
 
 FieldClass field_class(const ResolvedField& f) { return f.def->cls; }
+
+bool renders_as_list(const ResolvedField& f) { return f.def->list && f.multi; }
 
 bool ne_needs_every_value(const ResolvedField& f) { return f.def->both_ends; }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ enum class FieldType : uint8_t {
 
 bool is_numeric(FieldType t);
 
+// The event sources rules are written for (a rule's `source:` key): Falco's syscall source,
+// and k8s_audit, the API server's audit events (Falco's k8saudit plugin).
+enum class RuleSource : uint8_t { kSyscall, kK8sAudit };
+std::optional<RuleSource> parse_rule_source(std::string_view name);
+
 struct FieldDef;  // a row of the catalogue (field_table.h)
 
 // A field reference resolved against the catalogue: "proc.aname[2]" → (kProcAname, index 2).
@@ -49,6 +55,11 @@ struct ResolvedField {
 // *error ("unknown field 'foo.bar'" or an argument problem).
 bool resolve_field(std::string_view name, std::string_view arg, bool has_arg, ResolvedField* out,
                    std::string* error);
+
+// Whether a resolved field can be read from events of `src` (ka.* and jevt.* only from
+// k8s_audit, proc.*, fd.*... only from syscall, a few generic evt.* from both); else *error
+// says why, in the words of an unknown field.
+bool field_in_source(const ResolvedField& f, RuleSource src, std::string* error);
 
 // Resolves a field written in output format syntax starting at text[0] ("proc.aname[2]=..."):
 // the longest known field name, then an optional [arg] or .arg. Sets *consumed.
@@ -188,6 +199,10 @@ enum class FieldClass : uint8_t {
   kContainerId,  // container.id: "host" or an id
 };
 FieldClass field_class(const ResolvedField& f);
+
+// A list field without an index (ka.user.groups, ka.req.pod.containers.image): an output
+// shows all its values as "(a,b)".
+bool renders_as_list(const ResolvedField& f);
 
 // Every field name the catalogue knows (for docs and tests).
 std::vector<std::string_view> known_field_names();

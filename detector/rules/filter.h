@@ -169,9 +169,12 @@ class FilterLinker {
 
 // Compiles `root`. On failure returns null and appends to *errors (which may also receive
 // warnings on success). With a linker, sub-conditions are numbered for FilterLinker::link.
+// `source` decides which fields the condition may read and which events it sees (a k8s_audit
+// filter sees kPluginEvent only).
 std::unique_ptr<Filter> compile_filter(const ast::Expr& root, SymbolTable& symbols,
                                        std::vector<CompileError>* errors,
-                                       FilterLinker* linker = nullptr);
+                                       FilterLinker* linker = nullptr,
+                                       RuleSource source = RuleSource::kSyscall);
 
 // Glob matching as Falco's glob/iglob operators do it: '*' any run (including '/'), '?' one
 // character, '[...]' a class ('!' or '^' negates, ranges with '-'). When icase, `pattern`

@@ -25,6 +25,8 @@ EventTypeSet EventTypeSet::opens() {
 EventTypeSet EventTypeSet::all() {
   EventTypeSet s;
   for (size_t i = 1; i < kEventTypeCount; ++i) s.bits_.set(i);
+  // Events of other sources are never a syscall rule's, whatever its condition.
+  s.bits_.reset(static_cast<size_t>(EventType::kPluginEvent));
   return s;
 }
 
@@ -43,14 +45,23 @@ std::vector<EventType> EventTypeSet::to_vector() const {
 
 class FilterCompiler {
  public:
-  FilterCompiler(SymbolTable& sym, std::vector<CompileError>* errors, FilterLinker* linker)
-      : sym_(sym), errors_(errors), linker_(linker != nullptr ? linker : &own_linker_) {}
+  FilterCompiler(SymbolTable& sym, std::vector<CompileError>* errors, FilterLinker* linker,
+                 RuleSource source)
+      : sym_(sym),
+        errors_(errors),
+        linker_(linker != nullptr ? linker : &own_linker_),
+        source_(source) {}
 
   std::unique_ptr<Filter> run(const ast::Expr& root) {
     auto f = std::make_unique<Filter>();
     EventTypeSet may_true, may_false;
     auto tree = compile(root, &may_true, &may_false);
     if (failed_ || !tree) return nullptr;
+    if (source_ == RuleSource::kK8sAudit) {
+      // Every event of another source is one type, as Falco's plugin events are.
+      may_true = EventTypeSet();
+      may_true.insert(EventType::kPluginEvent);
+    }
     f->types_ = may_true;
     f->fields_ = std::move(fields_);
     tree = simplify(std::move(tree), may_true);
@@ -328,7 +339,8 @@ class FilterCompiler {
   bool resolve(const ast::FieldExpr& fe, ResolvedField* rf, std::vector<Xform>* xs,
                FieldType* type) {
     std::string err;
-    if (!resolve_field(fe.name, fe.arg, fe.has_arg, rf, &err)) {
+    if (!resolve_field(fe.name, fe.arg, fe.has_arg, rf, &err) ||
+        !field_in_source(*rf, source_, &err)) {
       error(fe.pos, err, err.rfind("unknown field", 0) == 0);
       return false;
     }
@@ -764,6 +776,7 @@ class FilterCompiler {
   std::vector<CompileError>* errors_;
   FilterLinker own_linker_;
   FilterLinker* linker_ = nullptr;
+  RuleSource source_ = RuleSource::kSyscall;
   std::vector<std::string> macro_stack_;
   std::vector<std::string> fields_;
   size_t depth_ = 0;
@@ -774,8 +787,9 @@ class FilterCompiler {
 };
 
 std::unique_ptr<Filter> compile_filter(const ast::Expr& root, SymbolTable& symbols,
-                                       std::vector<CompileError>* errors, FilterLinker* linker) {
-  FilterCompiler c(symbols, errors, linker);
+                                       std::vector<CompileError>* errors, FilterLinker* linker,
+                                       RuleSource source) {
+  FilterCompiler c(symbols, errors, linker, source);
   return c.run(root);
 }
 

@@ -132,7 +132,7 @@ LoadResult Loader::finish() {
   parse_macros();
 
   for (const auto& r : rules_) {
-    if (r.source != "syscall") {
+    if (!parse_rule_source(r.source)) {
       warning(r.origin, "LOAD_UNKNOWN_SOURCE",
               "rule '" + r.name + "': unknown source '" + r.source + "', rule skipped");
       continue;

@@ -181,6 +181,8 @@ class Loader : public SymbolTable {
   void add_file(const std::string& path);
 
   void add_source(const RulesSource& src);
+  // The source a rule is compiled for (finish() skips rules of unknown sources).
+  static RuleSource source_of(const RuleDef& r);
 
   LoadResult finish();
 

@@ -5,7 +5,8 @@
 
 namespace riposte::detector::rules {
 
-bool OutputFormat::compile(std::string_view fmt, std::string* error, size_t* error_pos) {
+bool OutputFormat::compile(std::string_view fmt, std::string* error, size_t* error_pos,
+                           RuleSource source) {
   tokens_.clear();
   field_names_.clear();
   size_t base = 0;
@@ -43,7 +44,8 @@ bool OutputFormat::compile(std::string_view fmt, std::string* error, size_t* err
     ResolvedField rf;
     size_t consumed = 0;
     std::string err;
-    if (!resolve_field_prefix(fmt.substr(i), &rf, &consumed, &err)) {
+    if (!resolve_field_prefix(fmt.substr(i), &rf, &consumed, &err) ||
+        !field_in_source(rf, source, &err)) {
       *error = "invalid formatting token %" + std::string(fmt.substr(i, 30)) + ": " + err;
       *error_pos = base + start;
       return false;
@@ -97,10 +99,18 @@ void OutputFormat::render(const EvalContext& ctx, std::string* text,
       continue;
     }
     s.reset();
-    size_t n = extract_field(t.field, ctx, s.lhs, t.field.multi ? 1 : 4);
+    const bool list = renders_as_list(t.field);
+    size_t n = extract_field(t.field, ctx, s.lhs, list ? kMaxFieldValues : t.field.multi ? 1 : 4);
     size_t before = text->size();
     if (n == 0) {
       *text += "<NA>";
+    } else if (list) {
+      *text += '(';
+      for (size_t k = 0; k < n; ++k) {
+        if (k > 0) *text += ',';
+        append_value_text(s.lhs[k], text);
+      }
+      *text += ')';
     } else {
       append_value_text(s.lhs[0], text);
     }
@@ -111,7 +121,12 @@ void OutputFormat::render(const EvalContext& ctx, std::string* text,
       else text->append(w - len, ' ');
     }
     if (fields != nullptr && !fields->contains(t.field.name)) {
-      (*fields)[t.field.name] = n == 0 ? nlohmann::ordered_json(nullptr) : to_json_value(s.lhs[0]);
+      if (n == 0)
+        (*fields)[t.field.name] = nullptr;
+      else if (list)  // as it reads in the text: "(a,b)"
+        (*fields)[t.field.name] = text->substr(before);
+      else
+        (*fields)[t.field.name] = to_json_value(s.lhs[0]);
     }
   }
 }

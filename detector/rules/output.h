@@ -16,7 +16,9 @@ class OutputFormat {
   // Compiles `fmt`. On failure returns false with *error and *error_pos (offset into fmt).
   // Syntax: '%' [width digits] field-name ['[' arg ']']; a leading '*' is accepted and
   // ignored; "%container.info" renders as nothing (as in Falco with the container plugin).
-  bool compile(std::string_view fmt, std::string* error, size_t* error_pos);
+  // Fields must be readable from events of `source`.
+  bool compile(std::string_view fmt, std::string* error, size_t* error_pos,
+               RuleSource source = RuleSource::kSyscall);
 
   // Renders the text (missing values as "<NA>") and, when fields != null, the output_fields
   // object (numbers stay numbers, bools stay bools, missing values are null).

@@ -53,6 +53,10 @@ void Loader::parse_macros() {
   }
 }
 
+RuleSource Loader::source_of(const RuleDef& r) {
+  return parse_rule_source(r.source).value_or(RuleSource::kSyscall);
+}
+
 bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast::Expr>>* out) {
   bool ok = true;
   for (size_t ei = 0; ei < r.exceptions.size(); ++ei) {
@@ -66,7 +70,8 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
         return false;
       }
       ResolvedField rf;
-      if (!resolve_field(fe->name, fe->arg, fe->has_arg, &rf, &err)) {
+      if (!resolve_field(fe->name, fe->arg, fe->has_arg, &rf, &err) ||
+          !field_in_source(rf, source_of(r), &err)) {
         error(ex.origin, "LOAD_ERR_VALIDATE", ew + ": " + err);
         return false;
       }
@@ -349,7 +354,7 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   std::vector<CompileError> errs;
   expand_calls_ = 0;
   if (opts_.expand_conditions) expanded = expand(*root);
-  auto filter = compile_filter(*root, *this, &errs, &linker_);
+  auto filter = compile_filter(*root, *this, &errs, &linker_, source_of(r));
   bool unknown_only = !errs.empty();
   for (const auto& ce : errs)
     if (!ce.warning && !ce.unknown_field) unknown_only = false;
@@ -374,7 +379,7 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   auto cr = std::make_unique<CompiledRule>();
   std::string oerr;
   size_t opos = 0;
-  if (!cr->format.compile(r.output.text, &oerr, &opos)) {
+  if (!cr->format.compile(r.output.text, &oerr, &opos, source_of(r))) {
     // As for the condition, an unknown field with skip-if-unknown-filter skips the rule.
     if (r.skip_if_unknown_filter && oerr.find("unknown field") != std::string::npos) {
       warning(locate(r.output, opos), "LOAD_UNKNOWN_FILTER",

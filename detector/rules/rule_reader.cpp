@@ -209,7 +209,7 @@ void Loader::read_item(int fi, const YAML::Node& item) {
     const YAML::Node v = item["required_plugin_versions"];
     if (!v.IsSequence())
       error(io, "LOAD_ERR_YAML_VALIDATE", "Value of required_plugin_versions must be a sequence");
-    return;  // riposte serves the container plugin's fields natively; others are not loaded
+    return;  // riposte serves the container, k8saudit and json plugins' fields natively
   }
   if (item["list"].IsDefined()) return read_list(fi, item);
   if (item["macro"].IsDefined()) return read_macro(fi, item);
@@ -479,6 +479,20 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
   }
   auto it = rule_idx_.find(name);
   RuleDef* prev = it == rule_idx_.end() ? nullptr : &rules_[it->second];
+  if (prev != nullptr && (append || has_overrides)) {
+    // Falco keeps rules per source: an append or override (source: syscall unless given) only
+    // finds a rule of its own source.
+    std::string source = "syscall";
+    get_string(fi, item, "source", &source, false, what);
+    if (source.empty()) source = "syscall";
+    // (A rule of a source nobody serves is skipped at the end, appends and all.)
+    if (source != prev->source && parse_rule_source(prev->source)) {
+      error(io, "LOAD_ERR_VALIDATE",
+            what + ": Rule has an append/override for source '" + source +
+                "' but the rule by that name is of source '" + prev->source + "'");
+      return;
+    }
+  }
 
   if (has_overrides) {
     if (prev == nullptr) {

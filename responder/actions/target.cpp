@@ -80,7 +80,34 @@ Result<std::string> name_from_field(const Alert& alert, std::string_view field, 
   return value;
 }
 
+namespace {
+
+bool has_value(const Alert& alert, std::string_view field) {
+  auto it = alert.output_fields.find(field);
+  return it != alert.output_fields.end() && !it->is_null();
+}
+
+// A k8s_audit alert names the pod of the request it saw: ka.target.namespace and
+// ka.target.name (ka.resp.name when the request did not name it, a create with generateName),
+// only when the request's resource is pods (a ClusterRole alert names a role, not a pod).
+Result<PodTarget> audit_pod_target(const Alert& alert) {
+  auto resource = alert.output_fields.find(kAuditResourceField);
+  if (resource == alert.output_fields.end() || *resource != "pods")
+    return Error{"alert field \"" + std::string(kAuditResourceField) +
+                 "\" must be \"pods\" for a pod action on a k8s_audit alert"};
+  auto ns = name_from_field(alert, kAuditNamespaceField, NameKind::kLabel);
+  if (!ns) return Error{ns.error()};
+  auto name = name_from_field(
+      alert, has_value(alert, kAuditNameField) ? kAuditNameField : kAuditResponseNameField,
+      NameKind::kSubdomain);
+  if (!name) return Error{name.error()};
+  return PodTarget{std::move(*ns), std::move(*name), ""};
+}
+
+}  // namespace
+
 Result<PodTarget> pod_target(const Alert& alert) {
+  if (alert.source == "k8s_audit") return audit_pod_target(alert);
   PodTarget t;
   auto ns = name_from_field(alert, kNamespaceField, NameKind::kLabel);
   if (!ns) return Error{ns.error()};

@@ -17,6 +17,10 @@ namespace riposte::actions {
 using ::riposte::kNamespaceField;
 using ::riposte::kPodNameField;
 using ::riposte::kPodUidField;
+using ::riposte::kAuditNamespaceField;
+using ::riposte::kAuditNameField;
+using ::riposte::kAuditResponseNameField;
+using ::riposte::kAuditResourceField;
 
 enum class NameKind {
   kLabel,      // DNS-1123 label, <= 63: namespaces
@@ -38,7 +42,9 @@ struct PodTarget {
 };
 
 // The pod an alert is about: k8s.ns.name and k8s.pod.name, plus k8s.pod.uid when present
-// (a UUID), so an action can refuse to touch a newer pod that reuses the name.
+// (a UUID), so an action can refuse to touch a newer pod that reuses the name. For a
+// k8s_audit alert: ka.target.namespace and ka.target.name (or ka.resp.name), when
+// ka.target.resource is "pods".
 Result<PodTarget> pod_target(const Alert& alert);
 
 }  // namespace riposte::actions

@@ -69,6 +69,7 @@ mkdir -p "$work/cluster"
   echo "export RIPOSTE_NATS_TLS_HOSTNAME=riposte-nats.riposte.svc"
   echo "export RIPOSTE_NATS_DETECTOR_PASSWORD_FILE=\"$work/auth/detector\""
   echo "export RIPOSTE_NATS_RESPONDER_PASSWORD_FILE=\"$work/auth/responder\""
+  echo "export RIPOSTE_NATS_AUDIT_PASSWORD_FILE=\"$work/auth/audit\""
   echo "export RIPOSTE_NATS_MONITOR=\"http://127.0.0.1:$mon_port\""
 } >"$work/cluster/env"
 RIPOSTE_LOCAL_DIR="$work/cluster" "$test_bin" --gtest_color=no

@@ -94,6 +94,15 @@ assert cm[\"metadata\"][\"labels\"][\"grafana_dashboard\"] == \"1\"
 assert json.loads(cm[\"data\"][\"riposte.json\"]) == json.load(open(sys.argv[2]))' \
      '$tmp/grafana.yaml' '$src/deploy/grafana/riposte.json' &&
    $kubectl apply --dry-run=server -f '$tmp/grafana.yaml'"
+# riposte-audit (off by default): its Deployment, Service, generated mutual-TLS Secrets and
+# rules ConfigMap, with the NATS user riposte-audit.
+printf -- '- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: o\n  priority: INFO\n  source: k8s_audit\n' >"$tmp/ka.yaml"
+"$RIPOSTE_HELM" template riposte "$src/deploy/helm/riposte" --namespace riposte --set audit.enabled=true \
+  --set-file 'audit.rules.k8s_audit_rules\.yaml='"$tmp/ka.yaml" 2>/dev/null >"$tmp/audit.yaml"
+check "helm template with audit.enabled: riposte-audit as NATS user riposte-audit" sh -c \
+  "grep -q -- '- --nats-user=riposte-audit' '$tmp/audit.yaml' &&
+   grep -q 'name: riposte-audit-apiserver-client' '$tmp/audit.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/audit.yaml'"
 "$src/deploy/kustomize/render.sh" "$tmp/rendered.yaml"
 check "kustomize base in sync with the chart (deploy/kustomize/render.sh)" \
   diff -u "$src/deploy/kustomize/base/riposte.yaml" "$tmp/rendered.yaml"

@@ -278,3 +278,47 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
 
 }  // namespace
 }  // namespace riposte::testing
+
+namespace riposte::testing {
+namespace {
+
+// riposte-audit's user (RIPOSTE_AUDIT_PERMISSIONS): publishes alerts like the detector, and
+// is refused everything else; the refusals are proved by a later round trip and the state
+// the responder reads after it.
+TEST_F(ShippedNatsAuth, TheAuditReceiverPublishesAlertsAndNothingElse) {
+  auto audit = connect("audit", "nats-auth-test-audit");
+  ASSERT_NE(audit, nullptr);
+  Alert a;
+  a.rule = "Create Privileged Pod";
+  a.priority = Priority::kWarning;
+  a.source = "k8s_audit";
+  a.time_ns = 1796315893123456000 + getpid();
+  a.hostname = "riposte-audit-" + tag_;
+  a.output = "Pod started with privileged container";
+  auto ack = audit->js_publish(alert_subject(a), to_json(a), alert_dedup_key(a));
+  EXPECT_TRUE(ack.ok()) << "riposte-audit could not publish an alert: " << ack.error();
+
+  const std::string forged = "forged-audit-" + tag_;
+  EXPECT_FALSE(audit->js_publish("$KV.RIPOSTE_RUNS." + forged, R"({"state":"done"})").ok());
+  EXPECT_FALSE(audit->js_publish("riposte.actions." + forged, "{}").ok());
+  EXPECT_FALSE(
+      audit
+          ->pull_consumer(
+              {.stream = kAlertStream, .durable = forged, .filter_subject = kAlertSubjects})
+          .ok());
+  EXPECT_FALSE(
+      audit->ensure_stream({.name = "FORGED_AUDIT_" + tag_, .subjects = {"forged." + tag_ + ".>"}})
+          .ok());
+  auto sub = audit->subscribe(kAlertSubjects, "", [](nats::Message&&) {});
+  ASSERT_TRUE(audit->flush(5000).ok());
+  EXPECT_NE(audit->last_error().find("Permissions Violation for Subscription"), std::string::npos)
+      << "riposte-audit may read alerts: " << audit->last_error();
+  // After that round trip the server has handled everything: no forged run record.
+  auto f = buckets_.runs->get(forged);
+  ASSERT_TRUE(f.ok()) << f.error();
+  EXPECT_FALSE(f->has_value()) << "riposte-audit wrote a run record";
+  EXPECT_EQ(jsz().find("FORGED_AUDIT_" + tag_), std::string::npos) << "riposte-audit made a stream";
+}
+
+}  // namespace
+}  // namespace riposte::testing

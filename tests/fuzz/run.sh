@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the rules engine's libFuzzer targets with clang (libFuzzer, AddressSanitizer with
+# Builds the rules engine's libFuzzer targets (and riposte-audit's EventList parser's) with clang (libFuzzer, AddressSanitizer with
 # leak detection, UndefinedBehaviorSanitizer; any report aborts) in their own build directory,
 # then runs each for a bounded time from the seed corpus in tests/fuzz/corpus/<target>/ (plus
 # ../shared/falco-rules for the loader, when present). A crash, a leak, a sanitizer report, an
@@ -43,16 +43,18 @@ cmake --build "$out" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 falco=$src/../shared/falco-rules
+if [[ -f $falco/k8s_audit_rules.yaml ]]; then export RIPOSTE_K8S_AUDIT_RULES=$falco/k8s_audit_rules.yaml; fi
 rm -rf "$out/artifacts"  # only what this run finds
 mkdir -p "$out/artifacts"
 status=0
-for target in condition rules_loader; do
+for target in condition rules_loader audit_event_list; do
   work=$out/corpus/$target        # grows across runs (libFuzzer adds what it finds)
   mkdir -p "$work"
   dirs=("$work" "$here/corpus/$target")
   if [[ $target == rules_loader && -d $falco ]]; then dirs+=("$falco"); fi
   max_len=4096
   if [[ $target == rules_loader ]]; then max_len=8192; fi
+  if [[ $target == audit_event_list ]]; then max_len=16384; fi
   log "$target: ${seconds}s from ${dirs[*]}"
   if ! "$out/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len="$max_len" -dict="$here/rules.dict" -print_final_stats=1 \

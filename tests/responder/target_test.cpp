@@ -69,6 +69,31 @@ TEST(TargetTest, ValidPodTarget) {
   EXPECT_EQ(t->str(), "pods/shop/web-1.canary");
 }
 
+// A k8s_audit alert names its pod by the request it saw (ka.*), never by the k8s.* fields.
+TEST(TargetTest, K8sAuditAlertsNameThePodOfTheRequest) {
+  Alert a = testing::shell_alert("shop", "not-this-one");
+  a.source = "k8s_audit";
+  a.output_fields["ka.target.resource"] = "pods";
+  a.output_fields["ka.target.namespace"] = "prod";
+  a.output_fields["ka.target.name"] = "web-1";
+  auto t = pod_target(a);
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_EQ(t->str(), "pods/prod/web-1");
+  // Create Privileged Pod prints ka.resp.name (the name the server gave the pod).
+  a.output_fields.erase("ka.target.name");
+  a.output_fields["ka.resp.name"] = "priv-x7k2p";
+  t = pod_target(a);
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_EQ(t->str(), "pods/prod/priv-x7k2p");
+  // Hostile values are refused as for any alert.
+  a.output_fields["ka.resp.name"] = "../../secrets/x";
+  EXPECT_THAT(pod_target(a).error(), HasSubstr("\"ka.resp.name\""));
+  // An alert about another resource (a ClusterRole) is not about a pod.
+  a.output_fields["ka.resp.name"] = "admin";
+  a.output_fields["ka.target.resource"] = "clusterroles";
+  EXPECT_THAT(pod_target(a).error(), HasSubstr("ka.target.resource"));
+}
+
 TEST(TargetTest, BoundaryLengthsAreAccepted) {
   EXPECT_TRUE(validate_name(std::string(63, 'a'), NameKind::kLabel).ok());
   EXPECT_TRUE(validate_name(std::string(253, 'a'), NameKind::kSubdomain).ok());

@@ -14,8 +14,8 @@ namespace {
 TEST(FieldTable, EveryRowHasOneExtractionPath) {
   std::set<std::string_view> names;
   size_t rows = 0;
-  for (auto family :
-       {evt_fields, proc_fields, user_fields, fd_fields, container_fields, k8s_fields}) {
+  for (auto family : {evt_fields, proc_fields, user_fields, fd_fields, container_fields, k8s_fields,
+                      k8saudit_fields, json_fields}) {
     for (const FieldDef& d : family()) {
       ++rows;
       SCOPED_TRACE(std::string(d.name));

@@ -1,0 +1,47 @@
+// The body kube-apiserver posts to its audit webhook: an audit.k8s.io/v1 EventList, parsed
+// into AuditEvents the k8s_audit rules read, with every problem named.
+//
+// The whole body is refused (an Error whose reason is a metric label) when it is not JSON or
+// not an EventList. Inside a valid list, one bad event does not cost the others: it is
+// skipped and reported with its reason. Members riposte does not know are counted, not
+// refused: the API server adds fields over releases, and dropping its events for that would
+// blind the rules after an upgrade (nothing outside the API server writes these events).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detector/event/audit_event.h"
+
+namespace riposte::audit {
+
+struct ParseLimits {
+  // An event whose strings and member names add up to more than this is skipped (reason
+  // event_too_large). The API server's own limit on an object is ~1.5 MiB (etcd's), so the
+  // default keeps every real event; lower it to bound memory per event.
+  size_t max_event_bytes = 4u << 20;
+  // Nesting deeper than this is refused before parsing (reason too_deep): a deeply nested
+  // body costs stack and time in any JSON parser, and no audit event nests this deep.
+  size_t max_depth = 128;
+};
+
+// Why a request or an event was refused: a short reason (Prometheus label value) and the
+// detail for the log and the HTTP answer.
+struct Rejection {
+  std::string reason;
+  std::string detail;
+};
+
+struct ParsedBatch {
+  std::vector<detector::AuditEvent> events;
+  std::vector<Rejection> skipped;  // events left out, one entry each
+  size_t unknown_members = 0;      // members of events riposte does not know
+};
+
+// Parses `body`. false: the body as a whole is refused and *why says so.
+bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
+                      Rejection* why);
+
+}  // namespace riposte::audit

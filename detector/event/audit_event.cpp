@@ -1,0 +1,105 @@
+#include "detector/event/audit_event.h"
+
+#include <charconv>
+#include <ctime>
+
+namespace riposte::detector {
+
+const nlohmann::json* json_get(const nlohmann::json* v,
+                               std::initializer_list<std::string_view> keys) {
+  for (std::string_view k : keys) {
+    if (v == nullptr || !v->is_object()) return nullptr;
+    auto it = v->find(k);
+    if (it == v->end()) return nullptr;
+    v = &*it;
+  }
+  return v;
+}
+
+void AuditEvent::index() {
+  audit_id = json_get(&doc, {"auditID"});
+  stage = json_get(&doc, {"stage"});
+  verb = json_get(&doc, {"verb"});
+  user_name = json_get(&doc, {"user", "username"});
+  const nlohmann::json* ref = json_get(&doc, {"objectRef"});
+  resource = json_get(ref, {"resource"});
+  subresource = json_get(ref, {"subresource"});
+  ns = json_get(ref, {"namespace"});
+  name = json_get(ref, {"name"});
+  request_object = json_get(&doc, {"requestObject"});
+}
+
+namespace {
+
+bool digits(std::string_view s, size_t at, size_t n, int* out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  auto r = std::from_chars(s.data() + at, s.data() + at + n, v);
+  if (r.ec != std::errc() || r.ptr != s.data() + at + n) return false;
+  *out = v;
+  return true;
+}
+
+// "2026-12-03T16:38:13.123456Z" / "...+01:00".
+uint64_t parse_rfc3339_ns(std::string_view s) {
+  int Y, M, D, h, m, sec;
+  if (!digits(s, 0, 4, &Y) || !digits(s, 5, 2, &M) || !digits(s, 8, 2, &D) ||
+      !digits(s, 11, 2, &h) || !digits(s, 14, 2, &m) || !digits(s, 17, 2, &sec))
+    return 0;
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+      s[13] != ':' || s[16] != ':')
+    return 0;
+  size_t i = 19;
+  uint64_t frac = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    uint64_t scale = 100000000;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      frac += static_cast<uint64_t>(s[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+  }
+  int64_t offset_s = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (!digits(s, i + 1, 2, &oh) || !digits(s, i + 4, 2, &om)) return 0;
+    offset_s = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+  } else if (i >= s.size() || (s[i] != 'Z' && s[i] != 'z')) {
+    return 0;
+  }
+  std::tm tm{};
+  tm.tm_year = Y - 1900;
+  tm.tm_mon = M - 1;
+  tm.tm_mday = D;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = sec;
+  int64_t t = static_cast<int64_t>(timegm(&tm)) - offset_s;
+  if (t < 0) return 0;
+  return static_cast<uint64_t>(t) * 1000000000ull + frac;
+}
+
+}  // namespace
+
+uint64_t audit_event_time_ns(const nlohmann::json& doc) {
+  for (const char* key : {"stageTimestamp", "requestReceivedTimestamp"}) {
+    const nlohmann::json* v = json_get(&doc, {key});
+    if (v != nullptr && v->is_string()) {
+      uint64_t ns = parse_rfc3339_ns(v->get_ref<const std::string&>());
+      if (ns != 0) return ns;
+    }
+  }
+  return 0;
+}
+
+Event make_audit_event(const AuditEvent& a, uint64_t num) {
+  Event ev;
+  ev.type = EventType::kPluginEvent;
+  ev.ts_ns = audit_event_time_ns(a.doc);
+  ev.num = num;
+  ev.audit = &a;
+  return ev;
+}
+
+}  // namespace riposte::detector
