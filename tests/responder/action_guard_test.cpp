@@ -37,9 +37,11 @@ const std::vector<std::pair<std::string, std::string>>& kube_actions() {
 
 TEST(ActionRegistryTest, ShipsEveryAction) {
   EXPECT_THAT(ActionRegistry::builtin().names(),
-              ElementsAre("event.create", "network.isolate", "node.cordon", "node.drain",
+              ElementsAre("container.freeze", "container.kill", "container.thaw", "event.create",
+                          "forensics.capture", "network.isolate", "node.cordon", "node.drain",
                           "node.taint", "node.uncordon", "notify.webhook", "pod.annotate",
-                          "pod.delete", "pod.evict", "pod.label", "workload.scale"));
+                          "pod.delete", "pod.evict", "pod.label", "process.kill",
+                          "workload.scale"));
 }
 
 TEST(ActionGuardTest, HostileAlertValuesNeverReachTheApi) {
