@@ -91,21 +91,23 @@ Result<std::string> CgroupControl::dir(const std::string& path, const std::strin
 
 Status CgroupControl::set_freezer(const std::string& freezer_path, const std::string& unified_path,
                                   bool frozen) const {
-  if (auto v2 = dir(unified_path, mounts_.unified, "cgroup.freeze")) {
-    if (Status st = write_file(*v2 + "/cgroup.freeze", frozen ? "1" : "0"); !st) return st;
-    const std::string want = frozen ? "frozen 1" : "frozen 0";
-    if (!wait_for([&] { return read_file(*v2 + "/cgroup.events").find(want) != std::string::npos; })) {
-      return Error{*v2 + " did not become " + want};
+  // v1's freezer first: on a hybrid host it is the runtime's own (runc pause uses it), so the
+  // state stays the one the runtime and crictl see.
+  if (auto v1 = dir(freezer_path, mounts_.freezer, "freezer.state")) {
+    const std::string want = frozen ? "FROZEN" : "THAWED";
+    if (Status st = write_file(*v1 + "/freezer.state", want); !st) return st;
+    // FREEZING until every task has stopped; reading the state also moves it on.
+    if (!wait_for([&] { return read_file(*v1 + "/freezer.state").rfind(want, 0) == 0; })) {
+      return Error{*v1 + " did not become " + want};
     }
     return {};
   }
-  auto v1 = dir(freezer_path, mounts_.freezer, "freezer.state");
-  if (!v1) return Error{"no freezer for the container: " + v1.error()};
-  const std::string want = frozen ? "FROZEN" : "THAWED";
-  if (Status st = write_file(*v1 + "/freezer.state", want); !st) return st;
-  // FREEZING until every task has stopped; reading the state also moves it on.
-  if (!wait_for([&] { return read_file(*v1 + "/freezer.state").rfind(want, 0) == 0; })) {
-    return Error{*v1 + " did not become " + want};
+  auto v2 = dir(unified_path, mounts_.unified, "cgroup.freeze");
+  if (!v2) return Error{"no freezer for the container: " + v2.error()};
+  if (Status st = write_file(*v2 + "/cgroup.freeze", frozen ? "1" : "0"); !st) return st;
+  const std::string want = frozen ? "frozen 1" : "frozen 0";
+  if (!wait_for([&] { return read_file(*v2 + "/cgroup.events").find(want) != std::string::npos; })) {
+    return Error{*v2 + " did not become " + want};
   }
   return {};
 }
@@ -120,16 +122,19 @@ Status CgroupControl::thaw(const std::string& freezer_path, const std::string& u
 
 Status CgroupControl::kill(const std::string& freezer_path, const std::string& unified_path) const {
   std::string members;
-  if (auto v2 = dir(unified_path, mounts_.unified, "cgroup.kill")) {
-    if (Status st = write_file(*v2 + "/cgroup.kill", "1"); !st) return st;
-    members = *v2;
-  } else {
-    // cgroup v1: frozen members cannot fork or exit while they are listed and signalled, so
-    // the list is complete; SIGKILL is delivered to frozen tasks and acts once they thaw.
+  if (dir(freezer_path, mounts_.freezer, "freezer.state")) {
+    // cgroup v1 has no kill file: frozen members cannot fork or exit while they are listed
+    // and signalled (so the list is complete and no pid is reused meanwhile); SIGKILL is
+    // delivered to frozen tasks and acts as soon as they thaw.
     if (Status st = freeze(freezer_path, unified_path); !st) return st;
     members = mounts_.freezer + freezer_path;
     for (pid_t pid : procs(members)) ::kill(pid, SIGKILL);
     if (Status st = thaw(freezer_path, unified_path); !st) return st;
+  } else {
+    auto v2 = dir(unified_path, mounts_.unified, "cgroup.kill");  // kernel >= 5.14
+    if (!v2) return Error{"cannot kill the container's cgroup: " + v2.error()};
+    if (Status st = write_file(*v2 + "/cgroup.kill", "1"); !st) return st;
+    members = *v2;
   }
   if (!wait_for([&] { return procs(members).empty(); })) {
     return Error{"processes are left in " + members};

@@ -1,7 +1,8 @@
 // Freezing, thawing and killing a container's cgroup, on cgroup v1 (the freezer hierarchy's
 // freezer.state; no kill file: freeze, SIGKILL every member, thaw) and cgroup v2
-// (cgroup.freeze, and cgroup.kill where the kernel has it, >= 5.14). Each call waits for its
-// effect (frozen, thawed, empty) within a bound, so "done" means done.
+// (cgroup.freeze, and cgroup.kill, kernel >= 5.14). v1's freezer is used wherever it holds
+// the container (v1 and hybrid hosts: it is the runtime's), v2 otherwise. Each call waits
+// for its effect (frozen, thawed, empty) within a bound, so "done" means done.
 #pragma once
 
 #include <string>
@@ -28,8 +29,7 @@ class CgroupControl {
   Status kill(const std::string& freezer_path, const std::string& unified_path) const;
 
  private:
-  // Which interface serves a container: v2 when the unified cgroup is the container's own and
-  // has cgroup.freeze, else v1's freezer. The directory, or an error saying why none.
+  // The container's cgroup directory in one hierarchy when it has `control`, or why not.
   Result<std::string> dir(const std::string& path, const std::string& root,
                           const char* control) const;
   Status set_freezer(const std::string& freezer_path, const std::string& unified_path,

@@ -91,7 +91,7 @@ std::vector<HostProcess> container_processes(const std::string& cid, const std::
     const std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     if (read_file(e.path() / "cgroup").find(cid) == std::string::npos) continue;
-    if (trim(read_file(e.path() / "comm")) != comm) continue;
+    if (!comm.empty() && trim(read_file(e.path() / "comm")) != comm) continue;
     const pid_t pid = std::stoi(name);
     out.push_back({pid, start_time_of(pid)});
   }

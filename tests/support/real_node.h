@@ -49,7 +49,8 @@ struct HostProcess {
 };
 bool still_running(const HostProcess& p);
 
-// The host processes of a container (its cgroup path holds the container id) named comm.
+// The host processes of a container (its cgroup path holds the container id) named comm
+// (every one when comm is "").
 std::vector<HostProcess> container_processes(const std::string& cid, const std::string& comm);
 
 }  // namespace riposte::testing
