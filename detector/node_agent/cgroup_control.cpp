@@ -59,10 +59,12 @@ CgroupMounts find_cgroup_mounts(const std::string& mountinfo_path) {
   for (std::string line; std::getline(in, line);) {
     // id parent major:minor root mount-point options [optional...] - fstype source super-options
     std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
+    std::string id, parent, dev, root, point, options;
+    f >> id >> parent >> dev >> root >> point >> options;
     const auto dash = line.find(" - ");
-    if (dash == std::string::npos || root != "/") continue;
+    // A runtime's read-only view of the host's cgroups is of no use: the host's, mounted
+    // writable for the detector (the Helm chart's host-cgroup volume), is.
+    if (dash == std::string::npos || root != "/" || options.rfind("ro", 0) == 0) continue;
     std::istringstream tail(line.substr(dash + 3));
     std::string fstype, source, super;
     tail >> fstype >> source >> super;

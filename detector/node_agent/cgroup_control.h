@@ -17,7 +17,8 @@ struct CgroupMounts {
 };
 
 // From mountinfo (/proc/self/mountinfo); hierarchies mounted from a subtree (a cgroup
-// namespace's view) are ignored: their paths would not be the ones /proc/<pid>/cgroup shows.
+// namespace's view) are ignored: their paths would not be the ones /proc/<pid>/cgroup shows;
+// read-only mounts too.
 CgroupMounts find_cgroup_mounts(const std::string& mountinfo_path = "/proc/self/mountinfo");
 
 class CgroupControl {

@@ -150,6 +150,16 @@ class NodeActionsE2E : public ::testing::Test {
     return found.empty() ? testing::HostProcess{} : found[0];
   }
 
+  static testing::HostProcess nginx_master(const testing::RealPod& pod) {
+    for (const auto& p : container_processes(pod.cid, "nginx")) {
+      if (testing::read_file("/proc/" + std::to_string(p.pid) + "/cmdline").find("master") !=
+          std::string::npos) {
+        return p;
+      }
+    }
+    return {};
+  }
+
   // riposte_detector_node_actions_total{action,outcome} from the detector's /metrics.
   static double node_actions(const std::string& action, const std::string& outcome) {
     httplib::Client ops("127.0.0.1", ops_port_);
@@ -219,13 +229,7 @@ TEST_F(NodeActionsE2E, ForensicsReturnsTheTreeOfAKnownProcess) {
   // nginx's master: its workers are its children.
   std::vector<testing::HostProcess> nginx = container_processes(pod.cid, "nginx");
   ASSERT_GE(nginx.size(), 2u);
-  testing::HostProcess master;
-  for (const auto& p : nginx) {
-    if (testing::read_file("/proc/" + std::to_string(p.pid) + "/cmdline").find("master") !=
-        std::string::npos) {
-      master = p;
-    }
-  }
+  const testing::HostProcess master = nginx_master(pod);
   ASSERT_NE(master.pid, 0);
   NodeActionReply r = call(request(NodeAction::kForensicsCapture, master, pod.cid));
   ASSERT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
@@ -309,6 +313,8 @@ TEST_F(NodeActionsE2E, MalformedForeignAndOutOfScopeRequestsAreRefusedAndAudited
 TEST_F(NodeActionsE2E, LatencyFigures) {
   const int n = std::stoi(env_or("NODE_ACTION_BENCH_N", "20"));
   const auto pod = testing::running_pod(cluster_, ns_, "frozen");
+  const auto master = nginx_master(pod);
+  ASSERT_NE(master.pid, 0);
   std::vector<double> kill_ms, freeze_ms;
   for (int i = 0; i < n; ++i) {
     const auto sleeper = start_sleep(pod, std::to_string(1000 + i));
@@ -317,7 +323,8 @@ TEST_F(NodeActionsE2E, LatencyFigures) {
     auto t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(call(q).outcome, NodeActionReply::kDone) << detector_->log_tail();
     kill_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    q = request(NodeAction::kContainerFreeze, {}, pod.cid);
+    // As the responder asks for an alert: its process (here the master nginx) and container.
+    q = request(NodeAction::kContainerFreeze, master, pod.cid);
     t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(call(q).outcome, NodeActionReply::kDone) << detector_->log_tail();
     freeze_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
