@@ -1,35 +1,32 @@
 #include "detector/node_agent/cgroup_control.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "detector/container/cgroup.h"
+#include "detector/state/proc_file.h"
 
 namespace riposte::detector {
 namespace {
 
 constexpr auto kEffectBound = std::chrono::seconds(2);
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_file(const std::string& path) { return read_proc_file(path); }
 
 Status write_file(const std::string& path, const std::string& value) {
-  std::ofstream out(path);
-  out << value;
-  out.flush();
-  if (!out) return Error{"cannot write " + value + " to " + path + ": " + std::strerror(errno)};
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  const bool ok = fd >= 0 && write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  const int err = errno;
+  if (fd >= 0) close(fd);
+  if (!ok) return Error{"cannot write " + value + " to " + path + ": " + std::strerror(err)};
   return {};
 }
 

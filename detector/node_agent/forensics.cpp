@@ -1,5 +1,7 @@
 #include "detector/node_agent/forensics.h"
 
+#include "detector/state/proc_file.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -7,7 +9,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -28,18 +29,10 @@ std::string cut(std::string s) {
 }
 
 std::string read_file(const std::string& path, size_t max = 1 << 20) {
-  std::ifstream in(path, std::ios::binary);
-  std::string out(max, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(max));
-  out.resize(static_cast<size_t>(in.gcount()));
-  return out;
+  return read_proc_file(path, max);
 }
 
-std::string read_link(const std::string& path) {
-  char buf[4096];
-  const ssize_t n = readlink(path.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
+std::string read_link(const std::string& path) { return read_proc_link(path); }
 
 // NUL-separated (cmdline, environ) as a list, cut.
 nlohmann::json nul_list(const std::string& data, bool* truncated) {

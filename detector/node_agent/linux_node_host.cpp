@@ -4,23 +4,18 @@
 #include <signal.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "detector/node_agent/forensics.h"
 #include "detector/state/pidfd.h"
+#include "detector/state/proc_file.h"
 
 namespace riposte::detector {
 namespace {
 
 constexpr int kExitWaitMs = 2000;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_file(const std::string& path) { return read_proc_file(path); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "detector/node_agent/nats_endpoint.h"
 
+#include <exception>
+
 #include "common/log.h"
 
 namespace riposte::detector {
@@ -12,7 +14,13 @@ Result<std::unique_ptr<NodeActionEndpoint>> NodeActionEndpoint::start(nats::Conn
   std::unique_ptr<NodeActionEndpoint> e(new NodeActionEndpoint());
   e->subject_ = *subject;
   auto sub = conn->subscribe(*subject, "", [conn, agent](nats::Message&& m) {
-    const std::string answer = agent->handle_json(m.data());
+    std::string answer;
+    try {
+      answer = agent->handle_json(m.data());
+    } catch (const std::exception& ex) {  // a bad_alloc, a bug: never the detector's death
+      log::error("node action: internal error", {{"error", ex.what()}});
+      answer = R"({"id":"","outcome":"failed","reason":"internal error","targets":[]})";
+    }
     if (m.reply().empty()) return;  // a request nobody waits for: acted on and audited all the same
     if (Status st = conn->publish(std::string(m.reply()), answer); !st) {
       log::warn("node action: cannot reply", {{"error", st.error()}});

@@ -1,5 +1,7 @@
 #include "detector/state/pidfd.h"
 
+#include "detector/state/proc_file.h"
+
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -7,8 +9,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -16,8 +16,7 @@
 namespace riposte::detector {
 
 uint64_t proc_start_ticks(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat", 4096);
   // comm (field 2) may hold spaces and parentheses: the fields resume after the last ')'.
   const auto close = stat.rfind(')');
   if (close == std::string::npos || close + 2 > stat.size()) return 0;

@@ -30,13 +30,7 @@ namespace riposte {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::container_processes;
-using testing::env_or;
-using testing::eventually;
-using testing::kubectl;
-using testing::LocalCluster;
-using testing::Subprocess;
-using testing::trim;
+using namespace riposte::testing;  // NOLINT: the test support library, throughout
 
 int64_t clock_ns(clockid_t id) {
   timespec ts{};
@@ -53,7 +47,7 @@ int64_t wall_of_ticks(const std::string& ticks) {
 std::string freezer_state(const std::string& cid) {
   for (const auto& e : fs::recursive_directory_iterator("/sys/fs/cgroup/freezer/kubepods")) {
     if (e.is_directory() && e.path().filename() == cid) {
-      return trim(testing::read_file(e.path().string() + "/freezer.state"));
+      return trim(read_file(e.path().string() + "/freezer.state"));
     }
   }
   return "";
@@ -65,16 +59,16 @@ class NodeActionsE2E : public ::testing::Test {
 
   static std::string setup() {
     if (geteuid() != 0) return "loads eBPF programs and kills processes: run as root";
-    if (!testing::load_local_cluster(&cluster_)) return "the local cluster is not up (fixture `cluster`)";
+    if (!load_local_cluster(&cluster_)) return "the local cluster is not up (fixture `cluster`)";
     std::string why;
-    node_ = testing::real_node_name(cluster_, &why);
+    node_ = real_node_name(cluster_, &why);
     if (node_.empty()) return why;
     src_ = env_or("RIPOSTE_SOURCE_DIR", ".");
     bin_ = env_or("RIPOSTE_BINARY_DIR", ".") + "/bin";
-    work_ = testing::make_temp_dir("node-actions-e2e");
+    work_ = make_temp_dir("node-actions-e2e");
     ns_ = "node-actions-e2e-" + std::to_string(getpid());
-    if (std::string err = testing::create_namespace(cluster_, ns_); !err.empty()) return err;
-    if (std::string err = testing::apply_workloads(cluster_, ns_, src_, work_,
+    if (std::string err = create_namespace(cluster_, ns_); !err.empty()) return err;
+    if (std::string err = apply_workloads(cluster_, ns_, src_, work_,
                                                    {{"nginx.yaml", "web", "victim", "victim"},
                                                     {"nginx.yaml", "web", "frozen", "frozen"},
                                                     {"nginx.yaml", "web", "killed", "killed"}});
@@ -84,10 +78,10 @@ class NodeActionsE2E : public ::testing::Test {
     std::vector<std::string> argv = {bin_ + "/riposte-detector",
                                      "--rules", src_ + "/detector/default_rules/riposte_rules.yaml",
                                      "--node-name", node_, "--kubeconfig", cluster_.kubeconfig,
-                                     "--ops-addr", "127.0.0.1:" + std::to_string(ops_port_ = testing::pick_free_port()),
+                                     "--ops-addr", "127.0.0.1:" + std::to_string(ops_port_ = pick_free_port()),
                                      "--node-actions", "--node-action-rate", "1000"};
     for (const auto& f : cluster_.nats_flags("detector")) argv.push_back(f);  // shipped NATS user
-    auto p = testing::spawn_ready(argv, {{"KUBECONFIG", cluster_.kubeconfig}},
+    auto p = spawn_ready(argv, {{"KUBECONFIG", cluster_.kubeconfig}},
                                   work_ + "/detector.log", "detector running");
     if (!p.ok()) return p.error();
     detector_ = p->release();
@@ -113,7 +107,7 @@ class NodeActionsE2E : public ::testing::Test {
 
   void SetUp() override { ASSERT_EQ(setup_error_, "") << setup_error_; }
 
-  static NodeActionRequest request(NodeAction action, const testing::HostProcess& p,
+  static NodeActionRequest request(NodeAction action, const HostProcess& p,
                                    const std::string& cid) {
     NodeActionRequest q;
     q.id = "e2e-" + std::to_string(++sequence_);
@@ -134,25 +128,25 @@ class NodeActionsE2E : public ::testing::Test {
   }
 
   // A `sleep` started in the pod's container, as the host sees it.
-  static testing::HostProcess start_sleep(const testing::RealPod& pod, const std::string& secs) {
+  static HostProcess start_sleep(const RealPod& pod, const std::string& secs) {
     int rc = 0;
-    testing::exec_in(cluster_, ns_, pod, "sh -c 'sleep " + secs + " >/dev/null 2>&1 &'", &rc);
-    std::vector<testing::HostProcess> found;
+    exec_in(cluster_, ns_, pod, "sh -c 'sleep " + secs + " >/dev/null 2>&1 &'", &rc);
+    std::vector<HostProcess> found;
     eventually([&] {
       for (const auto& p : container_processes(pod.cid, "sleep")) {
-        if (trim(testing::read_file("/proc/" + std::to_string(p.pid) + "/cmdline")).find(secs) !=
+        if (trim(read_file("/proc/" + std::to_string(p.pid) + "/cmdline")).find(secs) !=
             std::string::npos) {
           found = {p};
         }
       }
       return !found.empty();
     });
-    return found.empty() ? testing::HostProcess{} : found[0];
+    return found.empty() ? HostProcess{} : found[0];
   }
 
-  static testing::HostProcess nginx_master(const testing::RealPod& pod) {
+  static HostProcess nginx_master(const RealPod& pod) {
     for (const auto& p : container_processes(pod.cid, "nginx")) {
-      if (testing::read_file("/proc/" + std::to_string(p.pid) + "/cmdline").find("master") !=
+      if (read_file("/proc/" + std::to_string(p.pid) + "/cmdline").find("master") !=
           std::string::npos) {
         return p;
       }
@@ -184,7 +178,7 @@ class NodeActionsE2E : public ::testing::Test {
 // process.kill on a pid that another process now holds (simulated: the alert's start time
 // is not this process's) does nothing; the alert's own start time kills it.
 TEST_F(NodeActionsE2E, ProcessKillNeverHitsAReusedPid) {
-  const auto pod = testing::running_pod(cluster_, ns_, "victim");
+  const auto pod = running_pod(cluster_, ns_, "victim");
   const auto sleeper = start_sleep(pod, "601");
   ASSERT_NE(sleeper.pid, 0) << "no sleep in " << pod.name;
   NodeActionRequest q = request(NodeAction::kProcessKill, sleeper, pod.cid);
@@ -192,19 +186,19 @@ TEST_F(NodeActionsE2E, ProcessKillNeverHitsAReusedPid) {
   NodeActionReply r = call(q);
   EXPECT_EQ(r.outcome, NodeActionReply::kRefused) << r.reason;
   EXPECT_NE(r.reason.find("reused"), std::string::npos) << r.reason;
-  ASSERT_TRUE(testing::still_running(sleeper)) << "the reused pid was hit";
+  ASSERT_TRUE(still_running(sleeper)) << "the reused pid was hit";
   // Proof the process was there to be hit: with its real start time it dies, and the reply
   // comes once it is dead.
   r = call(request(NodeAction::kProcessKill, sleeper, pod.cid));
   EXPECT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
-  EXPECT_FALSE(testing::still_running(sleeper));
+  EXPECT_FALSE(still_running(sleeper));
   EXPECT_EQ(r.targets, (std::vector<std::string>{"pid " + std::to_string(sleeper.pid),
                                                  "container " + pod.cid.substr(0, 12),
                                                  "pods/" + ns_ + "/" + pod.name}));
 }
 
 TEST_F(NodeActionsE2E, FreezeThenThawLeavesTheContainerWorking) {
-  const auto pod = testing::running_pod(cluster_, ns_, "frozen");
+  const auto pod = running_pod(cluster_, ns_, "frozen");
   ASSERT_EQ(pod.cid.size(), 64u);
   NodeActionReply r = call(request(NodeAction::kContainerFreeze, {}, pod.cid));
   ASSERT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
@@ -215,9 +209,9 @@ TEST_F(NodeActionsE2E, FreezeThenThawLeavesTheContainerWorking) {
   r = call(request(NodeAction::kContainerThaw, {}, pod.cid));
   ASSERT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
   EXPECT_EQ(freezer_state(pod.cid), "THAWED");
-  for (const auto& p : nginx) EXPECT_TRUE(testing::still_running(p)) << p.pid;
+  for (const auto& p : nginx) EXPECT_TRUE(still_running(p)) << p.pid;
   int rc = 1;
-  const std::string out = testing::exec_in(cluster_, ns_, pod, "nginx -t", &rc);
+  const std::string out = exec_in(cluster_, ns_, pod, "nginx -t", &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(trim(kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name +
                                        " -o jsonpath={.status.containerStatuses[0].restartCount}")),
@@ -225,11 +219,11 @@ TEST_F(NodeActionsE2E, FreezeThenThawLeavesTheContainerWorking) {
 }
 
 TEST_F(NodeActionsE2E, ForensicsReturnsTheTreeOfAKnownProcess) {
-  const auto pod = testing::running_pod(cluster_, ns_, "frozen");
+  const auto pod = running_pod(cluster_, ns_, "frozen");
   // nginx's master: its workers are its children.
-  std::vector<testing::HostProcess> nginx = container_processes(pod.cid, "nginx");
+  std::vector<HostProcess> nginx = container_processes(pod.cid, "nginx");
   ASSERT_GE(nginx.size(), 2u);
-  const testing::HostProcess master = nginx_master(pod);
+  const HostProcess master = nginx_master(pod);
   ASSERT_NE(master.pid, 0);
   NodeActionReply r = call(request(NodeAction::kForensicsCapture, master, pod.cid));
   ASSERT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
@@ -249,19 +243,19 @@ TEST_F(NodeActionsE2E, ForensicsReturnsTheTreeOfAKnownProcess) {
 }
 
 TEST_F(NodeActionsE2E, ContainerKillKillsEveryProcessOfTheContainer) {
-  const auto pod = testing::running_pod(cluster_, ns_, "killed");
+  const auto pod = running_pod(cluster_, ns_, "killed");
   ASSERT_NE(start_sleep(pod, "602").pid, 0);
-  std::vector<testing::HostProcess> all = container_processes(pod.cid, "");
+  std::vector<HostProcess> all = container_processes(pod.cid, "");
   ASSERT_GE(all.size(), 3u);  // nginx master, a worker, the sleep
   NodeActionReply r = call(request(NodeAction::kContainerKill, {}, pod.cid));
   ASSERT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
-  for (const auto& p : all) EXPECT_FALSE(testing::still_running(p)) << p.pid;
+  for (const auto& p : all) EXPECT_FALSE(still_running(p)) << p.pid;
 }
 
 // Malformed, foreign and out-of-scope requests: refused with a reason, audited (log line and
 // counter), and nothing acted on (the process is still there for a later legitimate kill).
 TEST_F(NodeActionsE2E, MalformedForeignAndOutOfScopeRequestsAreRefusedAndAudited) {
-  const auto pod = testing::running_pod(cluster_, ns_, "victim");
+  const auto pod = running_pod(cluster_, ns_, "victim");
   const auto sleeper = start_sleep(pod, "603");
   ASSERT_NE(sleeper.pid, 0);
   const double malformed = node_actions("malformed", "refused");
@@ -304,7 +298,7 @@ TEST_F(NodeActionsE2E, MalformedForeignAndOutOfScopeRequestsAreRefusedAndAudited
   EXPECT_EQ(node_actions("malformed", "refused"), malformed + 1);
   EXPECT_EQ(node_actions("process.kill", "refused"), refused + 4);
   EXPECT_NE(detector_->log_tail(16384).find("is protected"), std::string::npos);
-  ASSERT_TRUE(testing::still_running(sleeper));
+  ASSERT_TRUE(still_running(sleeper));
   EXPECT_EQ(call(request(NodeAction::kProcessKill, sleeper, pod.cid)).outcome, NodeActionReply::kDone);
 }
 
@@ -312,7 +306,7 @@ TEST_F(NodeActionsE2E, MalformedForeignAndOutOfScopeRequestsAreRefusedAndAudited
 // NODE_ACTION_BENCH_N times each (default 20). The README's figures come from 200.
 TEST_F(NodeActionsE2E, LatencyFigures) {
   const int n = std::stoi(env_or("NODE_ACTION_BENCH_N", "20"));
-  const auto pod = testing::running_pod(cluster_, ns_, "frozen");
+  const auto pod = running_pod(cluster_, ns_, "frozen");
   const auto master = nginx_master(pod);
   ASSERT_NE(master.pid, 0);
   std::vector<double> kill_ms, freeze_ms;
