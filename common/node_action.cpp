@@ -176,7 +176,8 @@ Result<NodeActionRequest> parse_node_action_request(std::string_view json) {
   auto kind = parse_node_action(action);
   if (!kind) return Error{"\"action\" \"" + action.substr(0, 64) + "\" is not a node action"};
   q.action = *kind;
-  if (auto subject = node_action_subject(q.node); !subject) return Error{"\"node\" " + subject.error()};
+  if (auto subject = node_action_subject(q.node); !subject)
+    return Error{"\"node\" " + subject.error()};
   if (!q.container_id.empty() &&
       ((q.container_id.size() != 12 && q.container_id.size() != 64) || !is_hex(q.container_id))) {
     return Error{"\"container_id\" must be 12 or 64 lowercase hex digits"};

@@ -86,7 +86,8 @@ struct Config {
   std::string hold_timeout = "resume";
   bool node_actions = false;
   int node_action_rate = 20;
-  std::vector<std::string> node_action_protected = {"kube-system", "kube-public", "kube-node-lease"};
+  std::vector<std::string> node_action_protected = {"kube-system", "kube-public",
+                                                    "kube-node-lease"};
 };
 
 Config parse_flags(int argc, char** argv) {
@@ -312,8 +313,10 @@ int main(int argc, char** argv) {
   if (cfg.node_actions) {
     detector::NodeAgentOptions no;
     no.node = cfg.node_name;
-    no.protected_namespaces.insert(cfg.node_action_protected.begin(), cfg.node_action_protected.end());
-    if (const char* own = std::getenv("POD_NAMESPACE"); own && *own) no.protected_namespaces.insert(own);
+    no.protected_namespaces.insert(cfg.node_action_protected.begin(),
+                                   cfg.node_action_protected.end());
+    if (const char* own = std::getenv("POD_NAMESPACE"); own && *own)
+      no.protected_namespaces.insert(own);
     no.rate_per_second = cfg.node_action_rate;
     no.boot_to_wall_ns = boot_to_wall;
     no.self = getpid();

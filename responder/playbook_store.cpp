@@ -71,7 +71,8 @@ void PlaybookStore::rebuild_locked(const char* why) {
   const size_t n = all.size();
   nlohmann::json names = nlohmann::json::array();
   for (const auto& pb : all) names.push_back(pb.name);
-  engine_ = std::make_shared<const playbook::Engine>(std::move(all), kube_, guardrails_, node_agent_);
+  engine_ =
+      std::make_shared<const playbook::Engine>(std::move(all), kube_, guardrails_, node_agent_);
   const uint64_t gen = ++generation_;
   log::info(why, {{"count", n}, {"playbooks", names}, {"generation", gen}});
   if (metrics_) metrics_->reload("loaded", n);

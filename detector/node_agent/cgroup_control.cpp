@@ -23,7 +23,8 @@ std::string read_file(const std::string& path) { return read_proc_file(path); }
 
 Status write_file(const std::string& path, const std::string& value) {
   const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  const bool ok = fd >= 0 && write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  const bool ok =
+      fd >= 0 && write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
   const int err = errno;
   if (fd >= 0) close(fd);
   if (!ok) return Error{"cannot write " + value + " to " + path + ": " + std::strerror(err)};
@@ -34,7 +35,8 @@ Status write_file(const std::string& path, const std::string& value) {
 template <typename F>
 bool wait_for(F done) {
   const auto until = std::chrono::steady_clock::now() + kEffectBound;
-  for (auto pause = std::chrono::microseconds(50);; pause = std::min(pause * 2, decltype(pause)(5000))) {
+  for (auto pause = std::chrono::microseconds(50);;
+       pause = std::min(pause * 2, decltype(pause)(5000))) {
     if (done()) return true;
     if (std::chrono::steady_clock::now() > until) return false;
     std::this_thread::sleep_for(pause);
@@ -66,7 +68,8 @@ CgroupMounts find_cgroup_mounts(const std::string& mountinfo_path) {
     std::string fstype, source, super;
     tail >> fstype >> source >> super;
     if (fstype == "cgroup2" && m.unified.empty()) m.unified = point;
-    if (fstype == "cgroup" && m.freezer.empty() && ("," + super + ",").find(",freezer,") != std::string::npos) {
+    if (fstype == "cgroup" && m.freezer.empty() &&
+        ("," + super + ",").find(",freezer,") != std::string::npos) {
       m.freezer = point;
     }
   }
@@ -105,13 +108,15 @@ Status CgroupControl::set_freezer(const std::string& freezer_path, const std::st
   if (!v2) return Error{"no freezer for the container: " + v2.error()};
   if (Status st = write_file(*v2 + "/cgroup.freeze", frozen ? "1" : "0"); !st) return st;
   const std::string want = frozen ? "frozen 1" : "frozen 0";
-  if (!wait_for([&] { return read_file(*v2 + "/cgroup.events").find(want) != std::string::npos; })) {
+  if (!wait_for(
+          [&] { return read_file(*v2 + "/cgroup.events").find(want) != std::string::npos; })) {
     return Error{*v2 + " did not become " + want};
   }
   return {};
 }
 
-Status CgroupControl::freeze(const std::string& freezer_path, const std::string& unified_path) const {
+Status CgroupControl::freeze(const std::string& freezer_path,
+                             const std::string& unified_path) const {
   return set_freezer(freezer_path, unified_path, true);
 }
 

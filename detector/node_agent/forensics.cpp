@@ -1,7 +1,5 @@
 #include "detector/node_agent/forensics.h"
 
-#include "detector/state/proc_file.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -14,12 +12,13 @@
 #include <sstream>
 #include <vector>
 
+#include "detector/state/proc_file.h"
 
 namespace riposte::detector {
 namespace {
 
-constexpr size_t kMaxString = 4096;      // one argument, one environment entry, one path
-constexpr size_t kMaxList = 256;         // fds, sockets, environment entries, tree members
+constexpr size_t kMaxString = 4096;  // one argument, one environment entry, one path
+constexpr size_t kMaxList = 256;     // fds, sockets, environment entries, tree members
 constexpr size_t kMaxTreeDepth = 64;
 constexpr size_t kBudget = 128 * 1024;  // bytes of JSON, well below kMaxNodeActionReplyBytes
 
@@ -200,8 +199,10 @@ nlohmann::json capture_process(const std::string& root, pid_t pid) {
         const std::string inode = target.substr(8, target.size() - 9);
         nlohmann::json s = {{"fd", std::atoi(e->d_name)}, {"inode", inode}};
         if (auto it = socks.find(inode); it != socks.end()) s.update(it->second);
-        if (open_sockets.size() < kMaxList) open_sockets.push_back(s);
-        else truncated = true;
+        if (open_sockets.size() < kMaxList)
+          open_sockets.push_back(s);
+        else
+          truncated = true;
       } else if (files.size() < kMaxList) {
         files.push_back({{"fd", std::atoi(e->d_name)}, {"path", cut(target)}});
       } else {

@@ -31,7 +31,8 @@ void parse_proc_cgroup(const std::string& text, ProcessFacts* facts) {
     if (line.compare(0, a, "0") == 0 && controllers.empty()) {
       facts->unified_cgroup = path;
     } else {
-      if (("," + controllers + ",").find(",freezer,") != std::string::npos) facts->freezer_cgroup = path;
+      if (("," + controllers + ",").find(",freezer,") != std::string::npos)
+        facts->freezer_cgroup = path;
       if (v1_any.empty() || controllers.find("pids") != std::string::npos) v1_any = path;
     }
   }
@@ -112,6 +113,8 @@ Status LinuxNodeHost::kill_container(const ProcessFacts& m) {
   return cgroups_.kill(m.freezer_cgroup, m.unified_cgroup);
 }
 
-nlohmann::json LinuxNodeHost::capture(const ProcessFacts& p) { return capture_process(proc_, p.pid); }
+nlohmann::json LinuxNodeHost::capture(const ProcessFacts& p) {
+  return capture_process(proc_, p.pid);
+}
 
 }  // namespace riposte::detector

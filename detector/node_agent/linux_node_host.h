@@ -11,7 +11,8 @@ namespace riposte::detector {
 
 class LinuxNodeHost final : public NodeHost {
  public:
-  explicit LinuxNodeHost(std::string proc_root = "/proc", CgroupMounts mounts = find_cgroup_mounts());
+  explicit LinuxNodeHost(std::string proc_root = "/proc",
+                         CgroupMounts mounts = find_cgroup_mounts());
 
   std::optional<ProcessFacts> process(pid_t pid) override;
   std::vector<ProcessFacts> container_processes(const std::string& container_id) override;

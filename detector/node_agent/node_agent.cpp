@@ -120,8 +120,8 @@ NodeActionReply NodeAgent::decide(const NodeActionRequest& q) {
     return reply(q, NodeActionReply::kRefused, why);
   }
   if (q.dry_run) {
-    NodeActionReply r = reply(q, NodeActionReply::kDryRun,
-                              "would " + std::string(node_action_name(q.action)));
+    NodeActionReply r =
+        reply(q, NodeActionReply::kDryRun, "would " + std::string(node_action_name(q.action)));
     r.targets = t.names();
     return r;
   }
@@ -179,7 +179,8 @@ std::string NodeAgent::check_scope(const NodeActionRequest& q, Target* t) {
     return "container " + t->container + " is the detector's own: never acted on";
   }
   std::optional<PodRecord> pod;
-  if (pods_ != nullptr) pod = c.pod_uid.empty() ? pods_->lookup_container(c.id) : pods_->lookup(c.pod_uid);
+  if (pods_ != nullptr)
+    pod = c.pod_uid.empty() ? pods_->lookup_container(c.id) : pods_->lookup(c.pod_uid);
   if (!pod || !pod->pod) {
     return "the pod of container " + t->container +
            " is unknown to this node: its namespace cannot be checked";
@@ -215,14 +216,15 @@ NodeActionReply NodeAgent::act(const NodeActionRequest& q, const Target& t) {
     case NodeAction::kContainerThaw:
       return done(host_->thaw(t.member), "thawed " + container);
     case NodeAction::kForensicsCapture: {
-      NodeActionReply r = reply(q, NodeActionReply::kDone,
-                                "captured process " + std::to_string(t.process->pid));
+      NodeActionReply r =
+          reply(q, NodeActionReply::kDone, "captured process " + std::to_string(t.process->pid));
       r.detail = host_->capture(*t.process);
       r.detail["container"] = t.container.empty() ? nlohmann::json() : nlohmann::json(t.container);
       if (!t.container.empty()) {
         r.detail["container_full_id"] = t.member.container->id;
         r.detail["runtime"] = t.member.container->runtime;
-        r.detail["pod"] = {{"namespace", t.ns}, {"name", t.pod}, {"uid", t.member.container->pod_uid}};
+        r.detail["pod"] = {
+            {"namespace", t.ns}, {"name", t.pod}, {"uid", t.member.container->pod_uid}};
       }
       return r;
     }
@@ -244,12 +246,16 @@ bool NodeAgent::take_token() {
 void NodeAgent::audit(const NodeActionRequest* q, std::string_view action,
                       const NodeActionReply& r) {
   registry_
-      ->counter("riposte_detector_node_actions_total",
-                "Node action requests, by action and outcome (done, dry_run, refused, failed)",
-                {{"action", std::string(action)}, {"outcome", std::string(outcome_name(r.outcome))}})
+      ->counter(
+          "riposte_detector_node_actions_total",
+          "Node action requests, by action and outcome (done, dry_run, refused, failed)",
+          {{"action", std::string(action)}, {"outcome", std::string(outcome_name(r.outcome))}})
       .inc();
-  nlohmann::json f = {{"id", r.id}, {"action", action}, {"outcome", outcome_name(r.outcome)},
-                      {"reason", r.reason}, {"targets", r.targets}};
+  nlohmann::json f = {{"id", r.id},
+                      {"action", action},
+                      {"outcome", outcome_name(r.outcome)},
+                      {"reason", r.reason},
+                      {"targets", r.targets}};
   if (q != nullptr) {
     f["pid"] = q->pid;
     f["container_id"] = q->container_id;

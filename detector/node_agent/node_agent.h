@@ -28,12 +28,12 @@
 namespace riposte::detector {
 
 struct NodeAgentOptions {
-  std::string node;                           // this node's name
+  std::string node;                                         // this node's name
   std::set<std::string, std::less<>> protected_namespaces;  // refused whatever the request says
   // Effects (not dry runs, not refusals) per second; the burst is as many (at least one).
   double rate_per_second = 20;
-  int64_t boot_to_wall_ns = 0;                // CLOCK_REALTIME - CLOCK_BOOTTIME
-  pid_t self = 0;                             // this detector's pid
+  int64_t boot_to_wall_ns = 0;  // CLOCK_REALTIME - CLOCK_BOOTTIME
+  pid_t self = 0;               // this detector's pid
 };
 
 class NodeAgent {

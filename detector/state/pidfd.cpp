@@ -1,7 +1,5 @@
 #include "detector/state/pidfd.h"
 
-#include "detector/state/proc_file.h"
-
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <utility>
+
+#include "detector/state/proc_file.h"
 
 namespace riposte::detector {
 

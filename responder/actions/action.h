@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "common/alert.h"
+#include "common/kube/kube_client.h"
 #include "common/result.h"
 #include "responder/actions/guardrails.h"
-#include "common/kube/kube_client.h"
 #include "responder/actions/node_agent_client.h"
 
 namespace riposte::actions {

@@ -96,7 +96,8 @@ class NodeStep final : public ActionWithOptions<Options, parse_options<kAction>>
     // A first look at the namespace the alert claims; the node checks the one it resolves.
     std::string ns;
     if (ctx.alert.field_string(kNamespaceField, &ns)) {
-      if (Status st = ctx.guardrails.check_namespace(ns); !st) return ActionResult::skipped(st.error());
+      if (Status st = ctx.guardrails.check_namespace(ns); !st)
+        return ActionResult::skipped(st.error());
     }
     ActionResult result;
     auto subject = node_action_subject(q->node);

@@ -210,7 +210,8 @@ TEST_F(ShippedNatsAuth, OnlyTheResponderMayAskANodeToActAndTheDetectorOnlyAnswer
       std::lock_guard lock(mu);
       received.emplace_back(m.data());
     }
-    if (!m.reply().empty()) (void)detector->publish(std::string(m.reply()), "answer:" + std::string(m.data()));
+    if (!m.reply().empty())
+      (void)detector->publish(std::string(m.reply()), "answer:" + std::string(m.data()));
   });
   ASSERT_TRUE(sub.ok()) << sub.error();
   ASSERT_TRUE(detector_->flush(5000).ok());

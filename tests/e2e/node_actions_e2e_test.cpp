@@ -70,20 +70,27 @@ class NodeActionsE2E : public ::testing::Test {
     ns_ = "node-actions-e2e-" + std::to_string(getpid());
     if (std::string err = create_namespace(cluster_, ns_); !err.empty()) return err;
     if (std::string err = apply_workloads(cluster_, ns_, src_, work_,
-                                                   {{"nginx.yaml", "web", "victim", "victim"},
-                                                    {"nginx.yaml", "web", "frozen", "frozen"},
-                                                    {"nginx.yaml", "web", "killed", "killed"}});
+                                          {{"nginx.yaml", "web", "victim", "victim"},
+                                           {"nginx.yaml", "web", "frozen", "frozen"},
+                                           {"nginx.yaml", "web", "killed", "killed"}});
         !err.empty()) {
       return err;
     }
     std::vector<std::string> argv = {bin_ + "/riposte-detector",
-                                     "--rules", src_ + "/detector/default_rules/riposte_rules.yaml",
-                                     "--node-name", node_, "--kubeconfig", cluster_.kubeconfig,
-                                     "--ops-addr", "127.0.0.1:" + std::to_string(ops_port_ = pick_free_port()),
-                                     "--node-actions", "--node-action-rate", "1000"};
+                                     "--rules",
+                                     src_ + "/detector/default_rules/riposte_rules.yaml",
+                                     "--node-name",
+                                     node_,
+                                     "--kubeconfig",
+                                     cluster_.kubeconfig,
+                                     "--ops-addr",
+                                     "127.0.0.1:" + std::to_string(ops_port_ = pick_free_port()),
+                                     "--node-actions",
+                                     "--node-action-rate",
+                                     "1000"};
     for (const auto& f : cluster_.nats_flags("detector")) argv.push_back(f);  // shipped NATS user
-    auto p = spawn_ready(argv, {{"KUBECONFIG", cluster_.kubeconfig}},
-                                  work_ + "/detector.log", "detector running");
+    auto p = spawn_ready(argv, {{"KUBECONFIG", cluster_.kubeconfig}}, work_ + "/detector.log",
+                         "detector running");
     if (!p.ok()) return p.error();
     detector_ = p->release();
     // The node actions client with the responder's shipped credentials, as in the responder.
@@ -262,16 +269,18 @@ TEST_F(NodeActionsE2E, MalformedForeignAndOutOfScopeRequestsAreRefusedAndAudited
   const double malformed = node_actions("malformed", "refused");
   const double refused = node_actions("process.kill", "refused");
   auto subject = node_action_subject(node_);
-  auto raw = responder_conn_->request(
-      *subject, R"({"id":"x","action":"process.kill","node":")" + node_ + R"(","pid":)" +
-                    std::to_string(sleeper.pid) + R"(,"cgroup":"/sys/fs/cgroup/freezer"})",
-      10000);
+  auto raw = responder_conn_->request(*subject,
+                                      R"({"id":"x","action":"process.kill","node":")" + node_ +
+                                          R"(","pid":)" + std::to_string(sleeper.pid) +
+                                          R"(,"cgroup":"/sys/fs/cgroup/freezer"})",
+                                      10000);
   ASSERT_TRUE(raw.ok()) << raw.error();
   EXPECT_NE(raw->find("malformed request"), std::string::npos) << *raw;
 
   NodeActionRequest foreign = request(NodeAction::kProcessKill, sleeper, pod.cid);
   foreign.node = "another-node";  // sent to this node's subject all the same
-  auto a = parse_node_action_reply(*responder_conn_->request(*subject, to_json(foreign).dump(), 10000));
+  auto a =
+      parse_node_action_reply(*responder_conn_->request(*subject, to_json(foreign).dump(), 10000));
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->outcome, NodeActionReply::kRefused);
   EXPECT_NE(a->reason.find("this is " + node_), std::string::npos) << a->reason;
@@ -300,7 +309,8 @@ TEST_F(NodeActionsE2E, MalformedForeignAndOutOfScopeRequestsAreRefusedAndAudited
   EXPECT_EQ(node_actions("process.kill", "refused"), refused + 4);
   EXPECT_NE(detector_->log_tail(16384).find("is protected"), std::string::npos);
   ASSERT_TRUE(still_running(sleeper));
-  EXPECT_EQ(call(request(NodeAction::kProcessKill, sleeper, pod.cid)).outcome, NodeActionReply::kDone);
+  EXPECT_EQ(call(request(NodeAction::kProcessKill, sleeper, pod.cid)).outcome,
+            NodeActionReply::kDone);
 }
 
 // The whole path: an alert on the bus, the real responder with a playbook of two node steps
@@ -338,7 +348,8 @@ steps:
                      {"k8s.pod.name", pod.name}};
   publish_until_stored(*responder_conn_, a);
   ASSERT_TRUE(eventually([&] { return !still_running(sleeper); }))
-      << "the process lives; responder log:\n" << responder->log_tail();
+      << "the process lives; responder log:\n"
+      << responder->log_tail();
   nlohmann::json record;
   ASSERT_TRUE(eventually([&] {
     auto records = stored_run_records(*responder_conn_);
@@ -374,13 +385,16 @@ TEST_F(NodeActionsE2E, LatencyFigures) {
     auto q = request(NodeAction::kProcessKill, sleeper, pod.cid);
     auto t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(call(q).outcome, NodeActionReply::kDone) << detector_->log_tail();
-    kill_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    kill_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     // As the responder asks for an alert: its process (here the master nginx) and container.
     q = request(NodeAction::kContainerFreeze, master, pod.cid);
     t0 = std::chrono::steady_clock::now();
     ASSERT_EQ(call(q).outcome, NodeActionReply::kDone) << detector_->log_tail();
-    freeze_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    ASSERT_EQ(call(request(NodeAction::kContainerThaw, {}, pod.cid)).outcome, NodeActionReply::kDone);
+    freeze_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ASSERT_EQ(call(request(NodeAction::kContainerThaw, {}, pod.cid)).outcome,
+              NodeActionReply::kDone);
   }
   auto pct = [](std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());

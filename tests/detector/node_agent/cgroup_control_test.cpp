@@ -56,8 +56,8 @@ TEST_F(CgroupControlTest, V2WhereThereIsNoV1Freezer) {
 TEST_F(CgroupControlTest, OnlyAContainersOwnCgroupIsEverWritten) {
   CgroupControl c({root_ + "/freezer", root_ + "/unified"});
   const std::string pod = kPath.substr(0, kPath.rfind('/'));
-  for (const std::string& path : {pod, std::string("/kubepods"), std::string("/"),
-                                  kPath + "/../..", std::string("/..") + kPath}) {
+  for (const std::string& path : {pod, std::string("/kubepods"), std::string("/"), kPath + "/../..",
+                                  std::string("/..") + kPath}) {
     Status st = c.freeze(path, path);
     EXPECT_FALSE(st.ok()) << path;
     EXPECT_NE(st.error().find("not a container's"), std::string::npos) << st.error();

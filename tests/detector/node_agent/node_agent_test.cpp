@@ -143,8 +143,8 @@ TEST_F(NodeAgentTest, KillsTheAlertsProcessByPidAndStartTime) {
   NodeActionReply r = agent().handle(request(NodeAction::kProcessKill));
   EXPECT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
   EXPECT_EQ(host_.effects, std::vector<std::string>{"kill 4242@5000"});
-  EXPECT_EQ(r.targets, (std::vector<std::string>{"pid 4242", "container 0123456789ab",
-                                                 "pods/shop/web-1"}));
+  EXPECT_EQ(r.targets,
+            (std::vector<std::string>{"pid 4242", "container 0123456789ab", "pods/shop/web-1"}));
   EXPECT_EQ(count("process.kill", "done"), 1);
 }
 
@@ -180,8 +180,10 @@ TEST_F(NodeAgentTest, ForeignUnknownAndMismatchedTargetsAreRefused) {
 
 TEST_F(NodeAgentTest, MalformedRequestsAreRefusedAndAudited) {
   agent();
-  for (const char* bad : {"not json", R"({"id":"m1","action":"process.kill","node":"node-a","pid":4242})",
-                          R"({"id":"m2","action":"container.kill","node":"node-a","container_id":"0123456789ab","cgroup_path":"/sys/fs/cgroup"})"}) {
+  for (
+      const char* bad :
+      {"not json", R"({"id":"m1","action":"process.kill","node":"node-a","pid":4242})",
+       R"({"id":"m2","action":"container.kill","node":"node-a","container_id":"0123456789ab","cgroup_path":"/sys/fs/cgroup"})"}) {
     auto reply = parse_node_action_reply(agent_->handle_json(bad));
     ASSERT_TRUE(reply.ok()) << reply.error();
     EXPECT_EQ(reply->outcome, NodeActionReply::kRefused);
@@ -243,8 +245,8 @@ TEST_F(NodeAgentTest, DryRunResolvesAndChecksButDoesNothing) {
 
 TEST_F(NodeAgentTest, ContainerActionsByContainerIdAlone) {
   agent();
-  for (NodeAction a : {NodeAction::kContainerFreeze, NodeAction::kContainerThaw,
-                       NodeAction::kContainerKill}) {
+  for (NodeAction a :
+       {NodeAction::kContainerFreeze, NodeAction::kContainerThaw, NodeAction::kContainerKill}) {
     EXPECT_EQ(agent_->handle(request(a, 0)).outcome, NodeActionReply::kDone);
   }
   EXPECT_EQ(host_.effects, (std::vector<std::string>{"freeze 0123456789ab", "thaw 0123456789ab",
