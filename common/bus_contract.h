@@ -25,6 +25,10 @@ inline constexpr std::string_view kSuppressedSubjectPrefix = "riposte.actions.su
 // Falcosidekick's NATS output, republished into RIPOSTE_ALERTS by the responder's bridge.
 inline constexpr const char* kFalcosidekickSubjects = "falco.>";
 
+// Node-local actions: core request/reply on riposte.node.<node>.action (node_action_subject()),
+// the responder requests, the node's detector answers.
+inline constexpr const char* kNodeActionSubjects = "riposte.node.*.action";
+
 // --- Key-value buckets (the responder's only) -----------------------------------------------
 inline constexpr const char* kRunsBucket = "RIPOSTE_RUNS";           // run ledger
 inline constexpr const char* kCooldownBucket = "RIPOSTE_COOLDOWNS";  // windows, clock probes

@@ -933,6 +933,17 @@ Status Connection::publish(const std::string& subject, std::string_view payload)
   return {};
 }
 
+Result<std::string> Connection::request(const std::string& subject, std::string_view payload,
+                                        int timeout_ms) {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, nc_, subject.c_str(), payload.data(),
+                                        static_cast<int>(payload.size()), std::max(timeout_ms, 1));
+  if (s != NATS_OK) return make_error("request to " + subject, s);
+  std::string out(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return out;
+}
+
 Status Connection::flush(int timeout_ms) {
   natsStatus s = natsConnection_FlushTimeout(nc_, std::max(timeout_ms, 1));
   if (s != NATS_OK) return make_error("flush", s);

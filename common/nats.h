@@ -281,6 +281,10 @@ class Connection {
   // Core NATS: fire and forget (buffered while reconnecting).
   Status publish(const std::string& subject, std::string_view payload);
   Status flush(int timeout_ms);
+  // Core NATS request/reply: publishes payload with a reply subject under this connection's
+  // inbox prefix and waits up to timeout_ms for the one answer. A refused publish (no rights)
+  // and a subject nobody serves both end in an error (no responders, or the timeout).
+  Result<std::string> request(const std::string& subject, std::string_view payload, int timeout_ms);
   // queue_group may be empty. handler runs on a nats.c thread, one message at a time.
   Result<std::unique_ptr<Subscription>> subscribe(const std::string& subject,
                                                   const std::string& queue_group,

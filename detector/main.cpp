@@ -25,6 +25,9 @@
 #include "detector/container/kube_pod_watcher.h"
 #include "detector/detector.h"
 #include "detector/enforce/exec_hold.h"
+#include "detector/node_agent/linux_node_host.h"
+#include "detector/node_agent/nats_endpoint.h"
+#include "detector/node_agent/node_agent.h"
 #include "detector/output/async_sink.h"
 #include "detector/output/fan_out_sink.h"
 #include "detector/output/nats_sink.h"
@@ -81,6 +84,10 @@ struct Config {
   std::vector<std::string> enforce_namespaces;
   bool enforce_host = false;
   std::string hold_timeout = "resume";
+  bool node_actions = false;
+  int node_action_rate = 20;
+  std::vector<std::string> node_action_protected = {"kube-system", "kube-public",
+                                                    "kube-node-lease"};
 };
 
 Config parse_flags(int argc, char** argv) {
@@ -128,6 +135,14 @@ Config parse_flags(int argc, char** argv) {
   f.add_string("hold-timeout", &c.hold_timeout, "resume|kill",
                "what happens to an exec held past the deadline or when the detector dies: resume "
                "it (fail-open, the default) or kill it (fail-closed)");
+  f.add_bool("node-actions", &c.node_actions,
+             "serve the responder's node actions (process.kill, container.kill/freeze/thaw, "
+             "forensics.capture) on riposte.node.<node>.action; needs --nats");
+  f.add_int("node-action-rate", &c.node_action_rate, "N",
+            "node actions acted on per second at most (refused beyond)");
+  f.add_list("node-action-protected-namespace", &c.node_action_protected, "NS",
+             "never act on containers of pods in NS (repeat; default kube-system, kube-public, "
+             "kube-node-lease, plus $POD_NAMESPACE, the detector's own)");
   add_log_flags(f, &c.log);
   f.add_int("duration", &c.duration_s, "SECONDS", "exit after this many seconds (0: run until SIGINT/SIGTERM)");
   auto parsed = f.parse(argc, argv);
@@ -145,6 +160,8 @@ Config parse_flags(int argc, char** argv) {
   if (c.hold_timeout != "resume" && c.hold_timeout != "kill")
     die("--hold-timeout is resume or kill");
   if (c.hold_deadline_ms <= 0) die("--hold-deadline-ms must be positive");
+  if (c.node_actions && c.nats.url.empty()) die("--node-actions needs --nats");
+  if (c.node_action_rate <= 0) die("--node-action-rate must be positive");
   return c;
 }
 
@@ -289,6 +306,27 @@ int main(int argc, char** argv) {
   // (read after the scan) have the last word.
   const size_t scanned = cfg.no_proc_scan ? 0 : procs.scan();
 
+  // Node actions: after the pod watch (their guardrails need each container's namespace).
+  std::unique_ptr<detector::LinuxNodeHost> node_host;
+  std::unique_ptr<detector::NodeAgent> node_agent;
+  std::unique_ptr<detector::NodeActionEndpoint> node_endpoint;
+  if (cfg.node_actions) {
+    detector::NodeAgentOptions no;
+    no.node = cfg.node_name;
+    no.protected_namespaces.insert(cfg.node_action_protected.begin(),
+                                   cfg.node_action_protected.end());
+    if (const char* own = std::getenv("POD_NAMESPACE"); own && *own)
+      no.protected_namespaces.insert(own);
+    no.rate_per_second = cfg.node_action_rate;
+    no.boot_to_wall_ns = boot_to_wall;
+    no.self = getpid();
+    node_host = std::make_unique<detector::LinuxNodeHost>();
+    node_agent = std::make_unique<detector::NodeAgent>(no, node_host.get(), pods.get(), &registry);
+    auto ep = detector::NodeActionEndpoint::start(nats_conn.get(), node_agent.get(), cfg.node_name);
+    if (!ep) die(ep.error());
+    node_endpoint = std::move(*ep);
+  }
+
   KernelCounters kernel(&registry, &source);
   registry.gauge("riposte_detector_alert_queue_depth_alerts", "Alerts waiting to be published")
       .set_function([&queue] { return static_cast<double>(queue.depth()); });
@@ -340,6 +378,7 @@ int main(int argc, char** argv) {
         so.hold.names_any ? std::string("any") : std::to_string(so.hold.names.size())},
        {"processes_scanned", scanned},
        {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},
+       {"node_actions", node_endpoint ? node_endpoint->subject() : "off"},
        {"ops_port", ops ? ops->port() : 0}});
   const auto start = std::chrono::steady_clock::now();
   auto next_sync = start;

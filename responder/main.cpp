@@ -168,7 +168,9 @@ int main(int argc, char** argv) {
   actions::Guardrails guardrails;
   guardrails.protected_namespaces = actions::default_protected_namespaces(own_namespace);
   for (const auto& ns : protected_ns) guardrails.protected_namespaces.insert(ns);
-  responder::PlaybookStore store(playbook_paths, **kube_client, guardrails, &metrics);
+  // Node actions go over the NATS connection made below (the playbooks load first).
+  actions::NatsNodeAgentClient node_agent;
+  responder::PlaybookStore store(playbook_paths, **kube_client, guardrails, &metrics, &node_agent);
   if (auto loaded = store.load(); !loaded.ok()) {
     std::fputs((loaded.error_text() + "\n").c_str(), stderr);
     die("playbooks have errors (see above)");
@@ -191,6 +193,7 @@ int main(int argc, char** argv) {
   if (no.inbox_prefix.empty()) no.inbox_prefix = kResponderInboxPrefix;  // see its comment
   auto conn = nats::Connection::connect(no);
   if (!conn) die("NATS: " + conn.error());
+  node_agent.bind(conn->get());
   responder::ResponderConfig rc;
   rc.bus.replicas = stream_replicas;
   rc.bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);

@@ -9,8 +9,13 @@
 namespace riposte::responder {
 
 PlaybookStore::PlaybookStore(std::vector<std::string> paths, kube::KubeClient& kube,
-                             actions::Guardrails guardrails, ResponderMetrics* metrics)
-    : paths_(std::move(paths)), kube_(kube), guardrails_(std::move(guardrails)), metrics_(metrics) {}
+                             actions::Guardrails guardrails, ResponderMetrics* metrics,
+                             actions::NodeAgentClient* node_agent)
+    : paths_(std::move(paths)),
+      kube_(kube),
+      guardrails_(std::move(guardrails)),
+      node_agent_(node_agent),
+      metrics_(metrics) {}
 
 PlaybookStore::~PlaybookStore() { stop(); }
 
@@ -66,7 +71,8 @@ void PlaybookStore::rebuild_locked(const char* why) {
   const size_t n = all.size();
   nlohmann::json names = nlohmann::json::array();
   for (const auto& pb : all) names.push_back(pb.name);
-  engine_ = std::make_shared<const playbook::Engine>(std::move(all), kube_, guardrails_);
+  engine_ =
+      std::make_shared<const playbook::Engine>(std::move(all), kube_, guardrails_, node_agent_);
   const uint64_t gen = ++generation_;
   log::info(why, {{"count", n}, {"playbooks", names}, {"generation", gen}});
   if (metrics_) metrics_->reload("loaded", n);

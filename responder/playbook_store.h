@@ -27,8 +27,10 @@ namespace riposte::responder {
 class PlaybookStore {
  public:
   // kube must outlive the store and every engine it hands out. No paths: only objects.
+  // node_agent: where node actions go (may be null); must outlive the store too.
   PlaybookStore(std::vector<std::string> paths, kube::KubeClient& kube,
-                actions::Guardrails guardrails, ResponderMetrics* metrics);
+                actions::Guardrails guardrails, ResponderMetrics* metrics,
+                actions::NodeAgentClient* node_agent = nullptr);
   ~PlaybookStore();
   PlaybookStore(const PlaybookStore&) = delete;
   PlaybookStore& operator=(const PlaybookStore&) = delete;
@@ -56,6 +58,7 @@ class PlaybookStore {
   std::vector<std::string> paths_;
   kube::KubeClient& kube_;
   actions::Guardrails guardrails_;
+  actions::NodeAgentClient* node_agent_;
   ResponderMetrics* metrics_;
   mutable std::mutex mu_;
   std::shared_ptr<const playbook::Engine> engine_;

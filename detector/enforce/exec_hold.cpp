@@ -5,18 +5,16 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <new>
-#include <sstream>
 
 #include "common/log.h"
+#include "detector/state/pidfd.h"
 
 extern "C" {
 #include "bpf/events.h"
@@ -60,19 +58,6 @@ uint64_t boot_now_ns() {
     const timespec period{0, static_cast<long>(period_ns)};
     nanosleep(&period, nullptr);
   }
-}
-
-// The start time of pid in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0.
-uint64_t start_ticks(uint32_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string f;
-  for (int i = 3; i <= 22 && rest >> f; ++i) {
-  }
-  return std::strtoull(f.c_str(), nullptr, 10);
 }
 
 }  // namespace
@@ -203,18 +188,13 @@ void ExecHold::decide(const ExecRecord& rec, const rules::CompiledRule* by) {
 void ExecHold::kill_running(const ExecRecord& rec, const rules::CompiledRule& by,
                             Counter* outcome) {
   // By pidfd, and only the process that exec'd (its start time): a reused pid is never hit.
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, rec.pid, 0));
-  if (pidfd < 0) return;  // gone already
-  const long hz = sysconf(_SC_CLK_TCK);
-  const uint64_t want =
-      hz > 0 ? rec.start_boot_ns / (1000000000ull / static_cast<uint64_t>(hz)) : 0;
-  if (start_ticks(rec.pid) == want &&
-      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0) {
+  auto proc = Pidfd::open(static_cast<pid_t>(rec.pid));
+  if (!proc) return;  // gone already
+  if (proc->start_ticks() == boot_ns_to_ticks(rec.start_boot_ns) && proc->signal(SIGKILL).ok()) {
     outcome->inc();
     log::warn("exec killed as it ran (not held)",
               {{"rule", by.name}, {"pid", rec.pid}, {"comm", rec.comm}});
   }
-  close(pidfd);
 }
 
 bool ExecHold::in_scope(const ProcessInfo& proc) const {

@@ -12,19 +12,14 @@
 #include <iterator>
 #include <sstream>
 
+#include "detector/state/proc_file.h"
+
 namespace riposte::detector {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+std::string read_file(const std::string& path) { return read_proc_file(path); }
 
-std::string read_link(const std::string& path) {
-  char buf[4096];
-  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
+std::string read_link(const std::string& path) { return read_proc_link(path); }
 
 template <typename T>
 bool parse_num(std::string_view s, T* out, int base = 10) {

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "common/alert.h"
+#include "common/kube/kube_client.h"
 #include "common/result.h"
 #include "responder/actions/guardrails.h"
-#include "common/kube/kube_client.h"
+#include "responder/actions/node_agent_client.h"
 
 namespace riposte::actions {
 
@@ -48,6 +49,9 @@ struct ActionResult {
   // kFailed only: the cause may pass (API server unreachable, 5xx, 429), so running the
   // action again later may succeed. Invalid alerts and RBAC denials are not retryable.
   bool retryable = false;
+  // The node's answer to a node action (process.kill, forensics.capture, ...): recorded as is
+  // in the run's audit record, forensics included. Null for Kubernetes actions.
+  nlohmann::json reply;
 
   static ActionResult failed(std::string message);
   static ActionResult skipped(std::string message);
@@ -66,6 +70,8 @@ struct ActionContext {
   // Actions that create objects derive their names from it, so that sending the create
   // again after a lost answer gets 409 instead of making a second object.
   std::string_view idempotency_key = {};
+  // Where node actions are sent; null when the responder serves none (they then fail).
+  NodeAgentClient* node_agent = nullptr;
 };
 
 class Action {

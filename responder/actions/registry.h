@@ -39,5 +39,11 @@ std::unique_ptr<Action> make_node_drain();
 std::unique_ptr<Action> make_network_isolate();
 std::unique_ptr<Action> make_event_create();
 std::unique_ptr<Action> make_notify_webhook();
+// Node-local actions (node_local_actions.cpp), done by the detector of the alert's node.
+std::unique_ptr<Action> make_process_kill();
+std::unique_ptr<Action> make_container_kill();
+std::unique_ptr<Action> make_container_freeze();
+std::unique_ptr<Action> make_container_thaw();
+std::unique_ptr<Action> make_forensics_capture();
 
 }  // namespace riposte::actions

@@ -74,6 +74,7 @@ nlohmann::json to_json(const StepOutcome& s) {
                       {"requests", requests}};
   if (s.result.status == actions::ActionResult::kFailed) j["retryable"] = s.result.retryable;
   if (!s.name.empty()) j["name"] = s.name;
+  if (!s.result.reply.is_null()) j["reply"] = s.result.reply;
   if (s.params.IsDefined() && !s.params.IsNull()) j["params"] = yaml_to_json(s.params);
   j["started"] = format_rfc3339_ns(s.started_ns);
   j["duration_ms"] = static_cast<double>(s.duration_ns) / 1e6;
@@ -100,6 +101,7 @@ StepOutcome step_from_json(const nlohmann::json& j) {
       }
     }
   }
+  if (auto r = j.find("reply"); r != j.end()) s.result.reply = *r;
   if (auto t = parse_rfc3339(j.value("started", ""))) s.started_ns = *t;
   s.duration_ns = static_cast<int64_t>(j.value("duration_ms", 0.0) * 1e6);
   return s;
@@ -132,8 +134,11 @@ bool when_holds(const When& when, const Alert& alert, const std::vector<StepOutc
 }
 
 Engine::Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube,
-               actions::Guardrails guardrails)
-    : playbooks_(std::move(playbooks)), kube_(kube), guardrails_(std::move(guardrails)) {}
+               actions::Guardrails guardrails, actions::NodeAgentClient* node_agent)
+    : playbooks_(std::move(playbooks)),
+      kube_(kube),
+      guardrails_(std::move(guardrails)),
+      node_agent_(node_agent) {}
 
 std::vector<const Playbook*> Engine::matching(const Alert& alert) const {
   std::vector<const Playbook*> out;
@@ -230,7 +235,8 @@ StepOutcome Engine::run_step(const Playbook& pb, size_t index, const Alert& aler
       step.impl,  &alert,
       so.params,  &kube_,
       guardrails, dry_run,
-      pb.name,    hooks.run_key.empty() ? "" : hooks.run_key + "/" + std::to_string(index)};
+      pb.name,    hooks.run_key.empty() ? "" : hooks.run_key + "/" + std::to_string(index),
+      node_agent_};
   return finish(call_action(call, step.timeout_ms));
 }
 

@@ -76,7 +76,9 @@ class Engine {
   // kube must outlive the engine. The
   // playbooks' actions are bound to their registry, which must outlive them too (the
   // built-in one lives forever).
-  Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube, actions::Guardrails guardrails);
+  // node_agent (may be null: node actions then fail) must outlive the engine too.
+  Engine(std::vector<Playbook> playbooks, kube::KubeClient& kube, actions::Guardrails guardrails,
+         actions::NodeAgentClient* node_agent = nullptr);
 
   // The playbooks that handle alert, in order, honouring `stop`. A playbook confined to a
   // namespace (Playbook::namespace_) handles only alerts whose k8s.ns.name is that namespace.
@@ -98,6 +100,7 @@ class Engine {
   std::vector<Playbook> playbooks_;
   kube::KubeClient& kube_;
   actions::Guardrails guardrails_;
+  actions::NodeAgentClient* node_agent_;
 };
 
 // Whether a step's `when` holds for alert and the steps run so far.

@@ -30,9 +30,9 @@ class DeadlineKubeClient final : public kube::KubeClient {
 };
 
 actions::ActionResult call_now(const ActionCall& call, kube::KubeClient& kube) {
-  actions::ActionContext ctx{*call.alert,         call.params,  kube,
-                             *call.guardrails,    call.dry_run, call.playbook,
-                             call.idempotency_key};
+  actions::ActionContext ctx{*call.alert,          call.params,    kube,
+                             *call.guardrails,     call.dry_run,   call.playbook,
+                             call.idempotency_key, call.node_agent};
   // One broken action (a throwing parser, a bad_alloc) must not take down the responder or
   // the other playbooks for this alert.
   try {

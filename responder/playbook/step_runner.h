@@ -22,6 +22,7 @@ struct ActionCall {
   bool dry_run = false;
   std::string playbook;
   std::string idempotency_key;  // see ActionContext::idempotency_key
+  actions::NodeAgentClient* node_agent = nullptr;
 };
 
 // Never throws: an exception from the action is a failed result. Runs on the caller's thread.

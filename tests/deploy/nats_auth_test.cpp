@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 
 #include "common/alert.h"
 #include "common/nats.h"
+#include "common/node_action.h"
 #include "responder/bus.h"
 #include "responder/bus_guard.h"
 #include "tests/e2e/bus_e2e_util.h"
@@ -192,6 +194,49 @@ TEST_F(ShippedNatsAuth, TheDetectorCannotConsumeAlertsNorCreateOrChangeStreams) 
     }
   }
   EXPECT_TRUE(alert_stream) << "the alert stream is gone";
+}
+
+// Node actions (common/node_action.h): only the responder's credentials may ask a node to act;
+// the detector may receive the requests and answer each one on its reply subject, nothing
+// more. The forged requests end with a legitimate one the detector receives and answers: the
+// server had handled the forgeries by then, and they never reached the subscriber.
+TEST_F(ShippedNatsAuth, OnlyTheResponderMayAskANodeToActAndTheDetectorOnlyAnswers) {
+  const std::string subject = *node_action_subject("nats-auth-test-" + tag_);
+  std::mutex mu;
+  std::vector<std::string> received;
+  nats::Connection* detector = detector_.get();
+  auto sub = detector_->subscribe(subject, "", [&](nats::Message&& m) {
+    {
+      std::lock_guard lock(mu);
+      received.emplace_back(m.data());
+    }
+    if (!m.reply().empty())
+      (void)detector->publish(std::string(m.reply()), "answer:" + std::string(m.data()));
+  });
+  ASSERT_TRUE(sub.ok()) << sub.error();
+  ASSERT_TRUE(detector_->flush(5000).ok());
+  EXPECT_EQ(detector_->last_error(), "") << "the detector may not subscribe to node actions";
+
+  // Another holder of the detector's credentials (any node's detector) cannot send a request.
+  auto forger = connect("detector", "nats-auth-test-forger");
+  ASSERT_NE(forger, nullptr);
+  ASSERT_TRUE(forger->publish(subject, "forged-by-a-detector").ok());
+  ASSERT_TRUE(forger->flush(5000).ok());
+  EXPECT_NE(forger->last_error().find("Permissions Violation for Publish"), std::string::npos)
+      << "a detector sent a node action request: " << forger->last_error();
+  // Nor may a detector answer what it was not asked: a reply subject of its own choosing.
+  const std::string inbox = std::string(kResponderInboxPrefix) + ".forged-" + tag_;
+  ASSERT_TRUE(forger->publish(inbox, "forged-reply").ok());
+  ASSERT_TRUE(forger->flush(5000).ok());
+  EXPECT_NE(forger->last_error().find(inbox), std::string::npos)
+      << "a detector published on the responder's inbox: " << forger->last_error();
+
+  // The responder's request arrives and its answer comes back (allow_responses).
+  auto answer = responder_->request(subject, "legitimate-" + tag_, 5000);
+  ASSERT_TRUE(answer.ok()) << answer.error();
+  EXPECT_EQ(*answer, "answer:legitimate-" + tag_);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(received, std::vector<std::string>{"legitimate-" + tag_});
 }
 
 // An alert forged by someone who can reach NATS but has no credentials (or a wrong password,

@@ -36,10 +36,12 @@ const std::vector<std::pair<std::string, std::string>>& kube_actions() {
 }
 
 TEST(ActionRegistryTest, ShipsEveryAction) {
-  EXPECT_THAT(ActionRegistry::builtin().names(),
-              ElementsAre("event.create", "network.isolate", "node.cordon", "node.drain",
-                          "node.taint", "node.uncordon", "notify.webhook", "pod.annotate",
-                          "pod.delete", "pod.evict", "pod.label", "workload.scale"));
+  EXPECT_THAT(
+      ActionRegistry::builtin().names(),
+      ElementsAre("container.freeze", "container.kill", "container.thaw", "event.create",
+                  "forensics.capture", "network.isolate", "node.cordon", "node.drain", "node.taint",
+                  "node.uncordon", "notify.webhook", "pod.annotate", "pod.delete", "pod.evict",
+                  "pod.label", "process.kill", "workload.scale"));
 }
 
 TEST(ActionGuardTest, HostileAlertValuesNeverReachTheApi) {

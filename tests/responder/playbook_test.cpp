@@ -95,9 +95,10 @@ steps: []
           "86400",
           "bad.yaml:10:7: error: pod.delete: unknown param \"force\" (known: allow_last_replica, "
           "grace_period_seconds, skip_owner_kinds, skip_standalone)",
-          "bad.yaml:11:13: error: unknown action \"pod.nuke\" (known: event.create, network.isolate, "
+          "bad.yaml:11:13: error: unknown action \"pod.nuke\" (known: container.freeze, "
+          "container.kill, container.thaw, event.create, forensics.capture, network.isolate, "
           "node.cordon, node.drain, node.taint, node.uncordon, notify.webhook, pod.annotate, "
-          "pod.delete, pod.evict, pod.label, workload.scale)",
+          "pod.delete, pod.evict, pod.label, process.kill, workload.scale)",
           "bad.yaml:12:5: error: step has no \"action\"",
           "bad.yaml:14:1: error: playbook has no \"name\"",
           "bad.yaml:16:8: error: \"steps\" is empty",

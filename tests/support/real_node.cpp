@@ -82,7 +82,14 @@ std::string start_time_of(pid_t pid) {
 }  // namespace
 
 bool still_running(const HostProcess& p) {
-  return fs::exists("/proc/" + std::to_string(p.pid)) && start_time_of(p.pid) == p.start_time;
+  if (!fs::exists("/proc/" + std::to_string(p.pid)) || start_time_of(p.pid) != p.start_time) {
+    return false;
+  }
+  // A zombie has exited; it only waits for its parent (a runtime's shim) to reap it.
+  const std::string stat = read_file("/proc/" + std::to_string(p.pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() ||
+         (stat[close + 2] != 'Z' && stat[close + 2] != 'X');
 }
 
 std::vector<HostProcess> container_processes(const std::string& cid, const std::string& comm) {
@@ -91,7 +98,7 @@ std::vector<HostProcess> container_processes(const std::string& cid, const std::
     const std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     if (read_file(e.path() / "cgroup").find(cid) == std::string::npos) continue;
-    if (trim(read_file(e.path() / "comm")) != comm) continue;
+    if (!comm.empty() && trim(read_file(e.path() / "comm")) != comm) continue;
     const pid_t pid = std::stoi(name);
     out.push_back({pid, start_time_of(pid)});
   }

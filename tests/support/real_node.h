@@ -47,9 +47,11 @@ struct HostProcess {
   pid_t pid = 0;
   std::string start_time;  // field 22 of /proc/<pid>/stat
 };
+// The process exists and has not exited (a zombie waiting to be reaped has).
 bool still_running(const HostProcess& p);
 
-// The host processes of a container (its cgroup path holds the container id) named comm.
+// The host processes of a container (its cgroup path holds the container id) named comm
+// (every one when comm is "").
 std::vector<HostProcess> container_processes(const std::string& cid, const std::string& comm);
 
 }  // namespace riposte::testing
