@@ -14,13 +14,13 @@
 namespace riposte::actions {
 
 // The alert fields named in the bus contract (common/bus_contract.h).
+using ::riposte::kAuditNameField;
+using ::riposte::kAuditNamespaceField;
+using ::riposte::kAuditResourceField;
+using ::riposte::kAuditResponseNameField;
 using ::riposte::kNamespaceField;
 using ::riposte::kPodNameField;
 using ::riposte::kPodUidField;
-using ::riposte::kAuditNamespaceField;
-using ::riposte::kAuditNameField;
-using ::riposte::kAuditResponseNameField;
-using ::riposte::kAuditResourceField;
 
 enum class NameKind {
   kLabel,      // DNS-1123 label, <= 63: namespaces

@@ -8,7 +8,7 @@
 //   match:
 //     rules: ["Terminal shell in container"]   # exact names or globs (* ?)
 //     priority: ">=Notice"                     # optional: "Critical", ">=", ">", "<=", "<", "="
-//     tags: [container, shell]                 # optional: all of one set, or [[a, b], [c]]: any set
+//     tags: [container, shell]                 # optional: all of one set; [[a, b], [c]]: any set
 //     output_fields:                           # optional, all must hold
 //       k8s.ns.name: shop                      #   equals (same as {"=": shop})
 //       user.name: {"!=": root}
