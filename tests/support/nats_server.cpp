@@ -80,7 +80,8 @@ bool NatsServer::start() {
       return false;
     }
     config += "\ninclude ./nats-permissions.conf\nauthorization {\n  users: [\n";
-    for (const char* user : {"riposte-detector", "riposte-responder"}) {
+    // Every user the shipped file defines rights for (an unused variable is an error there).
+    for (const char* user : {"riposte-detector", "riposte-audit", "riposte-responder"}) {
       std::string var = std::string(user).substr(std::string("riposte-").size());
       for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       config += std::string("    {user: ") + user + ", password: " + kShippedAuthTestPassword +
