@@ -55,9 +55,12 @@ Responder::~Responder() { stop(); }
 void Responder::start() {
   stopping_ = false;
   for (auto& c : consumers_) threads_.emplace_back([this, c = c.get()] { c->run(&stopping_); });
-  // Cooldown windows this replica suppressed alerts in are summarized once they close.
+  // Housekeeping: the server clock's probe, and the cooldown windows this replica suppressed
+  // alerts in, summarized once they close.
   threads_.emplace_back([this] {
     while (!stopping_.load()) {
+      // The server clock's probe runs here, off the workers' path (a failure is logged there).
+      (void)clock_->refresh();
       cooldowns_->sweep([this](const nlohmann::json& w) {
         Status st = publish_window(*audit_, w, config_.consumer.replica);
         if (!st.ok()) log::warn("publishing a cooldown summary failed", {{"error", st.error()}});

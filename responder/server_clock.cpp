@@ -21,11 +21,13 @@ ServerClock::ServerClock(nats::KeyValue* kv, const std::string& replica,
     : kv_(kv), key_(hash_key({"clock", replica})), reprobe_(reprobe) {}
 
 Status ServerClock::sync() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return probe_locked();
+  auto r = probe();
+  if (!r) return Error{r.error()};
+  record(*r);
+  return Status{};
 }
 
-Status ServerClock::probe_locked() {
+Result<ServerClock::Reading> ServerClock::probe() const {
   auto put = kv_->put(key_, "");
   // The write is stored before its acknowledgment arrives: the server's time at the ack is at
   // least the stored time, so the estimate runs behind by at most one round trip, never ahead.
@@ -38,24 +40,41 @@ Status ServerClock::probe_locked() {
                  " was not read back"};
   }
   // A newer revision (another process with the same replica name) was stored later still.
-  server_at_ = (*got)->created_ns;
-  at_ = acked;
-  next_ = acked + reprobe_;
+  return Reading{(*got)->created_ns, acked};
+}
+
+void ServerClock::record(const Reading& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  server_at_ = r.server_at;
+  at_ = r.acked;
+  next_ = r.acked + reprobe_;
   synced_ = true;
-  return Status{};
+}
+
+Status ServerClock::refresh() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (synced_ && Steady::now() < next_) return Status{};
+  }
+  auto r = probe();
+  if (r) {
+    record(*r);
+    return Status{};
+  }
+  bool synced;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    next_ = Steady::now() + std::chrono::seconds(1);
+    synced = synced_;
+  }
+  log::warn(synced ? "server clock probe failed; carrying the last reading forward"
+                   : "server clock unknown; using this host's clock",
+            {{"error", r.error()}});
+  return Error{r.error()};
 }
 
 int64_t ServerClock::now_ns() {
   std::lock_guard<std::mutex> lock(mu_);
-  const Steady::time_point now = Steady::now();
-  if (!synced_ || now >= next_) {
-    if (Status st = probe_locked(); !st.ok()) {
-      next_ = now + std::chrono::seconds(1);
-      log::warn(synced_ ? "server clock probe failed; carrying the last reading forward"
-                        : "server clock unknown; using this host's clock",
-                {{"error", st.error()}});
-    }
-  }
   const int64_t estimate =
       synced_
           ? server_at_ +

@@ -28,19 +28,30 @@ class ServerClock {
   // Probes now; at startup, so that a server that cannot be read is one clear error there.
   Status sync();
 
-  // ns since the epoch on the server's clock; never goes backwards. When a due probe fails,
-  // the last estimate is carried forward (and the probe retried a second later); before any
-  // probe succeeded, this host's clock stands in (with a warning).
+  // Probes when one is due (every `reprobe`, or a second after a failed one). Called from a
+  // housekeeping thread (the responder's sweep), never from a worker: a probe is two NATS
+  // round trips, and a worker deciding a cooldown must not wait on them. A failed probe keeps
+  // the last estimate; its error is returned (and logged) for the caller to count.
+  Status refresh();
+
+  // ns since the epoch on the server's clock; never goes backwards; never does I/O. Carries
+  // the last probe forward on this process's monotonic clock; before any probe succeeded,
+  // this host's clock stands in.
   int64_t now_ns();
 
  private:
   using Steady = std::chrono::steady_clock;
-  Status probe_locked();
+  struct Reading {
+    int64_t server_at;         // the server's time of the probe's write
+    Steady::time_point acked;  // when that write was acknowledged here
+  };
+  Result<Reading> probe() const;
+  void record(const Reading& r);
 
   nats::KeyValue* kv_;
   std::string key_;
   std::chrono::milliseconds reprobe_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards the fields below; never held across I/O
   bool synced_ = false;
   int64_t server_at_ = 0;      // the server's time of the last probe's write
   Steady::time_point at_{};    // when that write was acknowledged here
