@@ -732,7 +732,7 @@ std::string TalonNote::str() const {
 Result<TalonImport> import_talon(const std::vector<std::pair<std::string, std::string>>& files) {
   Reader reader;
   for (const auto& [name, text] : files) {
-    if (Status st = reader.read(name, text); !st.ok()) return Error{st.error()};
+    if (Status st = reader.read(name, text); !st.ok()) return st.err();
   }
   TalonImport out;
   out.notes = reader.cleared_;

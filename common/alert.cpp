@@ -225,18 +225,18 @@ Result<Alert> parse_alert(std::string_view json) {
 
   Alert a;
   auto rule = get_string(j, "rule", true);
-  if (!rule) return Error{rule.error()};
+  if (!rule) return rule.err();
   if (rule->empty()) return Error{"field \"rule\" is empty"};
   a.rule = std::move(*rule);
 
   auto prio = get_string(j, "priority", true);
-  if (!prio) return Error{prio.error()};
+  if (!prio) return prio.err();
   auto p = parse_priority(*prio);
   if (!p) return Error{"unknown priority \"" + prio->substr(0, 64) + "\""};
   a.priority = *p;
 
   auto time = get_string(j, "time", true);
-  if (!time) return Error{time.error()};
+  if (!time) return time.err();
   auto t = parse_rfc3339(*time);
   if (!t) return Error{"field \"time\" is not an RFC 3339 timestamp"};
   a.time_ns = *t;
@@ -244,7 +244,7 @@ Result<Alert> parse_alert(std::string_view json) {
   for (auto [key, dst] : {std::pair{"output", &a.output}, std::pair{"source", &a.source},
                           std::pair{"hostname", &a.hostname}, std::pair{"uuid", &a.uuid}}) {
     auto v = get_string(j, key, false);
-    if (!v) return Error{v.error()};
+    if (!v) return v.err();
     if (!v->empty() || std::string_view(key) != "source") *dst = std::move(*v);
   }
 

@@ -205,7 +205,7 @@ Result<bool> Flags::parse(const std::vector<std::string>& args) {
     if (flag == nullptr) return error("unknown flag --" + name);
     if (flag->kind == Kind::kBool) {
       // Booleans never take the next argument: "--verbose file" must not eat "file".
-      if (auto st = set_value(*flag, has_value ? value : "true"); !st) return Error{st.error()};
+      if (auto st = set_value(*flag, has_value ? value : "true"); !st) return st.err();
       continue;
     }
     if (!has_value) {
@@ -216,7 +216,7 @@ Result<bool> Flags::parse(const std::vector<std::string>& args) {
       }
       value = args[++i];
     }
-    if (auto st = set_value(*flag, value); !st) return Error{st.error()};
+    if (auto st = set_value(*flag, value); !st) return st.err();
   }
   return !help_requested;
 }

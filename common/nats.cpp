@@ -35,6 +35,24 @@ std::string last_error_text() {
   return std::string(t);
 }
 
+ErrorCode code_of(natsStatus s) {
+  switch (s) {
+    case NATS_TIMEOUT:
+      return ErrorCode::kTimeout;
+    case NATS_NOT_FOUND:
+      return ErrorCode::kNotFound;
+    case NATS_NOT_PERMITTED:
+      return ErrorCode::kPermissionDenied;
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_NO_SERVER:
+    case NATS_NO_RESPONDERS:
+      return ErrorCode::kUnavailable;
+    default:
+      return ErrorCode::kUnspecified;
+  }
+}
+
 Error make_error(std::string_view what, natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
   std::string msg(what);
   msg += ": ";
@@ -43,7 +61,7 @@ Error make_error(std::string_view what, natsStatus s, jsErrCode jerr = static_ca
   std::string detail = last_error_text();
   if (!detail.empty() && detail != status) msg += " (" + detail + ")";
   if (jerr != 0) msg += " [jetstream error " + std::to_string(static_cast<int>(jerr)) + "]";
-  return Error{std::move(msg)};
+  return Error{std::move(msg), code_of(s)};
 }
 
 struct OptionsDeleter {
@@ -147,13 +165,6 @@ Result<std::string> nkey_public_from_seed(std::string_view seed) {
   enc.push_back(static_cast<uint8_t>(crc & 0xff));
   enc.push_back(static_cast<uint8_t>(crc >> 8));
   return base32_encode(enc);
-}
-
-bool is_key_exists(std::string_view error) {
-  return error.substr(0, kKeyExists.size()) == kKeyExists;
-}
-bool is_wrong_revision(std::string_view error) {
-  return error.substr(0, kWrongRevision.size()) == kWrongRevision;
 }
 
 // --- Message -------------------------------------------------------------------------------
@@ -385,7 +396,7 @@ Result<uint64_t> KeyValue::create(const std::string& key, std::string_view value
   // "wrong last sequence"; anything else (timeouts, disconnects) stays a plain error.
   const std::string detail = last_error_text();
   if (s == NATS_ERR && detail.find("wrong last sequence") != std::string::npos) {
-    return Error{std::string(kKeyExists) + ": " + bucket_ + "/" + key};
+    return Error{"key exists: " + bucket_ + "/" + key, ErrorCode::kKeyExists};
   }
   return make_error("kv create " + bucket_ + "/" + key, s);
 }
@@ -393,7 +404,7 @@ Result<uint64_t> KeyValue::create(const std::string& key, std::string_view value
 size_t KeyValue::create_async(PublishBatch& batch, const std::string& key, std::string_view value) {
   // What kvStore_Create sends: a put that the stream refuses unless the key has no message.
   return batch.add_expecting_new("$KV." + bucket_ + "." + key, value,
-                                 std::string(kKeyExists) + ": " + bucket_ + "/" + key);
+                                 "key exists: " + bucket_ + "/" + key);
 }
 
 Result<std::optional<KvEntry>> KeyValue::get(const std::string& key) {
@@ -431,7 +442,8 @@ Result<uint64_t> KeyValue::update(const std::string& key, std::string_view value
   if (s == NATS_OK) return rev;
   const std::string detail = last_error_text();
   if (s == NATS_ERR && detail.find("wrong last sequence") != std::string::npos) {
-    return Error{std::string(kWrongRevision) + ": " + bucket_ + "/" + key + " (" + detail + ")"};
+    return Error{"wrong revision: " + bucket_ + "/" + key + " (" + detail + ")",
+                 ErrorCode::kWrongRevision};
   }
   return make_error("kv update " + bucket_ + "/" + key, s);
 }
@@ -491,11 +503,13 @@ struct PublishBatch::State {
         if (pa != nullptr) {
           self->results[i] = PubAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate};
         } else {
-          std::string text = async_publish_error(msg, pae);
+          Error err{async_publish_error(msg, pae)};
           if (pae && pae->ErrCode == JSStreamWrongLastSequenceErr && !self->conflicts[i].empty()) {
-            text = self->conflicts[i];
+            err = Error{self->conflicts[i], ErrorCode::kKeyExists};
+          } else if (pae && pae->Err == NATS_TIMEOUT) {
+            err.code = ErrorCode::kTimeout;
           }
-          self->results[i] = Error{std::move(text)};
+          self->results[i] = std::move(err);
         }
       }
     }
@@ -840,7 +854,7 @@ Result<std::unique_ptr<natsOptions, OptionsDeleter>> build_options(const Options
       check(natsOptions_SetErrorHandler(opts.get(), &Connection::Callbacks::on_error, cb),
             "nats callbacks"));
   for (auto& st : steps) {
-    if (!st.ok()) return Error{st.error()};
+    if (!st.ok()) return st.err();
   }
   return opts;
 }
@@ -874,7 +888,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const Options& options) 
   auto callbacks = std::make_shared<Callbacks>();
   callbacks->on_state = options.on_state;
   auto opts = build_options(options, callbacks.get());
-  if (!opts) return Error{opts.error()};
+  if (!opts) return opts.err();
 
   // First a plain attempt: it reports bad credentials and TLS problems precisely, where the
   // background retry would only ever say "no server available".

@@ -91,13 +91,6 @@ struct KvEntry {
   int64_t created_ns = 0;
 };
 
-// Distinguishable failures of KeyValue::create and KeyValue::update. Result carries only a
-// message, so these are fixed message prefixes; test with the helpers, not by hand.
-inline constexpr std::string_view kKeyExists = "key exists";
-inline constexpr std::string_view kWrongRevision = "wrong revision";
-bool is_key_exists(std::string_view error);
-bool is_wrong_revision(std::string_view error);
-
 // The "U..." public key of a user nkey seed ("SU..."); exposed for tests and tooling.
 Result<std::string> nkey_public_from_seed(std::string_view seed);
 
@@ -188,18 +181,19 @@ class KeyValue {
   KeyValue& operator=(const KeyValue&) = delete;
   ~KeyValue();
 
-  // Stores value only if key is absent (or deleted); fails with kKeyExists otherwise.
+  // Stores value only if key is absent (or deleted); fails with ErrorCode::kKeyExists otherwise.
   // Returns the new revision.
   Result<uint64_t> create(const std::string& key, std::string_view value);
   // create() sent through a batch: returns the publish's index there. Its result fails with
-  // kKeyExists when the key holds a value (or a delete marker: fall back to create() then).
+  // ErrorCode::kKeyExists when the key holds a value (or a delete marker: fall back to create()
+  // then).
   size_t create_async(PublishBatch& batch, const std::string& key, std::string_view value);
   // nullopt when the key is absent or deleted.
   Result<std::optional<KvEntry>> get(const std::string& key);
   Result<uint64_t> put(const std::string& key, std::string_view value);
   Status del(const std::string& key);
   // Compare-and-set: stores value only if the key's latest revision is last_revision; fails
-  // with kWrongRevision otherwise.
+  // with ErrorCode::kWrongRevision otherwise.
   Result<uint64_t> update(const std::string& key, std::string_view value, uint64_t last_revision);
   const std::string& bucket() const { return bucket_; }
 

@@ -155,7 +155,7 @@ nlohmann::json to_json(const NodeActionRequest& r) {
 
 Result<NodeActionRequest> parse_node_action_request(std::string_view json) {
   auto j = parse_object(json, kMaxNodeActionRequestBytes, "the request");
-  if (!j) return Error{j.error()};
+  if (!j) return j.err();
   std::string error;
   ObjectReader r(*j, &error);
   NodeActionRequest q;
@@ -206,7 +206,7 @@ nlohmann::json to_json(const NodeActionReply& r) {
 
 Result<NodeActionReply> parse_node_action_reply(std::string_view json) {
   auto j = parse_object(json, kMaxNodeActionReplyBytes, "the reply");
-  if (!j) return Error{j.error()};
+  if (!j) return j.err();
   std::string error;
   ObjectReader r(*j, &error);
   NodeActionReply a;

@@ -31,9 +31,9 @@ Result<std::string> SecretFile::read() const {
 Status SecretFile::load() {
   std::lock_guard<std::mutex> lock(mu_);
   auto st = stamp();
-  if (!st) return Error{st.error()};
+  if (!st) return st.err();
   auto v = read();
-  if (!v) return Error{v.error()};
+  if (!v) return v.err();
   value_ = std::move(*v);
   seen_ = *st;
   next_check_ = std::chrono::steady_clock::now() + check_every_;

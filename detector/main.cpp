@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/nats.h"
+#include "common/nats_rotation.h"
 #include "common/ops_server.h"
 #include "detector/container/kube_pod_watcher.h"
 #include "detector/detector.h"
@@ -165,12 +166,12 @@ Config parse_flags(int argc, char** argv) {
   return c;
 }
 
-std::unique_ptr<nats::Connection> connect_nats(const Config& c) {
+std::unique_ptr<nats::RotatingConnection> connect_nats(const Config& c) {
   nats::Options o = c.nats;
   o.name = "riposte-detector@" + c.node_name;
   // The shipped NATS config lets the detector subscribe to its own replies only.
   if (o.inbox_prefix.empty()) o.inbox_prefix = kDetectorInboxPrefix;
-  auto conn = nats::Connection::connect(o);
+  auto conn = nats::RotatingConnection::connect(o);
   if (!conn) die("NATS: " + conn.error());
   // No stream management here: the detector's NATS user may only publish alerts. The
   // responder creates RIPOSTE_ALERTS; until it exists publishes fail and are retried.
@@ -222,11 +223,14 @@ int main(int argc, char** argv) {
   if (!hold_plan) die(hold_plan.error());
 
   Registry registry;
-  std::unique_ptr<nats::Connection> nats_conn;
+  std::unique_ptr<nats::RotatingConnection> nats_conn;
+  detector::NatsSink* nats_sink = nullptr;
   detector::FanOutSink fan_out;
   if (!cfg.nats.url.empty()) {
     nats_conn = connect_nats(cfg);
-    fan_out.add(std::make_unique<detector::NatsSink>(nats_conn.get()));
+    auto sink = std::make_unique<detector::NatsSink>(nats_conn->get());
+    nats_sink = sink.get();
+    fan_out.add(std::move(sink));
   } else {
     fan_out.add(std::make_unique<detector::StreamSink>(
         stdout, cfg.json ? detector::LineFormat::kJson : detector::LineFormat::kFalcoText));
@@ -322,7 +326,8 @@ int main(int argc, char** argv) {
     no.self = getpid();
     node_host = std::make_unique<detector::LinuxNodeHost>();
     node_agent = std::make_unique<detector::NodeAgent>(no, node_host.get(), pods.get(), &registry);
-    auto ep = detector::NodeActionEndpoint::start(nats_conn.get(), node_agent.get(), cfg.node_name);
+    auto ep =
+        detector::NodeActionEndpoint::start(nats_conn->get(), node_agent.get(), cfg.node_name);
     if (!ep) die(ep.error());
     node_endpoint = std::move(*ep);
   }
@@ -354,7 +359,8 @@ int main(int argc, char** argv) {
       checks.push_back(
           {"pods", pods->synced(), pods->synced() ? "" : "pods of the node not listed yet"});
     if (nats_conn) {
-      checks.push_back({"nats", nats_conn->connected(), nats_conn->connected() ? "" : "not connected"});
+      const bool up = nats_conn->get()->connected();
+      checks.push_back({"nats", up, up ? "" : "not connected"});
     }
     return checks;
   });
@@ -380,6 +386,20 @@ int main(int argc, char** argv) {
        {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},
        {"node_actions", node_endpoint ? node_endpoint->subject() : "off"},
        {"ops_port", ops ? ops->port() : 0}});
+  if (nats_conn) {
+    // A rotated password (its file changed): publish and serve node actions on a new
+    // connection; the old one closes once nothing uses it.
+    nats_conn->follow([&](nats::Connection* next) -> Status {
+      if (node_endpoint) {
+        auto ep = detector::NodeActionEndpoint::start(next, node_agent.get(), cfg.node_name);
+        if (!ep) return ep.err();
+        node_endpoint = std::move(*ep);  // the old subscription ends here
+      }
+      nats_sink->rebind(next);
+      return {};
+    });
+  }
+
   const auto start = std::chrono::steady_clock::now();
   auto next_sync = start;
   while (!g_stop) {
@@ -394,6 +414,7 @@ int main(int argc, char** argv) {
     if (cfg.duration_s > 0 && now - start >= std::chrono::seconds(cfg.duration_s)) break;
   }
   kernel.sync();
+  if (nats_conn) nats_conn->stop_following();  // before what its rebind touches goes away
   queue.drain(5000);
   if (pods) pods->stop();
   log::info("detector stopped", {{"events", det.events()},

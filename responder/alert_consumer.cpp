@@ -34,8 +34,8 @@ AlertConsumer::AlertConsumer(nats::PullConsumer* consumer, ConsumerDeps deps,
 
 Result<int> AlertConsumer::poll_once() {
   auto msgs = consumer_->fetch(options_.batch, options_.fetch_timeout_ms);
-  if (!msgs) return Error{msgs.error()};
-  if (Status st = handle(*msgs); !st.ok()) return Error{st.error()};
+  if (!msgs) return msgs.err();
+  if (Status st = handle(*msgs); !st.ok()) return st.err();
   return static_cast<int>(msgs->size());
 }
 
@@ -84,7 +84,7 @@ Status AlertConsumer::handle(std::span<nats::Message> msgs) {
   if (!publisher_) {
     auto p = deps_.conn->publish_batch();
     // Nothing is settled: the messages come back after the ack wait.
-    if (!p) return Error{p.error()};
+    if (!p) return p.err();
     publisher_ = std::move(*p);
   }
   if (heartbeat_) heartbeat_->begin_batch(msgs);
@@ -152,26 +152,26 @@ void AlertConsumer::resolve(std::vector<InFlight>& alerts,
       } else if (!p.creating) {
         if (!r->ok()) merge(a, *p.pb, {Verdict::kRetry, "audit: " + r->error(), 0});
       } else if (r->ok()) {
-        deps_.metrics->run(p.pb->name, p.record["outcome"].get<std::string>());
+        deps_.metrics->run(p.pb->name, std::string(outcome_name(p.record.outcome)));
         p.creating = false;
         p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record_json,
                                              p.key);
         next.push_back(std::move(p));
-      } else if (nats::is_key_exists(r->error())) {
+      } else if (r->code() == ErrorCode::kKeyExists) {
         // A redelivery or a duplicate (rare): settled the synchronous way.
-        nlohmann::json existing;
+        std::optional<RunRecord> existing;
         auto created = deps_.ledger->complete_new(p.key, p.record, &existing);
         if (!created) {
           merge(a, *p.pb, {Verdict::kRetry, "run ledger: " + created.error(), 0});
           continue;
         }
         deps_.metrics->run(p.pb->name,
-                           *created ? p.record["outcome"].get<std::string>() : "duplicate");
-        const nlohmann::json& record = *created ? p.record : existing;
+                           *created ? std::string(outcome_name(p.record.outcome)) : "duplicate");
+        const std::optional<RunRecord>& record = *created ? p.record : existing;
         // Published again in case the first attempt died before publishing (the id dedups).
-        if (record.value("outcome", "") == "suppressed") continue;
+        if (!record || record->outcome == RunOutcome::kSuppressed) continue;
         p.creating = false;
-        if (!*created) p.record_json = dump_record(existing);
+        if (!*created) p.record_json = existing->dump();
         p.index = deps_.audit->publish_async(*publisher_, run_subject(p.pb->name), p.record_json,
                                              p.key);
         next.push_back(std::move(p));
@@ -220,8 +220,9 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
   if (claim->state == RunLedger::State::kDone) {
     deps_.metrics->run(pb.name, "duplicate");
     // Published again in case the first attempt died before publishing (the id dedups).
-    const bool publish = claim->audit.value("outcome", "") != "suppressed";
-    return finish(a, key, pb, claim->audit, publish);
+    if (!claim->record) return {};
+    const bool publish = claim->record->outcome != RunOutcome::kSuppressed;
+    return finish(a, key, pb, *claim->record, publish);
   }
   if (claim->state == RunLedger::State::kBusy) {
     deps_.metrics->run(pb.name, "busy");
@@ -280,19 +281,19 @@ AlertConsumer::PlaybookResult AlertConsumer::run_playbook(const playbook::Engine
     deps_.metrics->run(pb.name, "retry");
     return {Verdict::kRetry, first_failure(outcome), 0};
   }
-  nlohmann::json record = run_record(key, alert, origin, pb, outcome, options_.replica);
+  RunRecord record = run_record(key, alert, origin, pb, outcome, options_.replica);
   if (claim->takeover) {
-    record["resumed_steps"] = std::count_if(claim->resume.begin(), claim->resume.end(),
-                                            [](const auto& st) { return !is_failed(st); });
+    record.resumed_steps = std::count_if(claim->resume.begin(), claim->resume.end(),
+                                         [](const auto& st) { return !is_failed(st); });
   }
-  deps_.metrics->run(pb.name, record["outcome"].get<std::string>());
+  deps_.metrics->run(pb.name, std::string(outcome_name(record.outcome)));
   log::info("playbook ran", {{"playbook", pb.name},
-                             {"outcome", record["outcome"]},
+                             {"outcome", outcome_name(record.outcome)},
                              {"alert_id", origin.alert_id},
                              {"rule", alert.rule},
-                             {"steps", record["steps"]}});
+                             {"steps", record.steps}});
   if (Status st = deps_.ledger->complete(key, revision, record); !st.ok()) {
-    if (nats::is_wrong_revision(st.error())) {
+    if (st.code() == ErrorCode::kWrongRevision) {
       // Another replica holds the run now and records it; this attempt's record would be a
       // second one.
       log::error("run was taken over while its last step ran", {{"run", key}});
@@ -321,9 +322,10 @@ void AlertConsumer::run_without_effects(const playbook::Engine& engine,
   }
   observe(outcome, alert.time_ns, nullptr);
   Pending p{&pb, key, run_record(key, alert, a.origin, pb, outcome, options_.replica), {}, true, 0};
-  p.record_json = dump_record(p.record);
+  p.record_json = p.record.dump();
   p.index = deps_.ledger->complete_new_async(*publisher_, key, p.record_json);
-  log::debug("playbook ran", {{"playbook", pb.name}, {"outcome", p.record["outcome"]},
+  log::debug("playbook ran", {{"playbook", pb.name},
+                              {"outcome", outcome_name(p.record.outcome)},
                               {"alert_id", a.origin.alert_id}});
   a.pending.push_back(std::move(p));
 }
@@ -339,7 +341,7 @@ std::optional<AlertConsumer::PlaybookResult> AlertConsumer::enter_cooldown(
     failed.playbook = pb.name;
     failed.failed = true;
     failed.steps.push_back({"", "cooldown", actions::ActionResult::failed("cooldown key: " + target.error()), {}, 0, 0});
-    nlohmann::json record = run_record(key, alert, origin, pb, failed, options_.replica);
+    RunRecord record = run_record(key, alert, origin, pb, failed, options_.replica);
     deps_.metrics->run(pb.name, "failed");
     if (Status st = deps_.ledger->complete(key, revision, record); !st.ok()) {
       return PlaybookResult{Verdict::kRetry, "run ledger: " + st.error(), 0};
@@ -359,7 +361,7 @@ std::optional<AlertConsumer::PlaybookResult> AlertConsumer::enter_cooldown(
   if (d->acquired) return std::nullopt;
   deps_.metrics->suppressed(pb.name, "cooldown");
   deps_.metrics->run(pb.name, "suppressed");
-  nlohmann::json record =
+  RunRecord record =
       suppressed_run_record(key, alert, origin, pb, *target, d->suppressed, options_.replica);
   if (Status st = deps_.ledger->complete(key, revision, record); !st.ok()) {
     return PlaybookResult{Verdict::kRetry, "run ledger: " + st.error(), 0};
@@ -370,10 +372,10 @@ std::optional<AlertConsumer::PlaybookResult> AlertConsumer::enter_cooldown(
 
 AlertConsumer::PlaybookResult AlertConsumer::finish(InFlight& a, const std::string& key,
                                                     const playbook::Playbook& pb,
-                                                    const nlohmann::json& record, bool publish) {
+                                                    const RunRecord& record, bool publish) {
   if (publish) {
     const size_t i =
-        deps_.audit->publish_async(*publisher_, run_subject(pb.name), dump_record(record), key);
+        deps_.audit->publish_async(*publisher_, run_subject(pb.name), record.dump(), key);
     a.pending.push_back(Pending{&pb, key, {}, {}, false, i});
   }
   return {};

@@ -85,7 +85,7 @@ class AlertConsumer {
   struct Pending {
     const playbook::Playbook* pb = nullptr;
     std::string key;
-    nlohmann::json record;
+    RunRecord record;
     std::string record_json;  // record serialized, for the ledger and the audit stream
     bool creating = false;  // the run record's create (then the audit publish), else the publish
     size_t index = 0;       // in publisher_'s current round
@@ -112,7 +112,7 @@ class AlertConsumer {
                            const Alert& alert, InFlight& a, const std::string& key);
   // Sends the audit record of a finished run (when publish), to be confirmed with the batch.
   PlaybookResult finish(InFlight& a, const std::string& key, const playbook::Playbook& pb,
-                        const nlohmann::json& record, bool publish);
+                        const RunRecord& record, bool publish);
   // The run was suppressed by the cooldown; false on a bus failure.
   std::optional<PlaybookResult> enter_cooldown(const playbook::Playbook& pb, const Alert& alert,
                                                InFlight& a, const std::string& key,

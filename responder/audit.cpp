@@ -12,29 +12,25 @@ std::string slug(const std::string& playbook) {
   return s.empty() ? "unnamed" : s;
 }
 
-nlohmann::json alert_json(const Alert& alert, const AlertOrigin& origin) {
-  return {{"id", origin.alert_id},
-          {"rule", alert.rule},
-          {"priority", priority_name(alert.priority)},
-          {"time", format_rfc3339_ns(alert.time_ns)},
-          {"uuid", alert.uuid},
-          {"hostname", alert.hostname},
-          {"source", alert.source},
-          {"subject", origin.subject},
-          {"stream_sequence", origin.stream_sequence},
-          {"deliveries", origin.deliveries}};
-}
-
-nlohmann::json base_record(const std::string& run_key, const Alert& alert,
-                           const AlertOrigin& origin, const playbook::Playbook& pb,
-                           const std::string& replica) {
-  return {{"kind", "run"},
-          {"id", run_key},
-          {"alert_id", origin.alert_id},
-          {"playbook", pb.name},
-          {"playbook_origin", pb.origin},
-          {"alert", alert_json(alert, origin)},
-          {"replica", replica}};
+RunRecord base_record(const std::string& run_key, const Alert& alert, const AlertOrigin& origin,
+                      const playbook::Playbook& pb, const std::string& replica) {
+  RunRecord r;
+  r.id = run_key;
+  r.alert_id = origin.alert_id;
+  r.playbook = pb.name;
+  r.playbook_origin = pb.origin;
+  r.replica = replica;
+  r.alert = RunAlert{origin.alert_id,
+                     alert.rule,
+                     std::string(priority_name(alert.priority)),
+                     format_rfc3339_ns(alert.time_ns),
+                     alert.uuid,
+                     alert.hostname,
+                     alert.source,
+                     origin.subject,
+                     origin.stream_sequence,
+                     origin.deliveries};
+  return r;
 }
 
 }  // namespace
@@ -47,55 +43,49 @@ std::string suppressed_subject(const std::string& playbook) {
   return std::string(kSuppressedSubjectPrefix) + slug(playbook);
 }
 
-std::string run_outcome(const playbook::PlaybookOutcome& outcome) {
+RunOutcome run_outcome(const playbook::PlaybookOutcome& outcome) {
   using actions::ActionResult;
-  if (outcome.failed) return "failed";
+  if (outcome.failed) return RunOutcome::kFailed;
   auto any = [&](ActionResult::Status st) {
     return std::any_of(outcome.steps.begin(), outcome.steps.end(),
                        [&](const playbook::StepOutcome& s) { return s.result.status == st; });
   };
-  if (any(ActionResult::kSucceeded)) return "succeeded";
-  if (any(ActionResult::kDryRun)) return "dry-run";
-  return "skipped";
+  if (any(ActionResult::kSucceeded)) return RunOutcome::kSucceeded;
+  if (any(ActionResult::kDryRun)) return RunOutcome::kDryRun;
+  return RunOutcome::kSkipped;
 }
 
-nlohmann::json run_record(const std::string& run_key, const Alert& alert, const AlertOrigin& origin,
-                          const playbook::Playbook& pb, const playbook::PlaybookOutcome& outcome,
-                          const std::string& replica) {
-  nlohmann::json r = base_record(run_key, alert, origin, pb, replica);
-  r["outcome"] = run_outcome(outcome);
-  r["dry_run"] = outcome.dry_run;
-  nlohmann::json steps = nlohmann::json::array();
-  size_t sent = 0;
+RunRecord run_record(const std::string& run_key, const Alert& alert, const AlertOrigin& origin,
+                     const playbook::Playbook& pb, const playbook::PlaybookOutcome& outcome,
+                     const std::string& replica) {
+  RunRecord r = base_record(run_key, alert, origin, pb, replica);
+  r.outcome = run_outcome(outcome);
+  r.dry_run = outcome.dry_run;
   int64_t last_response_ns = 0;
   for (const auto& s : outcome.steps) {
-    steps.push_back(playbook::to_json(s));
+    r.steps.push_back(playbook::to_json(s));
     if (!outcome.dry_run && s.result.status != actions::ActionResult::kDryRun) {
-      sent += s.result.requests.size();
+      r.requests_sent += s.result.requests.size();
       if (!s.result.requests.empty()) last_response_ns = s.started_ns + s.duration_ns;
     }
   }
-  r["steps"] = steps;
-  r["requests_sent"] = sent;
-  r["started"] = format_rfc3339_ns(outcome.started_ns);
-  r["finished"] = format_rfc3339_ns(outcome.finished_ns);
-  r["duration_ms"] = static_cast<double>(outcome.finished_ns - outcome.started_ns) / 1e6;
+  r.started = format_rfc3339_ns(outcome.started_ns);
+  r.finished = format_rfc3339_ns(outcome.finished_ns);
+  r.duration_ms = static_cast<double>(outcome.finished_ns - outcome.started_ns) / 1e6;
   if (last_response_ns > 0) {
-    r["alert_to_action_ms"] = static_cast<double>(last_response_ns - alert.time_ns) / 1e6;
+    r.alert_to_action_ms = static_cast<double>(last_response_ns - alert.time_ns) / 1e6;
   }
   return r;
 }
 
-nlohmann::json suppressed_run_record(const std::string& run_key, const Alert& alert,
-                                     const AlertOrigin& origin, const playbook::Playbook& pb,
-                                     const std::string& target, uint64_t suppressed,
-                                     const std::string& replica) {
-  nlohmann::json r = base_record(run_key, alert, origin, pb, replica);
-  r["outcome"] = "suppressed";
-  r["cooldown_target"] = target;
-  r["suppressed_in_window"] = suppressed;
-  r["steps"] = nlohmann::json::array();
-  r["requests_sent"] = 0;
+RunRecord suppressed_run_record(const std::string& run_key, const Alert& alert,
+                                const AlertOrigin& origin, const playbook::Playbook& pb,
+                                const std::string& target, uint64_t suppressed,
+                                const std::string& replica) {
+  RunRecord r = base_record(run_key, alert, origin, pb, replica);
+  r.outcome = RunOutcome::kSuppressed;
+  r.cooldown_target = target;
+  r.suppressed_in_window = suppressed;
   return r;
 }
 
@@ -110,13 +100,10 @@ nlohmann::json window_record(const nlohmann::json& window, const std::string& re
           {"replica", replica}};
 }
 
-std::string dump_record(const nlohmann::json& record) {
-  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 Status AuditLog::publish(const std::string& subject, const nlohmann::json& record,
                          const std::string& msg_id) {
-  auto ack = conn_->js_publish(subject, dump_record(record), msg_id);
+  auto ack = conn_->js_publish(
+      subject, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), msg_id);
   if (!ack) return Error{"audit: " + ack.error()};
   return {};
 }

@@ -14,6 +14,7 @@
 #include "common/nats.h"
 #include "common/result.h"
 #include "responder/playbook/engine.h"
+#include "responder/run_record.h"
 
 namespace riposte::responder {
 
@@ -24,8 +25,6 @@ using ::riposte::kDeadLetterStream;
 using ::riposte::kDeadLetterSubjects;
 
 std::string run_subject(const std::string& playbook);
-// A record as published (and as stored in the run ledger).
-std::string dump_record(const nlohmann::json& record);
 std::string suppressed_subject(const std::string& playbook);
 
 // Where an alert came from on the bus, for records.
@@ -36,18 +35,18 @@ struct AlertOrigin {
   uint64_t deliveries = 0;
 };
 
-// "succeeded", "failed", "dry-run" or "skipped" (nothing sent: guardrails, `when`, limits).
-std::string run_outcome(const playbook::PlaybookOutcome& outcome);
+// Succeeded, failed, dry-run or skipped (nothing sent: guardrails, `when`, limits).
+RunOutcome run_outcome(const playbook::PlaybookOutcome& outcome);
 
-// The record of one run. outcome_override: e.g. "suppressed" when no step ran.
-nlohmann::json run_record(const std::string& run_key, const Alert& alert, const AlertOrigin& origin,
-                          const playbook::Playbook& pb, const playbook::PlaybookOutcome& outcome,
-                          const std::string& replica);
+// The record of one run.
+RunRecord run_record(const std::string& run_key, const Alert& alert, const AlertOrigin& origin,
+                     const playbook::Playbook& pb, const playbook::PlaybookOutcome& outcome,
+                     const std::string& replica);
 // The record of a run suppressed by a cooldown (no steps).
-nlohmann::json suppressed_run_record(const std::string& run_key, const Alert& alert,
-                                     const AlertOrigin& origin, const playbook::Playbook& pb,
-                                     const std::string& target, uint64_t suppressed,
-                                     const std::string& replica);
+RunRecord suppressed_run_record(const std::string& run_key, const Alert& alert,
+                                const AlertOrigin& origin, const playbook::Playbook& pb,
+                                const std::string& target, uint64_t suppressed,
+                                const std::string& replica);
 // The record of a closed cooldown window (from Cooldowns).
 nlohmann::json window_record(const nlohmann::json& window, const std::string& replica);
 

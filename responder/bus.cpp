@@ -30,13 +30,13 @@ Status ensure_streams(nats::Connection& conn, const BusOptions& options) {
 Result<Buckets> open_buckets(nats::Connection& conn, const BusOptions& options) {
   Buckets b;
   auto runs = conn.key_value(kRunsBucket, options.run_ttl_ms, options.replicas);
-  if (!runs) return Error{runs.error()};
+  if (!runs) return runs.err();
   // Cooldown windows may last up to a week (the longest duration a playbook accepts).
   auto cooldowns = conn.key_value(kCooldownBucket, 8LL * 24 * 3600 * 1000, options.replicas);
-  if (!cooldowns) return Error{cooldowns.error()};
+  if (!cooldowns) return cooldowns.err();
   // Rate windows are one minute long.
   auto rates = conn.key_value(kRateBucket, 3 * 60 * 1000, options.replicas);
-  if (!rates) return Error{rates.error()};
+  if (!rates) return rates.err();
   b.runs = std::move(*runs);
   b.cooldowns = std::move(*cooldowns);
   b.rates = std::move(*rates);

@@ -58,7 +58,7 @@ void Heartbeat::renew_locked(Run& run) {
     run.renewed = Clock::now();
     return;
   }
-  if (nats::is_wrong_revision(st.error())) {
+  if (st.code() == ErrorCode::kWrongRevision) {
     run.lost = true;
     log::error("run taken over by another replica while running", {{"run", run.key}});
   } else if (Clock::now() - run.renewed >= std::chrono::milliseconds(ledger_->lease_ms())) {

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/nats.h"
+#include "common/nats_rotation.h"
 #include "common/ops_server.h"
 #include "responder/alert_consumer.h"
 #include "responder/bus.h"
@@ -191,9 +192,10 @@ int main(int argc, char** argv) {
 
   no.name = "riposte-responder";
   if (no.inbox_prefix.empty()) no.inbox_prefix = kResponderInboxPrefix;  // see its comment
-  auto conn = nats::Connection::connect(no);
+  // The password follows its file: see the rebind below.
+  auto conn = nats::RotatingConnection::connect(no);
   if (!conn) die("NATS: " + conn.error());
-  node_agent.bind(conn->get());
+  node_agent.bind((*conn)->get());
   responder::ResponderConfig rc;
   rc.bus.replicas = stream_replicas;
   rc.bus.run_ttl_ms = duration_flag("dedup-ttl", run_ttl);
@@ -207,8 +209,8 @@ int main(int argc, char** argv) {
   rc.lease_ms = ack_wait_ms;
   rc.rate_global = rate_global;
   rc.rate_namespace = rate_ns;
-  auto created = responder::Responder::create(
-      conn->get(), [&store] { return store.current(); }, &metrics, rc);
+  const responder::Responder::EngineSource engine = [&store] { return store.current(); };
+  auto created = responder::Responder::create((*conn)->get(), engine, &metrics, rc);
   if (!created) die(created.error());
   std::unique_ptr<responder::Responder> alerts = std::move(*created);
   // After the streams exist: the probe needs JetStream to answer for the alert subjects.
@@ -216,11 +218,19 @@ int main(int argc, char** argv) {
     if (Status st = responder::check_bus_closed_to_anonymous(no); !st.ok()) die(st.error());
   }
 
-  responder::AlertIngest ingest(conn->get(), &metrics);
+  responder::AlertIngest ingest((*conn)->get(), &metrics);
+  auto make_bridge =
+      [&](nats::Connection* c) -> Result<std::unique_ptr<responder::FalcosidekickBridge>> {
+    auto b = std::make_unique<responder::FalcosidekickBridge>(c, c, &ingest);
+    if (Status st = b->start(falco_subjects); !st.ok())
+      return Error{"falcosidekick input: " + st.error()};
+    return b;
+  };
   std::unique_ptr<responder::FalcosidekickBridge> bridge;
   if (falcosidekick) {
-    bridge = std::make_unique<responder::FalcosidekickBridge>(conn->get(), conn->get(), &ingest);
-    if (Status st = bridge->start(falco_subjects); !st.ok()) die("falcosidekick input: " + st.error());
+    auto b = make_bridge((*conn)->get());
+    if (!b) die(b.error());
+    bridge = std::move(*b);
   }
   std::unique_ptr<responder::HttpIngest> http;
   if (!http_addr.empty()) {
@@ -241,12 +251,12 @@ int main(int argc, char** argv) {
     if (Status st = http->start(); !st.ok()) die(st.error());
   }
 
-  nats::Connection* nc = conn->get();
+  nats::RotatingConnection* nc = conn->get();
   auto ops_or = start_ops_server(ops_addr, registry, [nc, &store, &crds] {
     const bool loaded = store.current() != nullptr;
-    std::vector<ReadyCheck> checks{
-        {"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
-        {"nats", nc->connected(), nc->connected() ? "" : "not connected"}};
+    const bool up = nc->get()->connected();
+    std::vector<ReadyCheck> checks{{"playbooks", loaded, loaded ? "" : "no playbooks loaded"},
+                                   {"nats", up, up ? "" : "not connected"}};
     if (crds) checks.push_back({"playbook objects", crds->synced(), crds->synced() ? "" : "not listed yet"});
     return checks;
   });
@@ -257,6 +267,27 @@ int main(int argc, char** argv) {
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
   alerts->start();
+  // A rotated NATS password (its file changed): everything on the bus moves to a connection
+  // made with the new one. The new consumers start before the old ones stop (the run ledger
+  // keeps the two from acting twice), so no alert waits for the switch.
+  nc->follow([&](nats::Connection* next) -> Status {
+    auto fresh = responder::Responder::create(next, engine, &metrics, rc);
+    if (!fresh) return fresh.err();
+    std::unique_ptr<responder::FalcosidekickBridge> next_bridge;
+    if (falcosidekick) {
+      auto b = make_bridge(next);
+      if (!b) return b.err();
+      next_bridge = std::move(*b);
+    }
+    (*fresh)->start();
+    node_agent.bind(next);
+    ingest.rebind(next);
+    alerts->stop();
+    alerts = std::move(*fresh);
+    if (bridge) bridge->stop();
+    bridge = std::move(next_bridge);
+    return {};
+  });
   log::info("responder running", {{"playbooks", store.current()->playbooks().size()},
                                   {"nats", no.url},
                                   {"durable", durable},
@@ -266,6 +297,7 @@ int main(int argc, char** argv) {
                                   {"http_port", http ? http->port() : 0},
                                   {"ops_port", ops ? ops->port() : 0}});
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  nc->stop_following();  // no rebind from here on
   alerts->stop();
   store.stop();
   if (crds) crds->stop();

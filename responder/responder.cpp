@@ -21,7 +21,7 @@ Result<std::unique_ptr<Responder>> Responder::create(nats::Connection* conn, Eng
   r->ledger_ = std::make_unique<RunLedger>(r->buckets_.runs.get(), replica, c.lease_ms);
   // Cooldown windows and rate minutes on the NATS server's clock, not this replica's.
   r->clock_ = std::make_unique<ServerClock>(r->buckets_.cooldowns.get(), replica);
-  if (Status st = r->clock_->sync(); !st.ok()) return Error{st.error()};
+  if (Status st = r->clock_->sync(); !st.ok()) return st.err();
   const SharedClock now = [clock = r->clock_.get()] { return clock->now_ns(); };
   r->cooldowns_ = std::make_unique<Cooldowns>(r->buckets_.cooldowns.get(), now);
   r->rates_ = std::make_unique<RateLimiter>(r->buckets_.rates.get(), c.rate_global,

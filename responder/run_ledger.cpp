@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/log.h"
+
 namespace riposte::responder {
 namespace {
 
@@ -14,8 +16,12 @@ std::string done_json(std::string_view audit_json) {
   return v;
 }
 
-std::string done_value(const nlohmann::json& audit) {
-  return done_json(audit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+// The record kept in a "done" entry; absent (with a warning) when it cannot be read.
+std::optional<RunRecord> stored_record(const std::string& key, const nlohmann::json& entry) {
+  auto r = RunRecord::from_json(entry.value("audit", nlohmann::json::object()));
+  if (r) return std::move(*r);
+  log::warn("a finished run's record cannot be read", {{"run", key}, {"error", r.error()}});
+  return std::nullopt;
 }
 
 }  // namespace
@@ -39,7 +45,7 @@ Result<bool> RunLedger::unchanged_for_a_lease(const std::string& key, uint64_t r
   while (Clock::now() < until) {
     std::this_thread::sleep_for(std::min<Clock::duration>(poll, until - Clock::now()));
     auto got = kv_->get(key);
-    if (!got) return Error{got.error()};
+    if (!got) return got.err();
     if (!got->has_value() || (*got)->revision != revision) return false;
   }
   return true;
@@ -50,11 +56,11 @@ Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
   // watched record may change (finished, released) while it is watched.
   for (int round = 0; round < 2; ++round) {
     auto created = kv_->create(key, running(false, {}));
-    if (created) return Claim{State::kAcquired, *created, {}, false, nullptr, 0};
-    if (!nats::is_key_exists(created.error())) return Error{created.error()};
+    if (created) return Claim{State::kAcquired, *created, {}, false, std::nullopt, 0};
+    if (created.code() != ErrorCode::kKeyExists) return created.err();
 
     auto got = kv_->get(key);
-    if (!got) return Error{got.error()};
+    if (!got) return got.err();
     if (!got->has_value()) continue;
     const nats::KvEntry& entry = **got;
     nlohmann::json rec = nlohmann::json::parse(entry.value, nullptr, false);
@@ -62,13 +68,13 @@ Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
     if (rec.value("state", "") == "done") {
       Claim c;
       c.state = State::kDone;
-      c.audit = rec.value("audit", nlohmann::json::object());
+      c.record = stored_record(key, rec);
       return c;
     }
     if (!rec.value("released", false)) {
       // Owned: by a live replica if it renews the lease while we watch.
       auto dead = unchanged_for_a_lease(key, entry.revision);
-      if (!dead) return Error{dead.error()};
+      if (!dead) return dead.err();
       if (!*dead) {
         // Renewed, finished or released meanwhile: look again (a finished run is "done" now).
         if (round == 0) continue;
@@ -85,15 +91,21 @@ Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
     }
     auto updated = kv_->update(key, running(false, resume), entry.revision);
     if (!updated) {
-      if (nats::is_wrong_revision(updated.error())) {
+      if (updated.code() == ErrorCode::kWrongRevision) {
         Claim c;  // another replica took it over first, or the owner came back
         c.state = State::kBusy;
         c.retry_after_ms = lease_ms_;
         return c;
       }
-      return Error{updated.error()};
+      return updated.err();
     }
-    return Claim{State::kAcquired, *updated, std::move(resume), true, nullptr, 0};
+    // Rare, and what a double effect would start from: say whose run it was and why.
+    log::info("run taken over", {{"run", key},
+                                 {"from", rec.value("owner", "")},
+                                 {"released", rec.value("released", false)},
+                                 {"revision", entry.revision},
+                                 {"steps_done", resume.size()}});
+    return Claim{State::kAcquired, *updated, std::move(resume), true, std::nullopt, 0};
   }
   return Error{"run record " + key + " keeps vanishing"};
 }
@@ -101,40 +113,40 @@ Result<RunLedger::Claim> RunLedger::claim(const std::string& key) {
 Status RunLedger::progress(const std::string& key, uint64_t* revision,
                            const std::vector<playbook::StepOutcome>& steps) {
   auto r = kv_->update(key, running(false, steps), *revision);
-  if (!r) return Error{r.error()};
+  if (!r) return r.err();
   *revision = *r;
   return {};
 }
 
-Status RunLedger::complete(const std::string& key, uint64_t revision, const nlohmann::json& audit) {
-  auto r = kv_->update(key, done_value(audit), revision);
-  if (!r) return Error{r.error()};
+Status RunLedger::complete(const std::string& key, uint64_t revision, const RunRecord& record) {
+  auto r = kv_->update(key, done_json(record.dump()), revision);
+  if (!r) return r.err();
   return {};
 }
 
-Result<bool> RunLedger::complete_new(const std::string& key, const nlohmann::json& audit,
-                                     nlohmann::json* existing) {
-  auto r = kv_->create(key, done_value(audit));
+Result<bool> RunLedger::complete_new(const std::string& key, const RunRecord& record,
+                                     std::optional<RunRecord>* existing) {
+  auto r = kv_->create(key, done_json(record.dump()));
   if (r) return true;
-  if (!nats::is_key_exists(r.error())) return Error{r.error()};
+  if (r.code() != ErrorCode::kKeyExists) return r.err();
   auto got = kv_->get(key);
-  if (!got) return Error{got.error()};
+  if (!got) return got.err();
   if (got->has_value()) {
     nlohmann::json rec = nlohmann::json::parse((*got)->value, nullptr, false);
-    if (rec.is_object()) *existing = rec.value("audit", nlohmann::json::object());
+    if (rec.is_object()) *existing = stored_record(key, rec);
   }
   return false;
 }
 
 size_t RunLedger::complete_new_async(nats::PublishBatch& batch, const std::string& key,
-                                     std::string_view audit_json) {
-  return kv_->create_async(batch, key, done_json(audit_json));
+                                     std::string_view record_json) {
+  return kv_->create_async(batch, key, done_json(record_json));
 }
 
 Status RunLedger::release(const std::string& key, uint64_t revision,
                           const std::vector<playbook::StepOutcome>& steps) {
   auto r = kv_->update(key, running(true, steps), revision);
-  if (!r) return Error{r.error()};
+  if (!r) return r.err();
   return {};
 }
 

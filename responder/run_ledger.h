@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "common/nats.h"
 #include "common/result.h"
 #include "responder/playbook/engine.h"
+#include "responder/run_record.h"
 
 namespace riposte::responder {
 
@@ -37,7 +39,9 @@ class RunLedger {
     uint64_t revision = 0;                         // kAcquired: for progress/complete/release
     std::vector<playbook::StepOutcome> resume;     // kAcquired after a takeover
     bool takeover = false;                         // kAcquired from a dead or released owner
-    nlohmann::json audit;                          // kDone: the run's audit record
+    // kDone: the run's record; absent when what is stored cannot be read (then the run
+    // counts as done all the same: a record is only ever written once its effects happened).
+    std::optional<RunRecord> record;
     int64_t retry_after_ms = 0;                    // kBusy: try again after this long
   };
 
@@ -49,22 +53,23 @@ class RunLedger {
   // May block for up to one lease, watching a running record (see above).
   Result<Claim> claim(const std::string& key);
   // Records the steps so far, which renews the lease; *revision is updated. Fails with
-  // nats::kWrongRevision when another replica took the run over.
+  // ErrorCode::kWrongRevision when another replica took the run over.
   Status progress(const std::string& key, uint64_t* revision,
                   const std::vector<playbook::StepOutcome>& steps);
   // The run ended; later claims get kDone with this audit record.
-  Status complete(const std::string& key, uint64_t revision, const nlohmann::json& audit);
+  Status complete(const std::string& key, uint64_t revision, const RunRecord& record);
   // Single-phase end for runs with no effect (dry-run): stores "done" unless a record exists.
-  // true when stored; false with the stored audit in *existing when another attempt was first.
-  Result<bool> complete_new(const std::string& key, const nlohmann::json& audit,
-                            nlohmann::json* existing);
+  // true when stored; false with the stored record in *existing when another attempt was
+  // first (absent if unreadable).
+  Result<bool> complete_new(const std::string& key, const RunRecord& record,
+                            std::optional<RunRecord>* existing);
   // complete_new() without waiting: the create is sent through batch, and its result there
-  // (at the returned index) fails with nats::kKeyExists when a record exists; complete_new()
+  // (at the returned index) fails with ErrorCode::kKeyExists when a record exists; complete_new()
   // then says which (it also handles a deleted record, which the batched create refuses).
-  // audit_json: the audit record already serialized, so that it is serialized once for both
-  // the ledger and the audit stream.
+  // record_json: the record already serialized (RunRecord::dump), so that it is serialized
+  // once for both the ledger and the audit stream.
   size_t complete_new_async(nats::PublishBatch& batch, const std::string& key,
-                            std::string_view audit_json);
+                            std::string_view record_json);
   // A retryable failure: the next delivery takes the run over at once, resuming after the
   // steps that finished.
   Status release(const std::string& key, uint64_t revision,

@@ -22,7 +22,7 @@ ServerClock::ServerClock(nats::KeyValue* kv, const std::string& replica,
 
 Status ServerClock::sync() {
   auto r = probe();
-  if (!r) return Error{r.error()};
+  if (!r) return r.err();
   record(*r);
   return Status{};
 }
@@ -70,7 +70,7 @@ Status ServerClock::refresh() {
   log::warn(synced ? "server clock probe failed; carrying the last reading forward"
                    : "server clock unknown; using this host's clock",
             {{"error", r.error()}});
-  return Error{r.error()};
+  return r.err();
 }
 
 int64_t ServerClock::now_ns() {

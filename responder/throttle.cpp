@@ -28,11 +28,11 @@ Result<Cooldowns::Decision> Cooldowns::enter(const std::string& playbook,
                             {"suppressed", 0},
                             {"reported", false}};
     auto got = kv_->get(key);
-    if (!got) return Error{got.error()};
+    if (!got) return got.err();
     if (!got->has_value()) {
       auto created = kv_->create(key, dump(fresh));
       if (created) return Decision{true, 0, std::nullopt};
-      if (!nats::is_key_exists(created.error())) return Error{created.error()};
+      if (created.code() != ErrorCode::kKeyExists) return created.err();
       continue;
     }
     nlohmann::json w = nlohmann::json::parse((*got)->value, nullptr, false);
@@ -54,7 +54,7 @@ Result<Cooldowns::Decision> Cooldowns::enter(const std::string& playbook,
       updated = kv_->update(key, dump(fresh), (*got)->revision);
     }
     if (updated) return d;
-    if (!nats::is_wrong_revision(updated.error())) return Error{updated.error()};
+    if (updated.code() != ErrorCode::kWrongRevision) return updated.err();
   }
   return Error{"cooldown " + playbook + ": too much contention"};
 }
@@ -87,7 +87,7 @@ void Cooldowns::sweep(const std::function<bool(const nlohmann::json& window)>& p
         if (updated) {
           if (!publish(w)) retry = true;  // the publisher dedups, so trying again is safe
         } else {
-          retry = !nats::is_wrong_revision(updated.error());
+          retry = updated.code() != ErrorCode::kWrongRevision;
         }
       }
     }
@@ -124,18 +124,18 @@ Result<bool> RateLimiter::take(const std::string& scope, int limit) {
   const std::string key = hash_key({"rate", scope, std::to_string(minute)});
   for (int round = 0; round < kCasRounds; ++round) {
     auto got = kv_->get(key);
-    if (!got) return Error{got.error()};
+    if (!got) return got.err();
     if (!got->has_value()) {
       auto created = kv_->create(key, "1");
       if (created) return true;
-      if (!nats::is_key_exists(created.error())) return Error{created.error()};
+      if (created.code() != ErrorCode::kKeyExists) return created.err();
       continue;
     }
     const int64_t count = std::atoll((*got)->value.c_str());
     if (count >= limit) return false;
     auto updated = kv_->update(key, std::to_string(count + 1), (*got)->revision);
     if (updated) return true;
-    if (!nats::is_wrong_revision(updated.error())) return Error{updated.error()};
+    if (updated.code() != ErrorCode::kWrongRevision) return updated.err();
   }
   return Error{"rate limit " + scope + ": too much contention"};
 }

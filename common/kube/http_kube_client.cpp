@@ -71,14 +71,14 @@ struct HttpKubeClient::Impl {
 
 Result<std::unique_ptr<httplib::SSLClient>> HttpKubeClient::Impl::connect_client() const {
   auto store = tls::make_store(config.ca_pem, config.ca_origin);
-  if (!store) return Error{store.error()};
+  if (!store) return store.err();
   std::unique_ptr<httplib::SSLClient> c;
   std::vector<tls::X509Ptr> chain;
   if (!config.client_cert_pem.empty()) {
     auto certs = tls::parse_certificates(config.client_cert_pem, "client certificate");
-    if (!certs) return Error{certs.error()};
+    if (!certs) return certs.err();
     auto key = tls::parse_private_key(config.client_key_pem, "client key");
-    if (!key) return Error{key.error()};
+    if (!key) return key.err();
     // The SSL_CTX takes its own references; ours are freed on return.
     c = std::make_unique<httplib::SSLClient>(url.host, url.port, certs->front().get(), key->get());
     chain = std::move(*certs);
@@ -168,7 +168,7 @@ HttpKubeClient::~HttpKubeClient() = default;
 Result<std::unique_ptr<HttpKubeClient>> HttpKubeClient::create(const KubeConfig& config,
                                                                HttpClientOptions options) {
   auto url = parse_server_url(config.server);
-  if (!url) return Error{url.error()};
+  if (!url) return url.err();
   options.max_attempts = std::max(options.max_attempts, 1);
   // OpenSSL writes to sockets with write(2): a watch cancelled by cancel_streams() (socket
   // shut down under it) or a connection the server closed would kill the process with
@@ -177,7 +177,7 @@ Result<std::unique_ptr<HttpKubeClient>> HttpKubeClient::create(const KubeConfig&
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
   auto impl = std::make_unique<Impl>(config, std::move(*url), std::move(options));
   auto cli = impl->connect_client();
-  if (!cli) return Error{cli.error()};
+  if (!cli) return cli.err();
   impl->idle.push_back(std::move(*cli));
   return std::unique_ptr<HttpKubeClient>(new HttpKubeClient(std::move(impl)));
 }
@@ -265,7 +265,7 @@ Result<int> HttpKubeClient::stream(const KubeRequest& request,
                                    const std::function<bool(std::string_view)>& on_data) {
   Impl& d = *impl_;
   auto cli = d.connect_client();
-  if (!cli) return Error{cli.error()};
+  if (!cli) return cli.err();
   std::chrono::milliseconds read_timeout = d.options.read_timeout;
   for (const auto& [k, v] : request.query) {
     if (k == "timeoutSeconds" && !v.empty() && v.size() < 7 &&
@@ -276,7 +276,7 @@ Result<int> HttpKubeClient::stream(const KubeRequest& request,
   (*cli)->set_read_timeout(read_timeout);
   (*cli)->set_keep_alive(false);
   auto token = d.tokens.get();
-  if (!token) return Error{token.error()};
+  if (!token) return token.err();
   httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", d.options.user_agent}};
   if (!token->empty()) headers.emplace("Authorization", "Bearer " + *token);
   {

@@ -79,7 +79,7 @@ struct Merged {
 
 Status merge_file(const std::string& file, Merged* m) {
   auto text = read_file(file, "kubeconfig");
-  if (!text) return Error{text.error()};
+  if (!text) return text.err();
   const std::string where = "kubeconfig " + file;
   YAML::Node root;
   try {
@@ -91,7 +91,7 @@ Status merge_file(const std::string& file, Merged* m) {
   if (!root || root.IsNull()) return Status::Ok();  // kubectl treats an empty file as empty
   if (!root.IsMap()) return Error{where + ": not a YAML mapping"};
   auto current = scalar(root, "current-context", where);
-  if (!current) return Error{current.error()};
+  if (!current) return current.err();
   if (m->current_context.empty()) m->current_context = *current;
 
   struct List {
@@ -108,7 +108,7 @@ Status merge_file(const std::string& file, Merged* m) {
     for (const YAML::Node& item : seq) {
       if (!item.IsMap()) return Error{where + ": \"" + list.key + "\" entries must be mappings"};
       auto name = scalar(item, "name", where);
-      if (!name) return Error{name.error()};
+      if (!name) return name.err();
       if (name->empty()) return Error{where + ": a \"" + list.key + "\" entry has no name"};
       const YAML::Node body = item[list.item];
       if (!body || !body.IsMap()) {
@@ -156,17 +156,17 @@ Status apply_cluster(const Entry& e, const std::string& where, KubeConfig* cfg) 
   }
   for (const char* unsupported : {"tls-server-name", "proxy-url"}) {
     auto v = scalar(e.body, unsupported, where);
-    if (!v) return Error{v.error()};
+    if (!v) return v.err();
     if (!v->empty()) return Error{where + ": \"" + unsupported + "\" is not supported"};
   }
   auto server = scalar(e.body, "server", where);
-  if (!server) return Error{server.error()};
+  if (!server) return server.err();
   if (server->empty()) return Error{where + ": no \"server\""};
   if (auto url = parse_server_url(*server); !url) return Error{where + ": " + url.error()};
   cfg->server = *server;
 
   auto ca = data_or_file(e, "certificate-authority-data", "certificate-authority", where);
-  if (!ca) return Error{ca.error()};
+  if (!ca) return ca.err();
   if (ca->empty()) {
     return Error{where +
                  ": no certificate-authority or certificate-authority-data: the API "
@@ -174,7 +174,7 @@ Status apply_cluster(const Entry& e, const std::string& where, KubeConfig* cfg) 
   }
   cfg->ca_origin = source_name(e, "certificate-authority-data", "certificate-authority", where);
   if (auto certs = tls::parse_certificates(*ca, cfg->ca_origin); !certs) {
-    return Error{certs.error()};
+    return certs.err();
   }
   cfg->ca_pem = std::move(*ca);
   return Status::Ok();
@@ -182,9 +182,9 @@ Status apply_cluster(const Entry& e, const std::string& where, KubeConfig* cfg) 
 
 Status apply_client_cert(const Entry& e, const std::string& where, KubeConfig* cfg) {
   auto cert = data_or_file(e, "client-certificate-data", "client-certificate", where);
-  if (!cert) return Error{cert.error()};
+  if (!cert) return cert.err();
   auto key = data_or_file(e, "client-key-data", "client-key", where);
-  if (!key) return Error{key.error()};
+  if (!key) return key.err();
   if (cert->empty() != key->empty()) {
     return Error{where +
                  ": a client certificate needs both client-certificate(-data) and "
@@ -193,9 +193,9 @@ Status apply_client_cert(const Entry& e, const std::string& where, KubeConfig* c
   if (cert->empty()) return Status::Ok();
   auto cert_what = source_name(e, "client-certificate-data", "client-certificate", where);
   auto certs = tls::parse_certificates(*cert, cert_what);
-  if (!certs) return Error{certs.error()};
+  if (!certs) return certs.err();
   auto pkey = tls::parse_private_key(*key, source_name(e, "client-key-data", "client-key", where));
-  if (!pkey) return Error{pkey.error()};
+  if (!pkey) return pkey.err();
   if (auto st = tls::check_key_matches(certs->front().get(), pkey->get(), cert_what); !st) {
     return st;
   }
@@ -213,14 +213,14 @@ Status apply_user(const Entry& e, const std::string& where, KubeConfig* cfg) {
     }
   }
   auto token = scalar(e.body, "token", where);
-  if (!token) return Error{token.error()};
+  if (!token) return token.err();
   auto token_file = scalar(e.body, "tokenFile", where);
-  if (!token_file) return Error{token_file.error()};
+  if (!token_file) return token_file.err();
   if (!token->empty()) {
     cfg->token = *token;  // kubectl: token wins over tokenFile
   } else if (!token_file->empty()) {
     cfg->token_file = resolve_path(*token_file, e.file);
-    if (auto t = read_token(cfg->token_file, where + ": tokenFile"); !t) return Error{t.error()};
+    if (auto t = read_token(cfg->token_file, where + ": tokenFile"); !t) return t.err();
   }
   return apply_client_cert(e, where, cfg);
 }
@@ -233,11 +233,11 @@ Result<KubeConfig> build(const Merged& m, const std::string& wanted_context,
   if (ctx == m.contexts.end()) return Error{desc + ": context \"" + ctx_name + "\" not found"};
   const std::string ctx_where = "kubeconfig " + ctx->second.file + ": context \"" + ctx_name + "\"";
   auto cluster_name = scalar(ctx->second.body, "cluster", ctx_where);
-  if (!cluster_name) return Error{cluster_name.error()};
+  if (!cluster_name) return cluster_name.err();
   auto user_name = scalar(ctx->second.body, "user", ctx_where);
-  if (!user_name) return Error{user_name.error()};
+  if (!user_name) return user_name.err();
   auto ns = scalar(ctx->second.body, "namespace", ctx_where);
-  if (!ns) return Error{ns.error()};
+  if (!ns) return ns.err();
 
   KubeConfig cfg;
   cfg.namespace_ = ns->empty() ? "default" : *ns;
@@ -247,12 +247,12 @@ Result<KubeConfig> build(const Merged& m, const std::string& wanted_context,
     return Error{ctx_where + ": cluster \"" + *cluster_name + "\" not found"};
   }
   std::string where = "kubeconfig " + cluster->second.file + ": cluster \"" + *cluster_name + "\"";
-  if (auto st = apply_cluster(cluster->second, where, &cfg); !st) return Error{st.error()};
+  if (auto st = apply_cluster(cluster->second, where, &cfg); !st) return st.err();
   if (user_name->empty()) return cfg;  // anonymous: allowed, the server decides
   auto user = m.users.find(*user_name);
   if (user == m.users.end()) return Error{ctx_where + ": user \"" + *user_name + "\" not found"};
   where = "kubeconfig " + user->second.file + ": user \"" + *user_name + "\"";
-  if (auto st = apply_user(user->second, where, &cfg); !st) return Error{st.error()};
+  if (auto st = apply_user(user->second, where, &cfg); !st) return st.err();
   return cfg;
 }
 
@@ -281,7 +281,7 @@ Result<KubeConfig> load_kubeconfig(const std::string& path, const std::string& c
   for (const auto& file : files) {
     // kubectl skips missing files in a $KUBECONFIG list, but not when there is only one.
     if (files.size() > 1 && !std::filesystem::exists(file)) continue;
-    if (auto st = merge_file(file, &merged); !st) return Error{st.error()};
+    if (auto st = merge_file(file, &merged); !st) return st.err();
   }
   std::string desc = "kubeconfig " + files.front();
   for (size_t i = 1; i < files.size(); ++i) desc += ":" + files[i];
@@ -303,11 +303,11 @@ Result<KubeConfig> load_in_cluster_config(const std::string& dir) {
     return Error{"in-cluster config: KUBERNETES_SERVICE_HOST/PORT: " + url.error()};
   }
   cfg.token_file = dir + "/token";
-  if (auto t = read_token(cfg.token_file, "service account token"); !t) return Error{t.error()};
+  if (auto t = read_token(cfg.token_file, "service account token"); !t) return t.err();
   cfg.ca_origin = "service account CA " + dir + "/ca.crt";
   auto ca = read_file(dir + "/ca.crt", "service account CA");
-  if (!ca) return Error{ca.error()};
-  if (auto certs = tls::parse_certificates(*ca, cfg.ca_origin); !certs) return Error{certs.error()};
+  if (!ca) return ca.err();
+  if (auto certs = tls::parse_certificates(*ca, cfg.ca_origin); !certs) return certs.err();
   cfg.ca_pem = std::move(*ca);
   auto ns = read_file(dir + "/namespace", "service account namespace");
   cfg.namespace_ = ns ? trim(*ns) : "";

@@ -64,7 +64,7 @@ Result<PkeyPtr> parse_private_key(std::string_view pem, std::string_view what) {
 
 Result<StorePtr> make_store(std::string_view ca_pem, std::string_view what) {
   auto certs = parse_certificates(ca_pem, what);
-  if (!certs) return Error{certs.error()};
+  if (!certs) return certs.err();
   StorePtr store(X509_STORE_new());
   if (!store) return fail(what, "cannot allocate a certificate store");
   for (auto& cert : *certs) {

@@ -7,7 +7,7 @@ Result<NodeActionReply> NatsNodeAgentClient::call(const NodeActionRequest& reque
   nats::Connection* conn = conn_.load();
   if (conn == nullptr) return Error{"not connected to NATS yet"};
   auto subject = node_action_subject(request.node);
-  if (!subject) return Error{subject.error()};
+  if (!subject) return subject.err();
   auto answer = conn->request(*subject, to_json(request).dump(), static_cast<int>(timeout.count()));
   if (!answer) return Error{"node " + request.node + ": " + answer.error()};
   auto reply = parse_node_action_reply(*answer);

@@ -58,9 +58,9 @@ Result<NodeActionRequest> request_for(NodeAction action, const ActionContext& ct
     return Error{"alert hostname (the node): " + subject.error()};
   }
   auto pid = int_field(a, "proc.pid", 1 << 22);
-  if (!pid) return Error{pid.error()};
+  if (!pid) return pid.err();
   auto start = int_field(a, "proc.pid.ts", INT64_MAX);
-  if (!start) return Error{start.error()};
+  if (!start) return start.err();
   q.pid = *pid;
   q.start_time_ns = *start;
   // Without proc.pid.ts in the rule's output the alert's own time bounds the process's start.

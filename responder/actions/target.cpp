@@ -96,11 +96,11 @@ Result<PodTarget> audit_pod_target(const Alert& alert) {
     return Error{"alert field \"" + std::string(kAuditResourceField) +
                  "\" must be \"pods\" for a pod action on a k8s_audit alert"};
   auto ns = name_from_field(alert, kAuditNamespaceField, NameKind::kLabel);
-  if (!ns) return Error{ns.error()};
+  if (!ns) return ns.err();
   auto name = name_from_field(
       alert, has_value(alert, kAuditNameField) ? kAuditNameField : kAuditResponseNameField,
       NameKind::kSubdomain);
-  if (!name) return Error{name.error()};
+  if (!name) return name.err();
   return PodTarget{std::move(*ns), std::move(*name), ""};
 }
 
@@ -110,9 +110,9 @@ Result<PodTarget> pod_target(const Alert& alert) {
   if (alert.source == "k8s_audit") return audit_pod_target(alert);
   PodTarget t;
   auto ns = name_from_field(alert, kNamespaceField, NameKind::kLabel);
-  if (!ns) return Error{ns.error()};
+  if (!ns) return ns.err();
   auto name = name_from_field(alert, kPodNameField, NameKind::kSubdomain);
-  if (!name) return Error{name.error()};
+  if (!name) return name.err();
   t.namespace_ = std::move(*ns);
   t.name = std::move(*name);
   if (auto it = alert.output_fields.find(kPodUidField);

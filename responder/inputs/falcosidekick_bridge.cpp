@@ -8,7 +8,7 @@ namespace riposte::responder {
 
 Status FalcosidekickBridge::start(const std::string& subjects) {
   auto sub = source_->subscribe(subjects, "", [this](nats::Message&& m) { on_message(m); });
-  if (!sub) return Error{sub.error()};
+  if (!sub) return sub.err();
   sub_ = std::move(*sub);
   log::info("falcosidekick input listening", {{"subjects", subjects}});
   return {};

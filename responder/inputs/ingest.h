@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -38,12 +39,17 @@ class AlertIngest {
   // input names the source in metrics and in the Riposte-Input header.
   Result<IngestResult> ingest(std::string_view body, const std::string& input,
                               Failure* failure = nullptr);
+  // Publishes on `next` from now on (a rotated NATS password); returns once no publish is
+  // still using the old connection, so the caller may close it.
+  void rebind(nats::Connection* next);
 
  private:
+  void bind_locked(nats::Connection* conn);
   Result<nats::PubAck> store(const std::string& subject, const std::string& payload,
                              const std::string& id, const std::string& input);
 
-  nats::Connection* conn_;
+  std::shared_mutex mu_;  // held shared by each store, exclusively by rebind
+  nats::Connection* conn_ = nullptr;
   ResponderMetrics* metrics_;
   std::unique_ptr<nats::AsyncPublisher> publisher_;  // null: synchronous publishes
   std::atomic<int> in_flight_{0};

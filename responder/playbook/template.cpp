@@ -122,9 +122,9 @@ Result<YAML::Node> render_params(const YAML::Node& params, const Alert& alert) {
   if (params.IsScalar()) {
     if (!Template::is_template(params.Scalar())) return YAML::Clone(params);
     auto t = Template::parse(params.Scalar());
-    if (!t) return Error{t.error()};
+    if (!t) return t.err();
     auto s = t->render(alert);
-    if (!s) return Error{s.error()};
+    if (!s) return s.err();
     return YAML::Node(*s);
   }
   YAML::Node out(params.IsMap() ? YAML::NodeType::Map : YAML::NodeType::Sequence);

@@ -43,7 +43,7 @@ struct Bench {
                               .path = path,
                               .body = body.is_null() ? "" : body.dump(),
                               .query = std::move(query)});
-    if (!res) return Error{res.error()};
+    if (!res) return res.err();
     if (auto err = kube::classify(*res)) return Error{method + " " + path + ": " + err->describe()};
     return json::parse(res->body, nullptr, false);
   }

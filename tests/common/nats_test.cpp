@@ -435,7 +435,7 @@ TEST_F(NatsTest, KeyValueCreateGetPutUpdateDelete) {
   ASSERT_TRUE(r1.ok()) << r1.error();
   auto r2 = k.create("alert-123", "again");
   ASSERT_FALSE(r2.ok());
-  EXPECT_TRUE(is_key_exists(r2.error())) << r2.error();
+  EXPECT_TRUE(r2.code() == ErrorCode::kKeyExists) << r2.error();
   EXPECT_THAT(r2.error(), HasSubstr("idem/alert-123"));
 
   auto got = k.get("alert-123");
@@ -452,8 +452,8 @@ TEST_F(NatsTest, KeyValueCreateGetPutUpdateDelete) {
   ASSERT_TRUE(u1.ok()) << u1.error();
   auto u2 = k.update("alert-123", "stale", *r1);  // CAS with an old revision
   ASSERT_FALSE(u2.ok());
-  EXPECT_TRUE(is_wrong_revision(u2.error())) << u2.error();
-  EXPECT_FALSE(is_key_exists(u2.error()));
+  EXPECT_TRUE(u2.code() == ErrorCode::kWrongRevision) << u2.error();
+  EXPECT_FALSE(u2.code() == ErrorCode::kKeyExists);
 
   auto p = k.put("alert-123", "forced");
   ASSERT_TRUE(p.ok()) << p.error();
@@ -470,7 +470,7 @@ TEST_F(NatsTest, KeyValueCreateGetPutUpdateDelete) {
   auto kv2 = conn_->key_value("idem", 60000, 1);
   ASSERT_TRUE(kv2.ok()) << kv2.error();
   auto again = (*kv2)->create("alert-123", "x");
-  EXPECT_TRUE(!again.ok() && is_key_exists(again.error()));
+  EXPECT_TRUE(!again.ok() && again.code() == ErrorCode::kKeyExists);
 }
 
 TEST_F(NatsTest, PublishBatchReportsEveryPublishInOrder) {
@@ -551,10 +551,10 @@ TEST_F(NatsTest, KeyValueCreateAsyncRefusesAnExistingKey) {
   ASSERT_EQ(results.size(), 3u);
   ASSERT_TRUE(results[fresh].ok()) << results[fresh].error();
   ASSERT_FALSE(results[taken].ok());
-  EXPECT_TRUE(is_key_exists(results[taken].error())) << results[taken].error();
+  EXPECT_EQ(results[taken].code(), ErrorCode::kKeyExists) << results[taken].error();
   EXPECT_THAT(results[taken].error(), HasSubstr("idem_async/taken"));
   ASSERT_FALSE(results[twice].ok());
-  EXPECT_TRUE(is_key_exists(results[twice].error())) << results[twice].error();
+  EXPECT_EQ(results[twice].code(), ErrorCode::kKeyExists) << results[twice].error();
 
   auto got = (*kv)->get("fresh");
   ASSERT_TRUE(got.ok() && got->has_value());

@@ -40,7 +40,8 @@ steps: [{action: pod.delete, params: {grace_period_seconds: 0}}]
 std::unique_ptr<Subprocess> start_marker_detector(const std::string& dir, const std::string& rule,
                                                   const std::string& marker,
                                                   const std::string& nats_urls,
-                                                  const std::string& ops_addr) {
+                                                  const std::string& ops_addr,
+                                                  const std::vector<std::string>& credentials) {
   const std::string rules = dir + "/marker-rules.yaml";
   std::ofstream(rules) << "- rule: " << rule
                        << "\n"
@@ -64,7 +65,7 @@ std::unique_ptr<Subprocess> start_marker_detector(const std::string& dir, const 
                                    "marker-node",
                                    "--ops-addr",
                                    ops_addr};
-  for (const auto& f : shipped_auth_flags("riposte-detector"))
+  for (const auto& f : credentials.empty() ? shipped_auth_flags("riposte-detector") : credentials)
     argv.push_back(f);  // its rights only
   auto p = spawn_ready(argv, {}, dir + "/detector.log", "detector running", 60000);
   EXPECT_TRUE(p.ok()) << p.error();

@@ -48,10 +48,12 @@ std::unique_ptr<Subprocess> start_responder_as(const ResponderSetup& setup,
 // /bin/true whose command line contains `marker` (its rules file and log go in dir),
 // publishing to nats_urls as the shipped detector user, without Kubernetes, serving /metrics
 // on ops_addr; waits for "detector running". Null (with a test failure) if it does not start.
+// credentials: its NATS credential flags; empty: the shipped detector user's test password.
 std::unique_ptr<Subprocess> start_marker_detector(const std::string& dir, const std::string& rule,
                                                   const std::string& marker,
                                                   const std::string& nats_urls,
-                                                  const std::string& ops_addr);
+                                                  const std::string& ops_addr,
+                                                  const std::vector<std::string>& credentials = {});
 
 // A Falco alert for "Terminal shell in container" numbered i (unique output, so unique id).
 Alert numbered_alert(int i);

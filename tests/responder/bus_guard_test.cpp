@@ -68,7 +68,7 @@ struct ShippedBus {
   Status check() {
     if (!server.start()) return Error{"nats-server did not start"};
     auto c = nats::Connection::connect(shipped_auth_options(server.url(), "riposte-responder"));
-    if (!c.ok()) return Error{c.error()};
+    if (!c.ok()) return c.err();
     conn = std::move(*c);
     if (Status st = responder::ensure_streams(*conn, {}); !st.ok()) return st;
     return responder::check_bus_closed_to_anonymous(

@@ -179,7 +179,7 @@ steps:
   // The dead owner, back, finds its lease gone.
   auto back = dead.progress(key, &revision, {first});
   ASSERT_FALSE(back.ok());
-  EXPECT_TRUE(nats::is_wrong_revision(back.error())) << back.error();
+  EXPECT_TRUE(back.code() == ErrorCode::kWrongRevision) << back.error();
 }
 
 TEST_F(BusTest, GivesUpAfterMaxDeliveriesToTheDeadLetterSubject) {

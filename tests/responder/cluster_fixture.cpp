@@ -91,7 +91,7 @@ Result<nlohmann::json> ClusterFixture::create(const std::string& path, const jso
   std::string last;
   for (int i = 0; i < 100; ++i) {
     auto res = kube_->request({.method = "POST", .path = path, .body = body.dump()});
-    if (!res) return Error{res.error()};
+    if (!res) return res.err();
     auto err = kube::classify(*res);
     if (!err) return json::parse(res->body);
     last = err->describe();

@@ -50,10 +50,17 @@ TEST_F(RunLedgerTest, ALiveOwnerIsNeverTakenOverWhileAStepOutlastsTheLease) {
   }
   EXPECT_FALSE(heartbeat.lost());
   const uint64_t revision = heartbeat.end_run();
-  EXPECT_TRUE(owner.complete("run-1", revision, {{"outcome", "succeeded"}}).ok());
+  RunRecord record;
+  record.id = "run-1";
+  record.outcome = RunOutcome::kSucceeded;
+  record.requests_sent = 2;
+  EXPECT_TRUE(owner.complete("run-1", revision, record).ok());
   auto after = other.claim("run-1");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->state, RunLedger::State::kDone);
+  ASSERT_TRUE(after->record.has_value());  // read back as it was written
+  EXPECT_EQ(after->record->outcome, RunOutcome::kSucceeded);
+  EXPECT_EQ(after->record->requests_sent, 2u);
 }
 
 TEST_F(RunLedgerTest, ADeadOwnersRunIsTakenOverWithItsFinishedSteps) {

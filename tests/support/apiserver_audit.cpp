@@ -1,6 +1,7 @@
 #include "tests/support/apiserver_audit.h"
 
 #include <fstream>
+#include <set>
 
 namespace riposte::testing {
 
@@ -14,6 +15,11 @@ std::vector<AuditedMutation> read_audited_mutations(const std::string& path,
     auto e = nlohmann::json::parse(line, nullptr, false);
     if (!e.is_object() || e.value("stage", "") != "ResponseComplete") continue;
     if (e["user"].value("username", "") != user) continue;
+    // The policy may log reads too (with the audit webhook on, for Falco's k8s_audit rules):
+    // only mutations count as effects.
+    static const std::set<std::string> kMutating = {"create", "update", "patch", "delete",
+                                                    "deletecollection"};
+    if (kMutating.count(e.value("verb", "")) == 0) continue;
     const auto& ref = e.value("objectRef", nlohmann::json::object());
     if (ref.value("namespace", "") != ns) continue;
     AuditedMutation m;

@@ -1,6 +1,7 @@
 #include "tests/support/nats_server.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -79,16 +80,7 @@ bool NatsServer::start() {
                     << " (is RIPOSTE_SOURCE_DIR set?)";
       return false;
     }
-    config += "\ninclude ./nats-permissions.conf\nauthorization {\n  users: [\n";
-    // Every user the shipped file defines rights for (an unused variable is an error there).
-    for (const char* user : {"riposte-detector", "riposte-audit", "riposte-responder"}) {
-      std::string var = std::string(user).substr(std::string("riposte-").size());
-      for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      config += std::string("    {user: ") + user + ", password: " + kShippedAuthTestPassword +
-                ", permissions: $RIPOSTE_" + var + "_PERMISSIONS}\n";
-    }
-    config += std::string("    {user: riposte-test, password: ") + kShippedAuthTestPassword +
-              "}\n  ]\n}\n";
+    config = config_text();
   }
   if (!config.empty()) {
     const std::string conf = dir_ + "/nats-server.conf";
@@ -134,6 +126,54 @@ void NatsServer::stop() {
 bool NatsServer::restart() {
   stop();
   return start();
+}
+
+std::string NatsServer::config_text() const {
+  std::string config = options_.config;
+  if (!options_.shipped_auth) return config;
+  auto password = [&](const std::string& user) {
+    auto it = options_.passwords.find(user);
+    return it == options_.passwords.end() ? std::string(kShippedAuthTestPassword) : it->second;
+  };
+  config += "\ninclude ./nats-permissions.conf\nauthorization {\n  users: [\n";
+  // Every user the shipped file defines rights for (an unused variable is an error there).
+  for (const char* user : {"riposte-detector", "riposte-audit", "riposte-responder"}) {
+    std::string var = std::string(user).substr(std::string("riposte-").size());
+    for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    config += std::string("    {user: ") + user + ", password: \"" + password(user) +
+              "\", permissions: $RIPOSTE_" + var + "_PERMISSIONS}\n";
+  }
+  config += "    {user: riposte-test, password: \"" + password("riposte-test") + "\"}\n  ]\n}\n";
+  return config;
+}
+
+bool NatsServer::set_password(const std::string& user, const std::string& password) {
+  if (!proc_ || !options_.shipped_auth) {
+    ADD_FAILURE() << "set_password needs a running server with shipped_auth";
+    return false;
+  }
+  options_.passwords[user] = password;
+  std::ofstream(dir_ + "/nats-server.conf") << config_text() << "\n";
+  const size_t reloads_before = count_reloads();
+  if (kill(proc_->pid(), SIGHUP) != 0) {
+    ADD_FAILURE() << "cannot signal nats-server";
+    return false;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (count_reloads() > reloads_before) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "nats-server did not reload its configuration:\n" << proc_->log_tail();
+  return false;
+}
+
+size_t NatsServer::count_reloads() const {
+  const std::string log = proc_ ? proc_->log_tail(1 << 20) : std::string();
+  size_t n = 0;
+  for (size_t at = log.find("Reloaded"); at != std::string::npos; at = log.find("Reloaded", at + 1))
+    ++n;
+  return n;
 }
 
 bool NatsServer::running() const { return proc_ != nullptr; }

@@ -7,6 +7,7 @@
 //   auto conn = nats::Connection::connect({.url = srv.url()});
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct NatsServerOptions {
   // passwords, plus riposte-test: the test's own observer with every right (not shipped).
   // Plain TCP: TLS of the shipped configurations is tested in tests/deploy.
   bool shipped_auth = false;
+  // With shipped_auth: a password other than the test one, per user.
+  std::map<std::string, std::string> passwords{};
 };
 
 // On a server (or cluster) started with shipped_auth: a connection as `user`
@@ -50,6 +53,10 @@ class NatsServer {
   void stop();
   // stop() + start() on the same port and store directory: for reconnect tests.
   bool restart();
+  // With shipped_auth: gives `user` a new password and has the running server reload its
+  // configuration (SIGHUP), as an operator rotating a credential would; waits until the
+  // server says it reloaded.
+  bool set_password(const std::string& user, const std::string& password);
 
   bool running() const;
   std::string url() const;  // nats://127.0.0.1:<port>
@@ -65,6 +72,8 @@ class NatsServer {
 
  private:
   NatsServerOptions options_;
+  std::string config_text() const;
+  size_t count_reloads() const;  // "Reloaded" lines in the current log
   std::string dir_;  // temp dir: store, config, log
   std::string store_dir_;
   int port_ = 0;
