@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <ctime>
+#include <limits>
+
+#include "detector/event/json_scan.h"
 
 namespace riposte::detector {
 
@@ -26,7 +29,54 @@ void AuditEvent::index() {
   subresource = json_get(ref, {"subresource"});
   ns = json_get(ref, {"namespace"});
   name = json_get(ref, {"name"});
-  request_object = json_get(&doc, {"requestObject"});
+  for (DeferredMember* d : {&request_object, &response_object}) {
+    d->members_ = doc.is_object() ? doc.get_ptr<nlohmann::json::object_t*>() : nullptr;
+    if (d->text_.empty()) d->node_ = json_get(&doc, {d->key_});
+  }
+}
+
+void AuditEvent::defer(std::string_view key, std::shared_ptr<const std::string> source,
+                       std::string_view text) {
+  DeferredMember& d = key == request_object.key_ ? request_object : response_object;
+  d.source_ = std::move(source);
+  d.text_ = text;
+  d.node_ = nullptr;
+  d.members_ = doc.get_ptr<nlohmann::json::object_t*>();
+}
+
+const nlohmann::json* DeferredMember::get() const {
+  if (!text_.empty() && members_ != nullptr) {
+    // The text was checked (nesting included) when it was deferred: building cannot fail,
+    // and builds what nlohmann::json::parse would.
+    nlohmann::json& slot = (*members_)[std::string(key_)];
+    JsonScanner s(text_, std::numeric_limits<size_t>::max());
+    size_t bytes = 0;
+    if (!s.build(0, &slot, &bytes) || !s.at_end())
+      slot = nlohmann::json::parse(text_, nullptr, /*allow_exceptions=*/false);
+    node_ = &slot;
+    text_ = {};
+    source_.reset();
+  }
+  return node_;
+}
+
+const nlohmann::json* AuditEvent::member(std::string_view key) const {
+  if (key == request_object.key_) return request_object.get();
+  if (key == response_object.key_) return response_object.get();
+  return json_get(&doc, {key});
+}
+
+const nlohmann::json* AuditEvent::get(std::initializer_list<std::string_view> keys) const {
+  if (keys.size() == 0) return &doc;
+  const nlohmann::json* v = member(*keys.begin());
+  for (auto k = keys.begin() + 1; k != keys.end(); ++k) v = json_get(v, {*k});
+  return v;
+}
+
+const nlohmann::json& AuditEvent::full() const {
+  request_object.get();
+  response_object.get();
+  return doc;
 }
 
 namespace {
