@@ -96,11 +96,14 @@ std::string too_large_detail(const json& audit_id, size_t limit) {
   return "event " + audit_id.get<std::string>() + " is over " + std::to_string(limit) + " bytes";
 }
 
-// The members whose values stay text until a rule reads them: in a RequestResponse event
-// they hold whole objects (a pod, a deployment, a list), most of the event's bytes, while
-// most rules stop at the verb, the resource or the user.
-bool deferred_member(std::string_view key) {
-  return key == "requestObject" || key == "responseObject";
+// The members whose values stay text until a rule reads them: requestObject and
+// responseObject (in a RequestResponse event whole objects, a pod, a deployment, a list: most
+// of the event's bytes, while most rules stop at the verb, the resource or the user), and any
+// other object or array but the two AuditEvent::index() reads (annotations and responseStatus
+// are read by few rules, mostly in outputs). `next`: the value's first byte.
+bool deferred_member(std::string_view key, char next) {
+  if (key == "requestObject" || key == "responseObject") return true;
+  return (next == '{' || next == '[') && key != "user" && key != "objectRef";
 }
 
 // What the one-pass parse found; kUndecided hands the body to parse_event_list_dom.
@@ -118,22 +121,22 @@ bool scan_event(JsonScanner& s, std::string_view body, const ParseLimits& limits
   auto& members = a.doc.get_ref<json::object_t&>();
   size_t bytes = 0;  // counts a repeated member twice: never too little, see below
   if (!s.consume('}')) {
-    std::string key;
     for (;;) {
-      key.clear();
+      std::string key;
       size_t n = 0;
       if (!s.string(&key, &n) || !s.consume(':')) return false;
       bytes += n + 4;
-      if (deferred_member(key)) {
-        s.peek();  // past the whitespace
-        const char* value = s.pos();
+      if (deferred_member(key, s.peek())) {
+        const char* value = s.pos();  // peek() went past the whitespace
         if (!s.skip(3, &bytes)) return false;
         if (*source == nullptr) *source = std::make_shared<const std::string>(body);
         a.defer(key, *source,
                 std::string_view(**source).substr(static_cast<size_t>(value - body.data()),
                                                  static_cast<size_t>(s.pos() - value)));
-      } else if (!s.build(3, &members[key], &bytes)) {
-        return false;
+      } else {
+        a.drop_deferred(key);  // an earlier value of the same name: the last one counts
+        if (!s.build(3, &members.try_emplace(std::move(key)).first->second, &bytes))
+          return false;
       }
       if (s.consume(',')) continue;
       if (!s.consume('}')) return false;
@@ -160,6 +163,9 @@ bool scan_event(JsonScanner& s, std::string_view body, const ParseLimits& limits
   }
   for (const auto& [key, value] : members)
     if (!known_member(key)) ++out->unknown_members;
+  a.for_each_deferred([&](std::string_view key) {
+    if (!known_member(key)) ++out->unknown_members;
+  });
   a.index();
   out->events.push_back(std::move(a));
   return true;
@@ -193,6 +199,7 @@ Verdict scan_event_list(std::string_view body, const ParseLimits& limits, Parsed
         if (s.peek() == '[') {
           items = Items::kArray;
           s.consume('[');
+          out->events.reserve(64);  // the API server's batches are of up to 400 events
           if (!s.consume(']')) {
             for (;;) {
               if (s.peek() == '{') {
@@ -244,7 +251,11 @@ bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBa
   ParsedBatch got;
   switch (scan_event_list(body, limits, &got, why)) {
     case Verdict::kAccepted:
-      for (auto& e : got.events) out->events.push_back(std::move(e));
+      if (out->events.empty()) {
+        out->events.swap(got.events);
+      } else {
+        for (auto& e : got.events) out->events.push_back(std::move(e));
+      }
       for (auto& r : got.skipped) out->skipped.push_back(std::move(r));
       out->unknown_members += got.unknown_members;
       return true;

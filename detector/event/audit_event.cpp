@@ -29,19 +29,39 @@ void AuditEvent::index() {
   subresource = json_get(ref, {"subresource"});
   ns = json_get(ref, {"namespace"});
   name = json_get(ref, {"name"});
+  auto* members = doc.is_object() ? doc.get_ptr<nlohmann::json::object_t*>() : nullptr;
   for (DeferredMember* d : {&request_object, &response_object}) {
-    d->members_ = doc.is_object() ? doc.get_ptr<nlohmann::json::object_t*>() : nullptr;
+    d->members_ = members;
     if (d->text_.empty()) d->node_ = json_get(&doc, {d->key_});
   }
+  for (DeferredMember& d : others_) d.members_ = members;
+}
+
+DeferredMember* AuditEvent::deferred(std::string_view key) {
+  if (key == request_object.key_) return &request_object;
+  if (key == response_object.key_) return &response_object;
+  for (DeferredMember& d : others_)
+    if (d.key_ == key) return &d;
+  return nullptr;
 }
 
 void AuditEvent::defer(std::string_view key, std::shared_ptr<const std::string> source,
                        std::string_view text) {
-  DeferredMember& d = key == request_object.key_ ? request_object : response_object;
-  d.source_ = std::move(source);
-  d.text_ = text;
-  d.node_ = nullptr;
-  d.members_ = doc.get_ptr<nlohmann::json::object_t*>();
+  DeferredMember* d = deferred(key);
+  if (d == nullptr) d = &others_.emplace_back(key);
+  doc.get_ref<nlohmann::json::object_t&>().erase(std::string(key));
+  d->source_ = std::move(source);
+  d->text_ = text;
+  d->node_ = nullptr;
+  d->members_ = doc.get_ptr<nlohmann::json::object_t*>();
+}
+
+void AuditEvent::drop_deferred(std::string_view key) {
+  if (DeferredMember* d = deferred(key)) {
+    d->source_.reset();
+    d->text_ = {};
+    d->node_ = nullptr;
+  }
 }
 
 const nlohmann::json* DeferredMember::get() const {
@@ -63,6 +83,8 @@ const nlohmann::json* DeferredMember::get() const {
 const nlohmann::json* AuditEvent::member(std::string_view key) const {
   if (key == request_object.key_) return request_object.get();
   if (key == response_object.key_) return response_object.get();
+  for (const DeferredMember& d : others_)
+    if (d.key_ == key && !d.text_.empty()) return d.get();
   return json_get(&doc, {key});
 }
 
@@ -73,9 +95,23 @@ const nlohmann::json* AuditEvent::get(std::initializer_list<std::string_view> ke
   return v;
 }
 
+std::string_view AuditEvent::rendered(const nlohmann::json& v) const {
+  for (const auto& [node, text] : rendered_)
+    if (node == &v) return *text;
+  // Nodes stay where they are while the event lives (deferred members are only ever added),
+  // so a node's address names it; the whole doc changes when a deferred member is parsed
+  // into it, and is rendered from full() only.
+  auto text = std::make_unique<std::string>(
+      v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string_view out = *text;
+  rendered_.emplace_back(&v, std::move(text));
+  return out;
+}
+
 const nlohmann::json& AuditEvent::full() const {
   request_object.get();
   response_object.get();
+  for (const DeferredMember& d : others_) d.get();
   return doc;
 }
 

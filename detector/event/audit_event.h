@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "detector/event/event.h"
 
@@ -37,7 +39,7 @@ class DeferredMember {
 
  private:
   friend struct AuditEvent;
-  std::string_view key_;
+  std::string key_;
   // Set while deferred: the value's text in `source_` (the webhook body, shared by the
   // events of one request: one copy, not one per member), and the event's members (the map's
   // place does not change when the AuditEvent moves).
@@ -74,10 +76,21 @@ struct AuditEvent {
 
   // Fills the members above from doc; call again after changing doc (after defer()).
   void index();
-  // Keeps `text` (one JSON value in *source, already checked) as the value of requestObject
-  // or responseObject (`key`) until it is read. doc must be an object.
+  // Keeps `text` (one JSON value in *source, already checked) as the value of member `key`
+  // until it is read, in place of any value doc or an earlier defer() gave it. doc must be an
+  // object; not for the members index() reads.
   void defer(std::string_view key, std::shared_ptr<const std::string> source,
              std::string_view text);
+  // Forgets a deferred value of `key` (a later value of the same name replaces it).
+  void drop_deferred(std::string_view key);
+  // The names of the members still deferred.
+  template <typename Fn>
+  void for_each_deferred(Fn&& fn) const {
+    for (const DeferredMember* d : {&request_object, &response_object})
+      if (!d->text_.empty()) fn(std::string_view(d->key_));
+    for (const DeferredMember& d : others_)
+      if (!d.text_.empty()) fn(std::string_view(d.key_));
+  }
 
   // The event's member `key` (parsed now if deferred); null when absent.
   const nlohmann::json* member(std::string_view key) const;
@@ -85,6 +98,15 @@ struct AuditEvent {
   const nlohmann::json* get(std::initializer_list<std::string_view> keys) const;
   // doc with every deferred member parsed into it (jevt.obj renders the whole event).
   const nlohmann::json& full() const;
+
+  // `v` (an object or array of this event) as compact JSON, rendered on the first call only.
+  // The text lives as long as the event.
+  std::string_view rendered(const nlohmann::json& v) const;
+
+ private:
+  DeferredMember* deferred(std::string_view key);
+  std::vector<DeferredMember> others_;  // deferred members besides the two above
+  mutable std::vector<std::pair<const nlohmann::json*, std::unique_ptr<std::string>>> rendered_;
 };
 
 // doc[k0][k1]...: null when a step is missing or not an object.

@@ -201,9 +201,9 @@ bool JsonScanner::string(std::string* out, size_t* bytes) {
 }
 
 bool JsonScanner::literal(std::string_view word) {
-  if (static_cast<size_t>(end_ - p_) < word.size() ||
-      std::memcmp(p_, word.data(), word.size()) != 0)
-    return fail();
+  if (static_cast<size_t>(end_ - p_) < word.size()) return fail();
+  for (size_t i = 0; i < word.size(); ++i)
+    if (p_[i] != word[i]) return fail();
   p_ += word.size();
   return true;
 }
@@ -315,14 +315,14 @@ bool JsonScanner::build(size_t depth, json* out, size_t* bytes) {
       *out = json::object();
       if (consume('}')) return true;
       auto& members = out->get_ref<json::object_t&>();
-      std::string key;
       for (;;) {
-        key.clear();
+        std::string key;
         size_t n = 0;
         if (!string(&key, &n)) return false;
         *bytes += n + 4;
-        // A repeated name: the last value wins, as in nlohmann's parser.
-        if (!consume(':') || !build(depth + 1, &members[key], bytes)) return fail();
+        // A repeated name: the last value wins (build overwrites), as in nlohmann's parser.
+        auto slot = members.try_emplace(std::move(key)).first;
+        if (!consume(':') || !build(depth + 1, &slot->second, bytes)) return fail();
         if (consume(',')) continue;
         return consume('}');
       }

@@ -430,6 +430,14 @@ bool json_text(const json& v, const EvalContext& c, std::string_view* out) {
     *out = v.get<bool>() ? "true" : "false";
     return true;
   }
+  if (v.is_structured()) {
+    if (const AuditEvent* a = audit_of(c)) {
+      // Rendered once per event: Falco's rules test ka.req.configmap.obj with a dozen
+      // `contains`, each of which would render the object again.
+      *out = a->rendered(v);
+      return true;
+    }
+  }
   std::string& b = c.scratch->buffer();
   if (v.is_number_integer() || v.is_number_unsigned()) {
     char tmp[24];
