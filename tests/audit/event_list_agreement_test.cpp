@@ -188,6 +188,9 @@ TEST(EventListAgreement, OddButValidEvents) {
               "a repeated requestObject");
   expect_same(raw_list(raw_event(R"("verb":"delete","verb":"get","user":{"username":"x","username":"y"})")),
               "repeated members");
+  expect_same(raw_list(raw_event(
+                  R"("responseStatus":{"code":500},"responseStatus":"gone","sourceIPs":["1.2.3.4"],"sourceIPs":null,"annotations":7,"annotations":{"authorization.k8s.io/decision":"forbid"})")),
+              "a repeated member, an object then not, and back");
   expect_same(raw_list(raw_event(R"("responseObject":{"metadata":{"name":"a","name":"b"}},"n":123456789012345678901234567890,"m":-1E-400,"o":1e999)")),
               "repeated names inside an object, big numbers");
   expect_same("\xEF\xBB\xBF" + raw_list(escapes), "a byte order mark");
