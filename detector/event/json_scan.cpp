@@ -258,71 +258,31 @@ bool JsonScanner::number(json* out) {
   return !out->is_discarded();
 }
 
-bool JsonScanner::skip(size_t depth, size_t* bytes) {
-  switch (peek()) {
-    case '{': {
-      if (depth + 1 > max_depth_) return fail();
-      ++p_;
-      if (consume('}')) return true;
-      for (;;) {
-        size_t n = 0;
-        if (!string(nullptr, &n)) return false;
-        *bytes += n + 4;
-        if (!consume(':') || !skip(depth + 1, bytes)) return fail();
-        if (consume(',')) continue;
-        return consume('}');
-      }
-    }
-    case '[': {
-      if (depth + 1 > max_depth_) return fail();
-      ++p_;
-      if (consume(']')) return true;
-      for (;;) {
-        if (!skip(depth + 1, bytes)) return false;
-        if (consume(',')) continue;
-        return consume(']');
-      }
-    }
-    case '"': {
-      ++p_;
-      size_t n = 0;
-      if (!string_body(nullptr, &n)) return false;
-      *bytes += n + 2;
-      return true;
-    }
-    case 't':
-      *bytes += 8;
-      return literal("true");
-    case 'f':
-      *bytes += 8;
-      return literal("false");
-    case 'n':
-      *bytes += 8;
-      return literal("null");
-    default:
-      if (p_ == end_ || (*p_ != '-' && (*p_ < '0' || *p_ > '9'))) return fail();
-      *bytes += 8;
-      json n;
-      return number(&n);
-  }
-}
+bool JsonScanner::skip(size_t depth, size_t* bytes) { return value<false>(depth, nullptr, bytes); }
 
 bool JsonScanner::build(size_t depth, json* out, size_t* bytes) {
+  return value<true>(depth, out, bytes);
+}
+
+// skip() and build() in one: kBuild says whether *out gets the value.
+template <bool kBuild>
+bool JsonScanner::value(size_t depth, json* out, size_t* bytes) {
   switch (peek()) {
     case '{': {
       if (depth + 1 > max_depth_) return fail();
       ++p_;
-      *out = json::object();
+      if constexpr (kBuild) *out = json::object();
       if (consume('}')) return true;
-      auto& members = out->get_ref<json::object_t&>();
       for (;;) {
         std::string key;
         size_t n = 0;
-        if (!string(&key, &n)) return false;
+        if (!string(kBuild ? &key : nullptr, &n)) return false;
         *bytes += n + 4;
+        json* slot = nullptr;
         // A repeated name: the last value wins (build overwrites), as in nlohmann's parser.
-        auto slot = members.try_emplace(std::move(key)).first;
-        if (!consume(':') || !build(depth + 1, &slot->second, bytes)) return fail();
+        if constexpr (kBuild)
+          slot = &out->get_ref<json::object_t&>().try_emplace(std::move(key)).first->second;
+        if (!consume(':') || !value<kBuild>(depth + 1, slot, bytes)) return fail();
         if (consume(',')) continue;
         return consume('}');
       }
@@ -330,11 +290,12 @@ bool JsonScanner::build(size_t depth, json* out, size_t* bytes) {
     case '[': {
       if (depth + 1 > max_depth_) return fail();
       ++p_;
-      *out = json::array();
+      if constexpr (kBuild) *out = json::array();
       if (consume(']')) return true;
-      auto& elements = out->get_ref<json::array_t&>();
       for (;;) {
-        if (!build(depth + 1, &elements.emplace_back(), bytes)) return false;
+        json* slot = nullptr;
+        if constexpr (kBuild) slot = &out->get_ref<json::array_t&>().emplace_back();
+        if (!value<kBuild>(depth + 1, slot, bytes)) return false;
         if (consume(',')) continue;
         return consume(']');
       }
@@ -343,27 +304,25 @@ bool JsonScanner::build(size_t depth, json* out, size_t* bytes) {
       ++p_;
       std::string s;
       size_t n = 0;
-      if (!string_body(&s, &n)) return false;
+      if (!string_body(kBuild ? &s : nullptr, &n)) return false;
       *bytes += n + 2;
-      *out = std::move(s);
+      if constexpr (kBuild) *out = std::move(s);
       return true;
     }
     case 't':
-      *bytes += 8;
-      *out = true;
-      return literal("true");
     case 'f':
+    case 'n': {
       *bytes += 8;
-      *out = false;
-      return literal("false");
-    case 'n':
-      *bytes += 8;
-      *out = nullptr;
-      return literal("null");
-    default:
+      const bool t = *p_ == 't', f = *p_ == 'f';
+      if constexpr (kBuild) *out = t ? json(true) : f ? json(false) : json(nullptr);
+      return literal(t ? "true" : f ? "false" : "null");
+    }
+    default: {
       if (p_ == end_ || (*p_ != '-' && (*p_ < '0' || *p_ > '9'))) return fail();
       *bytes += 8;
-      return number(out);
+      json n;  // a number is converted even when skipped: nlohmann refuses 1e999
+      return number(kBuild ? out : &n);
+    }
   }
 }
 

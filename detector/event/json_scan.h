@@ -60,6 +60,8 @@ class JsonScanner {
   bool utf8_sequence();
   bool literal(std::string_view word);
   bool number(nlohmann::json* out);
+  template <bool kBuild>
+  bool value(size_t depth, nlohmann::json* out, size_t* bytes);
 
   const char* p_;
   const char* end_;
