@@ -132,11 +132,10 @@ bool scan_event(JsonScanner& s, std::string_view body, const ParseLimits& limits
         if (*source == nullptr) *source = std::make_shared<const std::string>(body);
         a.defer(key, *source,
                 std::string_view(**source).substr(static_cast<size_t>(value - body.data()),
-                                                 static_cast<size_t>(s.pos() - value)));
+                                                  static_cast<size_t>(s.pos() - value)));
       } else {
         a.drop_deferred(key);  // an earlier value of the same name: the last one counts
-        if (!s.build(3, &members.try_emplace(std::move(key)).first->second, &bytes))
-          return false;
+        if (!s.build(3, &members.try_emplace(std::move(key)).first->second, &bytes)) return false;
       }
       if (s.consume(',')) continue;
       if (!s.consume('}')) return false;
@@ -152,9 +151,9 @@ bool scan_event(JsonScanner& s, std::string_view body, const ParseLimits& limits
   if (bytes > limits.max_event_bytes) {
     // The count is exact but for repeated member names (nlohmann keeps the last value):
     // over the limit, the item's DOM decides, as parse_event_list_dom would.
-    json item = json::parse(body.substr(static_cast<size_t>(from - body.data()),
-                                        static_cast<size_t>(s.pos() - from)),
-                            nullptr, /*allow_exceptions=*/false);
+    json item = json::parse(
+        body.substr(static_cast<size_t>(from - body.data()), static_cast<size_t>(s.pos() - from)),
+        nullptr, /*allow_exceptions=*/false);
     if (approx_bytes(item, limits.max_event_bytes) > limits.max_event_bytes) {
       out->skipped.push_back(
           {"event_too_large", too_large_detail(a.doc["auditID"], limits.max_event_bytes)});
@@ -192,8 +191,7 @@ Verdict scan_event_list(std::string_view body, const ParseLimits& limits, Parsed
       key.clear();
       if (!s.string(&key, &ignored) || !s.consume(':')) return Verdict::kUndecided;
       if (key == "kind" || key == "apiVersion") {
-        if (!s.build(1, key == "kind" ? &kind : &api_version, &ignored))
-          return Verdict::kUndecided;
+        if (!s.build(1, key == "kind" ? &kind : &api_version, &ignored)) return Verdict::kUndecided;
       } else if (key == "items") {
         *out = {};  // a repeated "items": the last one counts, as in nlohmann's DOM
         if (s.peek() == '[') {
@@ -268,7 +266,7 @@ bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBa
 }
 
 bool parse_event_list_dom(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
-                      Rejection* why) {
+                          Rejection* why) {
   if (nesting_depth(body, limits.max_depth) > limits.max_depth) {
     *why = {"too_deep", "JSON nested deeper than " + std::to_string(limits.max_depth)};
     return false;

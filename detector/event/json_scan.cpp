@@ -53,7 +53,9 @@ void append_utf8(uint32_t cp, std::string* out) {
 }  // namespace
 
 JsonScanner::JsonScanner(std::string_view text, size_t max_depth) noexcept
-    : p_(text.data()), end_(text.data() + text.size()), start_(text.data()),
+    : p_(text.data()),
+      end_(text.data() + text.size()),
+      start_(text.data()),
       max_depth_(max_depth) {}
 
 bool JsonScanner::begin() {
@@ -109,14 +111,30 @@ bool JsonScanner::escape(std::string* out, size_t* len) {
   char c = p_[1];
   char plain;
   switch (c) {
-    case '"': plain = '"'; break;
-    case '\\': plain = '\\'; break;
-    case '/': plain = '/'; break;
-    case 'b': plain = '\b'; break;
-    case 'f': plain = '\f'; break;
-    case 'n': plain = '\n'; break;
-    case 'r': plain = '\r'; break;
-    case 't': plain = '\t'; break;
+    case '"':
+      plain = '"';
+      break;
+    case '\\':
+      plain = '\\';
+      break;
+    case '/':
+      plain = '/';
+      break;
+    case 'b':
+      plain = '\b';
+      break;
+    case 'f':
+      plain = '\f';
+      break;
+    case 'n':
+      plain = '\n';
+      break;
+    case 'r':
+      plain = '\r';
+      break;
+    case 't':
+      plain = '\t';
+      break;
     case 'u': {
       auto hex4 = [&](const char* q, uint32_t* v) {
         if (end_ - q < 4) return false;
@@ -133,8 +151,8 @@ bool JsonScanner::escape(std::string* out, size_t* len) {
       p_ += 6;
       if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate: a low one must follow
         uint32_t lo;
-        if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u' || !hex4(p_ + 2, &lo) ||
-            lo < 0xDC00 || lo > 0xDFFF)
+        if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u' || !hex4(p_ + 2, &lo) || lo < 0xDC00 ||
+            lo > 0xDFFF)
           return fail();
         p_ += 6;
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);

@@ -166,9 +166,10 @@ TEST(EventListAgreement, TheAuditStreamCorpus) {
 TEST(EventListAgreement, OddButValidEvents) {
   json e = samples::privileged_pod_create("shop", "p1");
   e["requestObject"]["spec"]["volumes"] = {{{"name", "h"}, {"hostPath", {{"path", "/etc"}}}},
-                                          {{"name", "s"}, {"secret", {{"secretName", "x"}}}}};
+                                           {{"name", "s"}, {"secret", {{"secretName", "x"}}}}};
   e["requestObject"]["metadata"]["labels"] = {{"caf\u00e9", "\u2603 \U0001F600"}};
-  e["requestObject"]["spec"]["containers"][0]["ports"] = {{{"containerPort", 80}, {"hostPort", 8080}}};
+  e["requestObject"]["spec"]["containers"][0]["ports"] = {
+      {{"containerPort", 80}, {"hostPort", 8080}}};
   e["requestObject"]["spec"]["securityContext"] = {{"runAsUser", -1}, {"fsGroup", 1.5}};
   e["requestObject"]["n"] = {18446744073709551615ull, -9223372036854775807ll - 1, 1e300, 0.1, -0.0};
   e["responseObject"] = "a string";
@@ -184,15 +185,20 @@ TEST(EventListAgreement, OddButValidEvents) {
   std::string escapes = raw_event(
       R"("requestObject":{"kind":"Pod","spec":{"containers":[{"name":"c\"\\\/\b\f\n\r\t\u0041\u00e9\u20ac\ud83d\ude00","image":"x","securityContext":{"privileged":true}}],"hostNetwork":true}})");
   expect_same(raw_list(escapes), "escapes");
-  expect_same(raw_list(raw_event(R"("requestObject":{"a":1},"requestObject":{"spec":{"hostPID":true}})")),
-              "a repeated requestObject");
-  expect_same(raw_list(raw_event(R"("verb":"delete","verb":"get","user":{"username":"x","username":"y"})")),
-              "repeated members");
-  expect_same(raw_list(raw_event(
-                  R"("responseStatus":{"code":500},"responseStatus":"gone","sourceIPs":["1.2.3.4"],"sourceIPs":null,"annotations":7,"annotations":{"authorization.k8s.io/decision":"forbid"})")),
-              "a repeated member, an object then not, and back");
-  expect_same(raw_list(raw_event(R"("responseObject":{"metadata":{"name":"a","name":"b"}},"n":123456789012345678901234567890,"m":-1E-400,"o":1e999)")),
-              "repeated names inside an object, big numbers");
+  expect_same(
+      raw_list(raw_event(R"("requestObject":{"a":1},"requestObject":{"spec":{"hostPID":true}})")),
+      "a repeated requestObject");
+  expect_same(
+      raw_list(raw_event(R"("verb":"delete","verb":"get","user":{"username":"x","username":"y"})")),
+      "repeated members");
+  expect_same(
+      raw_list(raw_event(
+          R"("responseStatus":{"code":500},"responseStatus":"gone","sourceIPs":["1.2.3.4"],"sourceIPs":null,"annotations":7,"annotations":{"authorization.k8s.io/decision":"forbid"})")),
+      "a repeated member, an object then not, and back");
+  expect_same(
+      raw_list(raw_event(
+          R"("responseObject":{"metadata":{"name":"a","name":"b"}},"n":123456789012345678901234567890,"m":-1E-400,"o":1e999)")),
+      "repeated names inside an object, big numbers");
   expect_same("\xEF\xBB\xBF" + raw_list(escapes), "a byte order mark");
   expect_same(raw_list(escapes) + std::string(" \0 trailing", 11), "a NUL byte ends the input");
   expect_same(" \n\t\r{ \"kind\" : \"EventList\" , \"items\" : [ " + escapes +
@@ -207,30 +213,49 @@ TEST(EventListAgreement, OddButValidEvents) {
 TEST(EventListAgreement, MalformedAndRefusedBodies) {
   const std::string good = raw_list(raw_event(R"("responseObject":{"kind":"Pod","x":[1,2]})"));
   const std::vector<std::string> bodies = {
-      "", " ", "{", "[", "null", "42", "\"s\"", "[1,2]", "{}",
-      R"({"kind":"EventList"})", R"({"kind":"EventList","items":{}})",
-      R"({"kind":"EventList","items":"x"})", R"({"kind":1,"items":[]})",
+      "",
+      " ",
+      "{",
+      "[",
+      "null",
+      "42",
+      "\"s\"",
+      "[1,2]",
+      "{}",
+      R"({"kind":"EventList"})",
+      R"({"kind":"EventList","items":{}})",
+      R"({"kind":"EventList","items":"x"})",
+      R"({"kind":1,"items":[]})",
       R"({"kind":"EventList","apiVersion":"audit.k8s.io/v1beta1","items":[]})",
       R"({"kind":"EventList","apiVersion":7,"items":[]})",
       R"({"kind":"EventList","items":[1,"x",null,[],{},{"auditID":"a","stage":"s"},{"auditID":1,"stage":"s","verb":"v"}]})",
-      raw_list(raw_event(R"("requestObject":{"a":"\u12"})")),      // a short \u escape
-      raw_list(raw_event(R"("requestObject":{"a":"\ud800"})")),    // a lone high surrogate
-      raw_list(raw_event(R"("requestObject":{"a":"\udc00"})")),    // a lone low surrogate
+      raw_list(raw_event(R"("requestObject":{"a":"\u12"})")),    // a short \u escape
+      raw_list(raw_event(R"("requestObject":{"a":"\ud800"})")),  // a lone high surrogate
+      raw_list(raw_event(R"("requestObject":{"a":"\udc00"})")),  // a lone low surrogate
       raw_list(raw_event(R"("requestObject":{"a":"\ud800\u0041"})")),
-      raw_list(raw_event(R"("requestObject":{"a":"\x"})")),        // an unknown escape
-      raw_list(raw_event("\"requestObject\":{\"a\":\"\x01\"}")),   // a raw control byte
-      raw_list(raw_event("\"requestObject\":{\"a\":\"\xC0\xAF\"}")),  // overlong UTF-8
-      raw_list(raw_event("\"requestObject\":{\"a\":\"\xED\xA0\x80\"}")),  // a UTF-8 surrogate
+      raw_list(raw_event(R"("requestObject":{"a":"\x"})")),                   // an unknown escape
+      raw_list(raw_event("\"requestObject\":{\"a\":\"\x01\"}")),              // a raw control byte
+      raw_list(raw_event("\"requestObject\":{\"a\":\"\xC0\xAF\"}")),          // overlong UTF-8
+      raw_list(raw_event("\"requestObject\":{\"a\":\"\xED\xA0\x80\"}")),      // a UTF-8 surrogate
       raw_list(raw_event("\"requestObject\":{\"a\":\"\xF4\x90\x80\x80\"}")),  // > U+10FFFF
-      raw_list(raw_event("\"requestObject\":{\"a\":\"\xE2\x82\"}")),  // cut short
-      raw_list(raw_event(R"("requestObject":{"a":01})")), raw_list(raw_event(R"("requestObject":{"a":1.})")),
-      raw_list(raw_event(R"("requestObject":{"a":-})")), raw_list(raw_event(R"("requestObject":{"a":1e})")),
-      raw_list(raw_event(R"("requestObject":{"a":tru})")), raw_list(raw_event(R"("requestObject":{"a":nul})")),
-      raw_list(raw_event(R"("requestObject":{"a":1,})")), raw_list(raw_event(R"("requestObject":[1,])")),
-      raw_list(raw_event(R"("requestObject":{'a':1})")), raw_list(raw_event(R"("requestObject":{"a" 1})")),
+      raw_list(raw_event("\"requestObject\":{\"a\":\"\xE2\x82\"}")),          // cut short
+      raw_list(raw_event(R"("requestObject":{"a":01})")),
+      raw_list(raw_event(R"("requestObject":{"a":1.})")),
+      raw_list(raw_event(R"("requestObject":{"a":-})")),
+      raw_list(raw_event(R"("requestObject":{"a":1e})")),
+      raw_list(raw_event(R"("requestObject":{"a":tru})")),
+      raw_list(raw_event(R"("requestObject":{"a":nul})")),
+      raw_list(raw_event(R"("requestObject":{"a":1,})")),
+      raw_list(raw_event(R"("requestObject":[1,])")),
+      raw_list(raw_event(R"("requestObject":{'a':1})")),
+      raw_list(raw_event(R"("requestObject":{"a" 1})")),
       raw_list(raw_event(R"("requestObject":{"a":1}})")),
       raw_list(raw_event(R"("requestObject":/*c*/{})")),
-      good + "x", good + "{}", "\xEF\xBB" + good, "\xEF" + good, std::string("\0", 1) + good,
+      good + "x",
+      good + "{}",
+      "\xEF\xBB" + good,
+      "\xEF" + good,
+      std::string("\0", 1) + good,
       // Nesting: refused before parsing, wherever it is, even in a broken body.
       raw_list(raw_event("\"requestObject\":" + std::string(200, '[') + std::string(200, ']'))),
       raw_list(raw_event("\"requestObject\":" + std::string(200, '[') + "x")),
@@ -257,9 +282,14 @@ TEST(EventListAgreement, RandomDamageToARealBody) {
       size_t at = rng() % b.size();
       char c = specials[rng() % specials.size()];
       switch (rng() % 3) {
-        case 0: b[at] = c; break;
-        case 1: b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        default: b.erase(at, 1 + rng() % 4);
+        case 0:
+          b[at] = c;
+          break;
+        case 1:
+          b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          b.erase(at, 1 + rng() % 4);
       }
     }
     expect_same_verdict(b, {}, "round " + std::to_string(round));
@@ -287,9 +317,9 @@ TEST(EventListAgreement, TheByteLimit) {
   for (size_t limit : {size_t{1000}, size_t{1100}, size_t{1200}, size_t{1300}, size_t{5000}}) {
     ParseLimits l;
     l.max_event_bytes = limit;
-    expect_same_verdict(list_of({samples::privileged_pod_create("shop", "p"),
-                                 samples::pod_exec("shop", "w")}),
-                        l, "limit " + std::to_string(limit));
+    expect_same_verdict(
+        list_of({samples::privileged_pod_create("shop", "p"), samples::pod_exec("shop", "w")}), l,
+        "limit " + std::to_string(limit));
   }
 }
 

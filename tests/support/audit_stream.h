@@ -66,7 +66,8 @@ inline nlohmann::json stored_pod(const std::string& ns, const std::string& name,
                {{"downwardAPI",
                  {{"items",
                    {{{"path", "namespace"},
-                     {"fieldRef", {{"apiVersion", "v1"}, {"fieldPath", "metadata.namespace"}}}}}}}}}}},
+                     {"fieldRef",
+                      {{"apiVersion", "v1"}, {"fieldPath", "metadata.namespace"}}}}}}}}}}},
              {"defaultMode", 420}}}}}},
         {"containers",
          {{{"name", "web"},
@@ -75,7 +76,8 @@ inline nlohmann::json stored_pod(const std::string& ns, const std::string& name,
            {"env",
             {{{"name", "LOG_LEVEL"}, {"value", "info"}},
              {{"name", "POD_IP"},
-              {"valueFrom", {{"fieldRef", {{"apiVersion", "v1"}, {"fieldPath", "status.podIP"}}}}}}}},
+              {"valueFrom",
+               {{"fieldRef", {{"apiVersion", "v1"}, {"fieldPath", "status.podIP"}}}}}}}},
            {"resources",
             {{"limits", {{"cpu", "500m"}, {"memory", "256Mi"}}},
              {"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}}}},
@@ -119,7 +121,9 @@ inline nlohmann::json stored_pod(const std::string& ns, const std::string& name,
     pod["status"] = {
         {"phase", "Running"},
         {"conditions",
-         {{{"type", "Initialized"}, {"status", "True"}, {"lastTransitionTime", "2026-12-03T16:38:13Z"}},
+         {{{"type", "Initialized"},
+           {"status", "True"},
+           {"lastTransitionTime", "2026-12-03T16:38:13Z"}},
           {{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "2026-12-03T16:38:19Z"}},
           {{"type", "ContainersReady"},
            {"status", "True"},
@@ -195,8 +199,7 @@ inline std::vector<nlohmann::json> stream_mix() {
       case 2:
       case 3: {  // every kubelet renews its lease every 10 s: the bulk of a quiet cluster
         const std::string node = "node-" + std::to_string(i % 7);
-        nlohmann::json e =
-            base("update", "leases", "kube-node-lease", node, "system:node:" + node);
+        nlohmann::json e = base("update", "leases", "kube-node-lease", node, "system:node:" + node);
         e["objectRef"]["apiGroup"] = "coordination.k8s.io";
         v.push_back(with_objects(e, lease(node), lease(node)));
         break;
@@ -217,11 +220,13 @@ inline std::vector<nlohmann::json> stream_mix() {
         break;
       }
       case 5: {
-        nlohmann::json cm = {{"kind", "ConfigMap"},
-                             {"apiVersion", "v1"},
-                             {"metadata", {{"name", "settings"}, {"namespace", "shop"}}},
-                             {"data", {{"color", "blue"}, {"settings.yaml", std::string(600, 'y')}}}};
-        v.push_back(with_objects(base("update", "configmaps", "shop", "settings", "admin"), cm, cm));
+        nlohmann::json cm = {
+            {"kind", "ConfigMap"},
+            {"apiVersion", "v1"},
+            {"metadata", {{"name", "settings"}, {"namespace", "shop"}}},
+            {"data", {{"color", "blue"}, {"settings.yaml", std::string(600, 'y')}}}};
+        v.push_back(
+            with_objects(base("update", "configmaps", "shop", "settings", "admin"), cm, cm));
         break;
       }
       case 6: {  // a rollout: the patch is small, the response the whole Deployment
@@ -231,21 +236,24 @@ inline std::vector<nlohmann::json> stream_mix() {
             {"spec",
              {{"template",
                {{"metadata",
-                 {{"annotations", {{"kubectl.kubernetes.io/restartedAt", "2026-12-03T16:30:00Z"}}}}}}}}}};
-        nlohmann::json dep = {{"kind", "Deployment"},
-                              {"apiVersion", "apps/v1"},
-                              {"metadata", stored_pod("shop", "web", false)["metadata"]},
-                              {"spec",
-                               {{"replicas", 3},
-                                {"selector", {{"matchLabels", {{"app", "web"}}}}},
-                                {"template", {{"spec", stored_pod("shop", "web", false)["spec"]}}}}},
-                              {"status", {{"replicas", 3}, {"readyReplicas", 3}}}};
+                 {{"annotations",
+                   {{"kubectl.kubernetes.io/restartedAt", "2026-12-03T16:30:00Z"}}}}}}}}}};
+        nlohmann::json dep = {
+            {"kind", "Deployment"},
+            {"apiVersion", "apps/v1"},
+            {"metadata", stored_pod("shop", "web", false)["metadata"]},
+            {"spec",
+             {{"replicas", 3},
+              {"selector", {{"matchLabels", {{"app", "web"}}}}},
+              {"template", {{"spec", stored_pod("shop", "web", false)["spec"]}}}}},
+            {"status", {{"replicas", 3}, {"readyReplicas", 3}}}};
         v.push_back(with_objects(e, patch, dep));
         break;
       }
       case 7:
         if (i % 20 == 7) {  // a list at RequestResponse: the response is every pod
-          nlohmann::json list = {{"kind", "PodList"}, {"apiVersion", "v1"}, {"items", nlohmann::json::array()}};
+          nlohmann::json list = {
+              {"kind", "PodList"}, {"apiVersion", "v1"}, {"items", nlohmann::json::array()}};
           for (int k = 0; k < 8; ++k)
             list["items"].push_back(stored_pod("shop", "web-" + std::to_string(k), true));
           v.push_back(with_objects(routine_list("shop"), nullptr, list));
@@ -254,16 +262,19 @@ inline std::vector<nlohmann::json> stream_mix() {
         }
         break;
       case 8: {
-        nlohmann::json ev = {{"kind", "Event"},
-                             {"apiVersion", "v1"},
-                             {"metadata", {{"name", "web-" + n + ".17e2"}, {"namespace", "shop"}}},
-                             {"involvedObject", {{"kind", "Pod"}, {"namespace", "shop"}, {"name", "web-" + n}}},
-                             {"reason", "Pulled"},
-                             {"message", "Container image \"registry.example.com/shop/web:2.14.1\" already present on machine"},
-                             {"source", {{"component", "kubelet"}, {"host", "node-1"}}},
-                             {"count", 1},
-                             {"type", "Normal"}};
-        v.push_back(with_objects(base("create", "events", "shop", "", "system:node:node-1"), ev, ev));
+        nlohmann::json ev = {
+            {"kind", "Event"},
+            {"apiVersion", "v1"},
+            {"metadata", {{"name", "web-" + n + ".17e2"}, {"namespace", "shop"}}},
+            {"involvedObject", {{"kind", "Pod"}, {"namespace", "shop"}, {"name", "web-" + n}}},
+            {"reason", "Pulled"},
+            {"message",
+             "Container image \"registry.example.com/shop/web:2.14.1\" already present on machine"},
+            {"source", {{"component", "kubelet"}, {"host", "node-1"}}},
+            {"count", 1},
+            {"type", "Normal"}};
+        v.push_back(
+            with_objects(base("create", "events", "shop", "", "system:node:node-1"), ev, ev));
         break;
       }
       default: {
