@@ -71,7 +71,7 @@ bool JsonScanner::begin() {
 
 bool JsonScanner::at_end() {
   whitespace();
-  return p_ == end_ || *p_ == '\0';
+  return p_ == end_;
 }
 
 // One UTF-8 sequence at p_ (its first byte >= 0x80), checked as nlohmann's lexer does

@@ -1,9 +1,9 @@
-// A JSON scanner for webhook bodies that accepts exactly what nlohmann::json::parse accepts
-// (RFC 8259 with UTF-8 checked, a leading byte order mark, input ended by a NUL byte) and, per
-// value, either skips it or builds it as nlohmann would. The EventList parser uses it to look
-// at a body once: the members the rules read on every event are built, requestObject and
-// responseObject (most of an event's bytes, read by few rules) are only checked and kept as
-// text until a rule asks for them (AuditEvent::member).
+// A JSON scanner for webhook bodies that accepts what nlohmann::json::parse accepts (RFC 8259
+// with UTF-8 checked, a leading byte order mark; input nlohmann ends at a NUL byte is refused
+// here) and, per value, either skips it or builds it as nlohmann would. The EventList parser
+// uses it to look at a body once: the members the rules read on every event are built,
+// requestObject, responseObject and other objects (most of an event's bytes, read by few
+// rules) are only checked and kept as text until a rule asks for them (AuditEvent::member).
 //
 // Any refusal here (bad syntax, nesting deeper than the limit) makes the caller hand the body
 // to the full parser, which names the reason: the scanner decides speed, never the verdict.
@@ -44,7 +44,8 @@ class JsonScanner {
   bool skip(size_t depth, size_t* bytes);
   // The same, building the value into *out as nlohmann::json::parse would.
   bool build(size_t depth, nlohmann::json* out, size_t* bytes);
-  // After the body's value: only whitespace (or a NUL byte, where nlohmann stops) is left.
+  // After the body's value: only whitespace is left. (nlohmann also stops at a NUL byte, but
+  // the too_deep check before it reads on: such a body is left to the full parser.)
   bool at_end();
 
   // Where the scanner is (after whitespace when peek() was the last call).

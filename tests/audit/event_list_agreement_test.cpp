@@ -201,6 +201,8 @@ TEST(EventListAgreement, OddButValidEvents) {
       "repeated names inside an object, big numbers");
   expect_same("\xEF\xBB\xBF" + raw_list(escapes), "a byte order mark");
   expect_same(raw_list(escapes) + std::string(" \0 trailing", 11), "a NUL byte ends the input");
+  expect_same(raw_list(escapes) + std::string("\0", 1) + std::string(200, '['),
+              "nesting after the NUL byte still counts");
   expect_same(" \n\t\r{ \"kind\" : \"EventList\" , \"items\" : [ " + escapes +
                   " ] , \"kind\":\"EventList\" } \n",
               "whitespace");
