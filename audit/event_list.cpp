@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
+
+#include "detector/event/json_scan.h"
 
 namespace riposte::audit {
 
 namespace {
 
+using detector::JsonScanner;
 using nlohmann::json;
 
 // The members of an audit.k8s.io/v1 Event.
@@ -84,10 +88,185 @@ bool is_string_member(const json& e, const char* key) {
   return it != e.end() && it->is_string();
 }
 
+bool known_member(std::string_view key) {
+  return std::find(kEventMembers.begin(), kEventMembers.end(), key) != kEventMembers.end();
+}
+
+std::string too_large_detail(const json& audit_id, size_t limit) {
+  return "event " + audit_id.get<std::string>() + " is over " + std::to_string(limit) + " bytes";
+}
+
+// The members whose values stay text until a rule reads them: requestObject and
+// responseObject (in a RequestResponse event whole objects, a pod, a deployment, a list: most
+// of the event's bytes, while most rules stop at the verb, the resource or the user), and any
+// other object or array but the two AuditEvent::index() reads (annotations and responseStatus
+// are read by few rules, mostly in outputs). `next`: the value's first byte.
+bool deferred_member(std::string_view key, char next) {
+  if (key == "requestObject" || key == "responseObject") return true;
+  return (next == '{' || next == '[') && key != "user" && key != "objectRef";
+}
+
+// What the one-pass parse found; kUndecided hands the body to parse_event_list_dom.
+enum class Verdict { kAccepted, kRefused, kUndecided };
+
+// One item of the list (the scanner on its '{'), added to *out or to out->skipped.
+// false: the scanner refused (the body goes to parse_event_list_dom).
+// *source: the body's copy the deferred members point into, made at the first one.
+bool scan_event(JsonScanner& s, std::string_view body, const ParseLimits& limits,
+                std::shared_ptr<const std::string>* source, ParsedBatch* out) {
+  const char* from = s.pos();
+  s.consume('{');
+  detector::AuditEvent a;
+  a.doc = json::object();
+  auto& members = a.doc.get_ref<json::object_t&>();
+  size_t bytes = 0;  // counts a repeated member twice: never too little, see below
+  if (!s.consume('}')) {
+    for (;;) {
+      std::string key;
+      size_t n = 0;
+      if (!s.string(&key, &n) || !s.consume(':')) return false;
+      bytes += n + 4;
+      if (deferred_member(key, s.peek())) {
+        const char* value = s.pos();  // peek() went past the whitespace
+        if (!s.skip(3, &bytes)) return false;
+        if (*source == nullptr) *source = std::make_shared<const std::string>(body);
+        a.defer(key, *source,
+                std::string_view(**source).substr(static_cast<size_t>(value - body.data()),
+                                                  static_cast<size_t>(s.pos() - value)));
+      } else {
+        a.drop_deferred(key);  // an earlier value of the same name: the last one counts
+        if (!s.build(3, &members.try_emplace(std::move(key)).first->second, &bytes)) return false;
+      }
+      if (s.consume(',')) continue;
+      if (!s.consume('}')) return false;
+      break;
+    }
+  }
+  if (!is_string_member(a.doc, "auditID") || !is_string_member(a.doc, "stage") ||
+      !is_string_member(a.doc, "verb")) {
+    out->skipped.push_back(
+        {"malformed_event", "an item is not an audit Event (auditID, stage, verb)"});
+    return true;
+  }
+  if (bytes > limits.max_event_bytes) {
+    // The count is exact but for repeated member names (nlohmann keeps the last value):
+    // over the limit, the item's DOM decides, as parse_event_list_dom would.
+    json item = json::parse(
+        body.substr(static_cast<size_t>(from - body.data()), static_cast<size_t>(s.pos() - from)),
+        nullptr, /*allow_exceptions=*/false);
+    if (approx_bytes(item, limits.max_event_bytes) > limits.max_event_bytes) {
+      out->skipped.push_back(
+          {"event_too_large", too_large_detail(a.doc["auditID"], limits.max_event_bytes)});
+      return true;
+    }
+  }
+  for (const auto& [key, value] : members)
+    if (!known_member(key)) ++out->unknown_members;
+  a.for_each_deferred([&](std::string_view key) {
+    if (!known_member(key)) ++out->unknown_members;
+  });
+  a.index();
+  out->events.push_back(std::move(a));
+  return true;
+}
+
+Verdict scan_event_list(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
+                        Rejection* why) {
+  JsonScanner s(body, limits.max_depth);
+  size_t ignored = 0;
+  std::shared_ptr<const std::string> source;
+  if (!s.begin()) return Verdict::kUndecided;
+  if (s.peek() != '{') {
+    if (!s.skip(0, &ignored) || !s.at_end()) return Verdict::kUndecided;
+    *why = {"not_event_list", "the body is not an EventList (kind must be \"EventList\")"};
+    return Verdict::kRefused;
+  }
+  if (limits.max_depth < 3) return Verdict::kUndecided;  // the items themselves are too deep
+  s.consume('{');
+  json kind, api_version;
+  enum class Items { kMissing, kArray, kNull, kOther } items = Items::kMissing;
+  if (!s.consume('}')) {
+    std::string key;
+    for (;;) {
+      key.clear();
+      if (!s.string(&key, &ignored) || !s.consume(':')) return Verdict::kUndecided;
+      if (key == "kind" || key == "apiVersion") {
+        if (!s.build(1, key == "kind" ? &kind : &api_version, &ignored)) return Verdict::kUndecided;
+      } else if (key == "items") {
+        *out = {};  // a repeated "items": the last one counts, as in nlohmann's DOM
+        if (s.peek() == '[') {
+          items = Items::kArray;
+          s.consume('[');
+          out->events.reserve(64);  // the API server's batches are of up to 400 events
+          if (!s.consume(']')) {
+            for (;;) {
+              if (s.peek() == '{') {
+                if (!scan_event(s, body, limits, &source, out)) return Verdict::kUndecided;
+              } else {
+                if (!s.skip(2, &ignored)) return Verdict::kUndecided;
+                out->skipped.push_back(
+                    {"malformed_event", "an item is not an audit Event (auditID, stage, verb)"});
+              }
+              if (s.consume(',')) continue;
+              if (!s.consume(']')) return Verdict::kUndecided;
+              break;
+            }
+          }
+        } else {
+          json v;
+          if (!s.build(1, &v, &ignored)) return Verdict::kUndecided;
+          items = v.is_null() ? Items::kNull : Items::kOther;
+        }
+      } else if (!s.skip(1, &ignored)) {
+        return Verdict::kUndecided;
+      }
+      if (s.consume(',')) continue;
+      if (!s.consume('}')) return Verdict::kUndecided;
+      break;
+    }
+  }
+  if (!s.at_end()) return Verdict::kUndecided;
+  if (!kind.is_string() || kind != "EventList") {
+    *why = {"not_event_list", "the body is not an EventList (kind must be \"EventList\")"};
+    return Verdict::kRefused;
+  }
+  if (api_version.is_string() && api_version != "audit.k8s.io/v1") {
+    *why = {"not_event_list",
+            "apiVersion " + api_version.get<std::string>() + " (audit.k8s.io/v1 expected)"};
+    return Verdict::kRefused;
+  }
+  if (items == Items::kMissing || items == Items::kOther) {
+    *why = {"not_event_list", "the EventList has no items array"};
+    return Verdict::kRefused;
+  }
+  return Verdict::kAccepted;
+}
+
 }  // namespace
 
 bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
                       Rejection* why) {
+  ParsedBatch got;
+  switch (scan_event_list(body, limits, &got, why)) {
+    case Verdict::kAccepted:
+      if (out->events.empty()) {
+        out->events.swap(got.events);
+      } else {
+        for (auto& e : got.events) out->events.push_back(std::move(e));
+      }
+      for (auto& r : got.skipped) out->skipped.push_back(std::move(r));
+      out->unknown_members += got.unknown_members;
+      return true;
+    case Verdict::kRefused:
+      return false;
+    case Verdict::kUndecided:
+      break;
+  }
+  return parse_event_list_dom(body, limits, out, why);
+}
+
+bool parse_event_list_dom(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
+                          Rejection* why) {
   if (nesting_depth(body, limits.max_depth) > limits.max_depth) {
     *why = {"too_deep", "JSON nested deeper than " + std::to_string(limits.max_depth)};
     return false;
@@ -122,13 +301,11 @@ bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBa
     }
     if (approx_bytes(item, limits.max_event_bytes) > limits.max_event_bytes) {
       out->skipped.push_back(
-          {"event_too_large", "event " + item["auditID"].get<std::string>() + " is over " +
-                                  std::to_string(limits.max_event_bytes) + " bytes"});
+          {"event_too_large", too_large_detail(item["auditID"], limits.max_event_bytes)});
       continue;
     }
     for (auto it = item.begin(); it != item.end(); ++it)
-      if (std::find(kEventMembers.begin(), kEventMembers.end(), it.key()) == kEventMembers.end())
-        ++out->unknown_members;
+      if (!known_member(it.key())) ++out->unknown_members;
     detector::AuditEvent& a = out->events.emplace_back();
     a.doc = std::move(item);
     a.index();

@@ -41,7 +41,17 @@ struct ParsedBatch {
 };
 
 // Parses `body`. false: the body as a whole is refused and *why says so.
+//
+// The body is looked at once (json_scan.h): requestObject and responseObject are checked
+// but kept as text, parsed when a rule reads them (AuditEvent::member). Whatever the scanner
+// cannot decide alone (bad syntax, nesting over the limit, an event over the byte limit by
+// its count) is decided by parse_event_list_dom, so both give the same answer.
 bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
                       Rejection* why);
+
+// The same with a full nlohmann DOM of the body: the reference parse_event_list must agree
+// with (tests/audit/event_list_agreement_test.cpp) and its answer where it cannot decide.
+bool parse_event_list_dom(std::string_view body, const ParseLimits& limits, ParsedBatch* out,
+                          Rejection* why);
 
 }  // namespace riposte::audit

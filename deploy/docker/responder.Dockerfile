@@ -4,7 +4,8 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config clang llvm libbpf-dev bpftool libelf-dev \
       zlib1g-dev libnats-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev \
-      libre2-dev libgmock-dev libgtest-dev libbenchmark-dev ca-certificates && rm -rf /var/lib/apt/lists/*
+      libre2-dev libjemalloc-dev libgmock-dev libgtest-dev libbenchmark-dev ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # The responder does not load eBPF, but the tree configures the BPF skeletons; any BTF works.

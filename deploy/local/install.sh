@@ -21,6 +21,8 @@ packages=(
   # rules engine: RE2 for the regex operator (as Falco); libFuzzer + sanitizer runtimes for
   # clang 14 (tests/fuzz/run.sh)
   libre2-dev libclang-rt-14-dev
+  # riposte-audit's allocator (audit/CMakeLists.txt)
+  libjemalloc-dev
   # local cluster (deploy/local/cluster.sh) and the tools its scripts call
   etcd-server nats-server busybox-static openssl curl iproute2 util-linux procps jq
   # libfaketime: tests/e2e/cooldown_clock_e2e_test runs a responder replica with a skewed clock

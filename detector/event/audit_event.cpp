@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <ctime>
+#include <limits>
+
+#include "detector/event/json_scan.h"
 
 namespace riposte::detector {
 
@@ -26,7 +29,90 @@ void AuditEvent::index() {
   subresource = json_get(ref, {"subresource"});
   ns = json_get(ref, {"namespace"});
   name = json_get(ref, {"name"});
-  request_object = json_get(&doc, {"requestObject"});
+  auto* members = doc.is_object() ? doc.get_ptr<nlohmann::json::object_t*>() : nullptr;
+  for (DeferredMember* d : {&request_object, &response_object}) {
+    d->members_ = members;
+    if (d->text_.empty()) d->node_ = json_get(&doc, {d->key_});
+  }
+  for (DeferredMember& d : others_) d.members_ = members;
+}
+
+DeferredMember* AuditEvent::deferred(std::string_view key) {
+  if (key == request_object.key_) return &request_object;
+  if (key == response_object.key_) return &response_object;
+  for (DeferredMember& d : others_)
+    if (d.key_ == key) return &d;
+  return nullptr;
+}
+
+void AuditEvent::defer(std::string_view key, std::shared_ptr<const std::string> source,
+                       std::string_view text) {
+  DeferredMember* d = deferred(key);
+  if (d == nullptr) d = &others_.emplace_back(key);
+  doc.get_ref<nlohmann::json::object_t&>().erase(std::string(key));
+  d->source_ = std::move(source);
+  d->text_ = text;
+  d->node_ = nullptr;
+  d->members_ = doc.get_ptr<nlohmann::json::object_t*>();
+}
+
+void AuditEvent::drop_deferred(std::string_view key) {
+  if (DeferredMember* d = deferred(key)) {
+    d->source_.reset();
+    d->text_ = {};
+    d->node_ = nullptr;
+  }
+}
+
+const nlohmann::json* DeferredMember::get() const {
+  if (!text_.empty() && members_ != nullptr) {
+    // The text was checked (nesting included) when it was deferred: building cannot fail,
+    // and builds what nlohmann::json::parse would.
+    nlohmann::json& slot = (*members_)[std::string(key_)];
+    JsonScanner s(text_, std::numeric_limits<size_t>::max());
+    size_t bytes = 0;
+    if (!s.build(0, &slot, &bytes) || !s.at_end())
+      slot = nlohmann::json::parse(text_, nullptr, /*allow_exceptions=*/false);
+    node_ = &slot;
+    text_ = {};
+    source_.reset();
+  }
+  return node_;
+}
+
+const nlohmann::json* AuditEvent::member(std::string_view key) const {
+  if (key == request_object.key_) return request_object.get();
+  if (key == response_object.key_) return response_object.get();
+  for (const DeferredMember& d : others_)
+    if (d.key_ == key && !d.text_.empty()) return d.get();
+  return json_get(&doc, {key});
+}
+
+const nlohmann::json* AuditEvent::get(std::initializer_list<std::string_view> keys) const {
+  if (keys.size() == 0) return &doc;
+  const nlohmann::json* v = member(*keys.begin());
+  for (auto k = keys.begin() + 1; k != keys.end(); ++k) v = json_get(v, {*k});
+  return v;
+}
+
+std::string_view AuditEvent::rendered(const nlohmann::json& v) const {
+  for (const auto& [node, text] : rendered_)
+    if (node == &v) return *text;
+  // Nodes stay where they are while the event lives (deferred members are only ever added),
+  // so a node's address names it; the whole doc changes when a deferred member is parsed
+  // into it, and is rendered from full() only.
+  auto text = std::make_unique<std::string>(
+      v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string_view out = *text;
+  rendered_.emplace_back(&v, std::move(text));
+  return out;
+}
+
+const nlohmann::json& AuditEvent::full() const {
+  request_object.get();
+  response_object.get();
+  for (const DeferredMember& d : others_) d.get();
+  return doc;
 }
 
 namespace {

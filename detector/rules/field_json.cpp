@@ -14,9 +14,10 @@ using A = ArgMode;
 using nlohmann::json;
 
 // RFC 6901: "/a/b/0" from the event; "~1" is '/', "~0" is '~'. Null when a step is missing.
-const json* json_pointer(const json& root, std::string_view ptr, std::string* tmp) {
-  const json* v = &root;
-  if (ptr.empty()) return v;
+// The first step goes through AuditEvent::member, which parses a deferred member.
+const json* json_pointer(const AuditEvent& a, std::string_view ptr, std::string* tmp) {
+  const json* v = &a.doc;
+  if (ptr.empty()) return &a.full();
   if (ptr[0] != '/') return nullptr;
   while (!ptr.empty()) {
     ptr.remove_prefix(1);
@@ -35,7 +36,10 @@ const json* json_pointer(const json& root, std::string_view ptr, std::string* tm
       }
       tok = *tmp;
     }
-    if (v->is_object()) {
+    if (v == &a.doc && v->is_object()) {
+      v = a.member(tok);
+      if (v == nullptr) return nullptr;
+    } else if (v->is_object()) {
       auto it = v->find(tok);
       if (it == v->end()) return nullptr;
       v = &*it;
@@ -55,13 +59,13 @@ bool value_at(const ResolvedField& f, const EvalContext& c, std::string_view* ou
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return false;
   // /stage is in nearly every rule (the kevt macro); index() found it already.
-  const json* v = f.key == "/stage" ? a->stage : json_pointer(a->doc, f.key, &c.scratch->buffer());
+  const json* v = f.key == "/stage" ? a->stage : json_pointer(*a, f.key, &c.scratch->buffer());
   return v != nullptr && json_text(*v, c, out);
 }
 
 bool whole(const EvalContext& c, std::string_view* out) {
   const AuditEvent* a = audit_of(c);
-  return a != nullptr && json_text(a->doc, c, out);
+  return a != nullptr && json_text(a->full(), c, out);
 }
 
 bool rawtime(const EvalContext& c, std::string_view* out) {

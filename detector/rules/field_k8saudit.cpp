@@ -48,15 +48,16 @@ void values(const ResolvedField& f, const EvalContext& c, Out* o,
             std::initializer_list<std::string_view> keys) {
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return;
-  std::span<const std::string_view> k(keys.begin(), keys.size());
-  collect(&a->doc, f.index, k, [&](const json* v) { put_json_text(v, c, o); });
+  // The first key through member(): a deferred requestObject is parsed only here.
+  std::span<const std::string_view> k(keys.begin() + 1, keys.size() - 1);
+  collect(a->member(*keys.begin()), f.index, k, [&](const json* v) { put_json_text(v, c, o); });
 }
 
 // A list member's elements (ka.user.groups, ka.req.role.rules): each as text.
 void elements(const EvalContext& c, Out* o, std::initializer_list<std::string_view> keys) {
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return;
-  const json* v = json_get(&a->doc, keys);
+  const json* v = a->get(keys);
   if (v == nullptr || !v->is_array()) return;
   for (const json& e : *v) put_json_text(&e, c, o);
 }
@@ -74,11 +75,11 @@ void images(const ResolvedField& f, const EvalContext& c, Out* o, std::string_vi
   if (a == nullptr) return;
   const std::string_view keys[] = {"spec", list, "image"};
   bool complete = true;
-  collect(a->request_object, f.index, keys, [&](const json* v) {
+  collect(a->request_object.get(), f.index, keys, [&](const json* v) {
     if (v == nullptr) complete = false;
   });
   if (!complete) return;
-  collect(a->request_object, f.index, keys, [&](const json* v) {
+  collect(a->request_object.get(), f.index, keys, [&](const json* v) {
     std::string_view s;
     if (!json_text(*v, c, &s)) return;
     o->str(repository ? image_repository(s) : s);
@@ -91,7 +92,7 @@ void host_ports(const ResolvedField& f, const EvalContext& c, Out* o, std::strin
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return;
   const std::string_view keys[] = {"spec", list, "ports"};
-  collect(a->request_object, f.index, keys, [&](const json* ports) {
+  collect(a->request_object.get(), f.index, keys, [&](const json* ports) {
     if (ports == nullptr || !ports->is_array()) return;
     for (const json& p : *ports) {
       const json* v = json_get(&p, {"hostPort"});
@@ -107,10 +108,10 @@ void effective(const ResolvedField& f, const EvalContext& c, Out* o, std::string
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return;
   std::string_view pod = "0";
-  if (const json* v = json_get(a->request_object, {"spec", "securityContext", key}))
+  if (const json* v = json_get(a->request_object.get(), {"spec", "securityContext", key}))
     json_text(*v, c, &pod);
   const std::string_view keys[] = {"spec", list, "securityContext", key};
-  collect(a->request_object, f.index, keys, [&](const json* v) {
+  collect(a->request_object.get(), f.index, keys, [&](const json* v) {
     std::string_view s = pod;
     if (v != nullptr) json_text(*v, c, &s);
     o->str(s);
@@ -122,7 +123,7 @@ void role_rules(const ResolvedField& f, const EvalContext& c, Out* o, std::strin
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return;
   const std::string_view keys[] = {"rules", key};
-  collect(a->request_object, f.index, keys, [&](const json* v) {
+  collect(a->request_object.get(), f.index, keys, [&](const json* v) {
     if (v == nullptr || !v->is_array()) return;
     for (const json& e : *v) put_json_text(&e, c, o);
   });
@@ -153,7 +154,7 @@ void query_unescape(std::string_view s, std::string* out) {
 bool uri_param(const ResolvedField& f, const EvalContext& c, std::string_view* out) {
   const AuditEvent* a = audit_of(c);
   if (a == nullptr) return false;
-  const json* uri = json_get(&a->doc, {"requestURI"});
+  const json* uri = a->get({"requestURI"});
   if (uri == nullptr || !uri->is_string()) return false;
   std::string_view u = uri->get_ref<const std::string&>();
   size_t q = u.find('?');
@@ -180,11 +181,11 @@ bool uri_param(const ResolvedField& f, const EvalContext& c, std::string_view* o
 // A one-member field: the value at `keys` below the event.
 #define KA_KEYS(...)                                                     \
   STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false; \
-      return json_str(json_get(&a->doc, {__VA_ARGS__}), c, out);)
+      return json_str(a->get({__VA_ARGS__}), c, out);)
 // The same below requestObject.
 #define KA_REQ(...)                                                      \
   STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false; \
-      return json_str(json_get(a->request_object, {__VA_ARGS__}), c, out);)
+      return json_str(json_get(a->request_object.get(), {__VA_ARGS__}), c, out);)
 // A member AuditEvent::index() found.
 #define KA_INDEXED(member)                                               \
   STR(const AuditEvent* a = audit_of(c); if (a == nullptr) return false; \
@@ -333,7 +334,7 @@ constexpr FieldDef kRows[] = {
      .extract = EXTRACT(
          const AuditEvent* a = audit_of(c); if (a == nullptr) return; bool any = false;
          const std::string_view keys[] = {"spec", "containers", "securityContext", "privileged"};
-         if (!collect(a->request_object, -1, keys, [&](const json* v) {
+         if (!collect(a->request_object.get(), -1, keys, [&](const json* v) {
                if (v != nullptr && v->is_boolean() && v->get<bool>()) any = true;
              })) return;
          o->str(any ? "true" : "false");),
@@ -375,7 +376,7 @@ constexpr FieldDef kRows[] = {
          std::string_view want = f.key; bool prefix = !want.empty() && want.back() == '*';
          if (prefix) want.remove_suffix(1);
          const std::string_view keys[] = {"spec", "volumes", "hostPath", "path"};
-         if (!collect(a->request_object, -1, keys, [&](const json* v) {
+         if (!collect(a->request_object.get(), -1, keys, [&](const json* v) {
                if (v == nullptr || !v->is_string()) return;
                std::string_view path = v->get_ref<const std::string&>();
                if (prefix ? path.substr(0, want.size()) == want : path == f.key) hit = true;
@@ -392,7 +393,7 @@ constexpr FieldDef kRows[] = {
      .extract = EXTRACT(
          const AuditEvent* a = audit_of(c); if (a == nullptr) return;
          const std::string_view keys[] = {"spec", "volumes", ""};
-         collect(a->request_object, f.index, keys, [&](const json* v) {
+         collect(a->request_object.get(), f.index, keys, [&](const json* v) {
            if (v == nullptr || !v->is_object()) return;
            for (auto it = v->begin(); it != v->end(); ++it)
              if (it.key() != "name") o->str(it.key());
@@ -428,6 +429,14 @@ bool json_text(const json& v, const EvalContext& c, std::string_view* out) {
   if (v.is_boolean()) {
     *out = v.get<bool>() ? "true" : "false";
     return true;
+  }
+  if (v.is_structured()) {
+    if (const AuditEvent* a = audit_of(c)) {
+      // Rendered once per event: Falco's rules test ka.req.configmap.obj with a dozen
+      // `contains`, each of which would render the object again.
+      *out = a->rendered(v);
+      return true;
+    }
   }
   std::string& b = c.scratch->buffer();
   if (v.is_number_integer() || v.is_number_unsigned()) {
