@@ -1,5 +1,7 @@
 #include "detector/output/nats_sink.h"
 
+#include <mutex>
+
 namespace riposte::detector {
 
 Status NatsSink::emit(const Alert& alert) {
