@@ -61,7 +61,11 @@ void Detector::on_exec(const ExecRecord& rec) {
     const EnforcedRule* by = enforcing_match(ev);
     // The guardrails (a playbook's match is checked on the alert the exec raises): out of
     // them, or in a dry run, the process resumes; the alert still goes out.
-    const bool kill = by != nullptr && hold_->should_kill(*by, *evp, enforced_alert(*by, ev));
+    // --enforce alone needs no alert: the process waits for none.
+    const bool kill =
+        by != nullptr &&
+        hold_->should_kill(*by, *evp,
+                           ExecHold::needs_alert(*by) ? enforced_alert(*by, ev) : Alert{});
     hold_->decide(rec, kill ? by->rule : nullptr);
   }
   emit(ev);

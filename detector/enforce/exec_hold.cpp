@@ -231,6 +231,11 @@ bool ExecHold::should_kill(const EnforcedRule& rule, const ProcessInfo& proc, co
   return false;
 }
 
+bool ExecHold::needs_alert(const EnforcedRule& rule) {
+  return std::any_of(rule.by.begin(), rule.by.end(),
+                     [](const Enforcer& by) { return by.match.has_value(); });
+}
+
 bool ExecHold::in_scope(const Enforcer& by, const ProcessInfo& proc, const Alert& alert) const {
   if (proc.container == nullptr) {
     if (!by.host || !by.confined_to.empty()) return false;

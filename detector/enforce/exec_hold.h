@@ -107,6 +107,8 @@ class ExecHold {
   // its enforcers has it in scope and is not a dry run. Otherwise counted (dry run or out of
   // scope) and the caller resumes it (decide with no rule).
   bool should_kill(const EnforcedRule& rule, const ProcessInfo& proc, const Alert& alert);
+  // Whether should_kill reads the alert (a playbook's match); --enforce's guardrails do not.
+  static bool needs_alert(const EnforcedRule& rule);
   // Whether an enforcer's guardrails let it kill this process.
   bool in_scope(const Enforcer& by, const ProcessInfo& proc, const Alert& alert) const;
 
