@@ -14,10 +14,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ---- the exec hold (events.h, struct riposte_held) -------------------------------------- */
 
-/* Set before load: hold at all, and whether the name / parent name maps filter (0: any). */
+/* Set before load: hold at all. */
 const volatile __u8 hold_enabled = 0;
-const volatile __u8 hold_by_name = 0;
-const volatile __u8 hold_by_pname = 0;
+/* Whether the name / parent name maps filter (0: any). Written live, with the maps, when
+ * the enforcing rules change (playbooks): an empty name map holds nothing. */
+volatile __u8 hold_by_name = 0;
+volatile __u8 hold_by_pname = 0;
 /* Written by user space on every poll tick: past it the detector is presumed dead or stuck,
  * and nothing more is held (fail open; the watchdog resumes what is held already). */
 volatile __u64 hold_alive_until_ns = 0;

@@ -58,28 +58,37 @@ void Detector::on_exec(const ExecRecord& rec) {
   rules_->evaluate(ev, &matches_);
   // The process waits, stopped, for this: decide before anything else.
   if (hold_ != nullptr && (rec.held || !hold_->rules().empty())) {
-    const rules::CompiledRule* by = enforcing_match(ev);
-    if (by != nullptr && !hold_->in_scope(*evp)) {
-      hold_->count_out_of_scope();
-      by = nullptr;  // the guardrails: resume it, the alert still goes out
-    }
-    hold_->decide(rec, by);
+    const EnforcedRule* by = enforcing_match(ev);
+    // The guardrails (a playbook's match is checked on the alert the exec raises): out of
+    // them, or in a dry run, the process resumes; the alert still goes out.
+    // --enforce alone needs no alert: the process waits for none.
+    const bool kill =
+        by != nullptr &&
+        hold_->should_kill(*by, *evp,
+                           ExecHold::needs_alert(*by) ? enforced_alert(*by, ev) : Alert{});
+    hold_->decide(rec, kill ? by->rule : nullptr);
   }
   emit(ev);
 }
 
-const rules::CompiledRule* Detector::enforcing_match(const Event& ev) const {
+const EnforcedRule* Detector::enforcing_match(const Event& ev) const {
   if (matches_.empty()) return nullptr;  // every rule was asked, none matched
-  for (const rules::CompiledRule* r : hold_->rules()) {
+  for (const EnforcedRule& r : hold_->rules()) {
     for (const rules::CompiledRule* m : matches_) {
-      if (m == r) return r;
+      if (m == r.rule) return &r;
     }
   }
   if (rules_->rule_matching() == rules::RuleMatching::kAll) return nullptr;
-  for (const rules::CompiledRule* r : hold_->rules()) {
-    if (rules_->matches(ev, *r)) return r;
+  for (const EnforcedRule& r : hold_->rules()) {
+    if (rules_->matches(ev, *r.rule)) return &r;
   }
   return nullptr;
+}
+
+Alert Detector::enforced_alert(const EnforcedRule& by, const Event& ev) const {
+  Alert alert = rules::make_alert(*by.rule, ev, hostname_);
+  append_context(ev, &alert);
+  return alert;
 }
 
 void Detector::on_fork(const ForkRecord& rec) {

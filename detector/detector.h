@@ -42,7 +42,9 @@ class Detector final : public RecordHandler {
   void emit(const Event& ev);
   // The enforcing rule that matches the exec event (among matches_, or asked directly when
   // the rule matching mode stopped at another rule), or null.
-  const rules::CompiledRule* enforcing_match(const Event& ev) const;
+  const EnforcedRule* enforcing_match(const Event& ev) const;
+  // The alert the enforcing rule raises for ev: what a playbook's match is checked on.
+  Alert enforced_alert(const EnforcedRule& by, const Event& ev) const;
   void count(EventType type);
   uint64_t wall(uint64_t boot_ns) const {
     return static_cast<uint64_t>(static_cast<int64_t>(boot_ns) + boot_to_wall_ns_);

@@ -26,6 +26,7 @@
 #include "detector/container/kube_pod_watcher.h"
 #include "detector/detector.h"
 #include "detector/enforce/exec_hold.h"
+#include "detector/enforce/playbook_enforce.h"
 #include "detector/node_agent/linux_node_host.h"
 #include "detector/node_agent/nats_endpoint.h"
 #include "detector/node_agent/node_agent.h"
@@ -36,6 +37,7 @@
 #include "detector/rules/ruleset.h"
 #include "detector/sensor/bpf_source.h"
 #include "detector/sensor/syscall_table.h"
+#include "responder/crd/crd_playbook_source.h"
 
 namespace {
 
@@ -81,6 +83,8 @@ struct Config {
   int ring_mb = 8, wakeup_kb = 256, tick_ms = 10, queue_capacity = 10000;
   int duration_s = 0, max_processes = 65536, max_pods = 4096;
   std::vector<std::string> enforce;
+  std::vector<std::string> playbooks;
+  bool playbook_objects = false;
   int hold_deadline_ms = 50;
   std::vector<std::string> enforce_namespaces;
   bool enforce_host = false;
@@ -125,6 +129,11 @@ Config parse_flags(int argc, char** argv) {
   f.add_list("enforce", &c.enforce, "RULE",
              "stop processes with this rule before they run (repeat for several): execs that may "
              "match it are held in the kernel until the rule is evaluated, then killed or resumed");
+  f.add_list("playbooks", &c.playbooks, "PATH",
+             "playbook file or directory (repeat), polled for changes: the exec rules of a "
+             "playbook with `enforce` are enforced within its guardrails (as --enforce)");
+  f.add_bool("playbook-objects", &c.playbook_objects,
+             "also take enforcing playbooks from Playbook and ClusterPlaybook objects (watched)");
   f.add_list(
       "enforce-namespace", &c.enforce_namespaces, "GLOB",
       "kill --enforce matches only in pods of these namespaces (repeat; default: any namespace)");
@@ -162,6 +171,7 @@ Config parse_flags(int argc, char** argv) {
     die("--hold-timeout is resume or kill");
   if (c.hold_deadline_ms <= 0) die("--hold-deadline-ms must be positive");
   if (c.node_actions && c.nats.url.empty()) die("--node-actions needs --nats");
+  if (c.playbook_objects && c.no_kube) die("--playbook-objects needs the Kubernetes API");
   if (c.node_action_rate <= 0) die("--node-action-rate must be positive");
   return c;
 }
@@ -219,8 +229,18 @@ int main(int argc, char** argv) {
   for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
   if (!loaded.ok()) die("rules have errors (see above)");
   const detector::rules::Ruleset& ruleset = *loaded.ruleset;
-  auto hold_plan = detector::plan_exec_hold(ruleset, cfg.enforce);
+  auto hold_plan =
+      detector::plan_exec_hold(ruleset, cfg.enforce, cfg.enforce_namespaces, cfg.enforce_host);
   if (!hold_plan) die(hold_plan.error());
+  const detector::HoldPlan cli_plan = *hold_plan;  // playbooks add to it
+  // Enforcing playbooks may come and go: the hold is loaded whenever they are read.
+  const bool playbook_enforce = !cfg.playbooks.empty() || cfg.playbook_objects;
+  if (playbook_enforce) hold_plan->kernel.enabled = true;
+  if (!cfg.playbooks.empty()) {
+    auto pbs = detector::load_playbook_files(cfg.playbooks);
+    if (!pbs.ok()) die("--playbooks have errors:\n" + pbs.error_text());
+  }
+  detector::PlaybookEnforcement enforcement(cfg.playbooks);
 
   Registry registry;
   std::unique_ptr<nats::RotatingConnection> nats_conn;
@@ -291,13 +311,46 @@ int main(int argc, char** argv) {
   detector::HoldOptions hold_opts;
   hold_opts.deadline = std::chrono::milliseconds(cfg.hold_deadline_ms);
   hold_opts.kill_on_timeout = cfg.hold_timeout == "kill";
-  hold_opts.namespaces = cfg.enforce_namespaces;
-  hold_opts.include_host = cfg.enforce_host;
+  // Playbooks' kills spare the namespaces node actions spare.
+  hold_opts.protected_namespaces.insert(cfg.node_action_protected.begin(),
+                                        cfg.node_action_protected.end());
+  if (const char* own = std::getenv("POD_NAMESPACE"); own && *own)
+    hold_opts.protected_namespaces.insert(own);
   detector::ExecHold hold(*hold_plan, hold_opts, &registry);
+  const bool holding = hold_plan->kernel.enabled;
   const auto hold_alive = [&source] {
     source.hold_alive_until(static_cast<uint64_t>(clock_ns(CLOCK_BOOTTIME)) + 1000000000ull);
   };
-  if (!hold.rules().empty()) {
+  Counter& enforce_reloads = registry.counter(
+      "riposte_detector_enforce_reloads_total",
+      "Times the enforcing rules changed since start (playbooks added, changed or removed)");
+  registry.gauge("riposte_detector_enforcing_rules", "Rules whose matching execs are stopped")
+      .set_function([&hold] { return static_cast<double>(hold.rules().size()); });
+  // Applies the playbooks in force when they changed: the rules they enforce join --enforce's.
+  const auto reload_enforcing = [&] {
+    auto playbooks = enforcement.poll();
+    if (!playbooks) return;
+    detector::HoldPlan plan = cli_plan;
+    std::vector<std::string> unmatched;
+    detector::add_playbook_enforcers(ruleset, *playbooks, &plan, &unmatched);
+    for (const auto& name : unmatched)
+      log::warn("enforcing playbook matches no exec rule", {{"playbook", name}});
+    plan.kernel.enabled = true;
+    if (Status st = source.set_hold_names(plan.kernel); !st.ok()) {
+      log::error("enforcing rules not changed", {{"error", st.error()}});
+      return;
+    }
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& r : plan.rules) names.push_back(r.rule->name);
+    hold.replace(std::move(plan));
+    enforce_reloads.inc();
+    log::info("enforcing rules changed",
+              {{"enforcing_rules", hold.rules().size()},
+               {"rules", names},
+               {"reloads", static_cast<uint64_t>(enforce_reloads.value())}});
+  };
+  std::unique_ptr<responder::crd::CrdPlaybookSource> playbook_objects;
+  if (holding) {
     if (Status st = hold.start(source.held_map_fd()); !st.ok()) die(st.error());
     det.set_exec_hold(&hold);
     hold_alive();
@@ -305,6 +358,19 @@ int main(int argc, char** argv) {
         .gauge("riposte_detector_exec_hold_failures_total",
                "Execs to hold that the kernel could not hold")
         .set_function([&source] { return static_cast<double>(source.hold_failures()); });
+    if (cfg.playbook_objects) {
+      responder::crd::CrdSourceOptions crd_options;
+      crd_options.write_status = false;  // the responder reports each object's verdict
+      playbook_objects = std::make_unique<responder::crd::CrdPlaybookSource>(
+          *kube_client, [&enforcement](auto pbs) { enforcement.set_objects(std::move(pbs)); },
+          crd_options);
+      playbook_objects->start();
+      // The first set of enforcing rules includes the objects', when they can be listed.
+      if (!playbook_objects->wait_synced(std::chrono::seconds(30))) {
+        log::warn("Playbook objects not listed yet (CRDs installed? RBAC?); going on without");
+      }
+    }
+    if (playbook_enforce) reload_enforcing();
   }
   // Attached first, then /proc: a process that starts meanwhile is in both, and the records
   // (read after the scan) have the last word.
@@ -380,8 +446,9 @@ int main(int argc, char** argv) {
         so.open_write.filter ? std::to_string(so.open_write.prefixes.size()) + " prefixes" : "off"},
        {"syscall_hook", detector::to_string(source.syscall_hook())},
        {"enforcing_rules", hold.rules().size()},
-       {"hold_names",
-        so.hold.names_any ? std::string("any") : std::to_string(so.hold.names.size())},
+       {"hold_names", hold.plan().kernel.names_any
+                          ? std::string("any")
+                          : std::to_string(hold.plan().kernel.names.size())},
        {"processes_scanned", scanned},
        {"output", cfg.nats.url.empty() ? "stdout" : cfg.nats.url},
        {"node_actions", node_endpoint ? node_endpoint->subject() : "off"},
@@ -404,9 +471,10 @@ int main(int argc, char** argv) {
   auto next_sync = start;
   while (!g_stop) {
     if (Status st = source.poll(200); !st.ok()) die(st.error());
-    if (!hold.rules().empty()) hold_alive();
+    if (holding) hold_alive();
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_sync) {
+      if (playbook_enforce) reload_enforcing();
       kernel.sync();
       tracked.set(static_cast<double>(procs.size()));
       next_sync = now + std::chrono::seconds(1);
@@ -417,6 +485,7 @@ int main(int argc, char** argv) {
   if (nats_conn) nats_conn->stop_following();  // before what its rebind touches goes away
   queue.drain(5000);
   if (pods) pods->stop();
+  if (playbook_objects) playbook_objects->stop();
   log::info("detector stopped", {{"events", det.events()},
                                  {"kernel_drops", source.kernel_drops()},
                                  {"published", queue.published()},

@@ -1,7 +1,5 @@
 #include "responder/playbook_store.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 
 #include "common/log.h"
@@ -20,20 +18,7 @@ PlaybookStore::PlaybookStore(std::vector<std::string> paths, kube::KubeClient& k
 PlaybookStore::~PlaybookStore() { stop(); }
 
 std::string PlaybookStore::fingerprint() const {
-  std::string fp;
-  for (const auto& path : paths_) {
-    for (const auto& f : playbook::playbook_files(path)) {
-      struct stat st {};
-      fp += f;
-      // stat follows symlinks, so a swapped ConfigMap target shows up as a change.
-      if (::stat(f.c_str(), &st) == 0) {
-        fp += ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-              std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
-      }
-      fp += "\n";
-    }
-  }
-  return fp;
+  return playbook::playbook_files_fingerprint(paths_);
 }
 
 playbook::LoadResult PlaybookStore::load() {

@@ -51,10 +51,27 @@ quantile() {  # quantile Q: the smallest bucket bound holding Q of the hold hist
     END { for (i = 1; i <= k; i++) if (c[i] >= q * total) { printf "%s s (of %d)", b[i], total; exit } }'
 }
 
-start --enforce "Forbidden tool with a bad argument"
-killed_ms=$(loop_ms "$work/riposte-forbid" bad)
-echo "held and killed: $n execs in $killed_ms ms; hold -> kill p50 <= $(quantile 0.5), p99 <= $(quantile 0.99)"
-stop
+killed() {  # killed: the held execs the detector killed
+  curl -s "http://127.0.0.1:$port/metrics" | awk '/^riposte_detector_exec_holds_total\{outcome="killed"\}/ { print $NF }'
+}
+# The benchmark runs on the host: kills there need --enforce-host (or the playbook's host).
+mkdir -p "$work/playbooks"
+cat >"$work/playbooks/forbid.yaml" <<'PLAYBOOK'
+name: forbid
+enforce: {mode: kill, host: true}
+match: {rules: ["Forbidden tool with a bad argument"]}
+steps: [{action: event.create, params: {reason: Forbidden, message: forbidden}}]
+PLAYBOOK
+for how in "--enforce" "--playbooks"; do
+  if [[ $how == --enforce ]]; then
+    start --enforce "Forbidden tool with a bad argument" --enforce-host
+  else
+    start --playbooks "$work/playbooks"  # the hold also builds the alert the playbook matches
+  fi
+  killed_ms=$(loop_ms "$work/riposte-forbid" bad)
+  echo "held and killed ($how): $n execs in $killed_ms ms, $(killed) killed; hold -> kill p50 <= $(quantile 0.5), p99 <= $(quantile 0.99)"
+  stop
+done
 
 for ((r = 1; r <= rounds; r++)); do
   start

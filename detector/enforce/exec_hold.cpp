@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -63,10 +64,9 @@ uint64_t boot_now_ns() {
 }  // namespace
 
 Result<HoldPlan> plan_exec_hold(const rules::Ruleset& ruleset,
-                                const std::vector<std::string>& names) {
+                                const std::vector<std::string>& names,
+                                const std::vector<std::string>& namespaces, bool include_host) {
   HoldPlan plan;
-  if (names.empty()) return plan;
-  rules::ExecNames all{rules::NameSet::none(), rules::NameSet::none()};
   for (const std::string& name : names) {
     const rules::CompiledRule* r = ruleset.find(name);
     if (r == nullptr) return Error{"--enforce: no rule named \"" + name + "\" is loaded"};
@@ -75,15 +75,31 @@ Result<HoldPlan> plan_exec_hold(const rules::Ruleset& ruleset,
       return Error{"--enforce: rule \"" + name +
                    "\" cannot match an exec (the hold stops processes at exec)"};
     }
-    plan.rules.push_back(r);
-    all.add(r->filter.exec_names());
+    Enforcer by;
+    by.source = "--enforce";
+    by.namespaces = namespaces;
+    by.host = include_host;
+    add_enforcer(&plan, r, std::move(by));
   }
-  plan.kernel.enabled = true;
-  plan.kernel.names_any = all.name.is_any();
-  plan.kernel.pnames_any = all.pname.is_any();
-  plan.kernel.names = all.name.names();
-  plan.kernel.pnames = all.pname.names();
   return plan;
+}
+
+void add_enforcer(HoldPlan* plan, const rules::CompiledRule* rule, Enforcer by) {
+  auto it = std::find_if(plan->rules.begin(), plan->rules.end(),
+                         [rule](const EnforcedRule& e) { return e.rule == rule; });
+  if (it != plan->rules.end()) {
+    it->by.push_back(std::move(by));
+    return;
+  }
+  plan->rules.push_back({rule, {std::move(by)}});
+  // The kernel's candidates: the union of every enforcing rule's names.
+  rules::ExecNames all{rules::NameSet::none(), rules::NameSet::none()};
+  for (const EnforcedRule& e : plan->rules) all.add(e.rule->filter.exec_names());
+  plan->kernel.enabled = true;
+  plan->kernel.names_any = all.name.is_any();
+  plan->kernel.pnames_any = all.pname.is_any();
+  plan->kernel.names = all.name.names();
+  plan->kernel.pnames = all.pname.names();
 }
 
 bool release_held(int held_fd, uint32_t pid, uint64_t start_boot_ns, int sig,
@@ -117,6 +133,8 @@ ExecHold::ExecHold(HoldPlan plan, HoldOptions options, Registry* registry)
       out_of_scope_(&registry->counter("riposte_detector_exec_holds_total",
                                        "Held execs, by outcome",
                                        {{"outcome", "matched_out_of_scope"}})),
+      dry_run_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
+                                  {{"outcome", "matched_dry_run"}})),
       missed_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
                                  {{"outcome", "released_by_watchdog"}})) {
   registry
@@ -145,7 +163,6 @@ ExecHold::~ExecHold() {
 }
 
 Status ExecHold::start(int held_fd) {
-  if (plan_.rules.empty()) return {};
   if (held_fd < 0) return Error{"exec hold: the kernel side is not loaded"};
   held_fd_ = held_fd;
   void* mem =
@@ -197,14 +214,43 @@ void ExecHold::kill_running(const ExecRecord& rec, const rules::CompiledRule& by
   }
 }
 
-bool ExecHold::in_scope(const ProcessInfo& proc) const {
-  if (proc.container == nullptr) return options_.include_host;
-  if (options_.namespaces.empty()) return true;
-  const std::string ns = proc.container->pod != nullptr ? proc.container->pod->ns : "";
-  for (const std::string& glob : options_.namespaces) {
-    if (fnmatch(glob.c_str(), ns.c_str(), 0) == 0) return true;
+bool ExecHold::should_kill(const EnforcedRule& rule, const ProcessInfo& proc, const Alert& alert) {
+  const Enforcer* dry = nullptr;
+  for (const Enforcer& by : rule.by) {
+    if (!in_scope(by, proc, alert)) continue;
+    if (!by.dry_run) return true;
+    dry = &by;
+  }
+  if (dry != nullptr) {
+    dry_run_->inc();
+    log::info("exec would be killed (dry run): resumed",
+              {{"rule", rule.rule->name}, {"by", dry->source}, {"pid", proc.pid}});
+  } else {
+    out_of_scope_->inc();
   }
   return false;
+}
+
+bool ExecHold::needs_alert(const EnforcedRule& rule) {
+  return std::any_of(rule.by.begin(), rule.by.end(),
+                     [](const Enforcer& by) { return by.match.has_value(); });
+}
+
+bool ExecHold::in_scope(const Enforcer& by, const ProcessInfo& proc, const Alert& alert) const {
+  if (proc.container == nullptr) {
+    if (!by.host || !by.confined_to.empty()) return false;
+  } else {
+    const std::string ns = proc.container->pod != nullptr ? proc.container->pod->ns : "";
+    if (by.protect && options_.protected_namespaces.contains(ns)) return false;
+    if (!by.confined_to.empty() && ns != by.confined_to) return false;
+    if (!by.namespaces.empty() &&
+        std::none_of(by.namespaces.begin(), by.namespaces.end(), [&](const std::string& glob) {
+          return fnmatch(glob.c_str(), ns.c_str(), 0) == 0;
+        })) {
+      return false;
+    }
+  }
+  return !by.match || by.match->matches(alert);
 }
 
 uint64_t ExecHold::expired() const { return shared_ != nullptr ? shared_->expired.load() : 0; }

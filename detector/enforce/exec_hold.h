@@ -20,36 +20,60 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "common/alert.h"
 #include "common/metrics.h"
 #include "common/result.h"
 #include "detector/event/event.h"
 #include "detector/rules/ruleset.h"
 #include "detector/sensor/bpf_source.h"
 #include "detector/sensor/exec_record.h"
+#include "responder/playbook/match.h"
 
 namespace riposte::detector {
 
-struct HoldPlan {
-  std::vector<const rules::CompiledRule*> rules;  // the enforcing rules, in load order
-  BpfSourceOptions::ExecHold kernel;              // what the kernel holds
+// Who enforces a rule, and within which bounds (the guardrails). A match is killed when one
+// enforcer that is not a dry run has it in scope.
+struct Enforcer {
+  std::string source;  // "--enforce", or "playbook NAME (file:line:col)"
+  // A playbook's match, checked on the alert the exec raises; none for --enforce.
+  std::optional<playbook::Match> match;
+  std::vector<std::string> namespaces;  // --enforce-namespace globs; empty: any
+  std::string confined_to;              // a Playbook object's namespace: only its pods
+  bool host = false;                    // also processes outside containers
+  bool dry_run = false;                 // count, resume
+  bool protect = false;                 // HoldOptions::protected_namespaces apply
 };
 
-// The plan for enforcing `names` (rule names) of `ruleset`; an error names a rule that does
-// not exist, is disabled, or cannot match an exec.
+struct EnforcedRule {
+  const rules::CompiledRule* rule = nullptr;
+  std::vector<Enforcer> by;
+};
+
+struct HoldPlan {
+  std::vector<EnforcedRule> rules;    // the enforcing rules, in load order
+  BpfSourceOptions::ExecHold kernel;  // what the kernel holds
+};
+
+// The plan for enforcing `names` (rule names) of `ruleset` with --enforce's guardrails; an
+// error names a rule that does not exist, is disabled, or cannot match an exec.
 Result<HoldPlan> plan_exec_hold(const rules::Ruleset& ruleset,
-                                const std::vector<std::string>& names);
+                                const std::vector<std::string>& names,
+                                const std::vector<std::string>& namespaces = {},
+                                bool include_host = false);
+// Adds `by` as an enforcer of `rule` (a rule already in the plan gets one more) and widens
+// the kernel's names to the rule's; `rule` must be able to match an exec.
+void add_enforcer(HoldPlan* plan, const rules::CompiledRule* rule, Enforcer by);
 
 struct HoldOptions {
   std::chrono::milliseconds deadline{50};  // longest a process stays held undecided
   bool kill_on_timeout = false;            // fail-closed: kill what was not decided in time
-  // Guardrails: a match is killed only in a container whose pod's namespace matches one of
-  // these globs (empty: any namespace), and on the host only when include_host is set. Out
-  // of scope, a match is resumed (and counted).
-  std::vector<std::string> namespaces;
-  bool include_host = false;
+  // Pods of these namespaces are never killed by an enforcer with `protect` (playbooks).
+  std::set<std::string> protected_namespaces;
 };
 
 // Deletes pid's entry from the held map if it is the process that started at start_boot_ns,
@@ -65,20 +89,28 @@ class ExecHold {
   ExecHold(const ExecHold&) = delete;
   ExecHold& operator=(const ExecHold&) = delete;
 
-  // After BpfSource::start(): forks the watchdog on the held map.
+  // After BpfSource::start(): forks the watchdog on the held map (even with no rule yet:
+  // playbooks may add some later).
   Status start(int held_fd);
-  const std::vector<const rules::CompiledRule*>& rules() const { return plan_.rules; }
+  const std::vector<EnforcedRule>& rules() const { return plan_.rules; }
+  const HoldPlan& plan() const { return plan_; }
   const HoldOptions& options() const { return options_; }
+  // A new set of enforcing rules (playbooks changed); the caller updates the kernel's names.
+  void replace(HoldPlan plan) { plan_ = std::move(plan); }
 
   // The exec event was evaluated; `by` is the enforcing rule that matched it, or null. A held
   // process is killed (by) or resumed (!by). One that was not held (a job-control parent
   // would have seen the stop, or the deadline passed) is killed as it runs when `by`, if it
   // is still the same process.
   void decide(const ExecRecord& rec, const rules::CompiledRule* by);
-  // Whether a match in this process may be killed (the guardrails of HoldOptions).
-  bool in_scope(const ProcessInfo& proc) const;
-  // A match out of scope: counted; the caller resumes it (decide with no rule).
-  void count_out_of_scope() { out_of_scope_->inc(); }
+  // Whether a match of `rule` in this process, which raises `alert`, is to be killed: one of
+  // its enforcers has it in scope and is not a dry run. Otherwise counted (dry run or out of
+  // scope) and the caller resumes it (decide with no rule).
+  bool should_kill(const EnforcedRule& rule, const ProcessInfo& proc, const Alert& alert);
+  // Whether should_kill reads the alert (a playbook's match); --enforce's guardrails do not.
+  static bool needs_alert(const EnforcedRule& rule);
+  // Whether an enforcer's guardrails let it kill this process.
+  bool in_scope(const Enforcer& by, const ProcessInfo& proc, const Alert& alert) const;
 
   // Processes the watchdog released at the deadline or at the detector's death.
   uint64_t expired() const;
@@ -102,6 +134,7 @@ class ExecHold {
   Counter* killed_late_;
   Counter* killed_unheld_;
   Counter* out_of_scope_;
+  Counter* dry_run_;
   Counter* missed_;
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "exec.skel.h"
 #include "process.skel.h"
@@ -192,6 +193,32 @@ Status BpfSource::fill_hold_names() {
   return {};
 }
 
+Status BpfSource::set_hold_names(const BpfSourceOptions::ExecHold& next) {
+  if (!exec_ || !options_.hold.enabled) return Error{"eBPF: the exec hold is not loaded"};
+  // New names first, then the switches, then the names no longer wanted: an exec meanwhile
+  // is held by the old set or the new one (the detector decides either way).
+  const BpfSourceOptions::ExecHold prev = options_.hold;
+  options_.hold.names = next.names;
+  options_.hold.pnames = next.pnames;
+  if (Status st = fill_hold_names(); !st.ok()) return st;
+  exec_->bss->hold_by_name = !next.names_any;
+  exec_->bss->hold_by_pname = !next.pnames_any;
+  options_.hold.names_any = next.names_any;
+  options_.hold.pnames_any = next.pnames_any;
+  const std::tuple<bpf_map*, const std::vector<std::string>*, const std::vector<std::string>*>
+      maps[] = {{exec_->maps.hold_names, &prev.names, &next.names},
+                {exec_->maps.hold_pnames, &prev.pnames, &next.pnames}};
+  for (const auto& [map, before, now] : maps) {
+    for (const std::string& name : *before) {
+      if (std::find(now->begin(), now->end(), name) != now->end()) continue;
+      riposte_comm_key key{};
+      std::memcpy(key.comm, name.data(), std::min(name.size(), sizeof key.comm - 1));
+      bpf_map__delete_elem(map, &key, sizeof key, 0);
+    }
+  }
+  return {};
+}
+
 void BpfSource::hold_alive_until(uint64_t boot_ns) {
   if (exec_ && options_.hold.enabled) exec_->bss->hold_alive_until_ns = boot_ns;
 }
@@ -225,8 +252,8 @@ Status BpfSource::start(RecordHandler* handler) {
   process_->rodata->wakeup_bytes = options_.wakeup_bytes;
   const BpfSourceOptions::ExecHold& hold = options_.hold;
   exec_->rodata->hold_enabled = hold.enabled;
-  exec_->rodata->hold_by_name = !hold.names_any;
-  exec_->rodata->hold_by_pname = !hold.pnames_any;
+  exec_->bss->hold_by_name = !hold.names_any;
+  exec_->bss->hold_by_pname = !hold.pnames_any;
 
   if (int err = exec_bpf__load(exec_.get())) return load_error("exec", err);
   if (Status st = fill_hold_names(); !st.ok()) return st;

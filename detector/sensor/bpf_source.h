@@ -82,6 +82,8 @@ class BpfSource final : public EventSource {
   // The exec hold (after start()). Nothing is held unless the deadline set here (in
   // CLOCK_BOOTTIME ns) is ahead: the detector pushes it forward while it is alive.
   void hold_alive_until(uint64_t boot_ns);
+  // Replaces the names the kernel holds (the enforcing rules changed), live.
+  Status set_hold_names(const BpfSourceOptions::ExecHold& next);
   // The map of held processes (struct riposte_held by pid); -1 when the hold is off.
   int held_map_fd() const;
   // Candidate execs the kernel could not hold (map full, signal refused).

@@ -13,6 +13,15 @@ std::string string_at(const nlohmann::json& obj, const char* key) {
 // Early feedback for what the guardrails would refuse at run time anyway: a namespaced
 // Playbook acts only on objects of its namespace, and nodes are cluster-scoped.
 void check_confinement(const nlohmann::json& spec, std::vector<std::string>* errors) {
+  auto enforce = spec.find("enforce");
+  const nlohmann::json host = enforce != spec.end() && enforce->is_object()
+                                  ? enforce->value("host", nlohmann::json())
+                                  : nlohmann::json();
+  if (host.is_boolean() && host.get<bool>()) {
+    errors->push_back(
+        "spec.enforce.host: host processes are outside every namespace: only a "
+        "ClusterPlaybook may");
+  }
   auto steps = spec.find("steps");
   if (steps == spec.end() || !steps->is_array()) return;
   for (size_t i = 0; i < steps->size(); ++i) {

@@ -143,13 +143,15 @@ void Parser::playbook(const YAML::Node& node) {
   }
   Playbook pb;
   pb.origin = position(node);
-  check_keys(node, {"name", "description", "dry_run", "stop", "cooldown", "match", "steps"},
+  check_keys(node,
+             {"name", "description", "dry_run", "stop", "cooldown", "enforce", "match", "steps"},
              "playbook");
   name(node, &pb);
   pb.description = scalar(node, "description").value_or("");
   pb.dry_run = boolean(node, "dry_run").value_or(false);
   pb.stop = boolean(node, "stop").value_or(false);
   if (const YAML::Node c = node["cooldown"]) cooldown(c, &pb);
+  if (const YAML::Node e = node["enforce"]) enforce(e, &pb);
   if (const YAML::Node m = node["match"]) {
     match(m, &pb.match);
   } else {
@@ -202,6 +204,26 @@ void Parser::cooldown(const YAML::Node& node, Playbook* pb) {
   }
   if (auto ms = duration(period, "cooldown")) c.period_ms = *ms;
   pb->cooldown = std::move(c);
+}
+
+void Parser::enforce(const YAML::Node& node, Playbook* pb) {
+  if (!node.IsMap()) {
+    error(node, "\"enforce\" must be a mapping such as {mode: kill}");
+    return;
+  }
+  check_keys(node, {"mode", "host"}, "enforce");
+  Enforce e;
+  if (auto mode = scalar(node, "mode")) {
+    if (*mode != "kill") {
+      error(node["mode"], "unknown enforce mode \"" + *mode + "\" (expected: kill)");
+      return;
+    }
+  } else if (!node["mode"]) {
+    error(node, "\"enforce\" has no \"mode\" (expected: kill)");
+    return;
+  }
+  e.host = boolean(node, "host").value_or(false);
+  pb->enforce = e;
 }
 
 void Parser::steps(const YAML::Node& node, std::vector<Step>* out) {

@@ -44,6 +44,7 @@ class Parser {
   void step(const YAML::Node& node, const std::vector<Step>& earlier, Step* s);
   void params(const YAML::Node& node, Step* s);
   void cooldown(const YAML::Node& node, Playbook* pb);
+  void enforce(const YAML::Node& node, Playbook* pb);
 
   // --- conditions (parser_match.cpp) ---
   void match(const YAML::Node& node, Match* m);

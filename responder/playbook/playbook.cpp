@@ -1,5 +1,7 @@
 #include "responder/playbook/playbook.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -67,6 +69,22 @@ std::vector<std::string> playbook_files(const std::string& path) {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+std::string playbook_files_fingerprint(const std::vector<std::string>& paths) {
+  std::string fp;
+  for (const auto& path : paths) {
+    for (const auto& f : playbook_files(path)) {
+      struct stat st {};
+      fp += f;
+      if (::stat(f.c_str(), &st) == 0) {
+        fp += ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+              std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+      }
+      fp += "\n";
+    }
+  }
+  return fp;
 }
 
 LoadResult parse_playbooks(std::string_view yaml, const std::string& file_name,

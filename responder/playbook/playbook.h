@@ -5,6 +5,9 @@
 //   dry_run: false                         # optional; true: report, never send
 //   stop: false                            # optional; true: no later playbook runs for a match
 //   cooldown: 5m                           # optional; or {period: 5m, key: "<template>"}
+//   enforce:                               # optional: the detector stops the matched execs
+//     mode: kill                           #   before they run (see Enforce)
+//     host: false                          #   optional; true: host processes too
 //   match:
 //     rules: ["Terminal shell in container"]   # exact names or globs (* ?)
 //     priority: ">=Notice"                     # optional: "Critical", ">=", ">", "<=", "<", "="
@@ -78,6 +81,18 @@ struct Cooldown {
   std::optional<Template> key;
 };
 
+// The detector holds every exec that could match one of the playbook's rules (those that can
+// match an exec) in the kernel, evaluates the rule and this playbook's match on the alert it
+// would raise, and kills the process before its first instruction when both hold and the
+// guardrails allow it: the match's namespaces, the Playbook object's namespace, the
+// detector's protected namespaces; host processes only with `host`; a dry-run playbook
+// resumes the process and counts it. The steps still run in the responder for the alert.
+struct Enforce {
+  enum class Mode { kKill };
+  Mode mode = Mode::kKill;
+  bool host = false;  // also kill matches outside containers (never for a Playbook object)
+};
+
 struct Playbook {
   std::string name;
   std::string description;
@@ -86,6 +101,7 @@ struct Playbook {
   bool dry_run = false;
   bool stop = false;
   std::optional<Cooldown> cooldown;
+  std::optional<Enforce> enforce;
   std::string origin;  // "file:line:col" of its definition, for logs
   // A namespaced Playbook object's namespace ("" otherwise): the playbook then answers only
   // alerts about that namespace and its actions may touch nothing outside it (the engine
@@ -124,6 +140,10 @@ LoadResult load_playbooks(const std::vector<std::string>& paths,
 
 // The files load_playbooks reads for path (path itself, or the directory's playbook files).
 std::vector<std::string> playbook_files(const std::string& path);
+
+// What load_playbooks reads for paths, as "file:size:mtime:inode" lines: a change in any file
+// (or in the set of files) changes it. stat follows symlinks: a swapped ConfigMap shows up.
+std::string playbook_files_fingerprint(const std::vector<std::string>& paths);
 
 // The cooldown target of an alert for a playbook (see Cooldown); an error when the key
 // template names an undefined field.

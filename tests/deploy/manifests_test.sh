@@ -49,6 +49,20 @@ check "helm template with detector.enforce: --enforce and CAP_KILL" sh -c \
   "grep -q -- '- \"--enforce=Terminal shell in container\"' '$tmp/enforce.yaml' &&
    grep -q 'DAC_READ_SEARCH, KILL\]' '$tmp/enforce.yaml' &&
    $kubectl apply --dry-run=server -f '$tmp/enforce.yaml'"
+# Enforcing playbooks: the detector mounts the responder's playbooks, watches the Playbook
+# objects (read-only RBAC on them) and holds CAP_KILL; off by default, none of it.
+"$RIPOSTE_HELM" template riposte "$src/deploy/helm/riposte" --namespace riposte \
+  --set detector.enforcePlaybooks=true \
+  --set-string 'responder.playbooks.stop\.yaml=name: x' 2>/dev/null >"$tmp/enforce-pb.yaml"
+check "helm template with detector.enforcePlaybooks: playbooks, objects, RBAC, CAP_KILL" sh -c \
+  "grep -q -- '- --playbooks=/etc/riposte/playbooks' '$tmp/enforce-pb.yaml' &&
+   grep -q -- '- --playbook-objects' '$tmp/enforce-pb.yaml' &&
+   grep -q -- 'name: riposte-responder-playbooks' '$tmp/enforce-pb.yaml' &&
+   grep -A3 -- 'say which rules stop processes at exec' '$tmp/enforce-pb.yaml' |
+     grep -q -- 'verbs: \[get, list, watch\]' &&
+   grep -q 'DAC_READ_SEARCH, KILL\]' '$tmp/enforce-pb.yaml' &&
+   ! grep -q -- '--playbook-objects' '$tmp/helm.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/enforce-pb.yaml'"
 # Falco's rules by default (detector.falcoRules): falcoctl installs them in an init container
 # into the emptyDir the detector loads them from, Falco's first, before riposte's defaults.
 check "helm template: falcoctl installs Falco's rules, the detector loads them first" sh -c \

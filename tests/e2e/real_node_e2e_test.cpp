@@ -18,6 +18,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "common/alert.h"
 #include "tests/support/alert_file.h"
@@ -426,6 +427,141 @@ TEST_F(RealNodeE2E, EnforcedTerminalShellDiesBeforeItsPrompt) {
   EXPECT_NE(testing::read_file(enforcer->log_path()).find("exec killed before it ran"),
             std::string::npos)
       << enforcer->log_tail();
+}
+
+// Enforcing playbooks (issue 17): the detector reads the playbooks - a directory (as a mounted
+// ConfigMap) and Playbook objects - and one with `enforce` makes Falco's "Terminal shell in
+// container" enforcing within its namespaces: `kubectl exec -it POD -- sh -c 'echo ...'` dies
+// before it prints. Changed (another namespace, a dry run) or removed, the same exec prints.
+// Each change is waited for by the detector's own line saying it applied it.
+TEST_F(RealNodeE2E, EnforcingPlaybookStopsTheShellUntilItChanges) {
+  int rc = 0;
+  for (const char* crd : {"playbooks.riposte.dev.yaml", "clusterplaybooks.riposte.dev.yaml"}) {
+    const std::string out = kubectl(cluster_, "apply -f " + src_ + "/crds/" + crd, &rc);
+    ASSERT_EQ(rc, 0) << out;
+  }
+  kubectl(cluster_, "wait --for=condition=Established --timeout=60s crd/playbooks.riposte.dev",
+          &rc);
+  ASSERT_EQ(rc, 0);
+  const std::string dir = work_ + "/enforcing-playbooks", file = dir + "/stop-shell.yaml";
+  fs::create_directories(dir);
+  // Written aside and renamed: the detector never reads half a file.
+  const auto write_playbook = [&](const std::string& ns, bool dry_run) {
+    std::ofstream(file + ".tmp") << "name: stop-shell\nenforce: {mode: kill}\n"
+                                 << "dry_run: " << (dry_run ? "true" : "false") << "\n"
+                                 << "match:\n  rules: [\"Terminal shell in container\"]\n"
+                                 << "  namespaces: [\"" << ns << "\"]\n"
+                                 << "steps:\n  - action: event.create\n"
+                                 << "    params: {reason: ShellStopped, message: stopped}\n";
+    fs::rename(file + ".tmp", file);
+  };
+  write_playbook(ns_, false);
+
+  std::vector<std::string> argv = {bin_ + "/riposte-detector"};
+  for (const char* f : kFalcoFiles) argv.insert(argv.end(), {"--rules", falco_ + "/" + f});
+  argv.insert(argv.end(),
+              {"--playbooks", dir, "--playbook-objects", "--hold-deadline-ms", "10000",
+               "--node-name", real_node_, "--kubeconfig", cluster_.kubeconfig, "--ops-addr",
+               "127.0.0.1:0", "--output-file", work_ + "/enforcing-playbook-alerts.jsonl"});
+  std::string err;
+  std::unique_ptr<Subprocess> det(
+      start(argv, "enforcing-playbook-detector.log", "detector running", &err));
+  ASSERT_NE(det, nullptr) << err;
+  int reloads = 0;
+  // The detector applied the next change: its reload count went up, to this state.
+  const auto applied = [&](const std::string& state) {
+    const std::string line = "reloads=" + std::to_string(++reloads) + " rules=" + state;
+    return eventually(
+        [&] { return testing::read_file(det->log_path()).find(line) != std::string::npos; }, 60000);
+  };
+  const std::string enforcing = R"(["Terminal shell in container"])", none = "[]";
+  ASSERT_TRUE(applied(enforcing)) << det->log_tail();
+
+  // Every such shell also raises the alert the suite's responder answers with the shipped
+  // kill-shell-in-container playbook (pod.delete): each shell runs in a fresh pod, once the
+  // previous one is gone.
+  std::string last_pod;
+  const auto shell = [&]() -> std::string {
+    if (!last_pod.empty() && !eventually(
+                                 [&] {
+                                   const std::string out =
+                                       kubectl(cluster_,
+                                               "-n " + ns_ + " get pod " + last_pod +
+                                                   " -o jsonpath={.metadata.deletionTimestamp}",
+                                               &rc);
+                                   return rc != 0 || !trim(out).empty();
+                                 },
+                                 60000)) {
+      return "pod " + last_pod + " was not deleted";
+    }
+    // A running pod of the Deployment that is not being deleted.
+    std::string name;
+    const std::string list = "-n " + ns_ + " get pods -l app=guarded -o jsonpath=" +
+                             "'{range .items[*]}{.metadata.name} {.status.phase} "
+                             "{.metadata.deletionTimestamp}{\"\\n\"}{end}'";
+    if (!eventually(
+            [&] {
+              std::istringstream lines(kubectl(cluster_, list));
+              for (std::string line; std::getline(lines, line);) {
+                std::istringstream f(line);
+                std::string n, phase, deleting;
+                f >> n >> phase >> deleting;
+                if (phase == "Running" && deleting.empty()) name = n;
+              }
+              return !name.empty();
+            },
+            120000)) {
+      return "no running pod";
+    }
+    const Pod pod{name, ""};
+    last_pod = pod.name;
+    auto p = PtyProcess::spawn({cluster_.env["RIPOSTE_KUBECTL"], "--kubeconfig",
+                                cluster_.kubeconfig, "-n", ns_, "exec", "-it", pod.name, "--", "sh",
+                                "-c", "echo enforced-hi"});
+    if (!p.ok()) return "spawn: " + p.error();
+    if (!(*p)->wait_exit(60000)) return "still running: " + (*p)->output();
+    return (*p)->output();
+  };
+  std::string out = shell();
+  EXPECT_EQ(out.find("enforced-hi"), std::string::npos) << "it ran: " << out;
+  EXPECT_NE(out.find("exit code 137"), std::string::npos) << out;
+
+  write_playbook("not-" + ns_, false);  // another namespace: out of the playbook's scope
+  ASSERT_TRUE(applied(enforcing)) << det->log_tail();
+  out = shell();
+  EXPECT_NE(out.find("enforced-hi"), std::string::npos) << out;
+
+  write_playbook(ns_, true);  // a dry run: resumed and counted
+  ASSERT_TRUE(applied(enforcing)) << det->log_tail();
+  out = shell();
+  EXPECT_NE(out.find("enforced-hi"), std::string::npos) << out;
+  EXPECT_NE(testing::read_file(det->log_path()).find("exec would be killed (dry run)"),
+            std::string::npos)
+      << det->log_tail();
+
+  fs::remove(file);
+  ASSERT_TRUE(applied(none)) << det->log_tail();
+  out = shell();
+  EXPECT_NE(out.find("enforced-hi"), std::string::npos) << out;
+
+  // The same playbook as a Playbook object of the pod's namespace.
+  const std::string object = work_ + "/stop-shell-object.yaml";
+  std::ofstream(object) << "apiVersion: riposte.dev/v1alpha1\nkind: Playbook\n"
+                        << "metadata: {name: stop-shell, namespace: " << ns_ << "}\n"
+                        << "spec:\n  enforce: {mode: kill}\n"
+                        << "  match: {rules: [\"Terminal shell in container\"]}\n"
+                        << "  steps: [{action: pod.label, params: {labels: {stopped: \"yes\"}}}]\n";
+  out = kubectl(cluster_, "apply -f " + object, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_TRUE(applied(enforcing)) << det->log_tail();
+  out = shell();
+  EXPECT_EQ(out.find("enforced-hi"), std::string::npos) << "it ran: " << out;
+  EXPECT_NE(out.find("exit code 137"), std::string::npos) << out;
+  out = kubectl(cluster_, "delete -f " + object, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_TRUE(applied(none)) << det->log_tail();
+  out = shell();
+  EXPECT_NE(out.find("enforced-hi"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -262,6 +262,20 @@ TEST(PlaybookObjectTest, WhatTheSchemaAcceptsButTheLoaderRefusesNamesTheField) {
   EXPECT_THAT(all, HasSubstr("spec.match.output_fields[\\\"k8s.ns.name\\\"]"));
 }
 
+TEST(PlaybookObjectTest, OnlyAClusterPlaybookMayEnforceOnHostProcesses) {
+  json spec = {{"enforce", {{"mode", "kill"}, {"host", true}}},
+               {"match", {{"rules", {"Terminal shell in container"}}}},
+               {"steps", {{{"action", "pod.delete"}}}}};
+  auto o = parse_object(object("Playbook", "shop", "stop-shell", spec), Kind::kPlaybook);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_FALSE(o->accepted());
+  EXPECT_THAT(::testing::PrintToString(o->errors), HasSubstr("spec.enforce.host: "));
+  auto c = parse_object(object("ClusterPlaybook", "", "stop-shell", spec), Kind::kClusterPlaybook);
+  ASSERT_TRUE(c && c->accepted()) << ::testing::PrintToString(c->errors);
+  ASSERT_TRUE(c->playbook->enforce.has_value());
+  EXPECT_TRUE(c->playbook->enforce->host);
+}
+
 TEST(PlaybookObjectTest, AnyTextSurvivesTheWayThroughTheLoader) {
   // Beyond the BMP (JSON's surrogate pairs), a line separator, quotes and backslashes.
   const std::string utf8 = "caf\u00e9 \U0001F600 \u2028 \"q\" \\u0041 \\ end";

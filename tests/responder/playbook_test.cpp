@@ -57,6 +57,51 @@ steps:
   EXPECT_FALSE(pb.steps[1].continue_on_error);
 }
 
+TEST(PlaybookTest, EnforceMarksTheMatchedRulesAsEnforcing) {
+  auto r = parse_playbooks(R"(
+name: stop-shell
+enforce: {mode: kill, host: true}
+match: {rules: ["Terminal shell in container"]}
+steps: [{action: pod.delete}]
+---
+name: plain
+match: {rules: ["x"]}
+steps: [{action: pod.delete}]
+)",
+                           "enforce.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  ASSERT_EQ(r.playbooks.size(), 2u);
+  ASSERT_TRUE(r.playbooks[0].enforce.has_value());
+  EXPECT_EQ(r.playbooks[0].enforce->mode, Enforce::Mode::kKill);
+  EXPECT_TRUE(r.playbooks[0].enforce->host);
+  EXPECT_FALSE(r.playbooks[1].enforce.has_value());
+}
+
+TEST(PlaybookTest, EnforceErrorsHaveTheirPosition) {
+  auto r = parse_playbooks(R"(- name: a
+  enforce: kill
+  match: {rules: [x]}
+  steps: [{action: pod.delete}]
+- name: b
+  enforce: {mode: freeze, hosts: true}
+  match: {rules: [x]}
+  steps: [{action: pod.delete}]
+- name: c
+  enforce: {host: maybe}
+  match: {rules: [x]}
+  steps: [{action: pod.delete}]
+)",
+                           "e.yaml");
+  EXPECT_THAT(
+      diagnostics(r),
+      ElementsAre(
+          R"(e.yaml:2:12: error: "enforce" must be a mapping such as {mode: kill})",
+          R"(e.yaml:6:27: error: unknown key "hosts" in enforce (expected one of: mode, host))",
+          R"(e.yaml:6:19: error: unknown enforce mode "freeze" (expected: kill))",
+          R"(e.yaml:10:12: error: "enforce" has no "mode" (expected: kill))"));
+  EXPECT_TRUE(r.playbooks.empty());
+}
+
 TEST(PlaybookTest, ReportsEveryProblemWithItsPosition) {
   auto r = parse_playbooks(R"(name: first
 match:
