@@ -7,8 +7,8 @@
 namespace riposte::detector::rules {
 namespace {
 
-constexpr std::array<std::string_view, 5> kTransformers = {"tolower", "toupper", "b64",
-                                                           "basename", "len"};
+constexpr std::array<std::string_view, 8> kTransformers = {
+    "tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt"};
 // Longest first where one is a prefix of another.
 constexpr std::array<std::string_view, 7> kSymOps = {"==", "!=", "<=", ">=", "=", "<", ">"};
 constexpr std::array<std::string_view, 11> kWordCmpOps = {
@@ -205,6 +205,12 @@ class Parser {
     }
     f->name = std::string(in_.substr(start, p_ - start));
     f->pos = start;
+    parse_field_arg(f);
+    return true;
+  }
+
+  // ('[' FieldArg ']')?
+  void parse_field_arg(ast::FieldExpr* f) {
     if (peek() == '[') {
       ++p_;
       f->has_arg = true;
@@ -216,29 +222,120 @@ class Parser {
                peek() != '"' && peek() != '\'')
           ++p_;
         f->arg = std::string(in_.substr(a, p_ - a));
+        if (f->arg.empty()) fail("expected a field argument inside '[]'");
       }
       if (peek() != ']') fail("expected ']' after field argument");
       ++p_;
     }
-    return true;
   }
 
+  // FieldOrXform: a field, or Transformer '(' XformArg (',' XformArg)* ')' ('[' FieldArg ']')?.
+  // One field operand and no selector is the plain chain form (transformers on a field);
+  // anything else is a call (ast::FieldExpr::call), checked by the compiler.
   bool parse_field_or_xform(ast::FieldExpr* f) {
+    DepthGuard g(this);
     size_t start = p_;
     while (is_ident_char(peek())) ++p_;
     std::string_view word = in_.substr(start, p_ - start);
-    if (peek() == '(' && is_transformer(word)) {
-      ++p_;
+    if (peek() != '(' || !is_transformer(word)) {
+      p_ = start;
+      return parse_field(f);
+    }
+    ++p_;
+    std::vector<ast::XformArg> args;
+    while (true) {
       skip_blanks();
-      if (!parse_field_or_xform(f)) fail("expected a field inside " + std::string(word) + "()");
+      args.push_back(parse_xform_arg(false));
+      skip_blanks();
+      if (peek() != ',') break;
+      ++p_;
+    }
+    if (peek() != ')') fail("expected ')' to close " + std::string(word) + "(");
+    ++p_;
+    ast::FieldExpr sel;
+    parse_field_arg(&sel);
+    if (args.size() == 1 && args[0].kind == ast::XformArg::Kind::kField && !sel.has_arg &&
+        is_unary_transformer(word)) {
+      // A chain, on a field or on a call: toupper(join(...)).
+      *f = std::move(args[0].field);
       f->transformers.insert(f->transformers.begin(), std::string(word));
-      skip_blanks();
-      if (peek() != ')') fail("expected ')' to close " + std::string(word) + "(");
-      ++p_;
       return true;
     }
-    p_ = start;
-    return parse_field(f);
+    *f = ast::FieldExpr{};
+    f->call = std::string(word);
+    f->args = std::move(args);
+    f->arg = std::move(sel.arg);
+    f->has_arg = sel.has_arg;
+    f->pos = start;
+    return true;
+  }
+
+  static bool is_unary_transformer(std::string_view w) {
+    return w != "join" && w != "concat" && w != "getopt";
+  }
+
+  // XformArg ::= Number | QuotedStr | List (not inside a list) | FieldOrXform.
+  ast::XformArg parse_xform_arg(bool in_list) {
+    DepthGuard g(this);
+    ast::XformArg a;
+    a.pos = p_;
+    if (peek() == '"' || peek() == '\'') {
+      a.text = lex_quoted();
+      return a;
+    }
+    if (lex_number(&a.text)) return a;
+    if (peek() == '(' && !in_list) {
+      a.kind = ast::XformArg::Kind::kList;
+      ++p_;
+      skip_blanks();
+      if (peek() == ')') {
+        ++p_;
+        return a;
+      }
+      while (true) {
+        skip_blanks();
+        a.items.push_back(parse_xform_arg(true));
+        skip_blanks();
+        if (peek() == ',') {
+          ++p_;
+          continue;
+        }
+        if (peek() != ')') fail("expected ',' or ')' in a transformer's list");
+        ++p_;
+        return a;
+      }
+    }
+    a.kind = ast::XformArg::Kind::kField;
+    if (is_alpha(peek()) && parse_field_or_xform(&a.field)) return a;
+    fail(in_list ? "expected a field, a transformer, a quoted string or a number in a "
+                   "transformer's list"
+                 : "expected a field, a transformer, a quoted string, a number or a list as "
+                   "a transformer's argument");
+  }
+
+  // Number ::= 0[xX][0-9a-zA-Z]+ | [+-]?[0-9]+\.?[0-9]*([eE][+-][0-9]+)?  (libsinsp's).
+  bool lex_number(std::string* out) {
+    size_t q = p_;
+    auto digit_at = [&](size_t i) { return i < in_.size() && is_digit(in_[i]); };
+    if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X') && p_ + 2 < in_.size() &&
+        is_ident_char(in_[p_ + 2]) && in_[p_ + 2] != '_') {
+      q = p_ + 2;
+      while (q < in_.size() && is_ident_char(in_[q]) && in_[q] != '_') ++q;
+    } else {
+      if (q < in_.size() && (in_[q] == '+' || in_[q] == '-')) ++q;
+      if (!digit_at(q)) return false;
+      while (digit_at(q)) ++q;
+      if (q < in_.size() && in_[q] == '.') ++q;
+      while (digit_at(q)) ++q;
+      if (q + 2 < in_.size() && (in_[q] == 'e' || in_[q] == 'E') &&
+          (in_[q + 1] == '+' || in_[q + 1] == '-') && digit_at(q + 2)) {
+        q += 2;
+        while (digit_at(q)) ++q;
+      }
+    }
+    *out = std::string(in_.substr(p_, q - p_));
+    p_ = q;
+    return true;
   }
 
   std::string lex_quoted() {
@@ -451,7 +548,10 @@ std::string format_value(std::string_view v) {
   bool bare = !v.empty();
   for (char c : v)
     if (!is_bare_char(c)) bare = false;
-  if (bare) return std::string(v);
+  return bare ? std::string(v) : format_quoted(v);
+}
+
+std::string format_quoted(std::string_view v) {
   std::string out = "\"";
   for (char c : v) {
     switch (c) {
@@ -490,6 +590,45 @@ bool parse_field_expr(std::string_view text, ast::FieldExpr* out, std::string* e
     if (error) *error = e.msg;
     return false;
   }
+}
+
+namespace {
+void append_xform_arg(const ast::XformArg& a, std::string* out) {
+  switch (a.kind) {
+    case ast::XformArg::Kind::kField:
+      *out += format_field_expr(a.field);
+      return;
+    case ast::XformArg::Kind::kLiteral:
+      *out += format_quoted(a.text);
+      return;
+    case ast::XformArg::Kind::kList:
+      *out += '(';
+      for (size_t i = 0; i < a.items.size(); ++i) {
+        if (i > 0) *out += ", ";
+        append_xform_arg(a.items[i], out);
+      }
+      *out += ')';
+      return;
+  }
+}
+}  // namespace
+
+std::string format_field_expr(const ast::FieldExpr& f) {
+  std::string s;
+  if (f.call.empty()) {
+    s = f.name;
+  } else {
+    s = f.call + "(";
+    for (size_t i = 0; i < f.args.size(); ++i) {
+      if (i > 0) s += ", ";
+      append_xform_arg(f.args[i], &s);
+    }
+    s += ')';
+  }
+  if (f.has_arg) s += "[" + f.arg + "]";
+  for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
+    s = *it + "(" + s + ")";
+  return s;
 }
 
 bool is_known_operator(std::string_view op) {

@@ -103,7 +103,7 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
         std::string ignored;
         if (li.text.find_first_of(" \t") == std::string::npos &&
             li.text.find('(') != std::string::npos && parse_field_expr(li.text, &rhs, &ignored) &&
-            !rhs.transformers.empty()) {
+            (!rhs.transformers.empty() || !rhs.call.empty())) {
           rhs.pos = pos;
           c->rhs = ast::Expr::RhsKind::kField;
           c->rhs_field = std::move(rhs);
@@ -217,13 +217,7 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
   return ok;
 }
 
-std::string Loader::field_text(const ast::FieldExpr& f) {
-  std::string s = f.name;
-  if (f.has_arg) s += "[" + f.arg + "]";
-  for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
-    s = *it + "(" + s + ")";
-  return s;
-}
+std::string Loader::field_text(const ast::FieldExpr& f) { return format_field_expr(f); }
 
 void Loader::expand_values(const std::vector<ast::Value>& vals, bool resolve_lists,
                            std::string* out) {
@@ -308,8 +302,9 @@ std::string Loader::expand(const ast::Expr& e, int depth) {
           break;
         }
         case ast::Expr::RhsKind::kField:
-          s += e.rhs_field.transformers.empty() ? " val(" + field_text(e.rhs_field) + ")"
-                                                : " " + field_text(e.rhs_field);
+          s += e.rhs_field.transformers.empty() && e.rhs_field.call.empty()
+                   ? " val(" + field_text(e.rhs_field) + ")"
+                   : " " + field_text(e.rhs_field);
           break;
       }
       return s;
