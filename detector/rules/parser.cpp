@@ -415,14 +415,11 @@ class Parser {
   // "op oneof|anyof|allof (a, b)" or "... list_name" after a string operator (Falco 0.44).
   // Anything else (the word alone, or followed by and/or) is a plain value.
   bool try_modifier_list(ast::Expr* e) {
-    static constexpr std::string_view kStrOps[] = {
-        "=",           "!=",       "contains", "icontains", "bcontains", "startswith",
-        "bstartswith", "endswith", "glob",     "iglob",     "regex"};
-    if (std::find(std::begin(kStrOps), std::end(kStrOps), e->op) == std::end(kStrOps)) return false;
+    if (!takes_modifier(e->op)) return false;
     const size_t start = p_;
     while (is_ident_char(peek())) ++p_;
     std::string_view w = in_.substr(start, p_ - start);
-    if ((w != "oneof" && w != "anyof" && w != "allof") || !is_blank(peek())) {
+    if (!is_modifier(w) || !is_blank(peek())) {
       p_ = start;
       return false;
     }
@@ -640,6 +637,15 @@ bool is_known_operator(std::string_view op) {
     if (o == op) return true;
   return false;
 }
+
+bool takes_modifier(std::string_view op) {
+  static constexpr std::string_view kStrOps[] = {
+      "=",          "==",          "!=",       "contains", "icontains", "bcontains",
+      "startswith", "bstartswith", "endswith", "glob",     "iglob",     "regex"};
+  return std::find(std::begin(kStrOps), std::end(kStrOps), op) != std::end(kStrOps);
+}
+
+bool is_modifier(std::string_view w) { return w == "oneof" || w == "anyof" || w == "allof"; }
 
 bool is_list_operator(std::string_view op) {
   for (auto o : kListOps)

@@ -82,6 +82,10 @@ std::string format_quoted(std::string_view v);
 bool is_known_operator(std::string_view op);
 // True for a transformer's name (tolower, toupper, b64, basename, len, join, concat, getopt).
 bool is_transformer_name(std::string_view name);
+// True for the string operators a comparison modifier may follow (= == != contains ... regex).
+bool takes_modifier(std::string_view op);
+// True for Falco 0.44's comparison modifiers: oneof, anyof, allof.
+bool is_modifier(std::string_view word);
 // True for in / intersects / pmatch.
 bool is_list_operator(std::string_view op);
 

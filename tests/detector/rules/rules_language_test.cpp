@@ -390,33 +390,86 @@ TEST_F(Lang, Exceptions) {
   } rows[] = {
       // One tuple matching: the exception applies.
       {"    - name: e\n      fields: [proc.name, fd.name]\n      values:\n"
-       "        - [Curl, /etc/ssl/private/key.pem]\n", false},
+       "        - [Curl, /etc/ssl/private/key.pem]\n",
+       false},
       {"    - name: e\n      fields: [proc.name, fd.name]\n      values:\n"
-       "        - [Curl, /etc/passwd]\n        - [wget, /etc/ssl/private/key.pem]\n", true},
+       "        - [Curl, /etc/passwd]\n        - [wget, /etc/ssl/private/key.pem]\n",
+       true},
       // Every comparison operator.
-      {"    - name: e\n      fields: [fd.name]\n      comps: [startswith]\n      values: [[/etc/ssl]]\n", false},
-      {"    - name: e\n      fields: [fd.name]\n      comps: [endswith]\n      values: [[.pem]]\n", false},
-      {"    - name: e\n      fields: [fd.name]\n      comps: [contains]\n      values: [[private]]\n", false},
-      {"    - name: e\n      fields: [fd.name]\n      comps: [icontains]\n      values: [[PRIVATE]]\n", false},
-      {"    - name: e\n      fields: [fd.name]\n      comps: [glob]\n      values: [['/etc/*/*/key.pem']]\n", false},
-      {"    - name: e\n      fields: [fd.name]\n      comps: [\"!=\"]\n      values: [[/etc/ssl/private/key.pem]]\n", true},
-      {"    - name: e\n      fields: [proc.tty]\n      comps: [\">\"]\n      values: [[\"4\"]]\n", false},
-      {"    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: [[[wget, Curl]]]\n", false},
-      {"    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: [[names]]\n", false},
-      {"    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: [['\"names\"']]\n", true},
-      {"    - name: e\n      fields: [proc.aname]\n      comps: [intersects]\n      values: [[[sshd]]]\n", false},
-      {"    - name: e\n      fields: [fd.name]\n      comps: [pmatch]\n      values: [[[/etc/ssl]]]\n", false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [startswith]\n      values: "
+       "[[/etc/ssl]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [endswith]\n      values: [[.pem]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [contains]\n      values: "
+       "[[private]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [icontains]\n      values: "
+       "[[PRIVATE]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [glob]\n      values: "
+       "[['/etc/*/*/key.pem']]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [\"!=\"]\n      values: "
+       "[[/etc/ssl/private/key.pem]]\n",
+       true},
+      {"    - name: e\n      fields: [proc.tty]\n      comps: [\">\"]\n      values: [[\"4\"]]\n",
+       false},
+      {"    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: [[[wget, "
+       "Curl]]]\n",
+       false},
+      {"    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: [[names]]\n",
+       false},
+      {"    - name: e\n      fields: [proc.name]\n      comps: [in]\n      values: "
+       "[['\"names\"']]\n",
+       true},
+      {"    - name: e\n      fields: [proc.aname]\n      comps: [intersects]\n      values: "
+       "[[[sshd]]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [pmatch]\n      values: "
+       "[[[/etc/ssl]]]\n",
+       false},
       // Single-field form (comps defaults to in; values is a flat list).
       {"    - name: e\n      fields: proc.name\n      values: [wget, Curl]\n", false},
-      {"    - name: e\n      fields: fd.name\n      comps: pmatch\n      values: [/usr, /etc]\n", false},
+      {"    - name: e\n      fields: fd.name\n      comps: pmatch\n      values: [/usr, /etc]\n",
+       false},
       {"    - name: e\n      fields: fd.name\n      comps: intersects\n      values: [/x]\n", true},
       // Transformed fields.
       {"    - name: e\n      fields: [tolower(proc.name)]\n      values: [[curl]]\n", false},
       // Several exceptions: any applies.
       {"    - name: e1\n      fields: [proc.name]\n      values: [[wget]]\n"
-       "    - name: e2\n      fields: [proc.tty]\n      values: [[\"5\"]]\n", false},
+       "    - name: e2\n      fields: [proc.tty]\n      values: [[\"5\"]]\n",
+       false},
       // No values: no effect.
       {"    - name: e\n      fields: [proc.name]\n", true},
+      // Falco 0.44's comparison modifiers in comps: oneof exactly one, anyof any, allof all.
+      {"    - name: e\n      fields: [fd.name]\n      comps: [startswith oneof]\n"
+       "      values: [[[/etc/ssl, /usr]]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [startswith oneof]\n"
+       "      values: [[[/etc, /etc/ssl]]]\n",
+       true},  // two hold
+      {"    - name: e\n      fields: [fd.name]\n      comps: [startswith allof]\n"
+       "      values: [[[/etc, /etc/ssl]]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [contains allof]\n"
+       "      values: [[[ssl, nope]]]\n",
+       true},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [\"  endswith  anyof \"]\n"
+       "      values: [[[.crt, .pem]]]\n",
+       false},
+      {"    - name: e\n      fields: [fd.name]\n      comps: [startswith oneof]\n"
+       "      values: [[/etc]]\n",
+       false},  // a single value is a list of one
+      {"    - name: e\n      fields: fd.name\n      comps: startswith anyof\n"
+       "      values: [/x, /etc]\n",
+       false},  // the single-field form
+      {"    - name: e\n      fields: [proc.name, fd.name]\n      comps: [= oneof, startswith]\n"
+       "      values: [[[Curl, wget], /etc]]\n",
+       false},
+      {"    - name: e\n      fields: [proc.name]\n      comps: [== anyof]\n"
+       "      values: [[[names]]]\n",
+       false},  // a list name among the values
   };
   for (const auto& row : rows) {
     auto r = load(base + row.ex);
@@ -424,6 +477,15 @@ TEST_F(Lang, Exceptions) {
     std::vector<const CompiledRule*> out;
     r.ruleset->evaluate(open_ev, &out);
     EXPECT_EQ(!out.empty(), row.fires) << row.ex;
+  }
+  // A modifier only after a string operator, and never alone.
+  for (const char* comp :
+       {"in oneof", ">= oneof", "oneof", "startswith someof", "startswith oneof x"}) {
+    auto r = load(base + "    - name: e\n      fields: [fd.name]\n      comps: [\"" + comp +
+                  "\"]\n      values: [[[/etc]]]\n");
+    EXPECT_FALSE(r.ok()) << comp;
+    EXPECT_NE(errors_only(r).find("is not a supported comparison operator"), std::string::npos)
+        << comp << errors_only(r);
   }
 }
 
