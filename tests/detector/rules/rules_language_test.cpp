@@ -266,6 +266,21 @@ TEST_F(Lang, MultiValuedFields) {
   });
 }
 
+// evt.cpu: the CPU the kernel recorded the event on; no value for events not from the kernel.
+TEST_F(Lang, EvtCpu) {
+  open_ev.cpu = 1;
+  conn_ev.cpu = 0;
+  table({
+      {"evt.cpu = 1", true, false},
+      {"evt.cpu in (0, 1)", true, true},
+      {"evt.cpu > 0", true, false},
+      {"evt.cpu exists", true, true},
+  });
+  open_ev.cpu = -1;
+  EXPECT_FALSE(eval("evt.cpu exists", open_ev));
+  EXPECT_FALSE(load(rule("evt.cpu = one")).ok());
+}
+
 TEST_F(Lang, Transformers) {
   p->args = {"Y3VybA=="};  // base64("curl")
   table({
