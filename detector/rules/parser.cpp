@@ -409,6 +409,16 @@ class Parser {
       fail("expected a list '(...)' after operator '" + e->op + "'");
     }
     e->rhs = ast::Expr::RhsKind::kValue;
+    if (e->op == "<" || e->op == "<=" || e->op == ">" || e->op == ">=") {
+      // NumOperator NumValue, as libsinsp: "< a", "< 0aaaaa", "< 0xAAA.1" do not parse.
+      ast::Value v;
+      v.pos = p_;
+      if (!lex_number(&v.text)) fail("expected a number after operator '" + e->op + "'");
+      if (!at_end() && !is_blank(peek()) && peek() != ')')
+        fail("expected a number after operator '" + e->op + "' but found '" + snippet() + "'");
+      e->values.push_back(std::move(v));
+      return;
+    }
     e->values.push_back(parse_value());
   }
 
