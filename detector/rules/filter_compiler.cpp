@@ -576,6 +576,11 @@ class FilterCompiler {
     switch (c->type) {
       case FieldType::kString:
       case FieldType::kBytes: {
+        if (c->type == FieldType::kString && text.find('\0') != std::string::npos) {
+          // libsinsp refuses them in strings (not in bytes)
+          error(v.pos, "a string value cannot hold a NUL byte");
+          return false;
+        }
         std::string s = text;
         if (c->op == Op::kIContains || c->op == Op::kIGlob) s = to_lower(s);
         if (c->op == Op::kBContains || c->op == Op::kBStartsWith) {

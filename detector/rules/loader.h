@@ -142,7 +142,11 @@ inline ListItem make_list_item(const std::string& raw) {
   ListItem it;
   if (raw.size() >= 2 &&
       ((raw.front() == '"' && raw.back() == '"') || (raw.front() == '\'' && raw.back() == '\''))) {
-    it.text = unescape_quoted(std::string_view(raw).substr(1, raw.size() - 2));
+    // Falco pastes the item into the condition, whose parser unescapes it; an escape it would
+    // refuse is kept as written here (a list is checked where a condition uses it).
+    const std::string_view inner = std::string_view(raw).substr(1, raw.size() - 2);
+    std::string err;
+    if (!unescape_quoted(inner, raw.front(), &it.text, &err)) it.text = std::string(inner);
     it.quoted = true;
   } else {
     it.text = raw;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace riposte::detector::rules {
@@ -338,17 +339,18 @@ class Parser {
     return true;
   }
 
+  // A quoted string ends at the first quote not preceded by a backslash, as libsinsp lexes
+  // it (so "a\\" does not end after the backslashes); then unescaped as libsinsp does.
   std::string lex_quoted() {
-    char q = peek();
-    size_t start = p_;
+    const char q = peek();
+    const size_t start = p_;
     ++p_;
-    size_t inner = p_;
-    while (!at_end() && peek() != q) {
-      if (peek() == '\\' && p_ + 1 < in_.size()) ++p_;
-      ++p_;
-    }
+    const size_t inner = p_;
+    char prev = q;
+    while (!at_end() && (peek() != q || prev == '\\')) prev = in_[p_++];
     if (at_end()) fail_at(start, "unterminated quoted string");
-    std::string out = unescape_quoted(in_.substr(inner, p_ - inner));
+    std::string out, err;
+    if (!unescape_quoted(in_.substr(inner, p_ - inner), q, &out, &err)) fail_at(start, err);
     ++p_;
     return out;
   }
@@ -524,31 +526,64 @@ class Parser {
 
 }  // namespace
 
-std::string unescape_quoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+bool unescape_quoted(std::string_view s, char quote, std::string* out, std::string* error) {
+  out->clear();
+  out->reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
+    const char c = s[i];
     if (c != '\\' || i + 1 >= s.size()) {
-      out += c;
+      *out += c;
       continue;
     }
-    char n = s[++i];
+    const char n = s[++i];
     switch (n) {
-      case '\\': out += '\\'; break;
-      case '"': out += '"'; break;
-      case '\'': out += '\''; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
+      case 'b':
+        *out += '\b';
+        break;
+      case 'f':
+        *out += '\f';
+        break;
+      case 'n':
+        *out += '\n';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      case 't':
+        *out += '\t';
+        break;
+      case ' ':  // libsinsp reads "\ " as a backslash (for an old upstream rule)
+      case '\\':
+        *out += '\\';
+        break;
+      case '/':
+        *out += '/';
+        break;
+      case '"':
+      case '\'':
+        if (n != quote) {
+          *error = std::string("invalid \\") + n + " escape in a " + quote + "-quoted string";
+          return false;
+        }
+        *out += n;
+        break;
+      case 'x': {
+        unsigned char ch = 0;
+        const char* h = s.data() + i + 1;
+        if (i + 2 >= s.size() || std::from_chars(h, h + 2, ch, 16).ptr != h + 2) {
+          *error = "invalid hex escape '\\x" + std::string(s.substr(i + 1, 2)) + "'";
+          return false;
+        }
+        *out += static_cast<char>(ch);
+        i += 2;
+        break;
+      }
       default:
-        out += '\\';
-        out += n;
+        *error = std::string("unsupported escape sequence '\\") + n + "'";
+        return false;
     }
   }
-  return out;
+  return true;
 }
 
 std::string format_value(std::string_view v) {

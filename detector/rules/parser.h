@@ -40,7 +40,8 @@
 // of input, so identifiers such as "notable" or "order_x" stay identifiers. A field name is
 // told apart from a macro name by its '.'.
 //
-// Quoted strings understand the escapes \\ \" \' \n \r \t \b \f; any other backslash is kept.
+// A quoted string ends at the first quote of its kind not preceded by a backslash (libsinsp's
+// lexer); its escapes are libsinsp's (unescape_quoted), any other is a parse error.
 #pragma once
 
 #include <memory>
@@ -69,8 +70,10 @@ bool parse_field_expr(std::string_view text, ast::FieldExpr* out, std::string* e
 // "join(\"-\", (fd.name, \"x\"))" (a call's literals always quoted).
 std::string format_field_expr(const ast::FieldExpr& f);
 
-// Unescapes the inside of a quoted string (without the quotes).
-std::string unescape_quoted(std::string_view inner);
+// Unescapes the inside of a string quoted with `quote` (without the quotes) as libsinsp does:
+// \b \f \n \r \t \\ \/ \xHH, the string's own quote, and "\ " as a backslash; any other
+// escape (or the other quote's) is an error in *error.
+bool unescape_quoted(std::string_view inner, char quote, std::string* out, std::string* error);
 
 // Writes a value the way the parser reads it back as the same text: bare when it can be,
 // otherwise double-quoted with \\ \" \n \r \t \b \f escaped.

@@ -121,7 +121,7 @@ TEST_F(Lang, StringOperators) {
       {"fd.name glob /etc/ssl/[pq]rivate/*", true, false},
       {"fd.name glob /etc/ssl/[!p]rivate/*", false, false},
       {"fd.name iglob /ETC/SSL/*", true, false},
-      {"fd.name regex '/etc/ssl/.*\\.pem'", true, false},
+      {"fd.name regex '/etc/ssl/.*\\\\.pem'", true, false},
       {"fd.name regex 'ssl'", false, false},
       {"fd.name in (/etc/passwd, /etc/ssl/private/key.pem)", true, false},
       {"fd.name in (a, b, c, d, e, f, g, h, i, j, /etc/ssl/private/key.pem)", true, false},

@@ -102,7 +102,8 @@ TEST(RulesParser, PrecedenceAndShapes) {
       {"evt.dir = < and fd.num>=0", "and(evt.dir = <,fd.num >= 0)"},
       {"proc.name in (a, 'b c', \"d\")", "proc.name in (a|b c|d)"},
       {"proc.name in ()", "proc.name in ()"},
-      {"proc.name in (runc:[0:PARENT], runc:[1:CHILD])", "proc.name in (runc:[0:PARENT]|runc:[1:CHILD])"},
+      {"proc.name in (runc:[0:PARENT], runc:[1:CHILD])",
+       "proc.name in (runc:[0:PARENT]|runc:[1:CHILD])"},
       {"proc.aname[2]=sshd", "proc.aname[2] = sshd"},
       {"k8s.pod.label[app.kubernetes.io/name] = x", "k8s.pod.label[app.kubernetes.io/name] = x"},
       {"proc.pname exists", "proc.pname exists"},
@@ -113,11 +114,21 @@ TEST(RulesParser, PrecedenceAndShapes) {
       {"proc.name in shell_binaries", "proc.name in shell_binaries"},
       {"proc.cmdline contains \"a \\\"q\\\" b\"", "proc.cmdline contains a \"q\" b"},
       {"a and\n  b\n  or c", "or(and(a,b),c)"},
+      // libsinsp's escapes: \xHH, \/, "\ " as a backslash; a quote after a backslash does not
+      // end the string, even an escaped backslash ("\\\"" goes on).
+      {R"(x.s = "a\x41\/\tb")", "x.s = aA/\tb"},
+      {R"(x.s = "bad escape \ ")", "x.s = bad escape \\"},
+      {R"(x.s = 'it\'s')", "x.s = it's"},
+      {R"(x.s = "a \\"b\\"")", "x.s = a \\\"b\\\""},
   };
   for (const auto& c : cases) {
     auto r = parse_condition(c.in);
     ASSERT_TRUE(r.ok()) << c.in << ": " << r.error;
     EXPECT_EQ(dump(*r.expr), c.want) << c.in;
+  }
+  for (const char* bad : {R"(x.s = "a\.b")", R"(x.s = "mixed \'")", R"(x.s = 'mixed \"')",
+                          R"(x.s = "\x4")", R"(x.s = "\xZZ")", R"(x.s = "a\\")"}) {
+    EXPECT_FALSE(parse_condition(bad).ok()) << bad;
   }
 }
 
