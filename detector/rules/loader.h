@@ -117,6 +117,10 @@ struct RuleDef {
   bool enabled = true;
   bool warn_evttypes = true;
   bool skip_if_unknown_filter = false;
+  // Falco 0.44's capture keys: read, type-checked and overridable as in Falco, not acted on
+  // (riposte takes no event captures).
+  bool capture = false;
+  uint64_t capture_duration = 0;
   std::vector<ExceptionDef> exceptions;
   Origin origin;
   size_t index = 0;
@@ -222,6 +226,8 @@ class Loader : public SymbolTable {
                   const std::string& what);
 
   bool get_bool(int fi, const YAML::Node& item, const char* key, bool* out,
+                const std::string& what);
+  bool get_uint(int fi, const YAML::Node& item, const char* key, uint64_t* out,
                 const std::string& what);
 
   bool get_string_seq(int fi, const YAML::Node& item, const char* key,

@@ -366,6 +366,11 @@ class Parser {
     size_t start = p_;
     while (is_ident_char(peek())) ++p_;
     std::string_view w = in_.substr(start, p_ - start);
+    // libsinsp lexes "existsand x" as "exists and x": a unary operator needs no blank after it.
+    if ((w == "existsand" || w == "existsor") && (at_end() || is_blank(peek()) || peek() == '(')) {
+      p_ = start + 6;
+      return "exists";
+    }
     if (!w.empty() && (at_end() || is_blank(peek()) || peek() == '(' || peek() == ')' ||
                        peek() == '"' || peek() == '\'')) {
       for (auto op : kWordCmpOps)

@@ -534,6 +534,25 @@ TEST_F(Lang, ExceptionValueTransformers) {
   }
 }
 
+// Falco 0.44's capture keys: type-checked and replaceable (riposte takes no captures).
+TEST(LangCapture, CaptureKeysAreCheckedAndReplaceable) {
+  const std::string base =
+      "- rule: R\n  desc: d\n  condition: evt.type = close\n  output: o\n  priority: INFO\n";
+  EXPECT_TRUE(load(base + "  capture: true\n  capture_duration: 5000\n").ok());
+  for (const char* bad :
+       {"  capture_duration: not_a_number\n", "  capture_duration: -1\n", "  capture: maybe\n"}) {
+    auto r = load(base + bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(errors_only(r).find("capture"), std::string::npos) << errors_only(r);
+  }
+  auto r = load(base +
+                "- rule: R\n  capture: false\n  capture_duration: 1\n  override:\n"
+                "    capture: replace\n    capture_duration: replace\n");
+  EXPECT_TRUE(r.ok()) << diags(r);
+  r = load(base + "- rule: R\n  capture: true\n  override:\n    capture: append\n");
+  EXPECT_FALSE(r.ok());
+}
+
 // Every override form Falco accepts, and the legacy ones.
 TEST_F(Lang, OverrideForms) {
   const std::string base = R"(

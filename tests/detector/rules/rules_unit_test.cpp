@@ -114,6 +114,7 @@ TEST(RulesParser, PrecedenceAndShapes) {
       {"proc.name in shell_binaries", "proc.name in shell_binaries"},
       {"proc.cmdline contains \"a \\\"q\\\" b\"", "proc.cmdline contains a \"q\" b"},
       {"a and\n  b\n  or c", "or(and(a,b),c)"},
+      {"proc.pname existsand m", "and(proc.pname exists,m)"},  // as libsinsp lexes it
       // libsinsp's escapes: \xHH, \/, "\ " as a backslash; a quote after a backslash does not
       // end the string, even an escaped backslash ("\\\"" goes on).
       {R"(x.s = "a\x41\/\tb")", "x.s = aA/\tb"},
