@@ -534,6 +534,27 @@ TEST_F(Lang, ExceptionValueTransformers) {
   }
 }
 
+// evt.num starts at 1 (libsinsp's evttype analysis): "evt.num = 0", Falco's never_true idiom,
+// restricts a rule to no event type, so it is not warned about as matching every type.
+TEST_F(Lang, EvtNumZeroIsNeverTrue) {
+  auto no_evttype = [](const LoadResult& r) {
+    for (const auto& d : r.diagnostics)
+      if (d.code == "LOAD_NO_EVTTYPE") return true;
+    return false;
+  };
+  for (const char* cond : {"evt.num = 0", "evt.num < 1", "evt.num in (0)"}) {
+    auto r = load(rule(cond));
+    ASSERT_TRUE(r.ok()) << cond << diags(r);
+    EXPECT_FALSE(no_evttype(r)) << cond << diags(r);
+    EXPECT_FALSE(eval(cond, open_ev)) << cond;
+  }
+  for (const char* cond : {"evt.num != 0", "evt.num >= 1", "evt.num = 42"}) {
+    auto r = load(rule(cond));
+    EXPECT_TRUE(no_evttype(r)) << cond << diags(r);
+    EXPECT_TRUE(eval(cond, open_ev)) << cond;  // open_ev.num is 42
+  }
+}
+
 // Falco 0.44's capture keys: type-checked and replaceable (riposte takes no captures).
 TEST(LangCapture, CaptureKeysAreCheckedAndReplaceable) {
   const std::string base =
