@@ -67,6 +67,8 @@ static __always_inline void fill_header_of(struct riposte_rec_header *h, __u32 k
   h->boot_ns = bpf_ktime_get_boot_ns();
   h->pid = pid_tgid >> 32;
   h->tid = (__u32)pid_tgid;
+  h->cpu = bpf_get_smp_processor_id();
+  h->pad = 0;
 }
 
 static __always_inline void fill_header(struct riposte_rec_header *h, __u32 kind, __u32 size) {

@@ -54,6 +54,8 @@ struct riposte_rec_header {
   __u64 boot_ns; /* bpf_ktime_get_boot_ns() */
   __u32 pid;     /* thread group id */
   __u32 tid;
+  __u32 cpu; /* bpf_get_smp_processor_id(): the CPU the record was made on (evt.cpu) */
+  __u32 pad;
 };
 
 /* A kernfs path captured leaf first: names[0] is the task's own cgroup. */

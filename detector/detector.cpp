@@ -51,6 +51,7 @@ void Detector::on_exec(const ExecRecord& rec) {
   ev.dir = '<';
   ev.ts_ns = wall(rec.boot_ns);
   ev.num = ++num_;
+  ev.cpu = static_cast<int32_t>(rec.cpu);
   ev.res = 0;
   ev.proc = evp;
   ev.procs = &procs_->lookups();
@@ -107,6 +108,7 @@ void Detector::on_exit(const ExitRecord& rec) {
       ev.type = EventType::kProcExit;
       ev.ts_ns = wall(rec.boot_ns);
       ev.num = ++num_;
+      ev.cpu = static_cast<int32_t>(rec.cpu);
       ev.res = rec.exit_code;
       ev.proc = proc;
       ev.procs = &procs_->lookups();
@@ -130,6 +132,7 @@ void Detector::on_syscall(const SyscallRecord& rec) {
   count(ev_.type);
   ev_.ts_ns = wall(rec.boot_ns);
   ev_.num = ++num_;
+  ev_.cpu = static_cast<int32_t>(rec.cpu);
   ev_.proc = proc;
   ev_.procs = &procs_->lookups();
   evaluate(ev_);

@@ -137,6 +137,7 @@ struct Event {
   uint64_t ts_ns = 0;       // wall-clock ns since the Unix epoch
   uint64_t num = 0;         // sequence number (evt.num)
   int64_t res = 0;          // syscall return value
+  int32_t cpu = -1;         // the CPU the kernel saw it on (evt.cpu); -1 = not from the kernel
   const ProcessInfo* proc = nullptr;
   const ProcessLookup* procs = nullptr;
   const FdInfo* fd = nullptr;  // the fd the event is about, when known

@@ -10,13 +10,31 @@
 
 namespace riposte::detector::rules::ast {
 
+struct XformArg;
+
 // A field reference: "proc.aname[2]", "k8s.pod.label.app", "evt.arg.flags",
-// possibly wrapped in transformers: tolower(basename(fd.name)).
+// possibly wrapped in transformers: tolower(basename(fd.name)). Or, when `call` is set, a
+// transformer call that is not a plain chain (Falco 0.44's join/concat/getopt, or a transformer
+// given a literal or several operands): join("-", (fd.name, "x")), getopt(proc.args, "t:")[t].
+// Calls nest, so a field expression is a tree; a plain chain stays the cheap flat form.
 struct FieldExpr {
   std::string name;            // as written, without the bracketed argument: "proc.aname"
-  std::string arg;             // bracketed argument ("2", "app"), empty when none
+  std::string arg;             // bracketed argument ("2", "app"; a call's selector: "t")
   bool has_arg = false;        // a [..] argument was given (even empty)
   std::vector<std::string> transformers;  // outermost first: {"tolower", "basename"}
+  size_t pos = 0;
+  std::string call;            // the called transformer ("join"); empty for a field
+  std::vector<XformArg> args;  // the call's operands
+};
+
+// One operand of a transformer call: a field expression, a literal (quoted string or number),
+// or a parenthesised list of those.
+struct XformArg {
+  enum class Kind : uint8_t { kField, kLiteral, kList };
+  Kind kind = Kind::kLiteral;
+  FieldExpr field;              // kField
+  std::string text;             // kLiteral: unquoted, unescaped
+  std::vector<XformArg> items;  // kList: fields and literals
   size_t pos = 0;
 };
 

@@ -141,6 +141,7 @@ constexpr size_t kMaxCompileDepth = 2000;
 constexpr size_t kMaxCompileNodes = 200000;
 
 struct Check;
+struct ValueTree;  // value_tree.h
 using CheckFn = bool (*)(const Check&, const EvalContext&);
 
 struct Check {
@@ -167,6 +168,9 @@ struct Check {
   ResolvedField rhs;
   std::vector<Xform> rhs_xforms;
   FieldType rhs_type = FieldType::kString;
+  // An operand that is a transformer call (join, concat, getopt): evaluated from the tree;
+  // `field` / `rhs` then only carry its text as name (def null) and whether it is a list.
+  std::shared_ptr<const ValueTree> tree, rhs_tree;
   uint32_t cost = 1;
   double p_true = 0.5;  // guessed probability that the check holds
   std::string key;      // canonical text, for sharing identical checks across rules

@@ -111,6 +111,11 @@ constexpr FieldDef kRows[] = {
      .num = NUM(*out = static_cast<int64_t>(c.ev->num); return true;),
      .cost = {1},
      .cls = FC::kSequence},
+    {.name = "evt.cpu",
+     .type = T::kInt,
+     .num = NUM(if (c.ev->cpu < 0) return false; *out = c.ev->cpu; return true;),
+     .cost = {1},
+     .cls = FC::kStructural},
     {.name = "evt.res",
      .type = T::kString,
      .extract = EXTRACT(const int64_t res = c.ev->res; if (res >= 0) return o->str("SUCCESS");

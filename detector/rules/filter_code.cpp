@@ -5,6 +5,7 @@
 
 #include "detector/rules/check.h"
 #include "detector/rules/operators.h"
+#include "detector/rules/value_tree.h"
 
 namespace riposte::detector::rules {
 using namespace detail;
@@ -17,12 +18,15 @@ using Program = Filter::Program;
 bool eval_generic(const Check& c, const EvalContext& ctx) {
   EvalScratch& s = *ctx.scratch;
   s.reset();
-  size_t n = extract_field(c.field, ctx, s.lhs, c.cap);
+  size_t n = c.tree ? eval_value_tree(*c.tree, ctx, s.lhs, c.cap, s)
+                    : extract_field(c.field, ctx, s.lhs, c.cap);
   if (!c.xforms.empty() && n > 0) n = apply_xforms(c.xforms, s.lhs, n, s);
   if (c.op == Op::kExists) return n > 0;
   if (n == 0) return false;
   if (c.rhs_is_field) {
-    size_t m = extract_field(c.rhs, ctx, s.rhs, c.rhs.multi ? kMaxFieldValues : 4);
+    const size_t rcap = c.rhs.multi ? kMaxFieldValues : 4;
+    size_t m = c.rhs_tree ? eval_value_tree(*c.rhs_tree, ctx, s.rhs, rcap, s)
+                          : extract_field(c.rhs, ctx, s.rhs, rcap);
     if (!c.rhs_xforms.empty() && m > 0) m = apply_xforms(c.rhs_xforms, s.rhs, m, s);
     if (m == 0) return false;
     for (size_t i = 0; i < n; ++i)
@@ -122,7 +126,7 @@ void choose_evaluator(Check& c) {
     c.fn = c.op == Op::kNe ? eval_type_not_in : eval_type_in;
     return;
   }
-  if (!c.xforms.empty() || c.rhs_is_field || c.field.multi) return;
+  if (!c.xforms.empty() || c.rhs_is_field || c.field.multi || c.tree) return;
   if (c.type == FieldType::kString) {
     c.sget = fast_str_getter(c.field);
     if (c.sget == nullptr) return;

@@ -12,6 +12,7 @@
 #include "detector/rules/filter.h"
 #include "detector/rules/operators.h"
 #include "detector/rules/parser.h"
+#include "detector/rules/value_tree.h"
 
 namespace riposte::detector::rules {
 using namespace detail;
@@ -336,8 +337,30 @@ class FilterCompiler {
     return nullptr;
   }
 
-  bool resolve(const ast::FieldExpr& fe, ResolvedField* rf, std::vector<Xform>* xs,
-               FieldType* type) {
+  // Resolves a check's operand: a field with its transformer chain, or a transformer call
+  // (value_tree.h), which then sets *tree and gives rf only its text and list-ness.
+  bool resolve(const ast::FieldExpr& fe, ResolvedField* rf, std::vector<Xform>* xs, FieldType* type,
+               std::shared_ptr<const ValueTree>* tree) {
+    if (fe.call.empty()) return resolve_plain(fe, rf, xs, type);
+    auto t = std::make_shared<ValueTree>();
+    size_t err_pos = fe.pos;
+    std::string err;
+    LeafResolver leaf = [this](const ast::FieldExpr& f, ResolvedField* r, std::vector<Xform>* x,
+                               FieldType* ty) { return resolve_plain(f, r, x, ty); };
+    if (!build_value_tree(fe, leaf, t.get(), &err_pos, &err)) {
+      if (!err.empty()) error(err_pos, err);
+      return false;
+    }
+    rf->name = value_tree_text(*t);
+    rf->multi = t->list;
+    rf->type = t->type;
+    *type = t->type;
+    *tree = std::move(t);
+    return true;
+  }
+
+  bool resolve_plain(const ast::FieldExpr& fe, ResolvedField* rf, std::vector<Xform>* xs,
+                     FieldType* type) {
     std::string err;
     if (!resolve_field(fe.name, fe.arg, fe.has_arg, rf, &err) ||
         !field_in_source(*rf, source_, &err)) {
@@ -352,16 +375,10 @@ class FilterCompiler {
     for (auto it = fe.transformers.rbegin(); it != fe.transformers.rend(); ++it) {
       const std::string& name = *it;
       Xform x;
-      if (name == "tolower")
-        x = Xform::kToLower;
-      else if (name == "toupper")
-        x = Xform::kToUpper;
-      else if (name == "b64")
-        x = Xform::kB64;
-      else if (name == "basename")
-        x = Xform::kBasename;
-      else
-        x = Xform::kLen;
+      if (!xform_from_name(name, &x)) {
+        error(fe.pos, "transformer '" + name + "' takes several operands: " + name + "(...)");
+        return false;
+      }
       if (t != FieldType::kString && t != FieldType::kBytes) {
         error(fe.pos, "transformer '" + name + "' cannot be applied to field '" + rf->name +
                           "' of type " + std::string(type_name(t)));
@@ -455,7 +472,7 @@ class FilterCompiler {
     if (!e.modifier.empty()) return compile_modifier(e, may_true, may_false);
     *may_true = *may_false = EventTypeSet::all();
     auto c = std::make_unique<Check>();
-    if (!resolve(e.field, &c->field, &c->xforms, &c->type)) return nullptr;
+    if (!resolve(e.field, &c->field, &c->xforms, &c->type, &c->tree)) return nullptr;
     if (!parse_op(e.op, &c->op)) {
       error(e.op_pos, "unknown operator '" + e.op + "'");
       return nullptr;
@@ -469,7 +486,8 @@ class FilterCompiler {
 
     if (e.rhs == ast::Expr::RhsKind::kField) {
       c->rhs_is_field = true;
-      if (!resolve(e.rhs_field, &c->rhs, &c->rhs_xforms, &c->rhs_type)) return nullptr;
+      if (!resolve(e.rhs_field, &c->rhs, &c->rhs_xforms, &c->rhs_type, &c->rhs_tree))
+        return nullptr;
       if (!same_kind(c->type, c->rhs_type)) {
         error(e.rhs_field.pos, "field '" + c->field.name + "' of type " +
                                    std::string(type_name(c->type)) +
@@ -550,7 +568,32 @@ class FilterCompiler {
         *may_false = s;
       }
     }
+    evt_num_invariant(*c, may_true, may_false);
     return wrap(std::move(c), e, values);
+  }
+
+  // libsinsp's evttype analysis (ppm_codes.cpp): evt.num starts at 1, so "evt.num = 0",
+  // "< 1", "<= 0", "in (0)" hold for no event (Falco's never_true idiom: no LOAD_NO_EVTTYPE
+  // for a rule that is only that) and "!= 0", "> 0", ">= 1" for every one.
+  static void evt_num_invariant(const Check& c, EventTypeSet* may_true, EventTypeSet* may_false) {
+    if (c.field.name != "evt.num" || c.tree || !c.xforms.empty() || c.rhs_is_field ||
+        c.field.def == nullptr)
+      return;
+    const bool all_zero =
+        std::all_of(c.nums.begin(), c.nums.end(), [](int64_t n) { return n == 0; });
+    const int64_t n = c.nums.size() == 1 ? c.nums[0] : -1;
+    const Op op = c.op;
+    const bool never = ((op == Op::kEq || op == Op::kIn || op == Op::kIntersects) && all_zero) ||
+                       (op == Op::kLt && (n == 0 || n == 1)) || (op == Op::kLe && n == 0);
+    const bool always =
+        ((op == Op::kNe || op == Op::kGt) && n == 0) || (op == Op::kGe && (n == 0 || n == 1));
+    if (never) {
+      *may_true = EventTypeSet{};
+      *may_false = EventTypeSet::all();
+    } else if (always) {
+      *may_true = EventTypeSet::all();
+      *may_false = EventTypeSet{};
+    }
   }
 
   bool add_value(Check* c, const ast::Value& v) {
@@ -558,6 +601,11 @@ class FilterCompiler {
     switch (c->type) {
       case FieldType::kString:
       case FieldType::kBytes: {
+        if (c->type == FieldType::kString && text.find('\0') != std::string::npos) {
+          // libsinsp refuses them in strings (not in bytes)
+          error(v.pos, "a string value cannot hold a NUL byte");
+          return false;
+        }
         std::string s = text;
         if (c->op == Op::kIContains || c->op == Op::kIGlob) s = to_lower(s);
         if (c->op == Op::kBContains || c->op == Op::kBStartsWith) {
@@ -621,7 +669,8 @@ class FilterCompiler {
   // How often the check holds, roughly (see FieldClass).
   static double guess_p_true(const Check& c, const std::vector<ast::Value>& values) {
     if (c.type_fast) return 0.5;
-    FieldClass cls = c.xforms.empty() ? field_class(c.field) : FieldClass::kIdentity;
+    FieldClass cls =
+        c.xforms.empty() && c.field.def != nullptr ? field_class(c.field) : FieldClass::kIdentity;
     if (c.rhs_is_field) return c.op == Op::kNe ? 0.9 : 0.2;
     bool first_true = !values.empty() && (values[0].text == "true" || values[0].text == "1");
     bool first_zero = !values.empty() && values[0].text == "0";
@@ -669,24 +718,9 @@ class FilterCompiler {
     }
   }
 
-  static std::string xform_name(Xform x) {
-    switch (x) {
-      case Xform::kToLower:
-        return "tolower";
-      case Xform::kToUpper:
-        return "toupper";
-      case Xform::kB64:
-        return "b64";
-      case Xform::kBasename:
-        return "basename";
-      case Xform::kLen:
-        return "len";
-    }
-    return "?";
-  }
   static std::string field_text(const ResolvedField& f, const std::vector<Xform>& xs) {
     std::string s = f.name;
-    for (Xform x : xs) s = xform_name(x) + "(" + s + ")";  // innermost first
+    for (Xform x : xs) s = std::string(xform_name(x)) + "(" + s + ")";  // innermost first
     return s;
   }
 
@@ -694,8 +728,8 @@ class FilterCompiler {
   std::unique_ptr<Node> wrap(std::unique_ptr<Check> c, const ast::Expr& e,
                              const std::vector<ast::Value>& values) {
     c->cap = c->field.multi ? static_cast<uint8_t>(kMaxFieldValues) : 4;
-    c->ne_every =
-        c->op == Op::kNe && !c->rhs_is_field && c->xforms.empty() && ne_needs_every_value(c->field);
+    c->ne_every = c->op == Op::kNe && !c->rhs_is_field && c->xforms.empty() && !c->tree &&
+                  ne_needs_every_value(c->field);
     std::string lhs = field_text(c->field, c->xforms);
     c->key = lhs + ' ' + e.op;
     c->text = lhs + ' ' + e.op;
@@ -721,8 +755,8 @@ class FilterCompiler {
 
     uint32_t cost = 1;
     if (!c->type_fast) {
-      cost =
-          static_cast<uint32_t>(field_cost(c->field)) + 2 * static_cast<uint32_t>(c->xforms.size());
+      cost = (c->tree ? value_tree_cost(*c->tree) : static_cast<uint32_t>(field_cost(c->field))) +
+             2 * static_cast<uint32_t>(c->xforms.size());
       switch (c->op) {
         case Op::kExists:
           break;
@@ -761,7 +795,8 @@ class FilterCompiler {
           break;
       }
       if (c->rhs_is_field)
-        cost += static_cast<uint32_t>(field_cost(c->rhs)) +
+        cost += (c->rhs_tree ? value_tree_cost(*c->rhs_tree)
+                             : static_cast<uint32_t>(field_cost(c->rhs))) +
                 2 * static_cast<uint32_t>(c->rhs_xforms.size());
     }
     c->cost = cost;

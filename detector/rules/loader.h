@@ -117,6 +117,10 @@ struct RuleDef {
   bool enabled = true;
   bool warn_evttypes = true;
   bool skip_if_unknown_filter = false;
+  // Falco 0.44's capture keys: read, type-checked and overridable as in Falco, not acted on
+  // (riposte takes no event captures).
+  bool capture = false;
+  uint64_t capture_duration = 0;
   std::vector<ExceptionDef> exceptions;
   Origin origin;
   size_t index = 0;
@@ -142,7 +146,11 @@ inline ListItem make_list_item(const std::string& raw) {
   ListItem it;
   if (raw.size() >= 2 &&
       ((raw.front() == '"' && raw.back() == '"') || (raw.front() == '\'' && raw.back() == '\''))) {
-    it.text = unescape_quoted(std::string_view(raw).substr(1, raw.size() - 2));
+    // Falco pastes the item into the condition, whose parser unescapes it; an escape it would
+    // refuse is kept as written here (a list is checked where a condition uses it).
+    const std::string_view inner = std::string_view(raw).substr(1, raw.size() - 2);
+    std::string err;
+    if (!unescape_quoted(inner, raw.front(), &it.text, &err)) it.text = std::string(inner);
     it.quoted = true;
   } else {
     it.text = raw;
@@ -218,6 +226,8 @@ class Loader : public SymbolTable {
                   const std::string& what);
 
   bool get_bool(int fi, const YAML::Node& item, const char* key, bool* out,
+                const std::string& what);
+  bool get_uint(int fi, const YAML::Node& item, const char* key, uint64_t* out,
                 const std::string& what);
 
   bool get_string_seq(int fi, const YAML::Node& item, const char* key,

@@ -332,9 +332,12 @@ inline std::string_view type_name(FieldType t) {
 inline bool op_allowed(Op op, FieldType t) {
   if (op == Op::kExists) return true;
   switch (t) {
-    case FieldType::kString:
-    case FieldType::kBytes:
-      return true;
+    case FieldType::kString:  // bcontains/bstartswith compare bytes: bytes fields only
+      return op != Op::kBContains && op != Op::kBStartsWith;
+    case FieldType::kBytes:  // libsinsp's PT_BYTEBUF: no ordering, globs, regexes, paths
+      return op == Op::kEq || op == Op::kNe || op == Op::kContains || op == Op::kStartsWith ||
+             op == Op::kEndsWith || op == Op::kBContains || op == Op::kBStartsWith ||
+             op == Op::kIn || op == Op::kIntersects;
     case FieldType::kBool:
       return op == Op::kEq || op == Op::kNe || op == Op::kIn || op == Op::kIntersects;
     case FieldType::kIp:

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace riposte::detector::rules {
 namespace {
 
-constexpr std::array<std::string_view, 5> kTransformers = {"tolower", "toupper", "b64",
-                                                           "basename", "len"};
+constexpr std::array<std::string_view, 8> kTransformers = {
+    "tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt"};
 // Longest first where one is a prefix of another.
 constexpr std::array<std::string_view, 7> kSymOps = {"==", "!=", "<=", ">=", "=", "<", ">"};
 constexpr std::array<std::string_view, 11> kWordCmpOps = {
@@ -205,6 +206,12 @@ class Parser {
     }
     f->name = std::string(in_.substr(start, p_ - start));
     f->pos = start;
+    parse_field_arg(f);
+    return true;
+  }
+
+  // ('[' FieldArg ']')?
+  void parse_field_arg(ast::FieldExpr* f) {
     if (peek() == '[') {
       ++p_;
       f->has_arg = true;
@@ -216,42 +223,134 @@ class Parser {
                peek() != '"' && peek() != '\'')
           ++p_;
         f->arg = std::string(in_.substr(a, p_ - a));
+        if (f->arg.empty()) fail("expected a field argument inside '[]'");
       }
       if (peek() != ']') fail("expected ']' after field argument");
       ++p_;
     }
-    return true;
   }
 
+  // FieldOrXform: a field, or Transformer '(' XformArg (',' XformArg)* ')' ('[' FieldArg ']')?.
+  // One field operand and no selector is the plain chain form (transformers on a field);
+  // anything else is a call (ast::FieldExpr::call), checked by the compiler.
   bool parse_field_or_xform(ast::FieldExpr* f) {
+    DepthGuard g(this);
     size_t start = p_;
     while (is_ident_char(peek())) ++p_;
     std::string_view word = in_.substr(start, p_ - start);
-    if (peek() == '(' && is_transformer(word)) {
-      ++p_;
+    if (peek() != '(' || !is_transformer(word)) {
+      p_ = start;
+      return parse_field(f);
+    }
+    ++p_;
+    std::vector<ast::XformArg> args;
+    while (true) {
       skip_blanks();
-      if (!parse_field_or_xform(f)) fail("expected a field inside " + std::string(word) + "()");
+      args.push_back(parse_xform_arg(false));
+      skip_blanks();
+      if (peek() != ',') break;
+      ++p_;
+    }
+    if (peek() != ')') fail("expected ')' to close " + std::string(word) + "(");
+    ++p_;
+    ast::FieldExpr sel;
+    parse_field_arg(&sel);
+    if (args.size() == 1 && args[0].kind == ast::XformArg::Kind::kField && !sel.has_arg &&
+        is_unary_transformer(word)) {
+      // A chain, on a field or on a call: toupper(join(...)).
+      *f = std::move(args[0].field);
       f->transformers.insert(f->transformers.begin(), std::string(word));
-      skip_blanks();
-      if (peek() != ')') fail("expected ')' to close " + std::string(word) + "(");
-      ++p_;
       return true;
     }
-    p_ = start;
-    return parse_field(f);
+    *f = ast::FieldExpr{};
+    f->call = std::string(word);
+    f->args = std::move(args);
+    f->arg = std::move(sel.arg);
+    f->has_arg = sel.has_arg;
+    f->pos = start;
+    return true;
   }
 
-  std::string lex_quoted() {
-    char q = peek();
-    size_t start = p_;
-    ++p_;
-    size_t inner = p_;
-    while (!at_end() && peek() != q) {
-      if (peek() == '\\' && p_ + 1 < in_.size()) ++p_;
-      ++p_;
+  static bool is_unary_transformer(std::string_view w) {
+    return w != "join" && w != "concat" && w != "getopt";
+  }
+
+  // XformArg ::= Number | QuotedStr | List (not inside a list) | FieldOrXform.
+  ast::XformArg parse_xform_arg(bool in_list) {
+    DepthGuard g(this);
+    ast::XformArg a;
+    a.pos = p_;
+    if (peek() == '"' || peek() == '\'') {
+      a.text = lex_quoted();
+      return a;
     }
+    if (lex_number(&a.text)) return a;
+    if (peek() == '(' && !in_list) {
+      a.kind = ast::XformArg::Kind::kList;
+      ++p_;
+      skip_blanks();
+      if (peek() == ')') {
+        ++p_;
+        return a;
+      }
+      while (true) {
+        skip_blanks();
+        a.items.push_back(parse_xform_arg(true));
+        skip_blanks();
+        if (peek() == ',') {
+          ++p_;
+          continue;
+        }
+        if (peek() != ')') fail("expected ',' or ')' in a transformer's list");
+        ++p_;
+        return a;
+      }
+    }
+    a.kind = ast::XformArg::Kind::kField;
+    if (is_alpha(peek()) && parse_field_or_xform(&a.field)) return a;
+    fail(in_list ? "expected a field, a transformer, a quoted string or a number in a "
+                   "transformer's list"
+                 : "expected a field, a transformer, a quoted string, a number or a list as "
+                   "a transformer's argument");
+  }
+
+  // Number ::= 0[xX][0-9a-zA-Z]+ | [+-]?[0-9]+\.?[0-9]*([eE][+-][0-9]+)?  (libsinsp's).
+  bool lex_number(std::string* out) {
+    size_t q = p_;
+    auto digit_at = [&](size_t i) { return i < in_.size() && is_digit(in_[i]); };
+    if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X') && p_ + 2 < in_.size() &&
+        is_ident_char(in_[p_ + 2]) && in_[p_ + 2] != '_') {
+      q = p_ + 2;
+      while (q < in_.size() && is_ident_char(in_[q]) && in_[q] != '_') ++q;
+    } else {
+      if (q < in_.size() && (in_[q] == '+' || in_[q] == '-')) ++q;
+      if (!digit_at(q)) return false;
+      while (digit_at(q)) ++q;
+      if (q < in_.size() && in_[q] == '.') ++q;
+      while (digit_at(q)) ++q;
+      if (q + 2 < in_.size() && (in_[q] == 'e' || in_[q] == 'E') &&
+          (in_[q + 1] == '+' || in_[q + 1] == '-') && digit_at(q + 2)) {
+        q += 2;
+        while (digit_at(q)) ++q;
+      }
+    }
+    *out = std::string(in_.substr(p_, q - p_));
+    p_ = q;
+    return true;
+  }
+
+  // A quoted string ends at the first quote not preceded by a backslash, as libsinsp lexes
+  // it (so "a\\" does not end after the backslashes); then unescaped as libsinsp does.
+  std::string lex_quoted() {
+    const char q = peek();
+    const size_t start = p_;
+    ++p_;
+    const size_t inner = p_;
+    char prev = q;
+    while (!at_end() && (peek() != q || prev == '\\')) prev = in_[p_++];
     if (at_end()) fail_at(start, "unterminated quoted string");
-    std::string out = unescape_quoted(in_.substr(inner, p_ - inner));
+    std::string out, err;
+    if (!unescape_quoted(in_.substr(inner, p_ - inner), q, &out, &err)) fail_at(start, err);
     ++p_;
     return out;
   }
@@ -267,6 +366,11 @@ class Parser {
     size_t start = p_;
     while (is_ident_char(peek())) ++p_;
     std::string_view w = in_.substr(start, p_ - start);
+    // libsinsp lexes "existsand x" as "exists and x": a unary operator needs no blank after it.
+    if ((w == "existsand" || w == "existsor") && (at_end() || is_blank(peek()) || peek() == '(')) {
+      p_ = start + 6;
+      return "exists";
+    }
     if (!w.empty() && (at_end() || is_blank(peek()) || peek() == '(' || peek() == ')' ||
                        peek() == '"' || peek() == '\'')) {
       for (auto op : kWordCmpOps)
@@ -312,20 +416,27 @@ class Parser {
       fail("expected a list '(...)' after operator '" + e->op + "'");
     }
     e->rhs = ast::Expr::RhsKind::kValue;
+    if (e->op == "<" || e->op == "<=" || e->op == ">" || e->op == ">=") {
+      // NumOperator NumValue, as libsinsp: "< a", "< 0aaaaa", "< 0xAAA.1" do not parse.
+      ast::Value v;
+      v.pos = p_;
+      if (!lex_number(&v.text)) fail("expected a number after operator '" + e->op + "'");
+      if (!at_end() && !is_blank(peek()) && peek() != ')')
+        fail("expected a number after operator '" + e->op + "' but found '" + snippet() + "'");
+      e->values.push_back(std::move(v));
+      return;
+    }
     e->values.push_back(parse_value());
   }
 
   // "op oneof|anyof|allof (a, b)" or "... list_name" after a string operator (Falco 0.44).
   // Anything else (the word alone, or followed by and/or) is a plain value.
   bool try_modifier_list(ast::Expr* e) {
-    static constexpr std::string_view kStrOps[] = {
-        "=",           "!=",       "contains", "icontains", "bcontains", "startswith",
-        "bstartswith", "endswith", "glob",     "iglob",     "regex"};
-    if (std::find(std::begin(kStrOps), std::end(kStrOps), e->op) == std::end(kStrOps)) return false;
+    if (!takes_modifier(e->op)) return false;
     const size_t start = p_;
     while (is_ident_char(peek())) ++p_;
     std::string_view w = in_.substr(start, p_ - start);
-    if ((w != "oneof" && w != "anyof" && w != "allof") || !is_blank(peek())) {
+    if (!is_modifier(w) || !is_blank(peek())) {
       p_ = start;
       return false;
     }
@@ -420,38 +531,74 @@ class Parser {
 
 }  // namespace
 
-std::string unescape_quoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+bool unescape_quoted(std::string_view s, char quote, std::string* out, std::string* error) {
+  out->clear();
+  out->reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
+    const char c = s[i];
     if (c != '\\' || i + 1 >= s.size()) {
-      out += c;
+      *out += c;
       continue;
     }
-    char n = s[++i];
+    const char n = s[++i];
     switch (n) {
-      case '\\': out += '\\'; break;
-      case '"': out += '"'; break;
-      case '\'': out += '\''; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
+      case 'b':
+        *out += '\b';
+        break;
+      case 'f':
+        *out += '\f';
+        break;
+      case 'n':
+        *out += '\n';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      case 't':
+        *out += '\t';
+        break;
+      case ' ':  // libsinsp reads "\ " as a backslash (for an old upstream rule)
+      case '\\':
+        *out += '\\';
+        break;
+      case '/':
+        *out += '/';
+        break;
+      case '"':
+      case '\'':
+        if (n != quote) {
+          *error = std::string("invalid \\") + n + " escape in a " + quote + "-quoted string";
+          return false;
+        }
+        *out += n;
+        break;
+      case 'x': {
+        unsigned char ch = 0;
+        const char* h = s.data() + i + 1;
+        if (i + 2 >= s.size() || std::from_chars(h, h + 2, ch, 16).ptr != h + 2) {
+          *error = "invalid hex escape '\\x" + std::string(s.substr(i + 1, 2)) + "'";
+          return false;
+        }
+        *out += static_cast<char>(ch);
+        i += 2;
+        break;
+      }
       default:
-        out += '\\';
-        out += n;
+        *error = std::string("unsupported escape sequence '\\") + n + "'";
+        return false;
     }
   }
-  return out;
+  return true;
 }
 
 std::string format_value(std::string_view v) {
   bool bare = !v.empty();
   for (char c : v)
     if (!is_bare_char(c)) bare = false;
-  if (bare) return std::string(v);
+  return bare ? std::string(v) : format_quoted(v);
+}
+
+std::string format_quoted(std::string_view v) {
   std::string out = "\"";
   for (char c : v) {
     switch (c) {
@@ -492,6 +639,45 @@ bool parse_field_expr(std::string_view text, ast::FieldExpr* out, std::string* e
   }
 }
 
+namespace {
+void append_xform_arg(const ast::XformArg& a, std::string* out) {
+  switch (a.kind) {
+    case ast::XformArg::Kind::kField:
+      *out += format_field_expr(a.field);
+      return;
+    case ast::XformArg::Kind::kLiteral:
+      *out += format_quoted(a.text);
+      return;
+    case ast::XformArg::Kind::kList:
+      *out += '(';
+      for (size_t i = 0; i < a.items.size(); ++i) {
+        if (i > 0) *out += ", ";
+        append_xform_arg(a.items[i], out);
+      }
+      *out += ')';
+      return;
+  }
+}
+}  // namespace
+
+std::string format_field_expr(const ast::FieldExpr& f) {
+  std::string s;
+  if (f.call.empty()) {
+    s = f.name;
+  } else {
+    s = f.call + "(";
+    for (size_t i = 0; i < f.args.size(); ++i) {
+      if (i > 0) s += ", ";
+      append_xform_arg(f.args[i], &s);
+    }
+    s += ')';
+  }
+  if (f.has_arg) s += "[" + f.arg + "]";
+  for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
+    s = *it + "(" + s + ")";
+  return s;
+}
+
 bool is_known_operator(std::string_view op) {
   for (auto o : kSymOps)
     if (o == op) return true;
@@ -501,6 +687,15 @@ bool is_known_operator(std::string_view op) {
     if (o == op) return true;
   return false;
 }
+
+bool takes_modifier(std::string_view op) {
+  static constexpr std::string_view kStrOps[] = {
+      "=",          "==",          "!=",       "contains", "icontains", "bcontains",
+      "startswith", "bstartswith", "endswith", "glob",     "iglob",     "regex"};
+  return std::find(std::begin(kStrOps), std::end(kStrOps), op) != std::end(kStrOps);
+}
+
+bool is_modifier(std::string_view w) { return w == "oneof" || w == "anyof" || w == "allof"; }
 
 bool is_list_operator(std::string_view op) {
   for (auto o : kListOps)

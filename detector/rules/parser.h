@@ -11,9 +11,12 @@
 //   Check         ::= FieldOrXform UnaryOp
 //                   | FieldOrXform CmpOp   ( Value | RhsField )
 //                   | FieldOrXform ListOp  ( List | ListRef | RhsField )
-//   FieldOrXform  ::= Field | Transformer '(' FieldOrXform ')'
-//   RhsField      ::= 'val(' Field ')' | Transformer '(' FieldOrXform ')'
+//   FieldOrXform  ::= Field | Transformer '(' XformArg ( ',' XformArg )* ')' ( '[' FieldArg ']' )?
+//   XformArg      ::= FieldOrXform | QuotedStr | Number | '(' ( ListArg ( ',' ListArg )* )? ')'
+//   ListArg       ::= FieldOrXform | QuotedStr | Number
+//   RhsField      ::= 'val(' Field ')' | Transformer '(' ... ')' as in FieldOrXform
 //   Transformer   ::= 'tolower' | 'toupper' | 'b64' | 'basename' | 'len'
+//                   | 'join' | 'concat' | 'getopt'          (Falco 0.44: several operands)
 //   Field         ::= FieldName ( '[' FieldArg ']' )?
 //   List          ::= '(' ( Value ( ',' Value )* )? ')'
 //   ListRef       ::= Identifier                       (a list's name)
@@ -29,6 +32,7 @@
 //   Identifier    ::= [a-zA-Z_][a-zA-Z0-9_]*
 //   FieldName     ::= [a-zA-Z_][a-zA-Z0-9_]* ( '.' [a-zA-Z0-9_]+ )+
 //   FieldArg      ::= QuotedStr | [^ \t\r\n\[\]"']+
+//   Number        ::= 0[xX][0-9a-zA-Z]+ | [+-]?[0-9]+\.?[0-9]*([eE][+-][0-9]+)?
 //   QuotedStr     ::= '"' ( '\' any | [^"] )* '"' | "'" ( '\' any | [^'] )* "'"
 //   BareStr       ::= [^ \t\r\n\f\v(),="']+
 //
@@ -36,7 +40,8 @@
 // of input, so identifiers such as "notable" or "order_x" stay identifiers. A field name is
 // told apart from a macro name by its '.'.
 //
-// Quoted strings understand the escapes \\ \" \' \n \r \t \b \f; any other backslash is kept.
+// A quoted string ends at the first quote of its kind not preceded by a backslash (libsinsp's
+// lexer); its escapes are libsinsp's (unescape_quoted), any other is a parse error.
 #pragma once
 
 #include <memory>
@@ -61,17 +66,29 @@ ParseResult parse_condition(std::string_view text);
 // span the whole input. Used for exception `fields`. Returns false with *error on failure.
 bool parse_field_expr(std::string_view text, ast::FieldExpr* out, std::string* error);
 
-// Unescapes the inside of a quoted string (without the quotes).
-std::string unescape_quoted(std::string_view inner);
+// Writes a field expression back as condition text: "tolower(proc.aname[2])",
+// "join(\"-\", (fd.name, \"x\"))" (a call's literals always quoted).
+std::string format_field_expr(const ast::FieldExpr& f);
+
+// Unescapes the inside of a string quoted with `quote` (without the quotes) as libsinsp does:
+// \b \f \n \r \t \\ \/ \xHH, the string's own quote, and "\ " as a backslash; any other
+// escape (or the other quote's) is an error in *error.
+bool unescape_quoted(std::string_view inner, char quote, std::string* out, std::string* error);
 
 // Writes a value the way the parser reads it back as the same text: bare when it can be,
 // otherwise double-quoted with \\ \" \n \r \t \b \f escaped.
 std::string format_value(std::string_view v);
+// The same, always double-quoted.
+std::string format_quoted(std::string_view v);
 
 // True when s is a "word" operator or comparison operator the language knows.
 bool is_known_operator(std::string_view op);
-// True for a transformer's name (tolower, toupper, b64, basename, len).
+// True for a transformer's name (tolower, toupper, b64, basename, len, join, concat, getopt).
 bool is_transformer_name(std::string_view name);
+// True for the string operators a comparison modifier may follow (= == != contains ... regex).
+bool takes_modifier(std::string_view op);
+// True for Falco 0.44's comparison modifiers: oneof, anyof, allof.
+bool is_modifier(std::string_view word);
 // True for in / intersects / pmatch.
 bool is_list_operator(std::string_view op);
 

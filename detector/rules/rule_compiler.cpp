@@ -57,6 +57,24 @@ RuleSource Loader::source_of(const RuleDef& r) {
   return parse_rule_source(r.source).value_or(RuleSource::kSyscall);
 }
 
+namespace {
+// An exception's comp without its surrounding blanks, as Falco reads it.
+std::string normalize_comp(const std::string& comp) {
+  const size_t b = comp.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  return comp.substr(b, comp.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// "startswith oneof", "= allof": a string operator and a comparison modifier (Falco 0.44).
+bool is_modifier_comp(const std::string& comp) {
+  const size_t sp = comp.find_first_of(" \t");
+  if (sp == std::string::npos) return false;
+  const size_t m = comp.find_first_not_of(" \t", sp);
+  return takes_modifier(std::string_view(comp).substr(0, sp)) &&
+         is_modifier(std::string_view(comp).substr(m));
+}
+}  // namespace
+
 bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast::Expr>>* out) {
   bool ok = true;
   for (size_t ei = 0; ei < r.exceptions.size(); ++ei) {
@@ -84,10 +102,17 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
       c->pos = pos;
       c->op_pos = pos;
       c->field = fe;
-      c->op = comp == "==" ? "=" : comp;
-      if (v.is_list) {
+      c->op = comp;
+      // "startswith oneof": the operator and its modifier, whose values are a list even when
+      // a single value is given (Falco parenthesises it).
+      if (const size_t sp = comp.find_first_of(" \t"); sp != std::string::npos) {
+        c->op = comp.substr(0, sp);
+        c->modifier = comp.substr(comp.find_first_not_of(" \t", sp));
+      }
+      if (c->op == "==") c->op = "=";
+      if (v.is_list || !c->modifier.empty()) {
         c->rhs = ast::Expr::RhsKind::kList;
-        for (const auto& i : v.items) {
+        for (const auto& i : v.is_list ? v.items : std::vector<ExValue>{v}) {
           ListItem li = make_list_item(i.item);
           c->values.push_back({li.text, li.quoted, pos});
         }
@@ -103,7 +128,7 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
         std::string ignored;
         if (li.text.find_first_of(" \t") == std::string::npos &&
             li.text.find('(') != std::string::npos && parse_field_expr(li.text, &rhs, &ignored) &&
-            !rhs.transformers.empty()) {
+            (!rhs.transformers.empty() || !rhs.call.empty())) {
           rhs.pos = pos;
           c->rhs = ast::Expr::RhsKind::kField;
           c->rhs_field = std::move(rhs);
@@ -130,12 +155,14 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
           ok = false;
           continue;
         }
-        comp = ex.comps.item;
+        comp = normalize_comp(ex.comps.item);
       }
-      if (!is_list_operator(comp)) {
+      if (!is_list_operator(comp) && !is_modifier_comp(comp)) {
         error(ex.origin, "LOAD_ERR_VALIDATE",
-              ew + ": operator '" + comp +
-                  "' must be one of in, intersects, pmatch when fields is a single field");
+              ew +
+                  ": when fields is a single field, comps must be one of in, intersects, "
+                  "pmatch or a string operator with a modifier ('startswith oneof'), not '" +
+                  comp + "'");
         ok = false;
         continue;
       }
@@ -165,13 +192,13 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
           ok = false;
           continue;
         }
-        for (const auto& c : ex.comps.items) comps.push_back(c.item);
+        for (const auto& c : ex.comps.items) comps.push_back(normalize_comp(c.item));
       } else {
         comps.assign(ex.fields.items.size(), "=");
       }
       bool bad = false;
       for (const auto& c : comps) {
-        if (!is_known_operator(c)) {
+        if (!is_known_operator(c) && !is_modifier_comp(c)) {
           error(ex.origin, "LOAD_ERR_VALIDATE",
                 ew + ": '" + c + "' is not a supported comparison operator");
           bad = true;
@@ -217,13 +244,7 @@ bool Loader::build_exceptions(const RuleDef& r, std::vector<std::unique_ptr<ast:
   return ok;
 }
 
-std::string Loader::field_text(const ast::FieldExpr& f) {
-  std::string s = f.name;
-  if (f.has_arg) s += "[" + f.arg + "]";
-  for (auto it = f.transformers.rbegin(); it != f.transformers.rend(); ++it)
-    s = *it + "(" + s + ")";
-  return s;
-}
+std::string Loader::field_text(const ast::FieldExpr& f) { return format_field_expr(f); }
 
 void Loader::expand_values(const std::vector<ast::Value>& vals, bool resolve_lists,
                            std::string* out) {
@@ -286,6 +307,7 @@ std::string Loader::expand(const ast::Expr& e, int depth) {
     }
     case K::kCheck: {
       std::string s = field_text(e.field) + " " + e.op;
+      if (!e.modifier.empty()) s += " " + e.modifier;
       switch (e.rhs) {
         case ast::Expr::RhsKind::kNone:
           break;
@@ -308,8 +330,9 @@ std::string Loader::expand(const ast::Expr& e, int depth) {
           break;
         }
         case ast::Expr::RhsKind::kField:
-          s += e.rhs_field.transformers.empty() ? " val(" + field_text(e.rhs_field) + ")"
-                                                : " " + field_text(e.rhs_field);
+          s += e.rhs_field.transformers.empty() && e.rhs_field.call.empty()
+                   ? " val(" + field_text(e.rhs_field) + ")"
+                   : " " + field_text(e.rhs_field);
           break;
       }
       return s;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -108,6 +109,22 @@ bool Loader::get_bool(int fi, const YAML::Node& item, const char* key, bool* out
     return false;
   }
   *out = b;
+  return true;
+}
+
+bool Loader::get_uint(int fi, const YAML::Node& item, const char* key, uint64_t* out,
+                      const std::string& what) {
+  const YAML::Node v = item[key];
+  if (!v.IsDefined()) return false;
+  const std::string s = v.IsScalar() ? v.Scalar() : std::string();
+  uint64_t n = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) {
+    error(origin_of(fi, v), "LOAD_ERR_YAML_VALIDATE",
+          what + ": value for key '" + key + "' must be a non-negative integer");
+    return false;
+  }
+  *out = n;
   return true;
 }
 
@@ -465,10 +482,17 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
 
   static const std::set<std::string> kAppendable = {"condition", "output", "desc", "tags",
                                                     "exceptions"};
-  static const std::set<std::string> kReplaceable = {
-      "condition", "output",        "desc",
-      "priority",  "tags",          "exceptions",
-      "enabled",   "warn_evttypes", "skip-if-unknown-filter"};
+  static const std::set<std::string> kReplaceable = {"condition",
+                                                     "output",
+                                                     "desc",
+                                                     "priority",
+                                                     "tags",
+                                                     "exceptions",
+                                                     "enabled",
+                                                     "warn_evttypes",
+                                                     "skip-if-unknown-filter",
+                                                     "capture",
+                                                     "capture_duration"};
   std::set<std::string> app, rep;
   if (!read_overrides(fi, item, kAppendable, kReplaceable, &app, &rep, what)) return;
   bool has_overrides = !app.empty() || !rep.empty();
@@ -568,6 +592,9 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
     if (rep.count("warn_evttypes")) get_bool(fi, item, "warn_evttypes", &prev->warn_evttypes, what);
     if (rep.count("skip-if-unknown-filter"))
       get_bool(fi, item, "skip-if-unknown-filter", &prev->skip_if_unknown_filter, what);
+    if (rep.count("capture")) get_bool(fi, item, "capture", &prev->capture, what);
+    if (rep.count("capture_duration"))
+      get_uint(fi, item, "capture_duration", &prev->capture_duration, what);
     return;
   }
 
@@ -636,6 +663,8 @@ void Loader::read_rule(int fi, const YAML::Node& item) {
   get_bool(fi, item, "enabled", &r.enabled, what);
   get_bool(fi, item, "warn_evttypes", &r.warn_evttypes, what);
   get_bool(fi, item, "skip-if-unknown-filter", &r.skip_if_unknown_filter, what);
+  get_bool(fi, item, "capture", &r.capture, what);
+  get_uint(fi, item, "capture_duration", &r.capture_duration, what);
   get_string_seq(fi, item, "tags", &r.tags, what);
   if (!read_exceptions(fi, item, &r.exceptions, false, what)) return;
   if (prev != nullptr) {

@@ -37,6 +37,7 @@ std::optional<ExecRecord> decode_exec_record(const void* data, size_t size) {
   r.boot_ns = raw.h.boot_ns;
   r.pid = raw.h.pid;
   r.tid = raw.h.tid;
+  r.cpu = raw.h.cpu;
   r.ppid = raw.ppid;
   r.vpid = raw.vpid;
   r.vtid = raw.vtid;

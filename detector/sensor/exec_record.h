@@ -12,6 +12,7 @@ namespace riposte::detector {
 
 struct ExecRecord {
   uint64_t boot_ns = 0;
+  uint32_t cpu = 0;  // the CPU the kernel made the record on (evt.cpu)
   uint32_t pid = 0, tid = 0, ppid = 0, vpid = 0, vtid = 0;
   uint32_t sid = 0, pgid = 0, vpgid = 0;
   uint32_t uid = 0, gid = 0, loginuid = UINT32_MAX, tty = 0;  // effective uid/gid

@@ -53,14 +53,20 @@ uint32_t record_kind(const void* data, size_t size) {
 std::optional<ForkRecord> decode_fork_record(const void* data, size_t size) {
   riposte_fork_record raw;
   if (!load(data, size, RIPOSTE_REC_FORK, &raw)) return std::nullopt;
-  return ForkRecord{raw.h.boot_ns, raw.h.pid,  raw.h.tid, raw.ppid,
-                    raw.parent_tid, raw.vpid, (raw.flags & RIPOSTE_FORK_SHARES_FILES) != 0};
+  return ForkRecord{raw.h.boot_ns,
+                    raw.h.pid,
+                    raw.h.tid,
+                    raw.ppid,
+                    raw.parent_tid,
+                    raw.vpid,
+                    (raw.flags & RIPOSTE_FORK_SHARES_FILES) != 0,
+                    raw.h.cpu};
 }
 
 std::optional<ExitRecord> decode_exit_record(const void* data, size_t size) {
   riposte_exit_record raw;
   if (!load(data, size, RIPOSTE_REC_EXIT, &raw)) return std::nullopt;
-  return ExitRecord{raw.h.boot_ns, raw.h.pid, raw.h.tid, raw.exit_code};
+  return ExitRecord{raw.h.boot_ns, raw.h.pid, raw.h.tid, raw.exit_code, raw.h.cpu};
 }
 
 bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
@@ -84,6 +90,7 @@ bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
   out->boot_ns = raw.h.boot_ns;
   out->pid = raw.h.pid;
   out->tid = raw.h.tid;
+  out->cpu = raw.h.cpu;
   out->nr = raw.nr;
   out->res = raw.res;
   std::memcpy(out->args.data(), raw.args, sizeof raw.args);

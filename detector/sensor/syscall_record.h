@@ -17,12 +17,14 @@ struct ForkRecord {
   uint32_t ppid = 0, parent_tid = 0;
   uint32_t vpid = 0;
   bool shares_files = false;  // CLONE_FILES: one fd table for parent and child
+  uint32_t cpu = 0;           // the CPU the kernel made the record on
 };
 
 struct ExitRecord {
   uint64_t boot_ns = 0;
   uint32_t pid = 0, tid = 0;
   int32_t exit_code = 0;
+  uint32_t cpu = 0;
 };
 
 // What the kernel said about the fd a syscall produced or used.
@@ -42,6 +44,7 @@ struct KernelFd {
 struct SyscallRecord {
   uint64_t boot_ns = 0;
   uint32_t pid = 0, tid = 0;
+  uint32_t cpu = 0;  // the CPU the call completed on (evt.cpu)
   uint32_t nr = 0;  // x86_64 syscall number
   int64_t res = 0;
   std::array<uint64_t, 6> args{};

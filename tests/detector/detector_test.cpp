@@ -51,6 +51,11 @@ const char* kRules = R"(
   condition: evt.type = renameat2 and evt.arg.newpath startswith /etc/
   output: rename (old=%evt.arg.oldpath new=%evt.arg.newpath)
   priority: INFO
+- rule: On cpu 1
+  desc: t
+  condition: evt.type in (execve, close) and evt.cpu = 1
+  output: cpu (cpu=%evt.cpu type=%evt.type)
+  priority: INFO
 - rule: Exec in pod
   desc: t
   condition: evt.type = execve and k8s.pod.name = web-1
@@ -297,6 +302,26 @@ TEST_F(DetectorTest, ShortLivedProcessKeepsItsContextAfterExit) {
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(field(*a, "k8s.pod.name"), "web-1");
   EXPECT_EQ(procs_.find(150), nullptr) << "reaped";
+}
+
+// evt.cpu is the CPU the kernel made the record on, for execs and syscalls alike.
+TEST_F(DetectorTest, EventsCarryTheirCpu) {
+  ExecRecord e = exec(101, 100, "cat", {"cat"}, "/");
+  e.cpu = 1;
+  det_.on_exec(e);
+  const Alert* a = find("On cpu 1");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->output_fields["evt.cpu"], 1);
+  EXPECT_EQ(field(*a, "evt.type"), "execve");
+  SyscallRecord s = sc(101, SYS_close, 0, {7});
+  s.cpu = 1;
+  det_.on_syscall(s);
+  a = find("On cpu 1");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "evt.type"), "close");
+  const size_t alerts = sink_.alerts.size();
+  det_.on_syscall(sc(101, SYS_close, 0, {8}));  // on CPU 0
+  EXPECT_EQ(sink_.alerts.size(), alerts);
 }
 
 TEST_F(DetectorTest, CountsEventsByType) {

@@ -98,4 +98,14 @@ inline std::string errors_only(const LoadResult& r) {
   return s;
 }
 
+// The names of r's rules that match ev, in order; none when r did not load.
+inline std::vector<std::string> matching(const LoadResult& r, const Event& ev) {
+  std::vector<std::string> names;
+  if (!r.ruleset) return names;
+  std::vector<const CompiledRule*> out;
+  r.ruleset->evaluate(ev, &out);
+  for (const auto* c : out) names.push_back(c->name);
+  return names;
+}
+
 }  // namespace riposte::detector::rules::testing

@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -242,6 +243,37 @@ TEST_F(BpfSourceTest, ForkAndExitAreReportedForProcesses) {
     }
   }
   EXPECT_TRUE(forked);
+}
+
+// evt.cpu: every record says which CPU the kernel made it on. A child pinned to each CPU it
+// may use in turn opens a file; its openat and its exit carry that CPU.
+TEST_F(BpfSourceTest, RecordsCarryTheCpuTheyWereMadeOn) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c)
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs to tell them apart";
+  for (int cpu : cpus) {
+    pid_t child = in_child([cpu] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      if (sched_setaffinity(0, sizeof one, &one) != 0) _exit(1);
+      int fd = open("/proc/self/stat", O_RDONLY);
+      close(fd);
+    });
+    const Syscall* s = syscall_of(child, SYS_openat);
+    ASSERT_NE(s, nullptr) << "cpu " << cpu;
+    EXPECT_EQ(s->rec.cpu, static_cast<uint32_t>(cpu));
+    const ExitRecord* ex = nullptr;
+    ASSERT_TRUE(wait_for([&] {
+      for (const auto& e : rec_.exits)
+        if (e.pid == static_cast<uint32_t>(child)) ex = &e;
+      return ex != nullptr;
+    }));
+    EXPECT_EQ(ex->cpu, static_cast<uint32_t>(cpu));
+  }
 }
 
 TEST_F(BpfSourceTest, OpensCarryPathFlagsResultAndResolvedRelativePaths) {
