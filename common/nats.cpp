@@ -214,7 +214,11 @@ void Message::load_metadata() const {
   meta_loaded_ = true;
   // Only JetStream deliveries carry metadata (in the $JS.ACK reply subject); asking for it on
   // a core message would just record an error in nats.c's per-thread error text.
-  if (reply().substr(0, 8) != "$JS.ACK.") return;
+  if (reply().substr(0, 8) != "$JS.ACK.") {
+    // A message read with js_GetMsg carries its sequence itself.
+    stream_sequence_ = natsMsg_GetSequence(msg_);
+    return;
+  }
   jsMsgMetaData* raw = nullptr;
   if (natsMsg_GetMetaData(&raw, msg_) != NATS_OK) return;
   std::unique_ptr<jsMsgMetaData, MetaDeleter> meta(raw);
@@ -976,6 +980,43 @@ Result<std::unique_ptr<Subscription>> Connection::subscribe(
     return err;
   }
   return std::make_unique<Subscription>(std::move(state));
+}
+
+Result<std::unique_ptr<Subscription>> Connection::ordered_subscribe(
+    const std::string& stream, const std::string& filter_subject, uint64_t start_seq,
+    std::function<void(Message&&)> handler) {
+  auto state = std::make_shared<Subscription::State>();
+  state->handler = std::move(handler);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = start_seq > 1 ? js_DeliverByStartSequence : js_DeliverAll;
+  so.Config.OptStartSeq = start_seq > 1 ? start_seq : 0;
+  const char* filter = filter_subject.empty() ? nullptr : filter_subject.c_str();
+  natsSubscription* sub = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_Subscribe(&sub, js_, filter, &Subscription::State::on_message, state.get(),
+                              nullptr, &so, &jerr);
+  if (s != NATS_OK) return make_error("ordered consumer on " + stream, s, jerr);
+  state->sub = sub;
+  s = natsSubscription_SetOnCompleteCB(sub, &Subscription::State::on_complete, state.get());
+  if (s != NATS_OK) {
+    // As in subscribe(): without completion the handler's state is left to nats.c.
+    Error err = make_error("ordered consumer on " + stream, s);
+    natsSubscription_Destroy(sub);
+    new std::shared_ptr<Subscription::State>(std::move(state));  // NOLINT: intentional leak
+    return err;
+  }
+  return std::make_unique<Subscription>(std::move(state));
+}
+
+Result<Message> Connection::stream_get(const std::string& stream, uint64_t seq) {
+  natsMsg* msg = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, &jerr);
+  if (s != NATS_OK) return make_error("get " + stream + " #" + std::to_string(seq), s, jerr);
+  return Message(msg, nullptr);
 }
 
 Status Connection::ensure_stream(const StreamConfig& config) {
