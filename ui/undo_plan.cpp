@@ -23,6 +23,12 @@ int64_t recorded_replicas(const nlohmann::json& step) {
   return -1;
 }
 
+const nlohmann::json& array_or_empty(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  const auto* a = array_at(j, key);
+  return a ? *a : kEmpty;
+}
+
 }  // namespace
 
 std::vector<UndoStep> undo_plan(const nlohmann::json& run_record) {
@@ -33,12 +39,20 @@ std::vector<UndoStep> undo_plan(const nlohmann::json& run_record) {
   for (size_t i = 0; i < steps->size(); ++i) {
     const auto& s = (*steps)[i];
     if (!s.is_object() || s.value("status", "") != "succeeded") continue;
-    const auto* targets = array_at(s, "targets");
-    if (!targets || targets->size() != 1 || !(*targets)[0].is_string()) continue;
     UndoStep u;
     u.step = i;
     u.action = s.value("action", "");
-    u.target = (*targets)[0].get<std::string>();
+    // The step's targets name the pod it went by, then what it changed.
+    for (const auto& t : array_or_empty(s, "targets")) {
+      if (!t.is_string()) continue;
+      const std::string v = t.get<std::string>();
+      const bool wanted = u.action == "node.cordon"
+                              ? v.rfind("nodes/", 0) == 0
+                              : v.rfind("deployments/", 0) == 0 || v.rfind("statefulsets/", 0) == 0 ||
+                                    v.rfind("replicasets/", 0) == 0;
+      if (wanted) u.target = v;
+    }
+    if (u.target.empty()) continue;
     const auto* requests = array_at(s, "requests");
     if (!requests || requests->empty()) continue;  // nothing was changed (already so)
     if (u.action == "workload.scale") {

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The web UI in a real browser (headless Chromium from Debian, driven by Selenium) against a
 real responder, a real nats-server with the shipped permissions, and the real API server of
 the local cluster (fixture `cluster`). A playbook scales a Deployment to 0; in the browser:
@@ -202,6 +202,7 @@ def deploy(ns):
 
 def browser_test(responder):
     from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -210,7 +211,7 @@ def browser_test(responder):
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
         opts.add_argument(a)
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     d = webdriver.Chrome(options=opts, service=service)
     wait = WebDriverWait(d, 30)
     shot = lambda name: d.save_screenshot(os.path.join(ARTEFACTS, name + ".png"))

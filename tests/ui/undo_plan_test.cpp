@@ -10,7 +10,7 @@ nlohmann::json step(const std::string& action, const std::string& status, const 
                     const std::string& body) {
   return {{"action", action},
           {"status", status},
-          {"targets", {target}},
+          {"targets", {"pods/shop/web-1", target}},
           {"requests", {{{"method", "PATCH"}, {"path", "/x"}, {"body", body}}}}};
 }
 
