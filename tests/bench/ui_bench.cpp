@@ -30,7 +30,7 @@ struct UiWorld {
 };
 
 UiWorld& world() {
-  static UiWorld* w = [] {
+  static UiWorld* the_world = [] {
     auto* w = new UiWorld();
     const char* n = std::getenv("RIPOSTE_BENCH_UI_ALERTS");
     w->alerts = n ? std::strtoull(n, nullptr, 10) : 1000000;
@@ -89,7 +89,7 @@ UiWorld& world() {
     w->cookie = set.substr(0, set.find(';'));
     return w;
   }();
-  return *w;
+  return *the_world;
 }
 
 void get(httplib::Client& cli, const UiWorld& w, const std::string& path, benchmark::State& state) {
