@@ -954,6 +954,28 @@ Status Connection::flush(int timeout_ms) {
   return {};
 }
 
+namespace {
+
+// Hands sub to a Subscription once nats.c will say when its handler ran for the last time.
+Result<std::unique_ptr<Subscription>> watch_completion(natsSubscription* sub,
+                                                       std::shared_ptr<Subscription::State> state,
+                                                       const std::string& what) {
+  state->sub = sub;
+  natsStatus s =
+      natsSubscription_SetOnCompleteCB(sub, &Subscription::State::on_complete, state.get());
+  if (s != NATS_OK) {
+    // Without the completion callback we cannot tell when the handler has run for the last
+    // time, so the handler state is left to nats.c rather than freed under it.
+    Error err = make_error(what, s);
+    natsSubscription_Destroy(sub);
+    new std::shared_ptr<Subscription::State>(std::move(state));  // NOLINT: intentional leak
+    return err;
+  }
+  return std::make_unique<Subscription>(std::move(state));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Subscription>> Connection::subscribe(
     const std::string& subject, const std::string& queue_group,
     std::function<void(Message&&)> handler) {
@@ -969,17 +991,7 @@ Result<std::unique_ptr<Subscription>> Connection::subscribe(
                                       &Subscription::State::on_message, state.get());
   }
   if (s != NATS_OK) return make_error("subscribe to " + subject, s);
-  state->sub = sub;
-  s = natsSubscription_SetOnCompleteCB(sub, &Subscription::State::on_complete, state.get());
-  if (s != NATS_OK) {
-    // Without the completion callback we cannot tell when the handler has run for the last
-    // time, so the handler state is left to nats.c rather than freed under it.
-    Error err = make_error("subscribe to " + subject, s);
-    natsSubscription_Destroy(sub);
-    new std::shared_ptr<Subscription::State>(std::move(state));  // NOLINT: intentional leak
-    return err;
-  }
-  return std::make_unique<Subscription>(std::move(state));
+  return watch_completion(sub, std::move(state), "subscribe to " + subject);
 }
 
 Result<std::unique_ptr<Subscription>> Connection::ordered_subscribe(
@@ -999,16 +1011,7 @@ Result<std::unique_ptr<Subscription>> Connection::ordered_subscribe(
   natsStatus s = js_Subscribe(&sub, js_, filter, &Subscription::State::on_message, state.get(),
                               nullptr, &so, &jerr);
   if (s != NATS_OK) return make_error("ordered consumer on " + stream, s, jerr);
-  state->sub = sub;
-  s = natsSubscription_SetOnCompleteCB(sub, &Subscription::State::on_complete, state.get());
-  if (s != NATS_OK) {
-    // As in subscribe(): without completion the handler's state is left to nats.c.
-    Error err = make_error("ordered consumer on " + stream, s);
-    natsSubscription_Destroy(sub);
-    new std::shared_ptr<Subscription::State>(std::move(state));  // NOLINT: intentional leak
-    return err;
-  }
-  return std::make_unique<Subscription>(std::move(state));
+  return watch_completion(sub, std::move(state), "ordered consumer on " + stream);
 }
 
 Result<Message> Connection::stream_get(const std::string& stream, uint64_t seq) {

@@ -82,8 +82,10 @@ void AlertIndex::add_record(uint64_t seq, std::string_view json) {
     // A failed or dry-run undo changed nothing: the run stays undoable.
     if (j.value("outcome", "") != "succeeded" || j.value("dry_run", false)) return;
     const std::string run = j.value("run", "");
-    if (auto it = run_by_id_.find(run); it != run_by_id_.end()) runs_[it->second].undo_seq = seq;
-    else undone_[run] = seq;
+    if (auto it = run_by_id_.find(run); it != run_by_id_.end())
+      runs_[it->second].undo_seq = seq;
+    else
+      undone_[run] = seq;
     return;
   }
   if (kind != "run" || id.empty() || run_by_id_.count(id)) return;
@@ -250,7 +252,8 @@ nlohmann::json AlertIndex::stats(const Filter& f, int buckets) const {
     nlohmann::json per = nlohmann::json::object();
     for (int p = 0; p < 8; ++p) {
       if (counts[static_cast<size_t>(b)][static_cast<size_t>(p)])
-        per[std::string(priority_name(static_cast<Priority>(p)))] = counts[static_cast<size_t>(b)][static_cast<size_t>(p)];
+        per[std::string(priority_name(static_cast<Priority>(p)))] =
+            counts[static_cast<size_t>(b)][static_cast<size_t>(p)];
     }
     out["buckets"].push_back({{"start", format_rfc3339_ns(lo + b * width)}, {"counts", per}});
   }
@@ -274,8 +277,8 @@ void AlertIndex::note_facet(Facet f, uint32_t id) {
 
 nlohmann::json AlertIndex::facets() const {
   std::shared_lock lock(mu_);
-  static constexpr const char* kNames[] = {"rule", "source", "namespace", "node", "playbook",
-                                           "outcome"};
+  static constexpr const char* kNames[] = {"rule", "source",   "namespace",
+                                           "node", "playbook", "outcome"};
   nlohmann::json out = nlohmann::json::object();
   for (size_t f = 0; f < facets_.size(); ++f) {
     std::vector<std::string> v;

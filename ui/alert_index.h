@@ -5,12 +5,12 @@
 // sequence when a detail page asks for them.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -45,9 +45,9 @@ struct RunRow {
   uint64_t alert_seq = 0;  // its alert's RIPOSTE_ALERTS sequence
   int64_t time_ns = 0;     // the alert's time
   uint32_t playbook = 0, outcome = 0;
-  std::string id;          // the run key
-  bool undoable = false;   // a step the UI knows how to undo succeeded
-  uint64_t undo_seq = 0;   // the undo's record, once undone
+  std::string id;         // the run key
+  bool undoable = false;  // a step the UI knows how to undo succeeded
+  uint64_t undo_seq = 0;  // the undo's record, once undone
 };
 
 // Every field optional; empty strings and 0 mean "any".
@@ -59,7 +59,7 @@ struct Filter {
 
 struct Page {
   nlohmann::json rows = nlohmann::json::array();
-  uint64_t matched = 0;     // rows matching the filter
+  uint64_t matched = 0;      // rows matching the filter
   uint64_t next_before = 0;  // pass as before_seq for the next page; 0: none
 };
 
@@ -93,8 +93,15 @@ class AlertIndex {
   bool matches(const Compiled& c, const AlertRow& r) const;
   nlohmann::json row_json(const AlertRow& r) const;
 
-  enum Facet { kRuleFacet, kSourceFacet, kNamespaceFacet, kNodeFacet, kPlaybookFacet,
-               kOutcomeFacet, kFacets };
+  enum Facet {
+    kRuleFacet,
+    kSourceFacet,
+    kNamespaceFacet,
+    kNodeFacet,
+    kPlaybookFacet,
+    kOutcomeFacet,
+    kFacets
+  };
   void note_facet(Facet f, uint32_t id);
 
   mutable std::shared_mutex mu_;

@@ -114,7 +114,8 @@ bool Auth::needs_setup() {
 
 Result<std::string> Auth::setup(const std::string& token, const std::string& password) {
   if (setup_token_.empty() || !needs_setup()) return Error{"setup is done: log in"};
-  if (!equal_secret(token, setup_token_)) return Error{"wrong setup token (see the responder's log)"};
+  if (!equal_secret(token, setup_token_))
+    return Error{"wrong setup token (see the responder's log)"};
   if (Status st = check_new_password(password); !st.ok()) return Error{st.error()};
   if (Status st = store_->create(admin_key(), hash_password(password)); !st.ok())
     return Error{"setup is done: log in"};

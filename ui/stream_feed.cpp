@@ -24,10 +24,11 @@ uint64_t Changes::current() {
 }
 
 Status StreamFeed::start() {
-  auto alerts = conn_->ordered_subscribe(kAlertStream, kAlertSubjects, 1, [this](nats::Message&& m) {
-    index_->add_alert(m.stream_sequence(), m.data());
-    changes_->bump();
-  });
+  auto alerts =
+      conn_->ordered_subscribe(kAlertStream, kAlertSubjects, 1, [this](nats::Message&& m) {
+        index_->add_alert(m.stream_sequence(), m.data());
+        changes_->bump();
+      });
   if (!alerts) return Error{"UI: reading " + std::string(kAlertStream) + ": " + alerts.error()};
   auto records =
       conn_->ordered_subscribe(kActionStream, kActionSubjects, 1, [this](nats::Message&& m) {

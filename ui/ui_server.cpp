@@ -38,7 +38,8 @@ std::string cookie_value(const httplib::Request& req) {
     while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';')) ++pos;
     size_t end = header.find(';', pos);
     if (end == std::string::npos) end = header.size();
-    if (header.compare(pos, key.size(), key) == 0) return header.substr(pos + key.size(), end - pos - key.size());
+    if (header.compare(pos, key.size(), key) == 0)
+      return header.substr(pos + key.size(), end - pos - key.size());
     pos = end;
   }
   return "";
@@ -52,7 +53,8 @@ std::optional<int64_t> number(const std::string& s) {
 
 bool valid_run_id(const std::string& id) {
   return !id.empty() && id.size() <= 200 &&
-         id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-") ==
+         id.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-") ==
              std::string::npos;
 }
 
@@ -115,7 +117,8 @@ void UiServer::routes() {
                                      "; Max-Age=" + std::to_string(Auth::kSessionSeconds));
   };
   // The session of a request, or an answer 401 (and 403 for a POST without its CSRF token).
-  auto session = [this](const httplib::Request& req, httplib::Response& res) -> std::optional<Session> {
+  auto session = [this](const httplib::Request& req,
+                        httplib::Response& res) -> std::optional<Session> {
     auto found = auth_->check(cookie_value(req), now_seconds());
     if (!found) {
       send_error(res, 401, "log in first");
@@ -142,13 +145,15 @@ void UiServer::routes() {
     if (!a) return send_error(res, 404, "not found");
     res.set_content(a->body, a->content_type);
   };
-  s.Get("/", [asset](const httplib::Request&, httplib::Response& res) { asset("/index.html", res); });
+  s.Get("/",
+        [asset](const httplib::Request&, httplib::Response& res) { asset("/index.html", res); });
   s.Get(R"(/(app\.js|style\.css|index\.html))",
         [asset](const httplib::Request& req, httplib::Response& res) { asset(req.path, res); });
 
   s.Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
     if (auto sess = auth_->check(cookie_value(req), now_seconds())) {
-      return send_json(res, {{"state", "ok"}, {"user", sess->user}, {"csrf", auth_->csrf_token(*sess)}});
+      return send_json(res,
+                       {{"state", "ok"}, {"user", sess->user}, {"csrf", auth_->csrf_token(*sess)}});
     }
     send_json(res, {{"state", auth_->needs_setup() ? "setup" : "login"}});
   });
@@ -225,7 +230,10 @@ void UiServer::routes() {
     }
     nlohmann::json undo = nlohmann::json::array();
     for (const auto& u : undo_plan(rj)) {
-      undo.push_back({{"step", u.step}, {"action", u.action}, {"undo", u.undo}, {"target", u.target},
+      undo.push_back({{"step", u.step},
+                      {"action", u.action},
+                      {"undo", u.undo},
+                      {"target", u.target},
                       {"replicas", u.replicas}});
     }
     nlohmann::json undo_record;
@@ -236,20 +244,22 @@ void UiServer::routes() {
     }
     send_json(res, {{"run", rj}, {"alert", alert}, {"undo", undo}, {"undo_record", undo_record}});
   });
-  s.Post(R"(/api/runs/([^/]+)/undo)", [=, this](const httplib::Request& req, httplib::Response& res) {
-    auto sess = session(req, res);
-    if (!sess) return;
-    const std::string id = req.matches[1];
-    if (!valid_run_id(id)) return send_error(res, 404, "no such run");
-    auto done = undoer_->undo(id, sess->user);
-    if (!done) return send_error(res, 409, done.error());
-    send_json(res, *done);
-  });
+  s.Post(R"(/api/runs/([^/]+)/undo)",
+         [=, this](const httplib::Request& req, httplib::Response& res) {
+           auto sess = session(req, res);
+           if (!sess) return;
+           const std::string id = req.matches[1];
+           if (!valid_run_id(id)) return send_error(res, 404, "no such run");
+           auto done = undoer_->undo(id, sess->user);
+           if (!done) return send_error(res, 409, done.error());
+           send_json(res, *done);
+         });
   s.Get("/api/events", [=, this](const httplib::Request& req, httplib::Response& res) {
     if (!session(req, res)) return;
     res.set_header("Cache-Control", "no-store");
     res.set_chunked_content_provider(
-        "text/event-stream", [this, seen = changes_->current()](size_t, httplib::DataSink& sink) mutable {
+        "text/event-stream",
+        [this, seen = changes_->current()](size_t, httplib::DataSink& sink) mutable {
           if (stopping_.load()) return false;
           const uint64_t now = changes_->wait(seen, 15000);
           std::string event;

@@ -49,9 +49,11 @@ Result<nlohmann::json> Undoer::undo(const std::string& run_id, const std::string
     out.started_ns = now_ns();
     if (u.undo == "workload.restore") {
       auto w = actions::parse_workload(u.target);
-      if (!w) out.result = actions::ActionResult::failed(w.error());
-      else out.result = actions::restore_workload(*deps_.kube, *deps_.guardrails, std::move(*w),
-                                                   deps_.dry_run, u.replicas);
+      if (!w)
+        out.result = actions::ActionResult::failed(w.error());
+      else
+        out.result = actions::restore_workload(*deps_.kube, *deps_.guardrails, std::move(*w),
+                                               deps_.dry_run, u.replicas);
     } else if (u.undo == "node.uncordon") {
       if (!alert) {
         auto msg = deps_.conn->stream_get(kAlertStream, row->alert_seq);
@@ -75,24 +77,19 @@ Result<nlohmann::json> Undoer::undo(const std::string& run_id, const std::string
     steps.push_back(std::move(j));
   }
   const std::string outcome = failed ? "failed" : skipped ? "skipped" : "succeeded";
-  nlohmann::json undo = {{"kind", "undo"},
-                         {"id", "undo:" + run_id},
-                         {"run", run_id},
-                         {"playbook", playbook},
-                         {"user", user},
-                         {"time", format_rfc3339_ns(now_ns())},
-                         {"dry_run", deps_.dry_run},
-                         {"outcome", outcome},
-                         {"steps", steps},
-                         {"replica", deps_.replica}};
+  nlohmann::json undo = {
+      {"kind", "undo"},           {"id", "undo:" + run_id}, {"run", run_id},
+      {"playbook", playbook},     {"user", user},           {"time", format_rfc3339_ns(now_ns())},
+      {"dry_run", deps_.dry_run}, {"outcome", outcome},     {"steps", steps},
+      {"replica", deps_.replica}};
   std::string slug = rule_slug(playbook);
   if (slug.empty()) slug = "unnamed";
   // A failed or refused undo may be tried again: only a successful one takes the run's undo
   // id (and marks the run undone in the index).
   const std::string msg_id = outcome == "succeeded" ? "undo:" + run_id : "";
-  auto ack = deps_.conn->js_publish(std::string(kUndoSubjectPrefix) + slug,
-                                    undo.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                                    msg_id);
+  auto ack = deps_.conn->js_publish(
+      std::string(kUndoSubjectPrefix) + slug,
+      undo.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), msg_id);
   if (!ack) {
     log::error("undo done but not audited", {{"run", run_id}, {"error", ack.error()}});
     return Error{"the undo ran but its audit record was not stored: " + ack.error()};

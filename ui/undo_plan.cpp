@@ -16,8 +16,9 @@ int64_t recorded_replicas(const nlohmann::json& step) {
   auto ops = nlohmann::json::parse((*requests)[0].value("body", ""), nullptr, false);
   if (!ops.is_array()) return -1;
   for (const auto& op : ops) {
-    if (op.is_object() && op.value("op", "") == "test" && op.value("path", "") == "/spec/replicas" &&
-        op.contains("value") && op["value"].is_number_integer())
+    if (op.is_object() && op.value("op", "") == "test" &&
+        op.value("path", "") == "/spec/replicas" && op.contains("value") &&
+        op["value"].is_number_integer())
       return op["value"].get<int64_t>();
   }
   return -1;
@@ -46,10 +47,10 @@ std::vector<UndoStep> undo_plan(const nlohmann::json& run_record) {
     for (const auto& t : array_or_empty(s, "targets")) {
       if (!t.is_string()) continue;
       const std::string v = t.get<std::string>();
-      const bool wanted = u.action == "node.cordon"
-                              ? v.rfind("nodes/", 0) == 0
-                              : v.rfind("deployments/", 0) == 0 || v.rfind("statefulsets/", 0) == 0 ||
-                                    v.rfind("replicasets/", 0) == 0;
+      const bool wanted = u.action == "node.cordon" ? v.rfind("nodes/", 0) == 0
+                                                    : v.rfind("deployments/", 0) == 0 ||
+                                                          v.rfind("statefulsets/", 0) == 0 ||
+                                                          v.rfind("replicasets/", 0) == 0;
       if (wanted) u.target = v;
     }
     if (u.target.empty()) continue;

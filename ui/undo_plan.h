@@ -13,10 +13,10 @@
 namespace riposte::ui {
 
 struct UndoStep {
-  size_t step = 0;      // index in the record's steps
-  std::string action;   // the step's action ("workload.scale")
-  std::string undo;     // what undoes it ("workload.restore", "node.uncordon")
-  std::string target;   // "deployments/shop/web", "nodes/n1"
+  size_t step = 0;        // index in the record's steps
+  std::string action;     // the step's action ("workload.scale")
+  std::string undo;       // what undoes it ("workload.restore", "node.uncordon")
+  std::string target;     // "deployments/shop/web", "nodes/n1"
   int64_t replicas = -1;  // workload.scale: the recorded count to go back to
 };
 

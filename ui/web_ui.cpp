@@ -51,8 +51,8 @@ Result<std::unique_ptr<WebUi>> WebUi::create(nats::Connection* conn, kube::KubeC
       UndoDeps{conn, kube, guardrails, config.dry_run, config.replica}, &ui->index_);
   ui->feed_ = std::make_unique<StreamFeed>(conn, &ui->index_, &ui->changes_);
   if (Status st = ui->feed_->start(); !st.ok()) return Error{st.error()};
-  ui->server_ = std::make_unique<UiServer>(config.http, &ui->index_, &ui->changes_,
-                                           ui->auth_.get(), ui->undoer_.get(), conn);
+  ui->server_ = std::make_unique<UiServer>(config.http, &ui->index_, &ui->changes_, ui->auth_.get(),
+                                           ui->undoer_.get(), conn);
   if (Status st = ui->server_->start(); !st.ok()) return Error{st.error()};
   return ui;
 }

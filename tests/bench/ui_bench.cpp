@@ -42,9 +42,13 @@ UiWorld& world() {
     }
     (void)w->conn->ensure_stream({.name = kAlertStream, .subjects = {kAlertSubjects}});
     (void)w->conn->ensure_stream({.name = kActionStream, .subjects = {kActionSubjects}});
-    const char* rules[] = {"Terminal shell in container", "Write below etc", "Read sensitive file untrusted",
-                           "Launch Privileged Container", "Outbound Connection to C2 Servers",
-                           "Drop and execute new binary in container", "Clear Log Activities",
+    const char* rules[] = {"Terminal shell in container",
+                           "Write below etc",
+                           "Read sensitive file untrusted",
+                           "Launch Privileged Container",
+                           "Outbound Connection to C2 Servers",
+                           "Drop and execute new binary in container",
+                           "Clear Log Activities",
                            "Netcat Remote Code Execution in Container"};
     const auto t0 = std::chrono::steady_clock::now();
     auto batch = w->conn->publish_batch();
@@ -65,7 +69,8 @@ UiWorld& world() {
       if (!r) w->error = "publish: " + r.error();
     }
     const auto t1 = std::chrono::steady_clock::now();
-    w->publish_per_s = static_cast<double>(w->alerts) / std::chrono::duration<double>(t1 - t0).count();
+    w->publish_per_s =
+        static_cast<double>(w->alerts) / std::chrono::duration<double>(t1 - t0).count();
     const std::string pw = "/tmp/riposte-bench-ui-password-" + std::to_string(getpid());
     std::ofstream(pw) << "bench password 123\n";
     ui::WebUiConfig c;
@@ -77,10 +82,12 @@ UiWorld& world() {
       return w;
     }
     w->web = std::move(*web);
-    while (w->web->index().alerts() < w->alerts) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (w->web->index().alerts() < w->alerts)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     w->load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     httplib::Client cli("127.0.0.1", w->web->port());
-    auto res = cli.Post("/api/login", R"({"user":"admin","password":"bench password 123"})", "application/json");
+    auto res = cli.Post("/api/login", R"({"user":"admin","password":"bench password 123"})",
+                        "application/json");
     if (!res || res->status != 200) {
       w->error = "login failed";
       return w;

@@ -32,9 +32,13 @@ std::string run(const std::string& id, uint64_t alert_seq, const std::string& pl
          {{{"method", "PATCH"},
            {"path", "/apis/apps/v1/namespaces/shop/deployments/web"},
            {"body", R"([{"op":"test","path":"/spec/replicas","value":3}])"}}}}}});
-  return nlohmann::json{{"kind", "run"},        {"id", id},
-                        {"playbook", playbook}, {"outcome", outcome},
-                        {"steps", steps},       {"alert", {{"stream_sequence", alert_seq}, {"time", "2026-01-01T00:00:00Z"}}}}
+  return nlohmann::json{
+      {"kind", "run"},
+      {"id", id},
+      {"playbook", playbook},
+      {"outcome", outcome},
+      {"steps", steps},
+      {"alert", {{"stream_sequence", alert_seq}, {"time", "2026-01-01T00:00:00Z"}}}}
       .dump();
 }
 
@@ -104,9 +108,11 @@ TEST_F(AlertIndexTest, Stats) {
 }
 
 TEST_F(AlertIndexTest, UndoMarksTheRun) {
-  index_.add_record(2, nlohmann::json{{"kind", "undo"}, {"run", "r1"}, {"outcome", "failed"}}.dump());
+  index_.add_record(2,
+                    nlohmann::json{{"kind", "undo"}, {"run", "r1"}, {"outcome", "failed"}}.dump());
   EXPECT_EQ(index_.run("r1")->undo_seq, 0u) << "a failed undo leaves the run undoable";
-  index_.add_record(3, nlohmann::json{{"kind", "undo"}, {"run", "r1"}, {"outcome", "succeeded"}}.dump());
+  index_.add_record(
+      3, nlohmann::json{{"kind", "undo"}, {"run", "r1"}, {"outcome", "succeeded"}}.dump());
   EXPECT_EQ(index_.run("r1")->undo_seq, 3u);
   EXPECT_EQ(index_.query({}, 10, 0).rows[1]["runs"][0]["undone"], true);
 }

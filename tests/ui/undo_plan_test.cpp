@@ -38,7 +38,8 @@ TEST(UndoPlan, NothingForDryRunsOrOddRecords) {
   EXPECT_TRUE(undo_plan(nlohmann::json::array()).empty());
   EXPECT_TRUE(undo_plan({{"steps", "x"}}).empty());
   // A scale whose recorded count cannot be read is not guessed.
-  EXPECT_TRUE(undo_plan({{"steps", {step("workload.scale", "succeeded", "deployments/a/b", "[]")}}}).empty());
+  EXPECT_TRUE(undo_plan({{"steps", {step("workload.scale", "succeeded", "deployments/a/b", "[]")}}})
+                  .empty());
 }
 
 }  // namespace
