@@ -163,12 +163,12 @@ class Responder:
                 self.proc.wait()
 
 
-def publish_alert(nats, ns, pod, tmp):
-    alert = {"time": time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime()), "rule": RULE,
+def publish_alert(nats, ns, pod, tmp, rule=RULE):
+    alert = {"time": time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime()), "rule": rule,
              "priority": "Critical", "source": "syscall", "hostname": ENV.get("RIPOSTE_NODE_NAME", "n"),
              "output": "shell in " + pod, "tags": ["test"],
              "output_fields": {"k8s.ns.name": ns, "k8s.pod.name": pod, "proc.cmdline": "sh"}}
-    path = os.path.join(tmp, "alert-%s.json" % ns)
+    path = os.path.join(tmp, "alert-%s-%d.json" % (ns, time.monotonic_ns()))
     with open(path, "w") as f:
         json.dump(alert, f)
     subprocess.run([os.path.join(BIN, "bin", "riposte"), "alert", "publish", path, *nats.flags("detector")],
@@ -200,7 +200,7 @@ def deploy(ns):
     return until(running_pod, 60)
 
 
-def browser_test(responder):
+def browser_test(responder, live_alert):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -256,8 +256,13 @@ def browser_test(responder):
         shot("03-filtered")
         ok("the namespace filter narrows the timeline to one alert")
 
-        # The run's detail: the request sent and the API server's answer.
+        # Live: a new alert (no playbook matches it) appears without reloading the page.
+        live_alert()
+        wait.until(lambda _: any("UI live" in r.text for r in d.find_elements(By.CSS_SELECTOR, "#timeline tr.alert")))
+        ok("a new alert shows up without reloading (Server-Sent Events)")
         d.find_element(By.CSS_SELECTOR, "#timeline tr.alert .run").click()
+
+        # The run's detail: the request sent and the API server's answer (clicked above).
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#detail pre.answer")))
         sent = "\n".join(e.text for e in d.find_elements(By.CSS_SELECTOR, "#detail pre.sent"))
         answers = "\n".join(e.text for e in d.find_elements(By.CSS_SELECTOR, "#detail pre.answer"))
@@ -310,7 +315,7 @@ def main():
         status, _ = http(responder.url + "/api/alerts")
         check(status == 401, "the API refuses a request without a session (got %d)" % status)
 
-        cookie = browser_test(responder)
+        cookie = browser_test(responder, lambda: publish_alert(nats, NS, "live-pod", tmp, "UI live " + TAG))
         check(bool(cookie), "the browser holds a session cookie")
         status, session = http(responder.url + "/api/session", cookie=cookie)
         csrf = session.get("csrf")
@@ -326,7 +331,7 @@ def main():
 
         # The undo is audited: who, what, the requests and answers.
         _, page = http(responder.url + "/api/alerts?namespace=" + NS, cookie=cookie)
-        run_id = page["rows"][0]["runs"][0]["id"]
+        run_id = [r for r in page["rows"] if r["runs"]][0]["runs"][0]["id"]
 
         def undo_record():
             return http(responder.url + "/api/runs/" + run_id, cookie=cookie)[1].get("undo_record")
