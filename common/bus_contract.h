@@ -22,6 +22,8 @@ inline constexpr const char* kActionStream = "RIPOSTE_ACTIONS";
 inline constexpr const char* kActionSubjects = "riposte.actions.>";
 inline constexpr std::string_view kRunSubjectPrefix = "riposte.actions.run.";
 inline constexpr std::string_view kSuppressedSubjectPrefix = "riposte.actions.suppressed.";
+// The web UI's undos of a run's actions, one record per undo (who, when, what was sent).
+inline constexpr std::string_view kUndoSubjectPrefix = "riposte.actions.undo.";
 // Falcosidekick's NATS output, republished into RIPOSTE_ALERTS by the responder's bridge.
 inline constexpr const char* kFalcosidekickSubjects = "falco.>";
 
@@ -33,6 +35,8 @@ inline constexpr const char* kNodeActionSubjects = "riposte.node.*.action";
 inline constexpr const char* kRunsBucket = "RIPOSTE_RUNS";           // run ledger
 inline constexpr const char* kCooldownBucket = "RIPOSTE_COOLDOWNS";  // windows, clock probes
 inline constexpr const char* kRateBucket = "RIPOSTE_RATES";          // rate-limit minutes
+// The web UI's credentials: the admin's password hash and the session signing key.
+inline constexpr const char* kUiBucket = "RIPOSTE_UI";
 
 // --- Reply subjects ---------------------------------------------------------------------------
 // Reply-subject prefixes of the detector's and the responder's NATS connections. The shipped

@@ -225,7 +225,11 @@ void Message::load_metadata() const {
   meta_loaded_ = true;
   // Only JetStream deliveries carry metadata (in the $JS.ACK reply subject); asking for it on
   // a core message would just record an error in nats.c's per-thread error text.
-  if (reply().substr(0, 8) != "$JS.ACK.") return;
+  if (reply().substr(0, 8) != "$JS.ACK.") {
+    // A message read with js_GetMsg carries its sequence itself.
+    stream_sequence_ = natsMsg_GetSequence(msg_);
+    return;
+  }
   jsMsgMetaData* raw = nullptr;
   if (natsMsg_GetMetaData(&raw, msg_) != NATS_OK) return;
   std::unique_ptr<jsMsgMetaData, MetaDeleter> meta(raw);
@@ -964,6 +968,28 @@ Status Connection::flush(int timeout_ms) {
   return {};
 }
 
+namespace {
+
+// Hands sub to a Subscription once nats.c will say when its handler ran for the last time.
+Result<std::unique_ptr<Subscription>> watch_completion(natsSubscription* sub,
+                                                       std::shared_ptr<Subscription::State> state,
+                                                       const std::string& what) {
+  state->sub = sub;
+  natsStatus s =
+      natsSubscription_SetOnCompleteCB(sub, &Subscription::State::on_complete, state.get());
+  if (s != NATS_OK) {
+    // Without the completion callback we cannot tell when the handler has run for the last
+    // time, so the handler state is left to nats.c rather than freed under it.
+    Error err = make_error(what, s);
+    natsSubscription_Destroy(sub);
+    new std::shared_ptr<Subscription::State>(std::move(state));  // NOLINT: intentional leak
+    return err;
+  }
+  return std::make_unique<Subscription>(std::move(state));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Subscription>> Connection::subscribe(
     const std::string& subject, const std::string& queue_group,
     std::function<void(Message&&)> handler) {
@@ -979,17 +1005,35 @@ Result<std::unique_ptr<Subscription>> Connection::subscribe(
                                       &Subscription::State::on_message, state.get());
   }
   if (s != NATS_OK) return make_error("subscribe to " + subject, s);
-  state->sub = sub;
-  s = natsSubscription_SetOnCompleteCB(sub, &Subscription::State::on_complete, state.get());
-  if (s != NATS_OK) {
-    // Without the completion callback we cannot tell when the handler has run for the last
-    // time, so the handler state is left to nats.c rather than freed under it.
-    Error err = make_error("subscribe to " + subject, s);
-    natsSubscription_Destroy(sub);
-    new std::shared_ptr<Subscription::State>(std::move(state));  // NOLINT: intentional leak
-    return err;
-  }
-  return std::make_unique<Subscription>(std::move(state));
+  return watch_completion(sub, std::move(state), "subscribe to " + subject);
+}
+
+Result<std::unique_ptr<Subscription>> Connection::ordered_subscribe(
+    const std::string& stream, const std::string& filter_subject, uint64_t start_seq,
+    std::function<void(Message&&)> handler) {
+  auto state = std::make_shared<Subscription::State>();
+  state->handler = std::move(handler);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = start_seq > 1 ? js_DeliverByStartSequence : js_DeliverAll;
+  so.Config.OptStartSeq = start_seq > 1 ? start_seq : 0;
+  const char* filter = filter_subject.empty() ? nullptr : filter_subject.c_str();
+  natsSubscription* sub = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_Subscribe(&sub, js_, filter, &Subscription::State::on_message, state.get(),
+                              nullptr, &so, &jerr);
+  if (s != NATS_OK) return make_error("ordered consumer on " + stream, s, jerr);
+  return watch_completion(sub, std::move(state), "ordered consumer on " + stream);
+}
+
+Result<Message> Connection::stream_get(const std::string& stream, uint64_t seq) {
+  natsMsg* msg = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, &jerr);
+  if (s != NATS_OK) return make_error("get " + stream + " #" + std::to_string(seq), s, jerr);
+  return Message(msg, nullptr);
 }
 
 Status Connection::ensure_stream(const StreamConfig& config) {

@@ -297,6 +297,17 @@ class Connection {
   // unanswered at once (a publish beyond waits up to 200 ms for room, then fails); each is
   // answered with an error when not acknowledged within the connection's timeout.
   Result<std::unique_ptr<AsyncPublisher>> async_publisher(int max_in_flight);
+  // Reads a stream from start_seq (1: the beginning) with an ordered push consumer:
+  // ephemeral, no acks, every message once and in stream order, recreated by nats.c from the
+  // last sequence seen after a gap or a lost heartbeat. For readers that index a stream (the
+  // web UI); handler runs on a nats.c thread, one message at a time. Needs publish rights on
+  // $JS.FC.<stream>.> (flow control answers) besides the consumer API.
+  Result<std::unique_ptr<Subscription>> ordered_subscribe(const std::string& stream,
+                                                          const std::string& filter_subject,
+                                                          uint64_t start_seq,
+                                                          std::function<void(Message&&)> handler);
+  // The stream's message at seq (Message::stream_sequence() is seq).
+  Result<Message> stream_get(const std::string& stream, uint64_t seq);
   // Creates or updates the durable consumer, then binds a pull subscription to it.
   Result<std::unique_ptr<PullConsumer>> pull_consumer(const ConsumerConfig& config);
   // Binds to the bucket, creating it when missing. ttl_ms 0: values never expire.

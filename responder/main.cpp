@@ -32,6 +32,7 @@
 #include "responder/playbook/duration.h"
 #include "responder/playbook_store.h"
 #include "responder/responder.h"
+#include "ui/web_ui.h"
 
 namespace {
 
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   std::string ops_addr = "0.0.0.0:8766", own_namespace = "riposte", replica = default_replica_name();
   std::string ack_wait = "2s", nak_backoff = "1s,5s,15s,30s", run_ttl = "1h", reload = "2s";
   std::string http_addr, http_token_file, http_tls_cert, http_tls_key;
+  std::string ui_addr, ui_password_file, ui_tls_cert, ui_tls_key;
   std::string falco_subjects = responder::kFalcosidekickSubjects;
   bool dry_run = false, falcosidekick = false, watch_crds = false, allow_open_bus = false;
   // 32 workers: an action is a blocking API call, and with few workers one slow DELETE makes
@@ -140,6 +142,14 @@ int main(int argc, char** argv) {
       "HTTP connections waiting for a worker; beyond, new ones are answered 503 with Retry-After");
   f.add_string("http-tls-cert", &http_tls_cert, "FILE", "serve the HTTP input over TLS with this certificate");
   f.add_string("http-tls-key", &http_tls_key, "FILE", "key of --http-tls-cert");
+  f.add_string("ui-addr", &ui_addr, "HOST:PORT",
+               "serve the web UI here (timeline, filters, charts, run details, undo; read from "
+               "the JetStream streams); empty: off");
+  f.add_string("ui-password-file", &ui_password_file, "FILE",
+               "the UI admin's password (a mounted Secret); without it the first run logs a "
+               "one-time setup token that the UI's setup page asks for");
+  f.add_string("ui-tls-cert", &ui_tls_cert, "FILE", "serve the UI over TLS with this certificate");
+  f.add_string("ui-tls-key", &ui_tls_key, "FILE", "key of --ui-tls-cert");
   f.add_string("kubeconfig", &kubeconfig, "FILE", "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
   f.add_bool("dry-run", &dry_run, "run every playbook in dry-run: log and audit the exact requests, send none");
   f.add_string("own-namespace", &own_namespace, "NS", "the namespace riposte runs in (protected)");
@@ -251,6 +261,22 @@ int main(int argc, char** argv) {
     if (Status st = http->start(); !st.ok()) die(st.error());
   }
 
+  ui::WebUiConfig uc;
+  auto make_ui = [&](nats::Connection* c) { return ui::WebUi::create(c, kube_client->get(), &guardrails, uc); };
+  std::unique_ptr<ui::WebUi> web_ui;
+  if (!ui_addr.empty()) {
+    std::tie(uc.http.host, uc.http.port) = host_port("ui-addr", ui_addr);
+    uc.http.tls_cert_file = ui_tls_cert;
+    uc.http.tls_key_file = ui_tls_key;
+    uc.password_file = ui_password_file;
+    uc.bucket_replicas = stream_replicas;
+    uc.dry_run = dry_run;
+    uc.replica = replica;
+    auto made = make_ui((*conn)->get());
+    if (!made) die("--ui-addr: " + made.error());
+    web_ui = std::move(*made);
+  }
+
   nats::RotatingConnection* nc = conn->get();
   auto ops_or = start_ops_server(ops_addr, registry, [nc, &store, &crds] {
     const bool loaded = store.current() != nullptr;
@@ -286,6 +312,17 @@ int main(int argc, char** argv) {
     alerts = std::move(*fresh);
     if (bridge) bridge->stop();
     bridge = std::move(next_bridge);
+    if (web_ui) {
+      // Its port is taken until the old one stops; it re-reads the streams on the new one.
+      web_ui->stop();
+      web_ui.reset();
+      auto made = make_ui(next);
+      if (!made) {
+        log::error("the web UI could not move to the new NATS connection", {{"error", made.error()}});
+      } else {
+        web_ui = std::move(*made);
+      }
+    }
     return {};
   });
   log::info("responder running", {{"playbooks", store.current()->playbooks().size()},
@@ -295,9 +332,11 @@ int main(int argc, char** argv) {
                                   {"replica", replica},
                                   {"dry_run", dry_run},
                                   {"http_port", http ? http->port() : 0},
+                                  {"ui_port", web_ui ? web_ui->port() : 0},
                                   {"ops_port", ops ? ops->port() : 0}});
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   nc->stop_following();  // no rebind from here on
+  if (web_ui) web_ui->stop();
   alerts->stop();
   store.stop();
   if (crds) crds->stop();

@@ -37,6 +37,8 @@ packages=(
   # every query of deploy/grafana/riposte.json. The test runs its own on a free port; on a
   # machine with systemd, Debian also starts the packaged service (:9090), which it does not use
   prometheus
+  # tests/ui/ui_browser_test.py drives the web UI in headless Chromium through Selenium
+  chromium chromium-driver python3-selenium
 )
 
 log() { printf '[install] %s\n' "$*"; }

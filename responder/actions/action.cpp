@@ -39,7 +39,17 @@ std::optional<Result<kube::KubeResponse>> mutate(ActionContext& ctx, ActionResul
     log_dry_run(ctx, result->requests.back());
     return std::nullopt;
   }
-  return ctx.kube.request(request);
+  auto answer = ctx.kube.request(request);
+  RequestAnswer a;
+  a.request = result->requests.size() - 1;
+  if (answer) {
+    a.status = answer->status;
+    a.body = answer->body.substr(0, RequestAnswer::kMaxAnswerBytes);
+  } else {
+    a.error = answer.error();
+  }
+  result->answers.push_back(std::move(a));
+  return answer;
 }
 
 void log_dry_run(const ActionContext& ctx, const SentRequest& request) {

@@ -35,6 +35,16 @@ struct SentRequest {
   bool operator==(const SentRequest&) const = default;
 };
 
+// The API server's answer to requests[request] (or why there was none), for the audit record:
+// the UI's run detail shows each request with its answer.
+struct RequestAnswer {
+  size_t request = 0;
+  int status = 0;     // HTTP status; 0 when no answer came
+  std::string body;   // the answer's first kMaxAnswerBytes
+  std::string error;  // no answer: transport, TLS, credentials
+  static constexpr size_t kMaxAnswerBytes = 4096;
+};
+
 struct ActionResult {
   enum Status {
     kSucceeded,
@@ -45,6 +55,7 @@ struct ActionResult {
   Status status = kSucceeded;
   std::vector<std::string> targets;  // objects acted on: "pods/shop/web-1"
   std::vector<SentRequest> requests;
+  std::vector<RequestAnswer> answers;  // of the requests sent (none in dry-run)
   std::string message;
   // kFailed only: the cause may pass (API server unreachable, 5xx, 429), so running the
   // action again later may succeed. Invalid alerts and RBAC denials are not retryable.

@@ -163,7 +163,7 @@ bool may_remove_pod(ActionContext& ctx, const PodTarget& t, const json& pod,
 }
 
 ActionResult restore_workload(kube::KubeClient& kube, const Guardrails& guardrails,
-                              Workload workload, bool dry_run) {
+                              Workload workload, bool dry_run, int64_t expected) {
   const Alert no_alert;
   const YAML::Node no_params;
   ActionContext ctx{no_alert, no_params, kube, guardrails, dry_run, "restore"};
@@ -190,6 +190,13 @@ ActionResult restore_workload(kube::KubeClient& kube, const Guardrails& guardrai
   if (previous < 0) {
     fail(&result, workload.str() + ": annotation " + std::string(kPreviousReplicasAnnotation) +
                       " is not a replica count: \"" + recorded.substr(0, 16) + "\"");
+    return result;
+  }
+  if (expected >= 0 && previous != expected) {
+    result.status = ActionResult::kSkipped;
+    result.message = "not restoring " + workload.str() + ": its annotation says " + recorded +
+                     " replicas, the run recorded " + std::to_string(expected) +
+                     " (scaled again since?)";
     return result;
   }
   const std::string what = workload.str() + " to " + std::to_string(previous) + " replicas";

@@ -54,7 +54,9 @@ bool may_remove_pod(ActionContext& ctx, const PodTarget& t, const json& pod,
 // Scales the workload back to the count workload.scale recorded in its
 // riposte.dev/previous-replicas annotation and removes the annotation. Honours the namespace
 // guardrails and dry-run like an action. For operators (CLI) after an incident is handled.
+// expected (>= 0): the count an audit record says the workload was scaled from; restoring
+// is refused when the annotation says otherwise (scaled again since: the UI's undo).
 ActionResult restore_workload(kube::KubeClient& kube, const Guardrails& guardrails,
-                              Workload workload, bool dry_run = false);
+                              Workload workload, bool dry_run = false, int64_t expected = -1);
 
 }  // namespace riposte::actions

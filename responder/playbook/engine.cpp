@@ -67,6 +67,14 @@ nlohmann::json to_json(const StepOutcome& s) {
   for (const auto& r : s.result.requests) {
     requests.push_back({{"method", r.method}, {"path", r.path}, {"body", r.body}});
   }
+  for (const auto& a : s.result.answers) {
+    if (a.request >= requests.size()) continue;
+    nlohmann::json& answer = requests[a.request]["answer"];
+    if (a.error.empty())
+      answer = {{"status", a.status}, {"body", a.body}};
+    else
+      answer = {{"error", a.error}};
+  }
   nlohmann::json j = {{"action", s.action},
                       {"status", actions::status_name(s.result.status)},
                       {"message", s.result.message},

@@ -97,6 +97,15 @@ check "helm template with responder.httpInput: token, TLS, Service | kubectl app
    grep -q -- 'name: riposte-http-token' '$tmp/http.yaml' &&
    grep -q -- 'name: riposte-responder-http' '$tmp/http.yaml' &&
    $kubectl apply --dry-run=server -f '$tmp/http.yaml'"
+# The web UI: its port, Service and password Secret mounted (no default password).
+check "helm template with responder.ui: port, Service, password file | kubectl apply --dry-run=server" sh -c \
+  "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
+     --set responder.ui.enabled=true --set responder.ui.passwordSecret=riposte-ui-password \
+     >'$tmp/ui.yaml' &&
+   grep -q -- '- --ui-addr=0.0.0.0:8767' '$tmp/ui.yaml' &&
+   grep -q -- '- --ui-password-file=/etc/riposte/ui-password/password' '$tmp/ui.yaml' &&
+   grep -q -- 'name: riposte-responder-ui' '$tmp/ui.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/ui.yaml'"
 # The Grafana dashboard for Grafana's sidecar: the ConfigMap holds deploy/grafana/riposte.json.
 check "helm template with grafana.dashboard.enabled: the dashboard ConfigMap" sh -c \
   "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
