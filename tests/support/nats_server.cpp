@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -81,6 +82,10 @@ bool NatsServer::start() {
       return false;
     }
     config = config_text();
+    // JetStream and its store come from the file (kept in it for reloads), not the flags.
+    std::erase(argv, std::string("-js"));
+    if (auto sd = std::find(argv.begin(), argv.end(), std::string("-sd")); sd != argv.end())
+      argv.erase(sd, sd + 2);
   }
   if (!config.empty()) {
     const std::string conf = dir_ + "/nats-server.conf";
@@ -135,7 +140,11 @@ std::string NatsServer::config_text() const {
     auto it = options_.passwords.find(user);
     return it == options_.passwords.end() ? std::string(kShippedAuthTestPassword) : it->second;
   };
-  config += "\ninclude ./nats-permissions.conf\nauthorization {\n  users: [\n";
+  // The name is also in the file: a reload (set_password) refuses a server name that changes.
+  config += "\nserver_name: \"" + options_.name + "\"\n";
+  // JetStream too: a reload of a file without it would turn JetStream off (-js is not re-read).
+  config += "jetstream { store_dir: \"" + store_dir_ + "\" }\n";
+  config += "include ./nats-permissions.conf\nauthorization {\n  users: [\n";
   // Every user the shipped file defines rights for (an unused variable is an error there).
   for (const char* user : {"riposte-detector", "riposte-audit", "riposte-responder"}) {
     std::string var = std::string(user).substr(std::string("riposte-").size());
