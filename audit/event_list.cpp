@@ -92,6 +92,34 @@ bool known_member(std::string_view key) {
   return std::find(kEventMembers.begin(), kEventMembers.end(), key) != kEventMembers.end();
 }
 
+std::string unknown_detail(const json& audit_id, std::string_view member) {
+  return "event " + audit_id.get<std::string>() + ": member \"" + std::string(member) +
+         "\" is not in audit.k8s.io/v1 Event (--field-validation=Strict)";
+}
+
+// Applies limits.unknown_members to an event's member names (known ones pass). false: the
+// event is refused (Strict) and *out says why; otherwise unknown names are counted.
+template <typename ForEachName>
+bool check_members(const json& audit_id, const ParseLimits& limits, ForEachName for_each_name,
+                   ParsedBatch* out) {
+  std::string refused;  // the least unknown name: the same whichever order the parser saw
+  for_each_name([&](std::string_view key) {
+    if (known_member(key)) return;
+    if (limits.unknown_members == FieldValidation::kStrict) {
+      if (refused.empty() || key < refused) refused = key;
+      return;
+    }
+    ++out->unknown_members;
+    if (limits.unknown_members == FieldValidation::kWarn &&
+        std::find(out->unknown_names.begin(), out->unknown_names.end(), key) ==
+            out->unknown_names.end())
+      out->unknown_names.emplace_back(key);
+  });
+  if (refused.empty()) return true;
+  out->skipped.push_back({"unknown_field", unknown_detail(audit_id, refused)});
+  return false;
+}
+
 std::string too_large_detail(const json& audit_id, size_t limit) {
   return "event " + audit_id.get<std::string>() + " is over " + std::to_string(limit) + " bytes";
 }
@@ -160,11 +188,14 @@ bool scan_event(JsonScanner& s, std::string_view body, const ParseLimits& limits
       return true;
     }
   }
-  for (const auto& [key, value] : members)
-    if (!known_member(key)) ++out->unknown_members;
-  a.for_each_deferred([&](std::string_view key) {
-    if (!known_member(key)) ++out->unknown_members;
-  });
+  const bool keep = check_members(
+      a.doc["auditID"], limits,
+      [&](auto each) {
+        for (const auto& [key, value] : members) each(key);
+        a.for_each_deferred(each);
+      },
+      out);
+  if (!keep) return true;
   a.index();
   out->events.push_back(std::move(a));
   return true;
@@ -256,6 +287,7 @@ bool parse_event_list(std::string_view body, const ParseLimits& limits, ParsedBa
       }
       for (auto& r : got.skipped) out->skipped.push_back(std::move(r));
       out->unknown_members += got.unknown_members;
+      for (auto& n : got.unknown_names) out->unknown_names.push_back(std::move(n));
       return true;
     case Verdict::kRefused:
       return false;
@@ -304,11 +336,29 @@ bool parse_event_list_dom(std::string_view body, const ParseLimits& limits, Pars
           {"event_too_large", too_large_detail(item["auditID"], limits.max_event_bytes)});
       continue;
     }
-    for (auto it = item.begin(); it != item.end(); ++it)
-      if (!known_member(it.key())) ++out->unknown_members;
+    const bool keep = check_members(
+        item["auditID"], limits,
+        [&](auto each) {
+          for (auto it = item.begin(); it != item.end(); ++it) each(it.key());
+        },
+        out);
+    if (!keep) continue;
     detector::AuditEvent& a = out->events.emplace_back();
     a.doc = std::move(item);
     a.index();
+  }
+  return true;
+}
+
+bool parse_field_validation(std::string_view name, FieldValidation* out) {
+  if (name == "Ignore") {
+    *out = FieldValidation::kIgnore;
+  } else if (name == "Warn") {
+    *out = FieldValidation::kWarn;
+  } else if (name == "Strict") {
+    *out = FieldValidation::kStrict;
+  } else {
+    return false;
   }
   return true;
 }

@@ -3,9 +3,11 @@
 //
 // The whole body is refused (an Error whose reason is a metric label) when it is not JSON or
 // not an EventList. Inside a valid list, one bad event does not cost the others: it is
-// skipped and reported with its reason. Members riposte does not know are counted, not
-// refused: the API server adds fields over releases, and dropping its events for that would
-// blind the rules after an upgrade (nothing outside the API server writes these events).
+// skipped and reported with its reason. Members riposte does not know are handled as
+// kube-apiserver's own fieldValidation handles unknown fields (FieldValidation below): by
+// default counted and warned about, kept (the API server adds fields over releases, and
+// dropping its events for that would blind the rules after an upgrade); Strict refuses the
+// event (reason unknown_field).
 #pragma once
 
 #include <cstddef>
@@ -17,6 +19,10 @@
 
 namespace riposte::audit {
 
+// What an event with a member that is not in audit.k8s.io/v1 Event gets: the values and the
+// default of kube-apiserver's fieldValidation (Ignore, Warn, Strict).
+enum class FieldValidation { kIgnore, kWarn, kStrict };
+
 struct ParseLimits {
   // An event whose strings and member names add up to more than this is skipped (reason
   // event_too_large). The API server's own limit on an object is ~1.5 MiB (etcd's), so the
@@ -25,6 +31,7 @@ struct ParseLimits {
   // Nesting deeper than this is refused before parsing (reason too_deep): a deeply nested
   // body costs stack and time in any JSON parser, and no audit event nests this deep.
   size_t max_depth = 128;
+  FieldValidation unknown_members = FieldValidation::kWarn;
 };
 
 // Why a request or an event was refused: a short reason (Prometheus label value) and the
@@ -38,7 +45,12 @@ struct ParsedBatch {
   std::vector<detector::AuditEvent> events;
   std::vector<Rejection> skipped;  // events left out, one entry each
   size_t unknown_members = 0;      // members of events riposte does not know
+  // Their names, each once per batch (for the warning; kIgnore leaves it empty).
+  std::vector<std::string> unknown_names;
 };
+
+// Parses the names of FieldValidation's flag values ("Ignore", "Warn", "Strict").
+bool parse_field_validation(std::string_view name, FieldValidation* out);
 
 // Parses `body`. false: the body as a whole is refused and *why says so.
 //

@@ -45,6 +45,7 @@ struct Config {
   std::string ops_addr = "0.0.0.0:8767";
   int queue_events = 100000, alert_queue = 10000;
   int64_t max_body_bytes = 64 << 20, max_event_bytes = 4 << 20;
+  std::string field_validation = "Warn";
 };
 
 Config parse_flags(int argc, char** argv) {
@@ -79,6 +80,11 @@ Config parse_flags(int argc, char** argv) {
             "largest request body accepted (413 above)");
   f.add_int("max-event-bytes", &c.max_event_bytes, "BYTES",
             "an event larger than this is skipped and counted");
+  f.add_string("field-validation", &c.field_validation, "Ignore|Warn|Strict",
+               "an event member that is not in audit.k8s.io/v1 Event, as kube-apiserver's own "
+               "fieldValidation: Warn (the default) keeps the event, counts the member and logs "
+               "its name once; Strict skips the event (reason unknown_field, counted, in the "
+               "answer); Ignore keeps and counts");
   f.add_int("queue-events", &c.queue_events, "N",
             "events waiting for evaluation at most; a batch that does not fit is refused with 429 "
             "(the API server retries)");
@@ -106,6 +112,8 @@ Config parse_flags(int argc, char** argv) {
     die("queue sizes and byte limits must be positive");
   c.receiver.max_body_bytes = static_cast<size_t>(c.max_body_bytes);
   c.receiver.limits.max_event_bytes = static_cast<size_t>(c.max_event_bytes);
+  if (!audit::parse_field_validation(c.field_validation, &c.receiver.limits.unknown_members))
+    die("--field-validation is Ignore, Warn or Strict, not " + c.field_validation);
   return c;
 }
 

@@ -24,6 +24,14 @@ Receiver::Receiver(ReceiverOptions opts, Evaluator* evaluator, AuditMetrics* met
 
 Receiver::~Receiver() { stop(); }
 
+void Receiver::warn_unknown_member(const std::string& name) {
+  std::lock_guard<std::mutex> lock(warned_mu_);
+  // Bounded: a sender inventing names cannot grow this set, nor flood the log, past the cap.
+  if (warned_.size() >= kMaxWarnedMembers || !warned_.insert(name).second) return;
+  log::warn("audit events carry a member riposte does not know; kept (--field-validation=Warn)",
+            {{"member", name}});
+}
+
 Status Receiver::start() {
   std::string tls_error;
   server_ = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
@@ -64,6 +72,7 @@ Status Receiver::start() {
       skipped.push_back({{"reason", s.reason}, {"message", s.detail}});
     }
     metrics_->unknown_members.inc(static_cast<double>(batch.unknown_members));
+    for (const auto& name : batch.unknown_names) warn_unknown_member(name);
     const size_t n = batch.events.size();
     if (!evaluator_->offer(std::move(batch.events))) {
       metrics_->rejected_request("queue_full").inc();

@@ -6,10 +6,16 @@
 //   413 too_large     a body over --max-body-bytes (httplib refuses it before reading it all)
 //   400 too_deep / malformed / not_event_list
 //   429 queue_full    the evaluation queue cannot take the batch (the API server retries)
+// Events inside an accepted list may still be skipped, each with its reason (malformed_event,
+// event_too_large, unknown_field with --field-validation=Strict) in the answer and in
+// riposte_audit_skipped_events_total. With Warn (the default) an unknown member is logged
+// once per name and counted; the event is kept.
 // An accepted list is answered 200 as soon as its events are queued.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,12 +56,17 @@ class Receiver {
   void stop();
 
  private:
+  static constexpr size_t kMaxWarnedMembers = 64;
+  void warn_unknown_member(const std::string& name);
+
   ReceiverOptions opts_;
   Evaluator* evaluator_;
   AuditMetrics* metrics_;
   std::unique_ptr<httplib::SSLServer> server_;
   std::thread thread_;
   int port_ = 0;
+  std::mutex warned_mu_;
+  std::set<std::string> warned_;  // unknown member names already logged
 };
 
 }  // namespace riposte::audit

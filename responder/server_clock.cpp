@@ -1,12 +1,15 @@
 #include "responder/server_clock.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "common/log.h"
 #include "responder/dedup.h"
 
 namespace riposte::responder {
 namespace {
+
+constexpr int kReadBackAttempts = 50;  // 20 ms apart: a second for the followers to catch up
 
 int64_t host_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -33,8 +36,16 @@ Result<ServerClock::Reading> ServerClock::probe() const {
   // least the stored time, so the estimate runs behind by at most one round trip, never ahead.
   const Steady::time_point acked = Steady::now();
   if (!put) return Error{"server clock: " + put.error()};
-  auto got = kv_->get(key_);
-  if (!got) return Error{"server clock: " + got.error()};
+  // A KV get is a direct get that any replica of an R3 bucket may answer, and a follower may
+  // not have applied the write its leader just acknowledged: a stale answer is asked again, a
+  // bounded number of times (a responder once failed to start on one in CI).
+  Result<std::optional<nats::KvEntry>> got = std::optional<nats::KvEntry>();
+  for (int attempt = 0; attempt < kReadBackAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got = kv_->get(key_);
+    if (!got) return Error{"server clock: " + got.error()};
+    if (got->has_value() && (*got)->revision >= *put) break;
+  }
   if (!got->has_value() || (*got)->revision < *put) {
     return Error{"server clock: the probe key " + kv_->bucket() + "/" + key_ +
                  " was not read back"};

@@ -179,6 +179,9 @@ TEST(EventListAgreement, OddButValidEvents) {
   n["requestObject"] = nullptr;
   n["responseObject"] = json::array({1, "two", nullptr, true});
   expect_same(list_of({e, n}), "odd values");
+  ParseLimits strict;
+  strict.unknown_members = FieldValidation::kStrict;
+  expect_same(list_of({e, n}), "odd values, --field-validation=Strict", strict);
 
   // Escapes, surrogate pairs, numbers nlohmann turns into doubles, repeated names (the last
   // wins), a byte order mark, a NUL byte ending the input, whitespace everywhere.

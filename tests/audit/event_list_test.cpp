@@ -90,6 +90,47 @@ TEST(EventList, UnknownMembersAreCountedAndKept) {
   EXPECT_EQ(o.batch.unknown_members, 2u);
 }
 
+// kube-apiserver's fieldValidation: Warn (the default) keeps and names them, Ignore keeps and
+// counts, Strict skips the event with its reason and keeps the others.
+TEST(EventList, UnknownMembersFollowFieldValidation) {
+  json odd = samples::secret_get("shop", "db", "mallory");
+  odd["zNew"] = true;
+  odd["aNewObject"] = {{"x", 1}};  // an object: kept as text by the scanner
+  const std::string body = samples::event_list({odd, samples::pod_exec("shop", "web")}).dump();
+  for (bool dom : {false, true}) {
+    for (auto mode : {FieldValidation::kIgnore, FieldValidation::kWarn, FieldValidation::kStrict}) {
+      ParseLimits limits;
+      limits.unknown_members = mode;
+      ParsedBatch batch;
+      Rejection why;
+      ASSERT_TRUE(dom ? parse_event_list_dom(body, limits, &batch, &why)
+                      : parse_event_list(body, limits, &batch, &why));
+      if (mode == FieldValidation::kStrict) {
+        ASSERT_EQ(batch.events.size(), 1u);
+        EXPECT_EQ(batch.events[0].doc["verb"], "create");  // the exec, not the secret read
+        ASSERT_EQ(batch.skipped.size(), 1u);
+        EXPECT_EQ(batch.skipped[0].reason, "unknown_field");
+        EXPECT_NE(batch.skipped[0].detail.find("\"aNewObject\""), std::string::npos)
+            << batch.skipped[0].detail;
+        EXPECT_EQ(batch.unknown_members, 0u);
+      } else {
+        EXPECT_EQ(batch.events.size(), 2u);
+        EXPECT_TRUE(batch.skipped.empty());
+        EXPECT_EQ(batch.unknown_members, 2u);
+        std::vector<std::string> names = batch.unknown_names;
+        std::sort(names.begin(), names.end());
+        EXPECT_EQ(names,
+                  (mode == FieldValidation::kWarn ? std::vector<std::string>{"aNewObject", "zNew"}
+                                                  : std::vector<std::string>{}));
+      }
+    }
+  }
+  FieldValidation v;
+  EXPECT_TRUE(parse_field_validation("Strict", &v));
+  EXPECT_EQ(v, FieldValidation::kStrict);
+  EXPECT_FALSE(parse_field_validation("strict", &v));
+}
+
 TEST(EventList, AOneMiBRequestObject) {
   json e = samples::privileged_pod_create("shop", "big");
   e["requestObject"]["metadata"]["annotations"] = {{"pad", std::string(1 << 20, 'x')}};

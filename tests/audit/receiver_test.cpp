@@ -204,6 +204,33 @@ TEST_F(Webhook, BadBodiesAreRefusedWithTheirReason) {
   EXPECT_EQ(metrics_.skipped_event("malformed_event").value(), 1);
 }
 
+// Issue 16: a member audit.k8s.io/v1 Event does not have. Warn (as shipped) keeps the event
+// and counts the member; Strict skips that event with its reason and keeps the others.
+TEST_F(Webhook, UnknownMembersAreCountedOrRefusedAsFieldValidationSays) {
+  auto odd = samples::pod_exec("shop", "odd");
+  odd["futureField"] = {{"x", 1}};
+  const std::string body = samples::event_list({odd, samples::pod_exec("shop", "w")}).dump();
+  start();
+  auto warned = post(body);
+  ASSERT_TRUE(warned);
+  EXPECT_EQ(warned->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(warned->body)["accepted"], 2);
+  EXPECT_EQ(metrics_.unknown_members.value(), 1);
+  receiver_->stop();
+  opts_.limits.unknown_members = FieldValidation::kStrict;
+  receiver_ = std::make_unique<Receiver>(opts_, evaluator_.get(), &metrics_);
+  ASSERT_TRUE(receiver_->start().ok());
+  auto strict = post(body);
+  ASSERT_TRUE(strict);
+  EXPECT_EQ(strict->status, 200);
+  auto answer = nlohmann::json::parse(strict->body);
+  EXPECT_EQ(answer["accepted"], 1);
+  EXPECT_EQ(answer["skipped"][0]["reason"], "unknown_field");
+  EXPECT_THAT(answer["skipped"][0]["message"].get<std::string>(),
+              ::testing::HasSubstr("futureField"));
+  EXPECT_EQ(metrics_.skipped_event("unknown_field").value(), 1);
+}
+
 TEST_F(Webhook, AFullQueueRefusesTheBatchAndLosesNothingQueued) {
   start(/*capacity=*/1);
   sink_.hold();  // the output stalls on the first alert
