@@ -12,6 +12,11 @@
 #include "tests/support/test_util.h"
 
 namespace riposte::testing {
+namespace {
+
+constexpr int kKubectlBoundSeconds = 360;
+
+}  // namespace
 
 bool load_local_cluster(LocalCluster* out) {
   const char* dir = std::getenv("RIPOSTE_LOCAL_DIR");
@@ -94,7 +99,12 @@ std::string kubectl(const LocalCluster& c, const std::string& args, int* rc) {
   // RIPOSTE_KUBECTL: the kubectl deploy/local built when the machine had none in version skew.
   auto it = c.env.find("RIPOSTE_KUBECTL");
   const std::string bin = it != c.env.end() && !it->second.empty() ? it->second : "kubectl";
-  std::string cmd = bin + " --kubeconfig '" + c.kubeconfig + "' " + args + " 2>&1";
+  // Bounded: a kubectl that hangs (a stalled exec stream, an API server that stopped
+  // answering) becomes a failed call with its output, not a test killed silently by ctest's
+  // timeout with nothing printed (a real-node run once ended that way). The bound is past the
+  // longest --timeout a test passes to kubectl wait (300 s).
+  std::string cmd = "timeout -k 10 " + std::to_string(kKubectlBoundSeconds) + " " + bin +
+                    " --kubeconfig '" + c.kubeconfig + "' " + args + " 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) {
@@ -106,6 +116,8 @@ std::string kubectl(const LocalCluster& c, const std::string& args, int* rc) {
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   int status = pclose(p);
   if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 124)
+    out += "\n(kubectl " + args + ": killed after " + std::to_string(kKubectlBoundSeconds) + " s)";
   return out;
 }
 
