@@ -20,12 +20,12 @@ build: configure
 
 # Every test: unit, NATS, the local control plane, eBPF on the real kernel (root), end to end.
 # Select a part with e.g. `make test CTEST_ARGS="-L unit"`.
-# The chaos test (label chaos, exactly_once_chaos_e2e_test) is not in it for now: in full runs
-# on this 2-core machine one of its four cases failed each time, a different one each time (a
-# starved lease heartbeat; a run-record count after a NATS leader loss). Its effects were
-# exactly once in every run. `make test-chaos` runs it. Back in `make test` once it is steady.
+# The chaos test (exactly_once_chaos_e2e_test, label chaos) is in it again: the failures that
+# kept it out (a live owner's run taken over) were Debian's nats-server 2.9.10 accepting two
+# KV updates that expected the same revision (nats-server#4320); deploy/local now builds
+# 2.10.22. `make test-chaos` runs it alone.
 test: build
-	@cd $(BUILD) && ctest --output-on-failure --no-tests=error -LE chaos $(CTEST_ARGS)
+	@cd $(BUILD) && ctest --output-on-failure --no-tests=error $(CTEST_ARGS)
 
 test-chaos: build
 	@cd $(BUILD) && ctest --output-on-failure --no-tests=error -R '^(cluster_up|cluster_down|real_node_clean_test|exactly_once_chaos_e2e_test)$$'

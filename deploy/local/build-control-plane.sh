@@ -140,6 +140,15 @@ go_install_cached() {
 }
 
 build_kubernetes
+go_install_cached nats-server "$NATS_SERVER_VERSION" github.com/nats-io/nats-server/v2
+# The tests and benchmarks that start their own nats-servers look on PATH (/usr/local/bin before
+# Debian's /usr/sbin/nats-server 2.9.10, whose clustered KV updates are not serialized).
+if [[ -w /usr/local/bin ]]; then
+  ln -sfn "$cache/nats-server-$NATS_SERVER_VERSION/bin/nats-server" /usr/local/bin/nats-server
+  log "nats-server $NATS_SERVER_VERSION: /usr/local/bin/nats-server"
+else
+  log "nats-server $NATS_SERVER_VERSION: /usr/local/bin is not writable; put $cache/nats-server-$NATS_SERVER_VERSION/bin first on PATH"
+fi
 go_install_cached kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
 # helm renders deploy/helm/riposte for the manifest tests (kubectl apply --dry-run=server).
 go_install_cached helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \

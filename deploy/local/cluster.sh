@@ -31,6 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${RIPOSTE_CACHE:-$HOME/.cache/riposte}
 k8s_bin=$cache/kubernetes-$K8S_VERSION/bin
 kwok_bin=$cache/kwok-$KWOK_VERSION/bin
+nats_bin=$cache/nats-server-$NATS_SERVER_VERSION/bin/nats-server
 state=$(realpath -m "${RIPOSTE_LOCAL_DIR:-/tmp/riposte-local}")
 pki=$state/pki
 logs=$state/logs
@@ -350,13 +351,13 @@ kubectl_bin() {
   fi
 }
 
-find_system_bin() { # etcd and nats-server come from Debian; /usr/sbin is not always on PATH
+find_system_bin() { # etcd comes from Debian; /usr/sbin is not always on PATH
   command -v "$1" 2>/dev/null || { [[ -x /usr/sbin/$1 ]] && echo "/usr/sbin/$1"; } || true
 }
 
 ensure_binaries() {
   local b missing=0
-  for b in "$k8s_bin"/{kube-apiserver,kube-controller-manager,kube-scheduler} "$kwok_bin/kwok"; do
+  for b in "$k8s_bin"/{kube-apiserver,kube-controller-manager,kube-scheduler} "$kwok_bin/kwok" "$nats_bin"; do
     [[ -x $b ]] || missing=1
   done
   if ((missing)); then
@@ -364,10 +365,9 @@ ensure_binaries() {
     "$here/build-control-plane.sh"
   fi
   etcd_bin=$(find_system_bin etcd)
-  nats_bin=$(find_system_bin nats-server)
   kubectl=$(kubectl_bin)
   [[ -n $etcd_bin ]] || die "etcd not found (Debian package etcd-server): run deploy/local/install.sh"
-  [[ -n $nats_bin ]] || die "nats-server not found (Debian package nats-server): run deploy/local/install.sh"
+  [[ -x $nats_bin ]] || die "nats-server $NATS_SERVER_VERSION not found at $nats_bin: run deploy/local/build-control-plane.sh"
   [[ -n $kubectl ]] || die "kubectl not found: run deploy/local/install.sh"
   for b in openssl curl setsid; do
     command -v "$b" >/dev/null || die "$b not found: run deploy/local/install.sh"

@@ -23,8 +23,9 @@ packages=(
   libre2-dev libclang-rt-14-dev
   # riposte-audit's allocator (audit/CMakeLists.txt)
   libjemalloc-dev
-  # local cluster (deploy/local/cluster.sh) and the tools its scripts call
-  etcd-server nats-server busybox-static openssl curl iproute2 util-linux procps jq
+  # local cluster (deploy/local/cluster.sh) and the tools its scripts call (nats-server is
+  # built by build-control-plane.sh: Debian's 2.9.10 does not serialize clustered KV updates)
+  etcd-server busybox-static openssl curl iproute2 util-linux procps jq
   # libfaketime: tests/e2e/cooldown_clock_e2e_test runs a responder replica with a skewed clock
   faketime
   # /usr/bin/time: build-control-plane.sh logs each binary's build time and peak memory

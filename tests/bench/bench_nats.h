@@ -30,8 +30,10 @@ class BenchNats {
     char tmpl[] = "/tmp/riposte-bench-nats-XXXXXX";
     dir_ = mkdtemp(tmpl);
     port_ = 20000 + static_cast<int>(getpid() % 20000);
-    const std::string bin =
-        std::filesystem::exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
+    // PATH's first (the pinned build deploy/local links into /usr/local/bin), then Debian's.
+    const std::string bin = std::filesystem::exists("/usr/local/bin/nats-server")
+                                ? "/usr/local/bin/nats-server"
+                                : "/usr/sbin/nats-server";
     std::vector<std::string> args = {
         bin,   "-js",           "-a", "127.0.0.1",  "-p", std::to_string(port_),
         "-sd", dir_ + "/store", "-l", dir_ + "/log"};

@@ -31,9 +31,10 @@ NatsServer::~NatsServer() {
 std::string NatsServer::binary() {
   const char* env = std::getenv("RIPOSTE_NATS_SERVER");
   if (env && *env) return env;
-  // Debian's package installs it in /usr/sbin, which is not on every user's PATH.
+  // deploy/local/build-control-plane.sh links the pinned build into /usr/local/bin; Debian's
+  // 2.9.10 in /usr/sbin (not serializing clustered KV updates, nats-server#4320) comes last.
   for (const char* p :
-       {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"}) {
+       {"/usr/local/bin/nats-server", "/usr/bin/nats-server", "/usr/sbin/nats-server"}) {
     if (access(p, X_OK) == 0) return p;
   }
   return "/usr/sbin/nats-server";
@@ -43,8 +44,8 @@ bool NatsServer::start() {
   if (proc_ && proc_->running()) return true;
   const std::string bin = binary();
   if (access(bin.c_str(), X_OK) != 0) {
-    ADD_FAILURE() << "nats-server not found (looked at $RIPOSTE_NATS_SERVER, /usr/sbin, /usr/bin, "
-                     "/usr/local/bin): install it (apt-get install nats-server) or set "
+    ADD_FAILURE() << "nats-server not found (looked at $RIPOSTE_NATS_SERVER, /usr/local/bin, "
+                     "/usr/bin, /usr/sbin): run deploy/local/install.sh or set "
                      "RIPOSTE_NATS_SERVER";
     return false;
   }
