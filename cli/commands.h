@@ -24,5 +24,7 @@ int playbook_test(const Args& args);
 int playbook_import_talon(const Args& args);
 int alert_publish(const Args& args);
 int workload_restore(const Args& args);
+int network_unisolate(const Args& args);
+int container_thaw(const Args& args);
 
 }  // namespace riposte::cli

@@ -30,6 +30,10 @@ constexpr Command kCommands[] = {
      riposte::cli::alert_publish},
     {"workload", "restore", "scale a workload back to where workload.scale found it",
      riposte::cli::workload_restore},
+    {"network", "unisolate", "remove the NetworkPolicy network.isolate put on a pod",
+     riposte::cli::network_unisolate},
+    {"container", "thaw", "thaw a container container.freeze froze (through its node)",
+     riposte::cli::container_thaw},
 };
 
 void usage(FILE* out) {

@@ -603,6 +603,11 @@ class Translator {
           "Talon's policy denies the pod's egress only; riposte's network.isolate denies its "
           "ingress too (same allowed CIDRs and namespaces)"}},
         {"kubernetes:cordon", {"node.cordon", {}, ""}},
+        {"kubernetes:log",
+         {"pod.logs",
+          {{"tail_lines", rename("tail_lines")}},
+          "riposte's pod.logs keeps the lines in the run's audit record (at most limit_bytes, "
+          "64 KiB by default), where Talon prints them or sends them to an output"}},
         {"kubernetes:drain",
          {"node.drain",
           {{"max_wait_period",
@@ -642,9 +647,6 @@ class Translator {
 
   static std::string why_not(const std::string& actionner) {
     static const std::map<std::string, std::string> kWhy = {
-        {"kubernetes:log",
-         "riposte does not collect container logs (its audit record in "
-         "RIPOSTE_ACTIONS keeps the alert and every request)"},
         {"kubernetes:exec", "riposte runs no commands in containers"},
         {"kubernetes:script", "riposte runs no scripts in containers"},
         {"kubernetes:download", "riposte copies no files out of containers"},

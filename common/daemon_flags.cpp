@@ -45,7 +45,8 @@ Status apply_log_flags(const LogFlags& l) {
 
 Result<std::unique_ptr<OpsServer>> start_ops_server(
     const std::string& address, const Registry& registry,
-    std::function<std::vector<ReadyCheck>()> ready) {
+    std::function<std::vector<ReadyCheck>()> ready,
+    std::vector<std::pair<std::string, std::function<std::string()>>> json_routes) {
   if (address.empty()) return std::unique_ptr<OpsServer>();
   const auto colon = address.rfind(':');
   int port = -1;
@@ -57,6 +58,7 @@ Result<std::unique_ptr<OpsServer>> start_ops_server(
   }
   if (port < 0 || port > 65535) return Error{"ops address must be HOST:PORT, not \"" + address + "\""};
   auto server = std::make_unique<OpsServer>(address.substr(0, colon), port, registry, std::move(ready));
+  for (auto& [path, body] : json_routes) server->serve_json(std::move(path), std::move(body));
   if (Status st = server->start(); !st.ok()) return Error{"ops server on " + address + ": " + st.error()};
   return server;
 }

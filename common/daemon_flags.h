@@ -29,8 +29,10 @@ Status apply_log_flags(const LogFlags& log_flags);
 
 // Starts /livez, /readyz and /metrics on "HOST:PORT" (port 0: any free port). An empty address
 // means no server (nullptr).
+// json_routes: more GET routes answering JSON ({path, body}).
 Result<std::unique_ptr<OpsServer>> start_ops_server(
     const std::string& address, const Registry& registry,
-    std::function<std::vector<ReadyCheck>()> ready);
+    std::function<std::vector<ReadyCheck>()> ready,
+    std::vector<std::pair<std::string, std::function<std::string()>>> json_routes = {});
 
 }  // namespace riposte

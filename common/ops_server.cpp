@@ -33,6 +33,10 @@ std::string OpsServer::readyz_body(const std::vector<ReadyCheck>& checks, bool* 
   return body;
 }
 
+void OpsServer::serve_json(std::string path, std::function<std::string()> body) {
+  json_routes_.emplace_back(std::move(path), std::move(body));
+}
+
 Status OpsServer::start() {
   if (server_) return Error{"ops server already started"};
   auto server = std::make_unique<httplib::Server>();
@@ -65,6 +69,11 @@ Status OpsServer::start() {
     res.status = ok ? 200 : 503;
     res.set_content(body, "text/plain");
   });
+  for (const auto& [path, body] : json_routes_) {
+    server->Get(path, [body](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body(), "application/json");
+    });
+  }
   server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.render(), "text/plain; version=0.0.4; charset=utf-8");
   });

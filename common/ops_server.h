@@ -34,6 +34,9 @@ class OpsServer {
   OpsServer(const OpsServer&) = delete;
   OpsServer& operator=(const OpsServer&) = delete;
 
+  // One more GET route answering JSON (body() on an HTTP worker thread); before start().
+  // The detector's Falco-compatible /versions, which falcoctl's follower reads.
+  void serve_json(std::string path, std::function<std::string()> body);
   // Binds (port 0 picks a free port) and serves from a background thread.
   Status start();
   // The bound port once started.
@@ -48,6 +51,7 @@ class OpsServer {
   int port_;
   const Registry& registry_;
   std::function<std::vector<ReadyCheck>()> ready_;
+  std::vector<std::pair<std::string, std::function<std::string()>>> json_routes_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -36,6 +36,9 @@ class Detector final : public RecordHandler {
   // Held execs (enforce/exec_hold.h) are decided here, right after their evaluation and
   // before their alerts are made; null: no hold.
   void set_exec_hold(ExecHold* hold) { hold_ = hold; }
+  // The rules in force from the next event on (rules_reload.h); on the event thread, between
+  // polls. The old set must outlive alerts in flight (the reloader keeps every set).
+  void set_rules(const rules::Ruleset* rules) { rules_ = rules; }
 
  private:
   void evaluate(const Event& ev);

@@ -35,6 +35,7 @@
 #include "detector/output/nats_sink.h"
 #include "detector/output/stream_sink.h"
 #include "detector/rules/ruleset.h"
+#include "detector/rules_reload.h"
 #include "detector/sensor/bpf_source.h"
 #include "detector/sensor/syscall_table.h"
 #include "responder/crd/crd_playbook_source.h"
@@ -106,7 +107,9 @@ Config parse_flags(int argc, char** argv) {
           "riposte.alerts.<priority>.<rule_slug>. Needs root (or CAP_BPF + CAP_PERFMON + "
           "CAP_SYS_RESOURCE + CAP_SYS_PTRACE) and a kernel with BTF.",
           "riposte-detector --rules FILE [--rules FILE ...] [--nats URL] [--json]");
-  f.add_list("rules", &c.rule_files, "FILE", "Falco rules file; repeat to load several, in order");
+  f.add_list("rules", &c.rule_files, "FILE",
+             "Falco rules file; repeat to load several, in order. Reloaded when one changes: "
+             "all together, and a set with any error is refused (the last good set stays)");
   f.add_string("rule-matching", &c.rule_matching, "first|all", "per event, report the first matching rule (Falco's default) or all of them");
   add_nats_flags(f, &c.nats);
   f.add_bool("json", &c.json, "print alerts as JSON lines instead of Falco's text line");
@@ -228,7 +231,12 @@ int main(int argc, char** argv) {
   auto loaded = detector::rules::load_rules(cfg.rule_files, load_opts);
   for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
   if (!loaded.ok()) die("rules have errors (see above)");
-  const detector::rules::Ruleset& ruleset = *loaded.ruleset;
+  Registry registry;
+  // The files are watched from here on: a changed set that loads replaces this one (the
+  // event path, metrics, readiness); the exec hold keeps the rules of the start.
+  detector::RulesReloader rules_files(cfg.rule_files, load_opts, std::move(loaded.ruleset),
+                                      &registry);
+  const detector::rules::Ruleset& ruleset = rules_files.current();
   auto hold_plan =
       detector::plan_exec_hold(ruleset, cfg.enforce, cfg.enforce_namespaces, cfg.enforce_host);
   if (!hold_plan) die(hold_plan.error());
@@ -242,7 +250,6 @@ int main(int argc, char** argv) {
   }
   detector::PlaybookEnforcement enforcement(cfg.playbooks);
 
-  Registry registry;
   std::unique_ptr<nats::RotatingConnection> nats_conn;
   detector::NatsSink* nats_sink = nullptr;
   detector::FanOutSink fan_out;
@@ -408,28 +415,33 @@ int main(int argc, char** argv) {
   registry.gauge("riposte_detector_ring_buffer_bytes", "Size of the kernel ring buffer")
       .set_function([&source] { return static_cast<double>(source.ring_bytes()); });
   registry.gauge("riposte_detector_rules_loaded_rules", "Enabled rules")
-      .set_function([&ruleset] { return static_cast<double>(ruleset.enabled_rules().size()); });
+      .set_function([&rules_files] {
+        return static_cast<double>(rules_files.current().enabled_rules().size());
+      });
   Gauge& tracked = registry.gauge("riposte_detector_tracked_processes", "Processes in the thread table");
   if (pods) {
     registry.gauge("riposte_detector_cached_pods", "Pods of this node in the pod cache")
         .set_function([&pods] { return static_cast<double>(pods->stats().pods); });
   }
 
-  auto ops_or = start_ops_server(cfg.ops_addr, registry, [&] {
-    std::vector<ReadyCheck> checks{
-        {"bpf", source.attached(), source.attached() ? "" : "programs not attached"},
-        {"rules", !ruleset.enabled_rules().empty(),
-         std::to_string(ruleset.enabled_rules().size()) + " rules"}};
-    // Until the node's pods are listed, alerts from containers would lack their pod.
-    if (pods)
-      checks.push_back(
-          {"pods", pods->synced(), pods->synced() ? "" : "pods of the node not listed yet"});
-    if (nats_conn) {
-      const bool up = nats_conn->get()->connected();
-      checks.push_back({"nats", up, up ? "" : "not connected"});
-    }
-    return checks;
-  });
+  auto ops_or = start_ops_server(
+      cfg.ops_addr, registry,
+      [&] {
+        std::vector<ReadyCheck> checks{
+            {"bpf", source.attached(), source.attached() ? "" : "programs not attached"},
+            {"rules", !rules_files.current().enabled_rules().empty(),
+             std::to_string(rules_files.current().enabled_rules().size()) + " rules"}};
+        // Until the node's pods are listed, alerts from containers would lack their pod.
+        if (pods)
+          checks.push_back(
+              {"pods", pods->synced(), pods->synced() ? "" : "pods of the node not listed yet"});
+        if (nats_conn) {
+          const bool up = nats_conn->get()->connected();
+          checks.push_back({"nats", up, up ? "" : "not connected"});
+        }
+        return checks;
+      },
+      {{"/versions", detector::falco_versions_json}});
   if (!ops_or) die("--ops-addr: " + ops_or.error());
   std::unique_ptr<OpsServer> ops = std::move(*ops_or);
 
@@ -475,6 +487,7 @@ int main(int argc, char** argv) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_sync) {
       if (playbook_enforce) reload_enforcing();
+      if (const auto* reloaded = rules_files.poll()) det.set_rules(reloaded);
       kernel.sync();
       tracked.set(static_cast<double>(procs.size()));
       next_sync = now + std::chrono::seconds(1);

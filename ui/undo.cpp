@@ -5,6 +5,8 @@
 #include "common/alert.h"
 #include "common/bus_contract.h"
 #include "common/log.h"
+#include "responder/actions/network_isolate.h"
+#include "responder/actions/node_local_actions.h"
 #include "responder/actions/registry.h"
 #include "responder/actions/workload.h"
 #include "responder/playbook/engine.h"
@@ -25,6 +27,12 @@ actions::ActionResult uncordon(const UndoDeps& d, const Alert& alert) {
   const YAML::Node params;
   actions::ActionContext ctx{alert, params, *d.kube, *d.guardrails, d.dry_run, "ui-undo"};
   return action->execute(ctx);
+}
+
+actions::ActionResult thaw(const UndoDeps& d, const std::string& freeze_request) {
+  auto q = actions::thaw_request(freeze_request, *d.guardrails, d.dry_run);
+  if (!q) return actions::ActionResult::failed(q.error());
+  return actions::ask_node(d.node_agent, *q, std::chrono::seconds(10));
 }
 
 }  // namespace
@@ -65,6 +73,10 @@ Result<nlohmann::json> Undoer::undo(const std::string& run_id, const std::string
         }
       }
       if (alert) out.result = uncordon(deps_, *alert);
+    } else if (u.undo == "network.unisolate") {
+      out.result = actions::unisolate(*deps_.kube, *deps_.guardrails, u.target, deps_.dry_run);
+    } else if (u.undo == "container.thaw") {
+      out.result = thaw(deps_, u.request);
     }
     out.duration_ns = now_ns() - out.started_ns;
     failed = failed || out.result.status == actions::ActionResult::kFailed;

@@ -24,6 +24,30 @@ int64_t recorded_replicas(const nlohmann::json& step) {
   return -1;
 }
 
+// The target a step's undo is about, from its targets: the pod it went by comes first, then
+// what it changed.
+bool wanted_target(const std::string& action, const std::string& v) {
+  if (action == "node.cordon") return v.rfind("nodes/", 0) == 0;
+  if (action == "network.isolate") return v.rfind("networkpolicies/", 0) == 0;
+  return v.rfind("deployments/", 0) == 0 || v.rfind("statefulsets/", 0) == 0 ||
+         v.rfind("replicasets/", 0) == 0;
+}
+
+// container.freeze's one request: REQUEST riposte.node.<node>.action with the JSON it sent.
+// "container <id> on node <node>" as its target, or "" when it is not such a request.
+std::string frozen_container(const nlohmann::json& step, std::string* request) {
+  const auto* requests = array_at(step, "requests");
+  if (!requests || requests->size() != 1 || !(*requests)[0].is_object()) return "";
+  const auto& r = (*requests)[0];
+  if (r.value("method", "") != "REQUEST") return "";
+  auto q = nlohmann::json::parse(r.value("body", ""), nullptr, false);
+  if (!q.is_object() || q.value("action", "") != "container.freeze") return "";
+  const std::string cid = q.value("container_id", ""), node = q.value("node", "");
+  if (cid.empty() || node.empty()) return "";
+  *request = r.value("body", "");
+  return "container " + cid.substr(0, 12) + " on node " + node;
+}
+
 const nlohmann::json& array_or_empty(const nlohmann::json& j, const char* key) {
   static const nlohmann::json kEmpty = nlohmann::json::array();
   const auto* a = array_at(j, key);
@@ -43,15 +67,12 @@ std::vector<UndoStep> undo_plan(const nlohmann::json& run_record) {
     UndoStep u;
     u.step = i;
     u.action = s.value("action", "");
-    // The step's targets name the pod it went by, then what it changed.
-    for (const auto& t : array_or_empty(s, "targets")) {
-      if (!t.is_string()) continue;
-      const std::string v = t.get<std::string>();
-      const bool wanted = u.action == "node.cordon" ? v.rfind("nodes/", 0) == 0
-                                                    : v.rfind("deployments/", 0) == 0 ||
-                                                          v.rfind("statefulsets/", 0) == 0 ||
-                                                          v.rfind("replicasets/", 0) == 0;
-      if (wanted) u.target = v;
+    if (u.action == "container.freeze") {
+      u.target = frozen_container(s, &u.request);
+    } else {
+      for (const auto& t : array_or_empty(s, "targets")) {
+        if (t.is_string() && wanted_target(u.action, t.get<std::string>())) u.target = t;
+      }
     }
     if (u.target.empty()) continue;
     const auto* requests = array_at(s, "requests");
@@ -62,6 +83,10 @@ std::vector<UndoStep> undo_plan(const nlohmann::json& run_record) {
       if (u.replicas < 0) continue;
     } else if (u.action == "node.cordon") {
       u.undo = "node.uncordon";
+    } else if (u.action == "network.isolate") {
+      u.undo = "network.unisolate";
+    } else if (u.action == "container.freeze") {
+      u.undo = "container.thaw";
     } else {
       continue;
     }

@@ -47,8 +47,11 @@ Result<std::unique_ptr<WebUi>> WebUi::create(nats::Connection* conn, kube::KubeC
     log::warn("UI first-run setup: no admin password yet; open the UI and give this token",
               {{"setup_token", ui->auth_->setup_token()}});
   }
+  // Thaws go to the nodes over this connection, as the responder's node actions do.
+  ui->node_agent_.bind(conn);
   ui->undoer_ = std::make_unique<Undoer>(
-      UndoDeps{conn, kube, guardrails, config.dry_run, config.replica}, &ui->index_);
+      UndoDeps{conn, kube, guardrails, &ui->node_agent_, config.dry_run, config.replica},
+      &ui->index_);
   ui->feed_ = std::make_unique<StreamFeed>(conn, &ui->index_, &ui->changes_);
   if (Status st = ui->feed_->start(); !st.ok()) return Error{st.error()};
   ui->server_ = std::make_unique<UiServer>(config.http, &ui->index_, &ui->changes_, ui->auth_.get(),

@@ -11,6 +11,7 @@
 #include "common/nats.h"
 #include "common/result.h"
 #include "responder/actions/guardrails.h"
+#include "responder/actions/node_agent_client.h"
 #include "ui/ui_server.h"
 
 namespace riposte::ui {
@@ -41,6 +42,7 @@ class WebUi {
   Changes changes_;
   std::unique_ptr<nats::KeyValue> kv_;
   std::unique_ptr<CredentialStore> store_;
+  actions::NatsNodeAgentClient node_agent_;
   std::unique_ptr<Auth> auth_;
   std::unique_ptr<Undoer> undoer_;
   std::unique_ptr<StreamFeed> feed_;

@@ -7,6 +7,8 @@
 // when the label lands, and a half-done run selects nothing.
 //   params: allow_cidrs (list of CIDRs), allow_namespaces (list of namespace names)
 //   example: {action: network.isolate, params: {allow_namespaces: [forensics]}}
+#include "responder/actions/network_isolate.h"
+
 #include <arpa/inet.h>
 
 #include "responder/actions/metadata.h"
@@ -16,8 +18,6 @@
 
 namespace riposte::actions {
 namespace {
-
-constexpr std::string_view kIsolatedLabel = "riposte.dev/isolated";
 
 struct Options {
   std::vector<std::string> cidrs;
@@ -70,7 +70,7 @@ json policy(const PodTarget& t, const std::string& uid, const Options& o,
   return {{"apiVersion", "networking.k8s.io/v1"},
           {"kind", "NetworkPolicy"},
           {"metadata",
-           {{"name", "riposte-isolate-" + uid},
+           {{"name", std::string(kIsolatePolicyPrefix) + uid},
             {"namespace", t.namespace_},
             {"labels", {{"app.kubernetes.io/managed-by", "riposte"}}},
             {"annotations", {{"riposte.dev/pod", t.name}, {"riposte.dev/playbook", playbook}}}}},

@@ -9,12 +9,97 @@
 //             container (process.kill, forensics.capture only)
 //           timeout_seconds (1..30, default 5): how long to wait for the node's answer
 //   example: {action: process.kill}   {action: forensics.capture}   {action: container.freeze}
+#include "responder/actions/node_local_actions.h"
+
 #include "common/log.h"
 #include "responder/actions/params.h"
 #include "responder/actions/registry.h"
 #include "responder/actions/target.h"
 
 namespace riposte::actions {
+namespace {
+
+// The responder's namespace guardrails, for the node to apply to the namespace it resolves.
+void set_scope(const Guardrails& g, NodeActionRequest* q) {
+  q->protected_namespaces.assign(g.protected_namespaces.begin(), g.protected_namespaces.end());
+  if (!g.confined_to.empty()) {
+    q->allowed_namespaces = {g.confined_to};
+  } else {
+    q->allowed_namespaces.assign(g.allowed_namespaces.begin(), g.allowed_namespaces.end());
+  }
+}
+
+}  // namespace
+
+ActionResult ask_node(NodeAgentClient* agent, const NodeActionRequest& q,
+                      std::chrono::seconds timeout) {
+  ActionResult result;
+  auto subject = node_action_subject(q.node);
+  if (!subject) return ActionResult::failed("node: " + subject.error());
+  result.requests.push_back({"REQUEST", *subject, to_json(q).dump()});
+  const std::string what = std::string(node_action_name(q.action)) + " on node " + q.node;
+  if (q.dry_run) {
+    log::info("dry-run: not sent", {{"playbook", q.playbook},
+                                    {"method", "REQUEST"},
+                                    {"path", *subject},
+                                    {"body", result.requests.back().body}});
+    result.status = ActionResult::kDryRun;
+    result.message = "would ask for " + what;
+    return result;
+  }
+  if (agent == nullptr) {
+    return ActionResult::failed("node actions are not served by this responder");
+  }
+  auto reply = agent->call(q, timeout);
+  if (!reply) {
+    // Nobody answered (the detector restarting, NATS failing over): nothing was done that
+    // we know of, and asking again later may work. A kill asked twice is harmless: the
+    // node checks the process's start time each time.
+    result.status = ActionResult::kFailed;
+    result.message = what + ": " + reply.error();
+    result.retryable = true;
+    return result;
+  }
+  result.reply = to_json(*reply);
+  result.targets = reply->targets;
+  switch (reply->outcome) {
+    case NodeActionReply::kDone:
+      result.status = ActionResult::kSucceeded;
+      break;
+    case NodeActionReply::kDryRun:
+      result.status = ActionResult::kDryRun;
+      break;
+    case NodeActionReply::kRefused:
+      result.status = ActionResult::kSkipped;
+      break;
+    case NodeActionReply::kFailed:
+      result.status = ActionResult::kFailed;
+      break;
+  }
+  result.message = "node " + q.node + ": " + reply->reason;
+  return result;
+}
+
+Result<NodeActionRequest> thaw_request(std::string_view freeze_request, const Guardrails& g,
+                                       bool dry_run) {
+  auto frozen = parse_node_action_request(freeze_request);
+  if (!frozen) return Error{"the recorded freeze request: " + frozen.error()};
+  if (frozen->action != NodeAction::kContainerFreeze || frozen->container_id.empty()) {
+    return Error{"the recorded request is not a container.freeze of a container"};
+  }
+  NodeActionRequest q;
+  q.action = NodeAction::kContainerThaw;
+  q.id = new_uuid();
+  q.node = frozen->node;
+  // The container alone: the process the alert named may be gone since, the frozen cgroup
+  // is what must come back.
+  q.container_id = frozen->container_id;
+  set_scope(g, &q);
+  q.dry_run = dry_run;
+  q.playbook = frozen->playbook;
+  return q;
+}
+
 namespace {
 
 struct Options {
@@ -72,13 +157,7 @@ Result<NodeActionRequest> request_for(NodeAction action, const ActionContext& ct
     return Error{"the alert names no container (container.id)"};
   }
   q.allow_host = o.allow_host;
-  const Guardrails& g = ctx.guardrails;
-  q.protected_namespaces.assign(g.protected_namespaces.begin(), g.protected_namespaces.end());
-  if (!g.confined_to.empty()) {
-    q.allowed_namespaces = {g.confined_to};
-  } else {
-    q.allowed_namespaces.assign(g.allowed_namespaces.begin(), g.allowed_namespaces.end());
-  }
+  set_scope(ctx.guardrails, &q);
   q.dry_run = ctx.dry_run;
   q.playbook = std::string(ctx.playbook);
   return q;
@@ -99,47 +178,7 @@ class NodeStep final : public ActionWithOptions<Options, parse_options<kAction>>
       if (Status st = ctx.guardrails.check_namespace(ns); !st)
         return ActionResult::skipped(st.error());
     }
-    ActionResult result;
-    auto subject = node_action_subject(q->node);
-    result.requests.push_back({"REQUEST", *subject, to_json(*q).dump()});
-    const std::string what = std::string(name()) + " on node " + q->node;
-    if (ctx.dry_run) {
-      log_dry_run(ctx, result.requests.back());
-      result.status = ActionResult::kDryRun;
-      result.message = "would ask for " + what;
-      return result;
-    }
-    if (ctx.node_agent == nullptr) {
-      return ActionResult::failed("node actions are not served by this responder");
-    }
-    auto reply = ctx.node_agent->call(*q, std::chrono::seconds(opts.timeout_seconds));
-    if (!reply) {
-      // Nobody answered (the detector restarting, NATS failing over): nothing was done that
-      // we know of, and asking again later may work. A kill asked twice is harmless: the
-      // node checks the process's start time each time.
-      result.status = ActionResult::kFailed;
-      result.message = what + ": " + reply.error();
-      result.retryable = true;
-      return result;
-    }
-    result.reply = to_json(*reply);
-    result.targets = reply->targets;
-    switch (reply->outcome) {
-      case NodeActionReply::kDone:
-        result.status = ActionResult::kSucceeded;
-        break;
-      case NodeActionReply::kDryRun:
-        result.status = ActionResult::kDryRun;
-        break;
-      case NodeActionReply::kRefused:
-        result.status = ActionResult::kSkipped;
-        break;
-      case NodeActionReply::kFailed:
-        result.status = ActionResult::kFailed;
-        break;
-    }
-    result.message = "node " + q->node + ": " + reply->reason;
-    return result;
+    return ask_node(ctx.node_agent, *q, std::chrono::seconds(opts.timeout_seconds));
   }
 };
 

@@ -11,7 +11,7 @@ const ActionRegistry& ActionRegistry::builtin() {
     auto* r = new ActionRegistry();
     for (auto* make : {make_pod_delete, make_pod_evict, make_pod_label, make_pod_annotate,
                        make_workload_scale, make_node_cordon, make_node_uncordon, make_node_taint,
-                       make_node_drain, make_network_isolate, make_event_create,
+                       make_node_drain, make_network_isolate, make_pod_logs, make_event_create,
                        make_notify_webhook, make_process_kill, make_container_kill,
                        make_container_freeze, make_container_thaw, make_forensics_capture}) {
       r->add(make());

@@ -37,6 +37,7 @@ std::unique_ptr<Action> make_node_uncordon();
 std::unique_ptr<Action> make_node_taint();
 std::unique_ptr<Action> make_node_drain();
 std::unique_ptr<Action> make_network_isolate();
+std::unique_ptr<Action> make_pod_logs();
 std::unique_ptr<Action> make_event_create();
 std::unique_ptr<Action> make_notify_webhook();
 // Node-local actions (node_local_actions.cpp), done by the detector of the alert's node.

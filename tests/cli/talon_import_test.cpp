@@ -279,20 +279,22 @@ TEST(TalonImportTest, UntranslatableConstructsAreReportedWithPositionAndTheRuleI
   const auto* bits = find(pbs, "untranslatable-bits");
   ASSERT_NE(bits, nullptr);
   EXPECT_TRUE(bits->dry_run);
-  ASSERT_EQ(bits->steps.size(), 2u);  // the node label (set part) and the terminate
-  EXPECT_EQ(bits->steps[0].action, "pod.label");
-  EXPECT_EQ(bits->steps[0].params["level"].as<std::string>(), "node");
-  EXPECT_EQ(bits->steps[0].params["labels"].size(), 1u) << "the label it can set";
-  EXPECT_EQ(bits->steps[1].action, "pod.delete");
-  EXPECT_TRUE(bits->steps[1].params["skip_standalone"].as<bool>());
+  // The logs, the node label (set part) and the terminate.
+  ASSERT_EQ(bits->steps.size(), 3u);
+  EXPECT_EQ(bits->steps[0].action, "pod.logs");
+  EXPECT_EQ(bits->steps[0].params["tail_lines"].as<int>(), 10);
+  EXPECT_EQ(bits->steps[1].action, "pod.label");
+  EXPECT_EQ(bits->steps[1].params["level"].as<std::string>(), "node");
+  EXPECT_EQ(bits->steps[1].params["labels"].size(), 1u) << "the label it can set";
+  EXPECT_EQ(bits->steps[2].action, "pod.delete");
+  EXPECT_TRUE(bits->steps[2].params["skip_standalone"].as<bool>());
   const auto n = notes(imp);
   for (const char* want : {
            "rules.yaml:76:15: warning: not translated: notifier \"slack\"",
            "rules.yaml:80:9: warning: not translated: output_fields item \"k8s.ns.name=a\": "
            "Talon's items are alternatives",
            "rules.yaml:81:9: warning: not translated: output_fields item \"k8s.ns.name=b\"",
-           "rules.yaml:84:18: warning: not translated: actionner kubernetes:log: riposte does "
-           "not collect container logs",
+           "rules.yaml:84:18: note: riposte's pod.logs keeps the lines in the run's audit record",
            "rules.yaml:91:18: warning: not translated: actionner kubernetes:exec",
            "rules.yaml:99:9: warning: not translated: parameter \"labels\" of "
            "kubernetes:label: \"quarantined\" has an empty value",
@@ -308,8 +310,8 @@ TEST(TalonImportTest, UntranslatableConstructsAreReportedWithPositionAndTheRuleI
   int reported = 0;
   for (const auto& note : imp.notes) reported += note.translated ? 0 : 1;
   EXPECT_EQ(imp.constructs - imp.translated, reported);
-  EXPECT_EQ(imp.constructs, 48);
-  EXPECT_EQ(imp.translated, 41);
+  EXPECT_EQ(imp.constructs, 50);
+  EXPECT_EQ(imp.translated, 43);
 }
 
 // Talon drops a test whose value holds = or ! (it splits on them): so does the import, which

@@ -108,6 +108,20 @@ TEST(OpsServer, BindConflictIsAnError) {
   EXPECT_THAT(st.error(), HasSubstr("cannot bind 127.0.0.1:" + std::to_string(first.port())));
 }
 
+// A JSON route added before start (the detector's Falco /versions for falcoctl's follower).
+TEST(OpsServer, ServesAJsonRoute) {
+  Registry r;
+  OpsServer server("127.0.0.1", 0, r, nullptr);
+  server.serve_json("/versions", [] { return std::string(R"({"engine_version":"57"})"); });
+  ASSERT_TRUE(server.start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  auto res = client.Get("/versions");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body, R"({"engine_version":"57"})");
+}
+
 TEST(OpsServer, StartStopRepeatedlyDoesNotHang) {
   Registry r;
   for (int i = 0; i < 20; ++i) {

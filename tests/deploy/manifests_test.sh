@@ -64,24 +64,30 @@ check "helm template with detector.enforcePlaybooks: playbooks, objects, RBAC, C
    ! grep -q -- '--playbook-objects' '$tmp/helm.yaml' &&
    $kubectl apply --dry-run=server -f '$tmp/enforce-pb.yaml'"
 # Falco's rules by default (detector.falcoRules): falcoctl installs them in an init container
-# into the emptyDir the detector loads them from, Falco's first, before riposte's defaults.
+# into the emptyDir the detector loads them from, Falco's first, before riposte's defaults;
+# the follower (on by default) checks new versions against the detector's /versions on its
+# ops port (8765, Falco's) and the detector reloads the files.
 check "helm template: falcoctl installs Falco's rules, the detector loads them first" sh -c \
   "grep -q -- '- name: falcoctl-artifact-install' '$tmp/helm.yaml' &&
    grep -q -- 'args: \\[artifact, install, --log-format=json\\]' '$tmp/helm.yaml' &&
    grep -q -- '- falco-rules:5' '$tmp/helm.yaml' &&
    grep -A2 -- '^          args:' '$tmp/helm.yaml' | grep -A1 -- 'falco-rules/falco_rules.yaml' |
      grep -q -- 'rules/riposte_rules.yaml' &&
-   ! grep -q -- 'falcoctl-artifact-follow' '$tmp/helm.yaml'"
+   grep -q -- '- name: falcoctl-artifact-follow' '$tmp/helm.yaml' &&
+   grep -q -- 'args: \\[artifact, follow, --log-format=json\\]' '$tmp/helm.yaml' &&
+   grep -q -- 'falcoversions: http://localhost:8765/versions' '$tmp/helm.yaml' &&
+   grep -q -- '- --ops-addr=0.0.0.0:8765' '$tmp/helm.yaml'"
 # The rules the chart loads, in its order, are ones riposte's engine takes whole (Falco's
 # stable rules from ../shared/falco-rules, as falcoctl's falco-rules artifact ships them).
 check "Falco's rules then riposte's load in riposte's engine" \
   "${RIPOSTE_BINARY_DIR:?}/bin/riposte" rules validate "$src/../shared/falco-rules/falco_rules.yaml" \
   "$src/detector/default_rules/riposte_rules.yaml"
-check "helm template with the falcoctl follower | kubectl apply --dry-run=server" sh -c \
+check "helm template without the falcoctl follower: install only | kubectl apply --dry-run=server" sh -c \
   "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
-     --set detector.falcoRules.follow.enabled=true >'$tmp/follow.yaml' &&
-   grep -q -- 'args: \\[artifact, follow, --log-format=json\\]' '$tmp/follow.yaml' &&
-   $kubectl apply --dry-run=server -f '$tmp/follow.yaml'"
+     --set detector.falcoRules.follow.enabled=false >'$tmp/nofollow.yaml' &&
+   grep -q -- '- name: falcoctl-artifact-install' '$tmp/nofollow.yaml' &&
+   ! grep -q -- 'falcoctl-artifact-follow' '$tmp/nofollow.yaml' &&
+   $kubectl apply --dry-run=server -f '$tmp/nofollow.yaml'"
 check "helm template without Falco's rules: no falcoctl, riposte's rules only" sh -c \
   "'$RIPOSTE_HELM' template riposte '$src/deploy/helm/riposte' --namespace riposte \
      --set detector.falcoRules.enabled=false >'$tmp/nofalco.yaml' &&

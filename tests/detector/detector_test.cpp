@@ -8,10 +8,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
+#include "detector/rules_reload.h"
 #include "tests/detector/syscall_record_builder.h"
 
 namespace riposte::detector {
@@ -331,6 +335,92 @@ TEST_F(DetectorTest, CountsEventsByType) {
   EXPECT_NE(text.find("riposte_detector_events_total{type=\"close\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("riposte_detector_events_total{type=\"execve\"} 2"), std::string::npos) << text;
   EXPECT_NE(text.find("riposte_detector_fd_entries_refreshed_total 0"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace riposte::detector
+
+namespace riposte::detector {
+namespace {
+
+// Rules reload (rules_reload.h): rewriting the rules file changes what fires; a broken new
+// file is refused as a whole, counted, and the last good rules keep firing.
+TEST(RulesReloadTest, RewritingTheRulesFileChangesWhatFires) {
+  const std::string dir = ::testing::TempDir() + "rules-reload-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/rules.yaml";
+  auto write = [&](const std::string& text) {  // as an installer does: a new file renamed
+    std::ofstream(file + ".tmp") << text;
+    std::filesystem::rename(file + ".tmp", file);
+  };
+  auto rule = [](const std::string& name, const std::string& proc) {
+    return "- rule: " + name +
+           "\n  desc: t\n  condition: evt.type = execve and proc.name = " + proc +
+           "\n  output: ran %proc.name\n  priority: WARNING\n";
+  };
+  write(rule("Cat ran", "cat"));
+  auto first = rules::load_rules({file});
+  ASSERT_TRUE(first.ok());
+  Registry registry;
+  RulesReloader reloader({file}, {}, std::move(first.ruleset), &registry);
+  FakePods pods;
+  ContainerResolver containers(&pods);
+  UserResolver users("/nonexistent");
+  ProcessEnricher enricher(&containers, &users, 0);
+  ProcessTable procs(1024);
+  Capture sink;
+  Detector det(&reloader.current(), &enricher, &procs, nullptr, &sink, &registry, "node-a", 0);
+  uint32_t pid = 200;
+  auto run = [&](const std::string& comm) {
+    sink.alerts.clear();
+    ExecRecord r;
+    r.pid = r.tid = ++pid;
+    r.ppid = 1;
+    r.comm = comm;
+    r.filename = r.exe_path = "/bin/" + comm;
+    r.argv = {comm};
+    r.cwd = "/";
+    det.on_exec(r);
+    std::vector<std::string> fired;
+    for (const auto& a : sink.alerts) fired.push_back(a.rule);
+    return fired;
+  };
+  EXPECT_EQ(run("cat"), std::vector<std::string>{"Cat ran"});
+  EXPECT_EQ(reloader.poll(), nullptr) << "nothing changed";
+
+  write(rule("Tac ran", "tac"));
+  const rules::Ruleset* next = reloader.poll();
+  ASSERT_NE(next, nullptr);
+  det.set_rules(next);
+  EXPECT_EQ(run("cat"), std::vector<std::string>{});
+  EXPECT_EQ(run("tac"), std::vector<std::string>{"Tac ran"});
+
+  // Broken: the good rule of the new file does not apply either; the last good set stays.
+  write(rule("Cat ran", "cat") +
+        "- rule: Broken\n  desc: t\n  condition: proc.nmae = x\n"
+        "  output: x\n  priority: WARNING\n");
+  EXPECT_EQ(reloader.poll(), nullptr);
+  EXPECT_EQ(&reloader.current(), next);
+  EXPECT_EQ(run("tac"), std::vector<std::string>{"Tac ran"});
+  EXPECT_EQ(run("cat"), std::vector<std::string>{});
+  const std::string metrics = registry.render();
+  EXPECT_NE(metrics.find("riposte_detector_rules_reloads_total{outcome=\"refused\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("riposte_detector_rules_reloads_total{outcome=\"loaded\"} 1"),
+            std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RulesReloadTest, VersionsAnswersWithFalcosKeys) {
+  auto v = nlohmann::json::parse(falco_versions_json());
+  for (const char* key : {"falco_version", "libs_version", "plugin_api_version",
+                          "driver_api_version", "driver_schema_version", "default_driver_version",
+                          "engine_version", "engine_version_semver", "plugin_versions"}) {
+    EXPECT_TRUE(v.contains(key)) << key;
+  }
+  EXPECT_EQ(v["engine_version_semver"], std::string(rules::kEngineVersion));
+  EXPECT_EQ(v["engine_version"], "57");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 // never asserted (figures in the README).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,9 +19,12 @@
 #include <fstream>
 #include <regex>
 
+#include "common/kube/http_kube_client.h"
+#include "common/kube/kube_config.h"
 #include "common/nats.h"
 #include "common/node_action.h"
 #include "responder/actions/node_agent_client.h"
+#include "responder/actions/registry.h"
 #include "tests/e2e/bus_e2e_util.h"
 #include "tests/support/local_cluster.h"
 #include "tests/support/real_node.h"
@@ -224,6 +228,86 @@ TEST_F(NodeActionsE2E, FreezeThenThawLeavesTheContainerWorking) {
   EXPECT_EQ(trim(kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name +
                                        " -o jsonpath={.status.containerStatuses[0].restartCount}")),
             "0");
+}
+
+// The undo of a freeze by the operator: `riposte container thaw` asks the node as the
+// responder's container.thaw does (the responder's NATS user, the UI's undo builds the same
+// request). A namespace it is told to protect is refused by the node and stays frozen.
+TEST_F(NodeActionsE2E, RiposteContainerThawUndoesAFreeze) {
+  const auto pod = running_pod(cluster_, ns_, "frozen");
+  NodeActionReply r = call(request(NodeAction::kContainerFreeze, {}, pod.cid));
+  ASSERT_EQ(r.outcome, NodeActionReply::kDone) << r.reason;
+  ASSERT_EQ(freezer_state(pod.cid), "FROZEN");
+  auto thaw = [&](const std::vector<std::string>& extra, std::string* out) {
+    std::vector<std::string> argv = {
+        bin_ + "/riposte", "container",          "thaw", "--node", node_,
+        "--container-id",  pod.cid.substr(0, 12)};
+    for (const auto& f : cluster_.nats_flags("responder")) argv.push_back(f);
+    for (const auto& f : extra) argv.push_back(f);
+    const std::string log = work_ + "/thaw-" + std::to_string(++sequence_) + ".log";
+    auto p = Subprocess::spawn(argv, {}, log);
+    int status = -1;
+    if (!p.ok() || !(*p)->wait_exit(60000, &status)) return -1;
+    *out = read_file(log);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  std::string out;
+  EXPECT_EQ(thaw({"--protected-namespace", ns_}, &out), 0) << out;
+  EXPECT_NE(out.find("skipped: node " + node_ + ": namespace " + ns_ + " is protected"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(freezer_state(pod.cid), "FROZEN");
+  EXPECT_EQ(thaw({}, &out), 0) << out;
+  EXPECT_NE(out.find("succeeded: node " + node_), std::string::npos) << out;
+  EXPECT_EQ(freezer_state(pod.cid), "THAWED");
+  int rc = 1;
+  const std::string answer = exec_in(cluster_, ns_, pod, "nginx -t", &rc);
+  EXPECT_EQ(rc, 0) << answer;
+}
+
+// pod.logs on a real container (kwok pods have no logs): nginx logs the kubelet's readiness
+// probes to its stdout every 2 s. The recent lines come back in the step's reply (the run's
+// audit record), bounded in lines and bytes; the dry-run twin fetches nothing.
+TEST_F(NodeActionsE2E, PodLogsKeepsTheRecentLinesBounded) {
+  const auto pod = running_pod(cluster_, ns_, "victim");
+  auto cfg = kube::load_kubeconfig(cluster_.kubeconfig);
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  auto kube = kube::HttpKubeClient::create(*cfg);
+  ASSERT_TRUE(kube.ok()) << kube.error();
+  const actions::Action* logs = actions::ActionRegistry::builtin().find("pod.logs");
+  ASSERT_NE(logs, nullptr);
+  Alert alert = shell_alert(ns_, pod.name);
+  auto run = [&](const std::string& params_yaml, bool dry_run) {
+    YAML::Node params = YAML::Load(params_yaml);
+    EXPECT_TRUE(logs->validate(params).empty()) << params_yaml;
+    actions::Guardrails g;
+    actions::ActionContext ctx{alert, params, **kube, g, dry_run, "pod-logs-e2e"};
+    return logs->execute(ctx);
+  };
+  // At least 3 probe lines logged, so that tail_lines: 3 has something to cut.
+  ASSERT_TRUE(eventually([&] {
+    const std::string l = kubectl(cluster_, "-n " + ns_ + " logs " + pod.name);
+    return std::count(l.begin(), l.end(), '\n') >= 3;
+  }));
+  actions::ActionResult r = run("{tail_lines: 3}", true);
+  EXPECT_EQ(r.status, actions::ActionResult::kDryRun) << r.message;
+  ASSERT_EQ(r.requests.size(), 1u);
+  EXPECT_EQ(r.requests[0].str(), "GET /api/v1/namespaces/" + ns_ + "/pods/" + pod.name +
+                                     "/log?container=nginx&tailLines=3&limitBytes=65536");
+  EXPECT_TRUE(r.reply.is_null());
+
+  r = run("{tail_lines: 3}", false);
+  ASSERT_EQ(r.status, actions::ActionResult::kSucceeded) << r.message;
+  const auto& c = r.reply["containers"].at(0);
+  EXPECT_EQ(c["container"], "nginx");
+  EXPECT_EQ(c["lines"], 3) << c.dump();
+  EXPECT_NE(c["log"].get<std::string>().find("kube-probe"), std::string::npos) << c.dump();
+  EXPECT_EQ(c["truncated"], false);
+
+  r = run("{tail_lines: 1000, limit_bytes: 100}", false);
+  ASSERT_EQ(r.status, actions::ActionResult::kSucceeded) << r.message;
+  EXPECT_EQ(r.reply["containers"][0]["bytes"], 100) << r.reply.dump();
+  EXPECT_EQ(r.reply["containers"][0]["truncated"], true);
 }
 
 TEST_F(NodeActionsE2E, ForensicsReturnsTheTreeOfAKnownProcess) {

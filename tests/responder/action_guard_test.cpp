@@ -31,6 +31,7 @@ const std::vector<std::pair<std::string, std::string>>& kube_actions() {
       {"node.drain", "{timeout_seconds: 5}"},
       {"network.isolate", "{allow_cidrs: [10.0.0.0/8], allow_namespaces: [forensics]}"},
       {"event.create", "{reason: ShellInContainer}"},
+      {"pod.logs", "{tail_lines: 5}"},
   };
   return all;
 }
@@ -41,7 +42,7 @@ TEST(ActionRegistryTest, ShipsEveryAction) {
       ElementsAre("container.freeze", "container.kill", "container.thaw", "event.create",
                   "forensics.capture", "network.isolate", "node.cordon", "node.drain", "node.taint",
                   "node.uncordon", "notify.webhook", "pod.annotate", "pod.delete", "pod.evict",
-                  "pod.label", "process.kill", "workload.scale"));
+                  "pod.label", "pod.logs", "process.kill", "workload.scale"));
 }
 
 TEST(ActionGuardTest, HostileAlertValuesNeverReachTheApi) {

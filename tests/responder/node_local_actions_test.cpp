@@ -1,6 +1,8 @@
 // Node-local actions on the responder's side (responder/actions/node_local_actions.cpp) with a
 // fake node: the request built from the alert, guardrails and dry-run before anything is
 // sent, the node's answer mapped to the step's status and kept for the audit record.
+#include "responder/actions/node_local_actions.h"
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -154,6 +156,39 @@ TEST_F(NodeLocalActions, TheNodesReplyIsInTheRunsAuditRecord) {
   const nlohmann::json j = playbook::to_json(s);
   EXPECT_EQ(j["reply"]["detail"]["exe_sha256"], "ab");
   EXPECT_EQ(playbook::step_from_json(j).result.reply, s.result.reply);  // resumed runs keep it
+}
+
+// The undo of a freeze: the thaw of the container the recorded request froze, on its node,
+// with today's guardrails, and nothing else (the process may be gone since).
+TEST_F(NodeLocalActions, AFreezeIsUndoneByAThawOfTheRecordedContainer) {
+  node_.answer = reply(NodeActionReply::kDone, "frozen");
+  ActionResult frozen = run("container.freeze", node_alert());
+  ASSERT_EQ(frozen.status, ActionResult::kSucceeded) << frozen.message;
+  actions::Guardrails g;
+  g.protected_namespaces = {"kube-system", "vault"};
+  auto q = actions::thaw_request(frozen.requests.at(0).body, g, false);
+  ASSERT_TRUE(q.ok()) << q.error();
+  EXPECT_EQ(q->action, NodeAction::kContainerThaw);
+  EXPECT_EQ(q->node, "node-a");
+  EXPECT_EQ(q->container_id, kCid);
+  EXPECT_EQ(q->pid, 0);
+  EXPECT_NE(q->id, node_.sent.at(0).id);
+  EXPECT_EQ(q->protected_namespaces, (std::vector<std::string>{"kube-system", "vault"}));
+
+  node_.answer = reply(NodeActionReply::kDone, "thawed");
+  ActionResult thawed = actions::ask_node(&node_, *q, std::chrono::seconds(1));
+  EXPECT_EQ(thawed.status, ActionResult::kSucceeded) << thawed.message;
+  ASSERT_EQ(node_.sent.size(), 2u);
+  EXPECT_EQ(node_.sent[1].action, NodeAction::kContainerThaw);
+  // Dry-run: recorded, not sent.
+  q->dry_run = true;
+  EXPECT_EQ(actions::ask_node(&node_, *q, std::chrono::seconds(1)).status, ActionResult::kDryRun);
+  EXPECT_EQ(node_.sent.size(), 2u);
+  // Only a recorded freeze of a container is undone.
+  node_.answer = reply(NodeActionReply::kDone, "killed");
+  ActionResult killed = run("process.kill", node_alert());
+  EXPECT_FALSE(actions::thaw_request(killed.requests.at(0).body, g, false).ok());
+  EXPECT_FALSE(actions::thaw_request("{\"action\":", g, false).ok());
 }
 
 }  // namespace

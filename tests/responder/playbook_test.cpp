@@ -143,7 +143,7 @@ steps: []
           "bad.yaml:11:13: error: unknown action \"pod.nuke\" (known: container.freeze, "
           "container.kill, container.thaw, event.create, forensics.capture, network.isolate, "
           "node.cordon, node.drain, node.taint, node.uncordon, notify.webhook, pod.annotate, "
-          "pod.delete, pod.evict, pod.label, process.kill, workload.scale)",
+          "pod.delete, pod.evict, pod.label, pod.logs, process.kill, workload.scale)",
           "bad.yaml:12:5: error: step has no \"action\"",
           "bad.yaml:14:1: error: playbook has no \"name\"",
           "bad.yaml:16:8: error: \"steps\" is empty",

@@ -1,11 +1,13 @@
 // Pod-level actions against the real API server, run as riposte-responder (the ServiceAccount
 // bound to exactly deploy/rbac/responder-clusterrole.yaml): each does what it says, read back
 // from the cluster, and its dry-run twin changes nothing.
-#include <sys/wait.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <fstream>
+
+#include "responder/actions/network_isolate.h"
 #include "responder/actions/workload.h"
 #include "tests/responder/cluster_fixture.h"
 #include "tests/support/subprocess.h"
@@ -23,6 +25,20 @@ class PodActionsClusterTest : public testing::ClusterFixture {
   std::string label_of(const std::string& pod, const std::string& key) {
     json p = get(pod_path(pod));
     return p.is_object() ? p["metadata"].value("labels", json::object()).value(key, "") : "";
+  }
+  // A kubeconfig with riposte-responder's token, for the CLI to run with exactly its rights.
+  std::string responder_kubeconfig() {
+    const std::string path = riposte::testing::make_temp_dir("kubeconfig") + "/responder";
+    const std::string ca = path + ".ca";
+    std::ofstream(ca) << responder_config_.ca_pem;
+    const std::string yaml =
+        "apiVersion: v1\nkind: Config\ncurrent-context: r\nclusters:\n- name: c\n"
+        "  cluster: {server: \"" +
+        responder_config_.server + "\", certificate-authority: \"" + ca +
+        "\"}\nusers:\n- name: u\n  user: {token: \"" + responder_config_.token +
+        "\"}\ncontexts:\n- name: r\n  context: {cluster: c, user: u}\n";
+    std::ofstream(path) << yaml;
+    return path;
   }
 };
 
@@ -215,6 +231,69 @@ TEST_F(PodActionsClusterTest, NetworkIsolateSelectsExactlyThatPodAndIsIdempotent
   }
   EXPECT_EQ(live_pods(selector), std::vector<std::string>{"web-1"});
   EXPECT_EQ(np["spec"]["ingress"][0]["from"].size(), 2u);
+}
+
+// The undo of network.isolate (the UI's undo, `riposte network unisolate`): exactly the
+// policy the step named goes, with the pod's label; a policy that is not riposte's isolation
+// of that pod is refused, and protected namespaces are skipped.
+TEST_F(PodActionsClusterTest, UnisolateRemovesExactlyTheRecordedPolicyAndTheLabel) {
+  const std::string uid = create_pod("web-1");
+  const std::string uid2 = create_pod("web-2");
+  ASSERT_FALSE(uid.empty() || uid2.empty());
+  const std::string nps = "/apis/networking.k8s.io/v1/namespaces/" + ns_ + "/networkpolicies/";
+  ActionResult r = run("network.isolate", "{}", alert("web-1"));
+  ASSERT_EQ(r.status, ActionResult::kSucceeded) << r.message;
+  ASSERT_EQ(run("network.isolate", "{}", alert("web-2")).status, ActionResult::kSucceeded);
+  // The policy as the run's audit record names it (the step's targets).
+  const std::string target = r.targets.back();
+  ASSERT_EQ(target, "networkpolicies/" + ns_ + "/riposte-isolate-" + uid);
+
+  Guardrails guard;
+  guard.protected_namespaces = {ns_};
+  r = unisolate(*responder_, guard, target);
+  EXPECT_EQ(r.status, ActionResult::kSkipped) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("protected"));
+  r = unisolate(*responder_, {}, target, /*dry_run=*/true);
+  EXPECT_EQ(r.status, ActionResult::kDryRun) << r.message;
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].str(), "DELETE " + nps + "riposte-isolate-" + uid);
+  EXPECT_THAT(r.requests[0].body, HasSubstr("\"preconditions\""));
+  EXPECT_TRUE(get(nps + "riposte-isolate-" + uid).is_object());
+
+  // The real undo through the operator's command (the UI runs the same function).
+  const char* bin = std::getenv("RIPOSTE_BINARY_DIR");
+  ASSERT_NE(bin, nullptr);
+  const std::string log = riposte::testing::make_temp_dir("unisolate") + "/riposte.log";
+  auto cli = riposte::testing::Subprocess::spawn(
+      {std::string(bin) + "/bin/riposte", "network", "unisolate", target, "--kubeconfig",
+       responder_kubeconfig()},
+      {}, log);
+  ASSERT_TRUE(cli.ok()) << cli.error();
+  int status = -1;
+  ASSERT_TRUE((*cli)->wait_exit(60000, &status)) << (*cli)->log_tail();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << (*cli)->log_tail();
+  EXPECT_THAT(
+      riposte::testing::read_file(log),
+      HasSubstr("succeeded: removed " + target + " and its label on pod " + ns_ + "/web-1"));
+  EXPECT_EQ(status_of(nps + "riposte-isolate-" + uid), 404);
+  EXPECT_EQ(label_of("web-1", "riposte.dev/isolated"), "");
+  // The other pod's isolation is untouched.
+  EXPECT_EQ(status_of(nps + "riposte-isolate-" + uid2), 200);
+  EXPECT_EQ(label_of("web-2", "riposte.dev/isolated"), uid2);
+  // Again: nothing left to remove.
+  EXPECT_EQ(unisolate(*responder_, {}, target).status, ActionResult::kSkipped);
+
+  // A policy of that name that selects something else is not riposte's to remove.
+  json np = get(nps + "riposte-isolate-" + uid2);
+  np["spec"]["podSelector"]["matchLabels"] = {{"app", "web"}};
+  np["metadata"].erase("managedFields");
+  auto put =
+      kube_->request({.method = "PUT", .path = nps + "riposte-isolate-" + uid2, .body = np.dump()});
+  ASSERT_TRUE(put.ok() && put->status == 200) << (put.ok() ? put->body : put.error());
+  r = unisolate(*responder_, {}, "networkpolicies/" + ns_ + "/riposte-isolate-" + uid2);
+  EXPECT_EQ(r.status, ActionResult::kFailed) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("podSelector"));
+  EXPECT_EQ(status_of(nps + "riposte-isolate-" + uid2), 200);
 }
 
 TEST_F(PodActionsClusterTest, EventCreateIsListedForThePodAndTheDryRunTwinCreatesNone) {

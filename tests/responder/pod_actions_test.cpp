@@ -250,5 +250,41 @@ TEST(EventCreateTest, LongMessagesAreCutOnACharacterBoundary) {
   EXPECT_EQ(msg.size(), 1024u);
 }
 
+// pod.logs: bounds checked at load; the containers it reads; dry-run reads no log; the
+// guardrails before any request. (Fetching real logs: node_actions_e2e_test, real node.)
+TEST(PodLogsTest, ParamsContainersDryRunAndGuardrails) {
+  using testing::param_errors;
+  EXPECT_EQ(param_errors("pod.logs", "{}"), std::vector<std::string>{});
+  EXPECT_EQ(param_errors("pod.logs", "{tail_lines: 0}").size(), 1u);
+  EXPECT_EQ(param_errors("pod.logs", "{limit_bytes: 131073}").size(), 1u);
+  EXPECT_EQ(param_errors("pod.logs", "{container: ../x}").size(), 1u);
+  EXPECT_EQ(param_errors("pod.logs", "{lines: 3}").size(), 1u);
+
+  FakeApi api;
+  json pod = pod_json({});
+  pod["spec"]["containers"] = {{{"name", "app"}}, {{"name", "sidecar"}}};
+  api.on("GET", kPodPath, 200, pod);
+  Alert alert = testing::shell_alert();
+  ActionResult r = run_action("pod.logs", "{tail_lines: 5, limit_bytes: 1000}", api, alert, true);
+  EXPECT_EQ(r.status, ActionResult::kDryRun) << r.message;
+  ASSERT_EQ(r.requests.size(), 2u);  // every container when the alert names none of them
+  EXPECT_EQ(r.requests[0].str(),
+            std::string("GET ") + kPodPath + "/log?container=app&tailLines=5&limitBytes=1000");
+  EXPECT_EQ(api.calls.size(), 1u) << "only the pod was read";
+  alert.output_fields["container.name"] = "sidecar";
+  r = run_action("pod.logs", "{}", api, alert, true);
+  ASSERT_EQ(r.requests.size(), 1u);
+  EXPECT_THAT(r.requests[0].path, HasSubstr("container=sidecar"));
+  r = run_action("pod.logs", "{container: nope}", api, alert, true);
+  EXPECT_EQ(r.status, ActionResult::kFailed);
+
+  Guardrails guard;
+  guard.protected_namespaces = {"shop"};
+  FakeApi none;
+  r = run_action("pod.logs", "{}", none, alert, false, guard);
+  EXPECT_EQ(r.status, ActionResult::kSkipped) << r.message;
+  EXPECT_TRUE(none.calls.empty());
+}
+
 }  // namespace
 }  // namespace riposte::actions

@@ -7,6 +7,9 @@ it, the run's detail shows the request sent and the API server's answer, and und
 the replicas (checked with kubectl) and is audited. Over HTTP: the API refuses requests
 without a session (401) and a POST without the CSRF token (403); an undo of a run in a
 namespace the responder now protects is refused by the guardrails (replicas stay 0).
+A second playbook isolates a pod (NetworkPolicy) and cordons its node (a kwok node of this
+test's own): one undo in the browser uncordons the node and removes exactly that policy
+(both checked with kubectl).
 Screenshots: <build>/Testing/ui-artefacts/."""
 import json
 import os
@@ -26,8 +29,10 @@ LOCAL = os.environ["RIPOSTE_LOCAL_DIR"]
 ARTEFACTS = os.path.join(BIN, "Testing", "ui-artefacts")
 PASSWORD = "ui-test-password-" + str(os.getpid())
 TAG = "ui%d" % os.getpid()
-NS, NS_GUARD = TAG + "-app", TAG + "-guard"
+NS, NS_GUARD, NS_NODE = TAG + "-app", TAG + "-guard", TAG + "-node"
+NODE = "riposte-" + TAG + "-node"
 RULE = "UI test shell " + TAG
+RULE_NODE = "UI test isolate " + TAG
 
 failures = []
 
@@ -200,7 +205,34 @@ def deploy(ns):
     return until(running_pod, 60)
 
 
-def browser_test(responder, live_alert):
+def own_node_pod():
+    """A kwok node of this test's own (so cordoning it disturbs no other test) and a bare pod
+    bound to it in NS_NODE; the pod's uid."""
+    node = {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": NODE, "annotations": {"kwok.x-k8s.io/node": "fake"},
+                         "labels": {"type": "kwok", "kubernetes.io/hostname": NODE}},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "10"},
+                       "capacity": {"cpu": "4", "memory": "8Gi", "pods": "10"}}}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": NS_NODE},
+           "spec": {"nodeName": NODE, "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}]}}
+    kubectl("create", "namespace", NS_NODE)
+    for obj in (node, pod):
+        r = subprocess.run([KUBECTL, "create", "-f", "-"], input=json.dumps(obj), env=ENV,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("kubectl create: " + r.stderr)
+    return kubectl("-n", NS_NODE, "get", "pod", "web-1", "-o", "jsonpath={.metadata.uid}")
+
+
+def unschedulable():
+    return kubectl("get", "node", NODE, "-o", "jsonpath={.spec.unschedulable}") == "true"
+
+
+def policies(ns):
+    return kubectl("-n", ns, "get", "networkpolicies", "-o", "name").split()
+
+
+def browser_test(responder, live_alert, pod_uid):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -279,6 +311,29 @@ def browser_test(responder, live_alert):
         check("undo succeeded" in d.find_element(By.ID, "undo-result").text,
               "undo reports success: " + d.find_element(By.ID, "undo-result").text)
         check(until(lambda: replicas(NS) == 2, 30), "undo restored the Deployment to 2 replicas (kubectl)")
+
+        # The isolation and cordon run: one undo uncordons the node and removes the policy.
+        d.find_element(By.ID, "detail-close").click()
+        f = d.find_element(By.ID, "f-namespace")
+        f.clear()
+        f.send_keys(NS_NODE)
+        d.find_element(By.ID, "apply").click()
+        wait.until(lambda _: d.find_elements(By.CSS_SELECTOR, "#timeline tr.alert .run")
+                   and all(NS_NODE in r.text for r in d.find_elements(By.CSS_SELECTOR, "#timeline tr.alert")))
+        d.find_element(By.CSS_SELECTOR, "#timeline tr.alert .run").click()
+        wait.until(lambda _: "node.uncordon" in d.find_element(By.ID, "undo-button").text)
+        label = d.find_element(By.ID, "undo-button").text
+        check("network.unisolate networkpolicies/%s/riposte-isolate-%s" % (NS_NODE, pod_uid) in label
+              and "node.uncordon nodes/" + NODE in label, "the run offers to uncordon and unisolate: " + label)
+        shot("06-node-run")
+        d.find_element(By.ID, "undo-button").click()
+        d.switch_to.alert.accept()
+        wait.until(lambda _: "undo " in d.find_element(By.ID, "undo-result").text)
+        shot("07-uncordoned")
+        check("undo succeeded" in d.find_element(By.ID, "undo-result").text,
+              "the uncordon/unisolate undo reports success: " + d.find_element(By.ID, "undo-result").text)
+        check(until(lambda: not unschedulable(), 30), "undo uncordoned the node (kubectl)")
+        check(until(lambda: not policies(NS_NODE), 30), "undo removed the isolating NetworkPolicy (kubectl)")
         cookie = d.get_cookie("riposte_session")
         return cookie["value"] if cookie else None
     except Exception:
@@ -294,7 +349,9 @@ def main():
     os.makedirs(os.path.join(tmp, "playbooks"))
     with open(os.path.join(tmp, "playbooks", "ui.yaml"), "w") as f:
         f.write("- name: ui-scale\n  match: {rules: [\"%s\"]}\n  steps:\n"
-                "    - {action: workload.scale, params: {replicas: 0, allow_last_replica: true}}\n" % RULE)
+                "    - {action: workload.scale, params: {replicas: 0, allow_last_replica: true}}\n"
+                "- name: ui-node\n  match: {rules: [\"%s\"]}\n  steps:\n"
+                "    - {action: network.isolate}\n    - {action: node.cordon}\n" % (RULE, RULE_NODE))
     nats = responder = None
     try:
         nats = Nats(tmp)
@@ -302,12 +359,17 @@ def main():
         if not all(pods.values()):
             bad("Deployment pods not Running: %s" % pods)
             return
+        pod_uid = own_node_pod()
         # First responder: the playbook scales both Deployments to 0.
         responder = Responder(tmp, nats, "ui-responder-1", [])
         for ns, pod in pods.items():
             publish_alert(nats, ns, pod, tmp)
+        publish_alert(nats, NS_NODE, "web-1", tmp, RULE_NODE)
         for ns in pods:
             check(until(lambda: replicas(ns) == 0, 60), "the playbook scaled %s/web to 0" % ns)
+        check(until(unschedulable, 60), "the playbook cordoned the test's node")
+        check(until(lambda: policies(NS_NODE) == ["networkpolicy.networking.k8s.io/riposte-isolate-" + pod_uid], 60),
+              "the playbook isolated the pod")
         responder.stop()
         # Second responder, now protecting NS_GUARD: its UI serves the test.
         responder = Responder(tmp, nats, "ui-responder-2", ["--protected-namespace", NS_GUARD])
@@ -315,7 +377,8 @@ def main():
         status, _ = http(responder.url + "/api/alerts")
         check(status == 401, "the API refuses a request without a session (got %d)" % status)
 
-        cookie = browser_test(responder, lambda: publish_alert(nats, NS, "live-pod", tmp, "UI live " + TAG))
+        cookie = browser_test(responder, lambda: publish_alert(nats, NS, "live-pod", tmp, "UI live " + TAG),
+                              pod_uid)
         check(bool(cookie), "the browser holds a session cookie")
         status, session = http(responder.url + "/api/session", cookie=cookie)
         csrf = session.get("csrf")
@@ -347,8 +410,9 @@ def main():
         if nats:
             nats.proc.terminate()
             nats.proc.wait()
-        for ns in (NS, NS_GUARD):
+        for ns in (NS, NS_GUARD, NS_NODE):
             kubectl("delete", "namespace", ns, "--wait=false", check_rc=False)
+        kubectl("delete", "node", NODE, "--wait=false", check_rc=False)
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d failure(s); screenshots in %s" % (len(failures), ARTEFACTS))
 

@@ -31,6 +31,35 @@ TEST(UndoPlan, ScaleAndCordon) {
   EXPECT_EQ(plan[1].step, 1u);
 }
 
+TEST(UndoPlan, IsolationAndFreeze) {
+  const std::string freeze =
+      R"({"id":"k","action":"container.freeze","node":"n1","container_id":"0123456789abcdef",)"
+      R"("pid":0,"start_time_ns":0,"started_before_ns":0,"allow_host":false,"dry_run":false,)"
+      R"("protected_namespaces":[],"allowed_namespaces":[],"playbook":"p"})";
+  nlohmann::json frozen = {
+      {"action", "container.freeze"},
+      {"status", "succeeded"},
+      {"targets", {"container 0123456789ab", "pod shop/web-1"}},
+      {"requests",
+       {{{"method", "REQUEST"}, {"path", "riposte.node.n1.action"}, {"body", freeze}}}}};
+  nlohmann::json killed = frozen;
+  killed["action"] = "container.kill";
+  nlohmann::json r = {
+      {"steps",
+       {step("network.isolate", "succeeded", "networkpolicies/shop/riposte-isolate-u1", "{}"),
+        frozen, killed}}};
+  auto plan = undo_plan(r);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].undo, "network.unisolate");
+  EXPECT_EQ(plan[0].target, "networkpolicies/shop/riposte-isolate-u1");
+  EXPECT_EQ(plan[1].undo, "container.thaw");
+  EXPECT_EQ(plan[1].target, "container 0123456789ab on node n1");
+  EXPECT_EQ(plan[1].request, freeze);
+  // A freeze whose request is not a container.freeze (a forged or odd record) is not undone.
+  frozen["requests"][0]["body"] = R"({"action":"process.kill","node":"n1","container_id":"ab"})";
+  EXPECT_TRUE(undo_plan({{"steps", {frozen}}}).empty());
+}
+
 TEST(UndoPlan, NothingForDryRunsOrOddRecords) {
   nlohmann::json r = {{"dry_run", true},
                       {"steps", {step("node.cordon", "succeeded", "nodes/n1", "{}")}}};
