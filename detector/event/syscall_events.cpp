@@ -189,6 +189,13 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
       const int64_t num = as_int(a[0]);
       ev->args.fd = num;
       FdInfo* fd = checked_fd(rec, fds, num);
+      // A listening socket's address is the kernel's (bound, or the port listen() picked),
+      // whether or not its bind was reported: bind records come only for rules naming bind.
+      // As for bind, the local end is the server's.
+      if (ev->type == ET::kListen && rec.res == 0 &&
+          (rec.fd.type == KT::kIpv4 || rec.fd.type == KT::kIpv6)) {
+        set_socket(fd, rec.fd, true);
+      }
       if (ev->type == ET::kSendto && a[4] != 0) set_send_peer(fd, rec.fd);
       ev->fd = fd;
       return;

@@ -9,6 +9,8 @@ namespace {
 using T = FieldType;
 using FC = FieldClass;
 
+constexpr std::string_view kNoDns = "DNS names are not tracked";
+
 std::string_view fd_type_name(FdType t) {
   switch (t) {
     case FdType::kFile:
@@ -252,10 +254,26 @@ constexpr FieldDef kRows[] = {
      .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).rip);),
      .cost = {2}},
     // DNS names are not tracked: never a value.
-    {.name = "fd.cip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
-    {.name = "fd.sip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
-    {.name = "fd.lip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
-    {.name = "fd.rip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
+    {.name = "fd.cip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
+    {.name = "fd.sip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
+    {.name = "fd.lip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
+    {.name = "fd.rip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
     {.name = "fd.connected",
      .type = T::kBool,
      .num = NUM(if (!c.ev->fd) return false; *out = c.ev->fd->connected; return true;),

@@ -3,6 +3,7 @@
 // resolved paths and container/pod context, and the rules' alerts carry them.
 #include "detector/detector.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -60,6 +61,16 @@ const char* kRules = R"(
   desc: t
   condition: evt.type = execve and k8s.pod.name = web-1
   output: exec (proc=%proc.name pod=%k8s.pod.name container=%container.id)
+  priority: NOTICE
+- rule: As www-data
+  desc: t
+  condition: evt.type in (setuid, openat) and user.uid = 33
+  output: www (uid=%user.uid gid=%group.gid type=%evt.type)
+  priority: NOTICE
+- rule: Marked env
+  desc: t
+  condition: evt.type = execve and proc.env[MARK] = yes
+  output: env (mark=%proc.env[MARK] env=%proc.env)
   priority: NOTICE
 )";
 
@@ -160,6 +171,44 @@ TEST_F(DetectorTest, ExecCarriesPodContext) {
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(field(*a, "container.id"), kId.substr(0, 12));
   EXPECT_EQ(field(*a, "proc.name"), "cat");
+}
+
+// libsinsp parses a setuid before the rules see it: the call's own event has the new user.
+TEST_F(DetectorTest, SuccessfulSetuidChangesTheUserFromItsOwnEventOn) {
+  fork_exec(101, 100, "su", {"su"});
+  SyscallRecord failed = sc(101, SYS_setuid, -EPERM, {33});  // reported for a rule: no creds
+  det_.on_syscall(failed);
+  EXPECT_EQ(find("As www-data"), nullptr);
+  SyscallRecord r = sc(101, SYS_setuid, 0, {33});
+  r.creds = Credentials{.uid = 33, .gid = 33};
+  det_.on_syscall(r);
+  const Alert* a = find("As www-data");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "evt.type"), "setuid");
+  EXPECT_EQ(field(*a, "group.gid"), "33");
+  SyscallRecord open = sc(101, SYS_openat, 3, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY, 0});
+  open.str1 = "/tmp/x";
+  det_.on_syscall(open);
+  EXPECT_EQ(find("As www-data")->output_fields.value("evt.type", ""), "openat");
+}
+
+// The environment record comes just before its exec record; it is that exec's proc.env.
+TEST_F(DetectorTest, EnvironmentRecordGoesToTheExecThatFollows) {
+  ForkRecord f;
+  f.pid = f.tid = 101;
+  f.ppid = f.parent_tid = 100;
+  det_.on_fork(f);
+  EnvRecord env;
+  env.pid = 101;
+  env.env = std::string_view("A=1\0MARK=yes\0", 13);
+  det_.on_env(env);
+  det_.on_exec(exec(101, 100, "env", {"env"}, "/"));
+  const Alert* a = find("Marked env");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "proc.env"), "A=1 MARK=yes");
+  sink_.alerts.clear();
+  det_.on_exec(exec(101, 100, "env", {"env"}, "/"));  // no record: no environment
+  EXPECT_EQ(find("Marked env"), nullptr);
 }
 
 TEST_F(DetectorTest, RelativeOpenIsResolvedAgainstTheCwd) {
