@@ -97,6 +97,13 @@ const FdInfo* ip_socket(const EvalContext& c) {
   return fd != nullptr && is_socket(fd->type) ? fd : nullptr;
 }
 
+// A socket with both ends: not a bound or listening one (FdInfo::server_socket), whose
+// client, local and remote fields have no value in libsinsp.
+const FdInfo* peer_socket(const EvalContext& c) {
+  const FdInfo* fd = ip_socket(c);
+  return fd != nullptr && !fd->server_socket ? fd : nullptr;
+}
+
 // Local and remote ends: the server end is local on a server socket.
 struct Ends {
   const IpAddr* lip;
@@ -111,11 +118,12 @@ Ends ends(const FdInfo& fd) {
 
 bool is_file(FdType t) { return t == FdType::kFile || t == FdType::kMemfd; }
 
-// Both ends' addresses (fd.ip, fd.net): a check holds if it holds for either.
-#define BOTH_IPS                         \
-  EXTRACT(if (auto* fd = ip_socket(c)) { \
-    o->ip(fd->client_ip);                \
-    o->ip(fd->server_ip);                \
+// Both ends' addresses (fd.ip, fd.net): a check holds if it holds for either. A server
+// socket has only its own.
+#define BOTH_IPS                                  \
+  EXTRACT(if (auto* fd = ip_socket(c)) {          \
+    if (!fd->server_socket) o->ip(fd->client_ip); \
+    o->ip(fd->server_ip);                         \
   })
 
 constexpr FieldDef kRows[] = {
@@ -167,7 +175,7 @@ constexpr FieldDef kRows[] = {
     {.name = "fd.ip", .type = T::kIp, .extract = BOTH_IPS, .cost = {2}, .both_ends = true},
     {.name = "fd.cip",
      .type = T::kIp,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(fd->client_ip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(fd->client_ip);),
      .cost = {2}},
     {.name = "fd.sip",
      .type = T::kIp,
@@ -175,24 +183,24 @@ constexpr FieldDef kRows[] = {
      .cost = {2}},
     {.name = "fd.lip",
      .type = T::kIp,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).lip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).lip);),
      .cost = {2}},
     {.name = "fd.rip",
      .type = T::kIp,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).rip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).rip);),
      .cost = {2}},
     {.name = "fd.port",
      .type = T::kPort,
      .extract = EXTRACT(if (auto* fd = ip_socket(c)) {
-       o->num(fd->client_port);
+       if (!fd->server_socket) o->num(fd->client_port);
        o->num(fd->server_port);
      }),
      .cost = {1},
      .both_ends = true},
     {.name = "fd.cport",
      .type = T::kPort,
-     .num =
-         NUM(auto* fd = ip_socket(c); if (!fd) return false; *out = fd->client_port; return true;),
+     .num = NUM(auto* fd = peer_socket(c); if (!fd) return false; *out = fd->client_port;
+                return true;),
      .cost = {1}},
     {.name = "fd.sport",
      .type = T::kPort,
@@ -201,11 +209,11 @@ constexpr FieldDef kRows[] = {
      .cost = {1}},
     {.name = "fd.lport",
      .type = T::kPort,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->num(ends(*fd).lport);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->num(ends(*fd).lport);),
      .cost = {1}},
     {.name = "fd.rport",
      .type = T::kPort,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->num(ends(*fd).rport);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->num(ends(*fd).rport);),
      .cost = {1}},
     {.name = "fd.l4proto",
      .type = T::kString,
@@ -239,7 +247,7 @@ constexpr FieldDef kRows[] = {
     {.name = "fd.net", .type = T::kIpNet, .extract = BOTH_IPS, .cost = {2}, .both_ends = true},
     {.name = "fd.cnet",
      .type = T::kIpNet,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(fd->client_ip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(fd->client_ip);),
      .cost = {2}},
     {.name = "fd.snet",
      .type = T::kIpNet,
@@ -247,11 +255,11 @@ constexpr FieldDef kRows[] = {
      .cost = {2}},
     {.name = "fd.lnet",
      .type = T::kIpNet,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).lip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).lip);),
      .cost = {2}},
     {.name = "fd.rnet",
      .type = T::kIpNet,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).rip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).rip);),
      .cost = {2}},
     // DNS names are not tracked: never a value.
     {.name = "fd.cip.name",

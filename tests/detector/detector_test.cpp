@@ -67,6 +67,11 @@ const char* kRules = R"(
   condition: evt.type in (setuid, openat) and user.uid = 33
   output: www (uid=%user.uid gid=%group.gid type=%evt.type)
   priority: NOTICE
+- rule: Inbound
+  desc: t
+  condition: evt.type in (listen, bind) and fd.ip != "0.0.0.0" and fd.net != "127.0.0.0/8"
+  output: inbound (name=%fd.name sip=%fd.sip sport=%fd.sport cip=%fd.cip lport=%fd.lport type=%evt.type)
+  priority: NOTICE
 - rule: Marked env
   desc: t
   condition: evt.type = execve and proc.env[MARK] = yes
@@ -295,6 +300,42 @@ TEST_F(DetectorTest, ConnectThenDupToStdinIsAReverseShell) {
   ASSERT_NE(dup, nullptr);
   EXPECT_EQ(field(*dup, "fd.name"), "10.0.0.5:40000->192.0.2.1:4444");
   EXPECT_EQ(procs_.fds(101)->get(0)->type, FdType::kIpv4);
+}
+
+// A listening (or bound) socket is libsinsp's server socket: only its own end exists, so
+// fd.ip != "0.0.0.0" (both ends must differ otherwise) holds for one bound to an address,
+// which is what Falco's `inbound` macro asks of a listen.
+TEST_F(DetectorTest, ListeningSocketIsAServerSocket) {
+  fork_exec(101, 100, "python3", {"python3"});
+  SyscallRecord l = sc(101, SYS_listen, 0, {3, 16});
+  testing::tcp4(&l.fd, "\x0a\x00\x00\x05", 8080, "\x00\x00\x00\x00", 0);
+  l.fd.num = 3;
+  l.fd.ino = 77;
+  det_.on_syscall(l);
+  const Alert* a = find("Inbound");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "fd.name"), "10.0.0.5:8080");
+  EXPECT_EQ(field(*a, "fd.sip"), "10.0.0.5");
+  EXPECT_EQ(field(*a, "fd.sport"), "8080");
+  EXPECT_TRUE(a->output_fields["fd.cip"].is_null()) << a->output;
+  EXPECT_TRUE(a->output_fields["fd.lport"].is_null()) << a->output;
+  sink_.alerts.clear();
+  // bound to every address: not inbound, as in Falco
+  SyscallRecord any = sc(101, SYS_listen, 0, {4, 16});
+  testing::tcp4(&any.fd, "\x00\x00\x00\x00", 8081, "\x00\x00\x00\x00", 0);
+  any.fd.num = 4;
+  any.fd.ino = 78;
+  det_.on_syscall(any);
+  EXPECT_EQ(find("Inbound"), nullptr);
+  // a successful bind to a port makes one too
+  SyscallRecord b = sc(101, SYS_bind, 0, {5});
+  testing::tcp4(&b.fd, "\x0a\x00\x00\x05", 9090, "\x00\x00\x00\x00", 0);
+  b.fd.num = 5;
+  b.fd.ino = 79;
+  det_.on_syscall(b);
+  a = find("Inbound");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "fd.name"), "10.0.0.5:9090");
 }
 
 TEST_F(DetectorTest, DupOfAnUnknownSocketUsesTheKernelsTuple) {

@@ -5,11 +5,13 @@
 // - credentials: after a successful setuid/setgid/capset, later events (and the call's own)
 //   carry the new user, group and capabilities, with no rule naming those calls, and
 //   Falco's "Non sudo setuid" fires (incubating ruleset, unchanged);
-// - sockets: a listen carries its bound address whatever other rules are loaded;
+// - sockets: a listen carries its bound address whatever other rules are loaded, as a
+//   server socket (Falco's sandbox "Interpreted procs inbound network activity" fires);
 // - proc.env: read at exec, bounded to 4 KiB, served as libsinsp serves it.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,7 +22,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -254,6 +258,70 @@ TEST_F(SensorRulesTest, ListenCarriesItsAddressWithNoOtherSocketRule) {
   ASSERT_NE(a, nullptr) << "no alert for the listen on 127.0.0.1:" << port << sensor->seen();
   EXPECT_EQ(field(*a, "fd.sip"), "127.0.0.1");
   EXPECT_EQ(field(*a, "fd.is_server"), "true");
+}
+
+// The first IPv4 address of this machine that is not loopback ("" when none).
+std::string outside_address() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof text)) found = text;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Falco's sandbox rule, unchanged but enabled (it ships disabled): a perl process listening
+// on an address of this machine is inbound activity. Its `inbound` macro asks fd.ip !=
+// "0.0.0.0" of the listen, which holds only for a server socket (one end).
+TEST_F(SensorRulesTest, FalcosInterpretedInboundSeesARealListen) {
+  const std::string addr = outside_address();
+  if (addr.empty()) GTEST_SKIP() << "no IPv4 address outside loopback";
+  loaded_ = rules::load_rules_from_sources(
+      {{"falco_rules.yaml", read_file(falco_rules("falco_rules.yaml"))},
+       {"falco-sandbox_rules.yaml", read_file(falco_rules("falco-sandbox_rules.yaml"))},
+       {"enable.yaml", R"(
+- rule: Interpreted procs inbound network activity
+  enabled: true
+  override:
+    enabled: replace
+)"}},
+      all_matches());
+  ASSERT_TRUE(loaded_.ok()) << "Falco's rules in ../shared/falco-rules: "
+                            << (loaded_.diagnostics.empty() ? "" : loaded_.diagnostics[0].str());
+  auto sensor = start_loaded();
+  ASSERT_NE(sensor, nullptr);
+  const std::string out = ::testing::TempDir() + "riposte-perl-port";
+  const std::string cmd =
+      "perl -MSocket -e 'socket(S, PF_INET, SOCK_STREAM, 0) or die; bind(S, "
+      "pack_sockaddr_in(0, inet_aton(\"" +
+      addr +
+      "\"))) or die; listen(S, 1) or die; "
+      "print((sockaddr_in(getsockname(S)))[0])' > " +
+      out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string port = read_file(out);
+  ASSERT_FALSE(port.empty());
+  const Alert* a = sensor->wait_for([&](const Alert& x) {
+    return x.rule == "Interpreted procs inbound network activity" &&
+           field(x, "fd.name") == addr + ":" + port;
+  });
+  ASSERT_NE(a, nullptr) << "no inbound alert for perl listening on " << addr << ":" << port
+                        << sensor->seen();
+  EXPECT_EQ(field(*a, "proc.name"), "perl");
+  EXPECT_EQ(field(*a, "evt.type"), "listen");
 }
 
 // proc.env at exec: a variable by name, the whole environment as libsinsp joins it, and only
