@@ -13,6 +13,8 @@ using FC = FieldClass;
 
 constexpr std::string_view kNoProbes =
     "container health checks and probes are not tracked: false for every process";
+constexpr std::string_view kNoCpuTime =
+    "a thread's CPU time is only in the kernel module's procinfo events, which riposte has not";
 
 void build_args(const ProcessInfo& p, std::string* out) {
   for (size_t i = 0; i < p.args.size(); ++i) {
@@ -393,6 +395,25 @@ constexpr FieldDef kRows[] = {
      .cost = {1},
      .cls = FC::kRareFlag,
      .unfilled = kNoProbes},
+    // libsinsp's thread.cpu*: the CPU time a thread used in the last second, extracted only on
+    // the kernel module's procinfo events (PPME_PROCINFO_E), never on a syscall event: no
+    // value, as there. libsinsp types them PT_DOUBLE yet refuses `= 1.0` and takes `= 1`
+    // (its compiler tests): an integer type compiles what it compiles.
+    {.name = "thread.cpu",
+     .type = T::kInt,
+     .extract = EXTRACT((void)o;),
+     .cost = {1},
+     .unfilled = kNoCpuTime},
+    {.name = "thread.cpu.user",
+     .type = T::kInt,
+     .extract = EXTRACT((void)o;),
+     .cost = {1},
+     .unfilled = kNoCpuTime},
+    {.name = "thread.cpu.system",
+     .type = T::kInt,
+     .extract = EXTRACT((void)o;),
+     .cost = {1},
+     .unfilled = kNoCpuTime},
     {.name = "thread.tid",
      .type = T::kInt,
      .extract = EXTRACT(if (p) o->num(p->tid);),
