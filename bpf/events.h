@@ -25,6 +25,7 @@ enum riposte_record_kind {
   RIPOSTE_REC_FORK = 2,
   RIPOSTE_REC_EXIT = 3,
   RIPOSTE_REC_SYSCALL = 4,
+  RIPOSTE_REC_ENV = 5,
 };
 
 /* Values of the interest map, per syscall number: why user space wants that syscall. */
@@ -161,6 +162,10 @@ enum riposte_syscall_flags {
   RIPOSTE_SC_DIR2_ID = 2, /* renameat, renameat2, linkat, symlinkat: the second path is relative
                            * to a dirfd other than fd.num; args[5] (unused by these calls) is
                            * that dirfd's inode number and dir2_dev its device */
+  RIPOSTE_SC_CREDS = 4,   /* a successful setuid/setgid/setre[ug]id/setres[ug]id: args[5] holds the
+                           * task's effective uid (low 32 bits) and gid (high) after the call;
+                           * capset: args[2..4] its inheritable, permitted and effective
+                           * capabilities after the call (Falco's capset exit parameters) */
 };
 
 /* One completed syscall, taken at sys_exit: the raw arguments, the result, up to two strings
@@ -186,6 +191,19 @@ struct riposte_syscall_record {
   /* str1 at strings[0], str2 at strings[RIPOSTE_STR_LEN]; the record ends after the last
    * string present (size says where), so most records carry one short path. */
   char strings[2 * RIPOSTE_STR_LEN];
+};
+
+/* The environment of a successful exec (proc.env), as Falco's drivers take it: the first
+ * RIPOSTE_ENV_LEN bytes of the new image's NUL-separated NAME=value strings. Written by
+ * bpf/process.bpf.c on sched_process_exec only when a loaded rule reads proc.env, and just
+ * before the exec record of the same process (its program is attached first), so user space
+ * holds it for that exec record. The record ends after env_len bytes of env. */
+#define RIPOSTE_ENV_LEN 4096
+struct riposte_env_record {
+  struct riposte_rec_header h; /* RIPOSTE_REC_ENV */
+  __u32 env_len;               /* bytes of env used */
+  __u32 truncated;             /* the environment was longer: its tail is cut */
+  char env[RIPOSTE_ENV_LEN];
 };
 
 #endif

@@ -17,17 +17,19 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd) {
   return f;
 }
 
+/* The addresses are read with their own sizes: BPF_CORE_READ_INTO reads sizeof(*dst), one
+ * byte for an array, which left only the first byte of each address (127.0.0.0). */
 static __always_inline void read_sock(struct sock *sk, struct riposte_fd_info *out) {
   __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
   out->l4proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
   if (family == RIPOSTE_AF_INET) {
     out->type = RIPOSTE_FD_IPV4;
-    BPF_CORE_READ_INTO(out->laddr, sk, __sk_common.skc_rcv_saddr);
-    BPF_CORE_READ_INTO(out->raddr, sk, __sk_common.skc_daddr);
+    bpf_core_read(out->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+    bpf_core_read(out->raddr, 4, &sk->__sk_common.skc_daddr);
   } else if (family == RIPOSTE_AF_INET6) {
     out->type = RIPOSTE_FD_IPV6;
-    BPF_CORE_READ_INTO(out->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-    BPF_CORE_READ_INTO(out->raddr, sk, __sk_common.skc_v6_daddr);
+    bpf_core_read(out->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+    bpf_core_read(out->raddr, 16, &sk->__sk_common.skc_v6_daddr);
   } else {
     out->type = family == RIPOSTE_AF_UNIX      ? RIPOSTE_FD_UNIX
                 : family == RIPOSTE_AF_NETLINK ? RIPOSTE_FD_NETLINK

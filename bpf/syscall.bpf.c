@@ -66,6 +66,7 @@ enum special {
   SP_CHDIR,
   SP_FCNTL,
   SP_CLOSE,
+  SP_CREDS, /* setuid family, capset: the credentials the call left (RIPOSTE_SC_CREDS) */
 };
 
 struct spec {
@@ -132,6 +133,25 @@ static __always_inline void resolve_str1(struct riposte_syscall_record *r, struc
   r->flags |= RIPOSTE_SC_PATH_RESOLVED;
 }
 
+/* What a successful credential call left, read from the task rather than inferred from the
+ * arguments (setresuid(-1, -1, x) changes no effective id; setuid by an unprivileged caller
+ * only the effective one). kernel_cap_t is one u64 since 6.3 and two u32 before: read as
+ * 8 bytes either way, as the exec program does. */
+static __always_inline void read_new_creds(struct riposte_syscall_record* r,
+                                           struct task_struct* task) {
+  const struct cred* cred = BPF_CORE_READ(task, cred);
+  if (r->nr == RIPOSTE_NR_capset) {
+    r->args[2] = r->args[3] = r->args[4] = 0;
+    bpf_probe_read_kernel(&r->args[2], sizeof(r->args[2]), &cred->cap_inheritable);
+    bpf_probe_read_kernel(&r->args[3], sizeof(r->args[3]), &cred->cap_permitted);
+    bpf_probe_read_kernel(&r->args[4], sizeof(r->args[4]), &cred->cap_effective);
+  } else {
+    r->args[5] =
+        (__u64)BPF_CORE_READ(cred, euid.val) | ((__u64)BPF_CORE_READ(cred, egid.val) << 32);
+  }
+  r->flags |= RIPOSTE_SC_CREDS;
+}
+
 static __always_inline void handle_special(struct riposte_syscall_record *r, struct spec s,
                                            struct task_struct *task, struct file *f) {
   switch (s.special) {
@@ -175,6 +195,9 @@ static __always_inline void handle_special(struct riposte_syscall_record *r, str
     }
     case SP_MOUNT:
       bpf_probe_read_user_str(r->fd.hint, sizeof(r->fd.hint), (void *)r->args[2]);
+      break;
+    case SP_CREDS:
+      if (r->res == 0) read_new_creds(r, task);
       break;
   }
 }
@@ -243,6 +266,8 @@ static __always_inline int report(long nr, const struct pt_regs *regs, long ret)
     /* kept for the fd table only: an fcntl that duplicated. Not a close: user space checks
      * its entries against the identity (ino, dev) of the fd a later record describes. */
     if (nr == RIPOSTE_NR_close) return 0;
+    /* kept for the process's credentials: only a call that changed them */
+    if (spec_of(nr).special == SP_CREDS && ret != 0) return 0;
     if (nr == RIPOSTE_NR_fcntl && (ret < 0 || (regs->si != RIPOSTE_F_DUPFD && regs->si != RIPOSTE_F_DUPFD_CLOEXEC))) return 0;
   }
   if (open_unwanted(nr, regs)) return 0;

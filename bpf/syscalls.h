@@ -16,7 +16,8 @@
  *   kind    RULES: reported when a loaded rule can match its event type (or every rule can);
  *           DATA: the data path (reads, writes, mappings at millions per second), reported
  *           only for a rule that names its event type; STATE: as RULES, and always reported
- *           for the fd table / proc.cwd whatever the rules are
+ *           for the fd table / proc.cwd / the process's credentials whatever the rules are
+ *           (the credential calls then only when they succeeded)
  *   str1, str2  argument holding a user string, -1 none
  *   dir1, dir2  argument holding the dirfd str1 / str2 is relative to, -1 none
  *   fd      argument holding the fd the call is about, FD_RES (the result), -1 none
@@ -72,13 +73,13 @@
   X(fchown,           93, fchown,            Fchown,         RULES, -1, -1, -1, -1,  0,     NONE)     \
   X(lchown,           94, lchown,            Lchown,         RULES,  0, -1, -1, -1, -1,     NONE)     \
   X(ptrace,          101, ptrace,            Ptrace,         RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(setuid,          105, setuid,            Setuid,         RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(setgid,          106, setgid,            Setgid,         RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(setreuid,        113, setreuid,          Setreuid,       RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(setregid,        114, setregid,          Setregid,       RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(setresuid,       117, setresuid,         Setresuid,      RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(setresgid,       119, setresgid,         Setresgid,      RULES, -1, -1, -1, -1, -1,     NONE)     \
-  X(capset,          126, capset,            Capset,         RULES, -1, -1, -1, -1, -1,     NONE)     \
+  X(setuid,          105, setuid,            Setuid,         STATE, -1, -1, -1, -1, -1,     CREDS)    \
+  X(setgid,          106, setgid,            Setgid,         STATE, -1, -1, -1, -1, -1,     CREDS)    \
+  X(setreuid,        113, setreuid,          Setreuid,       STATE, -1, -1, -1, -1, -1,     CREDS)    \
+  X(setregid,        114, setregid,          Setregid,       STATE, -1, -1, -1, -1, -1,     CREDS)    \
+  X(setresuid,       117, setresuid,         Setresuid,      STATE, -1, -1, -1, -1, -1,     CREDS)    \
+  X(setresgid,       119, setresgid,         Setresgid,      STATE, -1, -1, -1, -1, -1,     CREDS)    \
+  X(capset,          126, capset,            Capset,         STATE, -1, -1, -1, -1, -1,     CREDS)    \
   X(pivot_root,      155, pivot_root,        PivotRoot,      RULES,  0, -1,  1, -1, -1,     NONE)     \
   X(prctl,           157, prctl,             Prctl,          RULES, -1, -1, -1, -1, -1,     NONE)     \
   X(chroot,          161, chroot,            Chroot,         RULES,  0, -1, -1, -1, -1,     NONE)     \

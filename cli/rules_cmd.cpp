@@ -19,7 +19,9 @@ int rules_validate(const Args& args) {
     std::fprintf(stderr, "riposte rules validate: no files given (see --help)\n");
     return 2;
   }
-  auto res = detector::rules::load_rules(files);
+  detector::rules::LoadOptions opts;
+  opts.warn_unfilled_fields = true;  // validate is for riposte's detector: say what it cannot see
+  auto res = detector::rules::load_rules(files, opts);
   for (const auto& d : res.diagnostics) std::printf("%s\n", d.str().c_str());
   const size_t rules = res.ruleset ? res.ruleset->all_rules().size() : 0;
   std::fprintf(stderr, "%zu rules, %zu errors, %zu warnings\n", rules, res.errors(),

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "detector/alert_context.h"
+#include "detector/state/environ.h"
 
 namespace riposte::detector {
 
@@ -38,6 +39,10 @@ void Detector::on_exec(const ExecRecord& rec) {
   count(EventType::kExecve);
   ProcessInfo* proc = procs_->on_exec(rec, wall(rec.boot_ns), enricher_->container_for(rec));
   enricher_->apply(proc, rec);
+  if (auto env = pending_env_.find(rec.pid); env != pending_env_.end()) {
+    proc->env = std::move(env->second);
+    pending_env_.erase(env);
+  }
   if (rec.start_boot_ns != 0) proc->start_ns = wall(rec.start_boot_ns);
   // What the rules may look up is loaded now, so evaluation changes nothing.
   const ProcessInfo* evp = proc;
@@ -92,6 +97,12 @@ Alert Detector::enforced_alert(const EnforcedRule& by, const Event& ev) const {
   return alert;
 }
 
+void Detector::on_env(const EnvRecord& rec) {
+  constexpr size_t kMaxPending = 1024;
+  if (pending_env_.size() >= kMaxPending) pending_env_.clear();
+  pending_env_[rec.pid] = split_environ(rec.env);
+}
+
 void Detector::on_fork(const ForkRecord& rec) {
   // clone/fork as rule events come from the syscall program (when a rule wants them); this
   // record only keeps the process tree.
@@ -127,6 +138,7 @@ void Detector::on_syscall(const SyscallRecord& rec) {
     unknown_process_->inc();
     return;
   }
+  if (rec.creds) enricher_->apply(proc, *rec.creds);
   FdTable* fds = procs_->fds(rec.pid);
   if (!syscalls_.build(rec, proc, fds, &ev_)) return;
   count(ev_.type);

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/metrics.h"
@@ -31,6 +32,7 @@ class Detector final : public RecordHandler {
   void on_fork(const ForkRecord& rec) override;
   void on_exit(const ExitRecord& rec) override;
   void on_syscall(const SyscallRecord& rec) override;
+  void on_env(const EnvRecord& rec) override;
 
   uint64_t events() const { return num_; }
   // Held execs (enforce/exec_hold.h) are decided here, right after their evaluation and
@@ -68,6 +70,10 @@ class Detector final : public RecordHandler {
   Counter* unknown_process_;
   Counter* emit_failures_;
   ExecHold* hold_ = nullptr;
+  // Environments of execs whose record has not come yet, by pid (the env record comes just
+  // before; records of other CPUs may come between). Bounded: an exec record the ring buffer
+  // dropped leaves its environment here until the map is full.
+  std::unordered_map<uint32_t, std::vector<std::string>> pending_env_;
 };
 
 }  // namespace riposte::detector

@@ -34,4 +34,17 @@ void ProcessEnricher::apply(ProcessInfo* proc, const ProcSnapshot& snap) {
   names(proc);
 }
 
+void ProcessEnricher::apply(ProcessInfo* proc, const Credentials& creds) {
+  if (creds.caps) {
+    proc->cap_inheritable = creds.cap_inheritable;
+    proc->cap_permitted = creds.cap_permitted;
+    proc->cap_effective = creds.cap_effective;
+    return;
+  }
+  if (proc->uid == creds.uid && proc->gid == creds.gid) return;
+  proc->uid = creds.uid;
+  proc->gid = creds.gid;
+  names(proc);
+}
+
 }  // namespace riposte::detector

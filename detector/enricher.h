@@ -7,6 +7,7 @@
 #include "detector/container/container_resolver.h"
 #include "detector/event/event.h"
 #include "detector/sensor/exec_record.h"
+#include "detector/sensor/syscall_record.h"
 #include "detector/state/proc_reader.h"
 #include "detector/state/user_resolver.h"
 
@@ -23,6 +24,11 @@ class ProcessEnricher {
   void apply(ProcessInfo* proc, const ExecRecord& rec);
   // The same for a process read from /proc.
   void apply(ProcessInfo* proc, const ProcSnapshot& snap);
+  // What a successful setuid-family call or capset left the process with (libsinsp's
+  // parse_set*id_exit / parse_capset_exit): the user and group, with their names, or the
+  // capabilities. Applied before the call's own event is evaluated, as libsinsp parses an
+  // event before the rules see it.
+  void apply(ProcessInfo* proc, const Credentials& creds);
 
  private:
   void names(ProcessInfo* proc);

@@ -228,6 +228,7 @@ int main(int argc, char** argv) {
   load_opts.rule_matching = cfg.rule_matching == "all" ? detector::rules::RuleMatching::kAll
                                                        : detector::rules::RuleMatching::kFirst;
   load_opts.hostname = cfg.node_name;
+  load_opts.warn_unfilled_fields = true;
   auto loaded = detector::rules::load_rules(cfg.rule_files, load_opts);
   for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.str().c_str());
   if (!loaded.ok()) die("rules have errors (see above)");
@@ -308,6 +309,7 @@ int main(int argc, char** argv) {
   so.wakeup_bytes = static_cast<uint32_t>(std::max(cfg.wakeup_kb, 1)) << 10;
   so.tick_ms = cfg.tick_ms;
   detector::select_syscalls(ruleset, &so);
+  reader.set_read_env(so.env);
   so.syscall_hook = cfg.syscall_hook == "fexit"        ? detector::SyscallHook::kFexit
                     : cfg.syscall_hook == "tracepoint" ? detector::SyscallHook::kTracepoint
                                                        : detector::SyscallHook::kAuto;

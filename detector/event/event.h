@@ -73,6 +73,10 @@ struct FdInfo {
   uint16_t client_port = 0, server_port = 0;
   uint8_t l4proto = 0;  // IPPROTO_TCP / IPPROTO_UDP, 0 unknown
   bool is_server = false;  // we accepted it (local side is the server)
+  // A bound or listening socket with no peer (libsinsp's SCAP_FD_IPV*_SERVSOCK): only the
+  // server end exists, so fd.ip/fd.net/fd.port are that end alone, the client and
+  // local/remote fields have no value, and fd.name is "sip:sport".
+  bool server_socket = false;
   // Added for the rules engine (fd.nameraw, fd.connected, fd.name_changed).
   std::string nameraw;        // path as passed by the caller, before normalisation; "" = same as name
   bool connected = false;     // socket has a peer (connect/accept succeeded)

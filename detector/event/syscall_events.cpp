@@ -178,6 +178,8 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
       if (rec.fd.type == KT::kUnix) {
         fd->type = FdType::kUnix;
         fd->name.assign(rec.str1);
+      } else if (ev->type == ET::kBind && rec.res == 0) {
+        set_server_socket(fd, rec.fd);
       } else if (rec.fd.type != KT::kNone) {
         set_socket(fd, rec.fd, ev->type == ET::kBind);
       }
@@ -189,6 +191,13 @@ void SyscallEvents::socket_event(const SyscallRecord& rec, FdTable& fds, Event* 
       const int64_t num = as_int(a[0]);
       ev->args.fd = num;
       FdInfo* fd = checked_fd(rec, fds, num);
+      // A listening socket's address is the kernel's (bound, or the port listen() picked),
+      // whether or not its bind was reported: bind records come only for rules naming bind.
+      // As after a bind, it is a server socket.
+      if (ev->type == ET::kListen && rec.res == 0 &&
+          (rec.fd.type == KT::kIpv4 || rec.fd.type == KT::kIpv6)) {
+        set_server_socket(fd, rec.fd);
+      }
       if (ev->type == ET::kSendto && a[4] != 0) set_send_peer(fd, rec.fd);
       ev->fd = fd;
       return;

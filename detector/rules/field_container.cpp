@@ -12,6 +12,8 @@ using T = FieldType;
 using A = ArgMode;
 using FC = FieldClass;
 
+constexpr std::string_view kNoMounts = "container mounts are not read";
+
 // container.mount.source[x] / container.mount.dest[x]: x is an index, or a path (a trailing
 // `*` a prefix) matched against the other end of the mount; a missing mount is the literal
 // "<NA>", which is what rules compare against (not container.mount.dest[/proc*] in ("<NA>")).
@@ -115,17 +117,20 @@ constexpr FieldDef kRows[] = {
                           b += m.dest;
                           b += m.read_write ? ":true" : ":false";
                         } o->str(b);),
-     .cost = {20}},
+     .cost = {20},
+     .unfilled = kNoMounts},
     {.name = "container.mount.source",
      .type = T::kString,
      .arg = A::kKeyRequired,
      .extract = EXTRACT(mount_end(f, c, false, o);),
-     .cost = {20}},
+     .cost = {20},
+     .unfilled = kNoMounts},
     {.name = "container.mount.dest",
      .type = T::kString,
      .arg = A::kKeyRequired,
      .extract = EXTRACT(mount_end(f, c, true, o);),
-     .cost = {20}},
+     .cost = {20},
+     .unfilled = kNoMounts},
     // Renders as nothing, as with Falco's container plugin.
     {.name = "container.info", .type = T::kString, .extract = EXTRACT(o->str("");), .cost = {2}},
 };

@@ -9,6 +9,8 @@ namespace {
 using T = FieldType;
 using FC = FieldClass;
 
+constexpr std::string_view kNoDns = "DNS names are not tracked";
+
 std::string_view fd_type_name(FdType t) {
   switch (t) {
     case FdType::kFile:
@@ -95,6 +97,13 @@ const FdInfo* ip_socket(const EvalContext& c) {
   return fd != nullptr && is_socket(fd->type) ? fd : nullptr;
 }
 
+// A socket with both ends: not a bound or listening one (FdInfo::server_socket), whose
+// client, local and remote fields have no value in libsinsp.
+const FdInfo* peer_socket(const EvalContext& c) {
+  const FdInfo* fd = ip_socket(c);
+  return fd != nullptr && !fd->server_socket ? fd : nullptr;
+}
+
 // Local and remote ends: the server end is local on a server socket.
 struct Ends {
   const IpAddr* lip;
@@ -109,11 +118,12 @@ Ends ends(const FdInfo& fd) {
 
 bool is_file(FdType t) { return t == FdType::kFile || t == FdType::kMemfd; }
 
-// Both ends' addresses (fd.ip, fd.net): a check holds if it holds for either.
-#define BOTH_IPS                         \
-  EXTRACT(if (auto* fd = ip_socket(c)) { \
-    o->ip(fd->client_ip);                \
-    o->ip(fd->server_ip);                \
+// Both ends' addresses (fd.ip, fd.net): a check holds if it holds for either. A server
+// socket has only its own.
+#define BOTH_IPS                                  \
+  EXTRACT(if (auto* fd = ip_socket(c)) {          \
+    if (!fd->server_socket) o->ip(fd->client_ip); \
+    o->ip(fd->server_ip);                         \
   })
 
 constexpr FieldDef kRows[] = {
@@ -165,7 +175,7 @@ constexpr FieldDef kRows[] = {
     {.name = "fd.ip", .type = T::kIp, .extract = BOTH_IPS, .cost = {2}, .both_ends = true},
     {.name = "fd.cip",
      .type = T::kIp,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(fd->client_ip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(fd->client_ip);),
      .cost = {2}},
     {.name = "fd.sip",
      .type = T::kIp,
@@ -173,24 +183,24 @@ constexpr FieldDef kRows[] = {
      .cost = {2}},
     {.name = "fd.lip",
      .type = T::kIp,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).lip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).lip);),
      .cost = {2}},
     {.name = "fd.rip",
      .type = T::kIp,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).rip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).rip);),
      .cost = {2}},
     {.name = "fd.port",
      .type = T::kPort,
      .extract = EXTRACT(if (auto* fd = ip_socket(c)) {
-       o->num(fd->client_port);
+       if (!fd->server_socket) o->num(fd->client_port);
        o->num(fd->server_port);
      }),
      .cost = {1},
      .both_ends = true},
     {.name = "fd.cport",
      .type = T::kPort,
-     .num =
-         NUM(auto* fd = ip_socket(c); if (!fd) return false; *out = fd->client_port; return true;),
+     .num = NUM(auto* fd = peer_socket(c); if (!fd) return false; *out = fd->client_port;
+                return true;),
      .cost = {1}},
     {.name = "fd.sport",
      .type = T::kPort,
@@ -199,11 +209,11 @@ constexpr FieldDef kRows[] = {
      .cost = {1}},
     {.name = "fd.lport",
      .type = T::kPort,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->num(ends(*fd).lport);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->num(ends(*fd).lport);),
      .cost = {1}},
     {.name = "fd.rport",
      .type = T::kPort,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->num(ends(*fd).rport);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->num(ends(*fd).rport);),
      .cost = {1}},
     {.name = "fd.l4proto",
      .type = T::kString,
@@ -237,7 +247,7 @@ constexpr FieldDef kRows[] = {
     {.name = "fd.net", .type = T::kIpNet, .extract = BOTH_IPS, .cost = {2}, .both_ends = true},
     {.name = "fd.cnet",
      .type = T::kIpNet,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(fd->client_ip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(fd->client_ip);),
      .cost = {2}},
     {.name = "fd.snet",
      .type = T::kIpNet,
@@ -245,17 +255,33 @@ constexpr FieldDef kRows[] = {
      .cost = {2}},
     {.name = "fd.lnet",
      .type = T::kIpNet,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).lip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).lip);),
      .cost = {2}},
     {.name = "fd.rnet",
      .type = T::kIpNet,
-     .extract = EXTRACT(if (auto* fd = ip_socket(c)) o->ip(*ends(*fd).rip);),
+     .extract = EXTRACT(if (auto* fd = peer_socket(c)) o->ip(*ends(*fd).rip);),
      .cost = {2}},
     // DNS names are not tracked: never a value.
-    {.name = "fd.cip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
-    {.name = "fd.sip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
-    {.name = "fd.lip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
-    {.name = "fd.rip.name", .type = T::kString, .extract = EXTRACT((void)o;), .cost = {2}},
+    {.name = "fd.cip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
+    {.name = "fd.sip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
+    {.name = "fd.lip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
+    {.name = "fd.rip.name",
+     .type = T::kString,
+     .extract = EXTRACT((void)o;),
+     .cost = {2},
+     .unfilled = kNoDns},
     {.name = "fd.connected",
      .type = T::kBool,
      .num = NUM(if (!c.ev->fd) return false; *out = c.ev->fd->connected; return true;),

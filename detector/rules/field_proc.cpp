@@ -11,6 +11,11 @@ using T = FieldType;
 using A = ArgMode;
 using FC = FieldClass;
 
+constexpr std::string_view kNoProbes =
+    "container health checks and probes are not tracked: false for every process";
+constexpr std::string_view kNoCpuTime =
+    "a thread's CPU time is only in the kernel module's procinfo events, which riposte has not";
+
 void build_args(const ProcessInfo& p, std::string* out) {
   for (size_t i = 0; i < p.args.size(); ++i) {
     if (i) *out += ' ';
@@ -300,19 +305,25 @@ constexpr FieldDef kRows[] = {
      .extract = EXTRACT(const ProcessInfo* pp = parent(c);
                         if (pp && pp->start_ns != 0) o->num(static_cast<int64_t>(pp->start_ns));),
      .cost = {6}},
-    // proc.env[NAME]: that variable's value; without a key the whole environment.
+    // proc.env[NAME]: that variable's value, its blanks at both ends trimmed, "" when unset
+    // or empty (libsinsp's sinsp_threadinfo::get_env); without a key the whole environment,
+    // "NAME=value" entries joined by a blank (concatenate_all_env).
     {.name = "proc.env",
      .type = T::kString,
      .arg = A::kKeyOptional,
      .extract = EXTRACT(
          if (!p) return; if (!f.key.empty()) {
+           const size_t n = f.key.size();
            for (const auto& e : p->env) {
              std::string_view sv(e);
-             if (sv.size() > f.key.size() && sv.substr(0, f.key.size()) == f.key &&
-                 sv[f.key.size()] == '=')
-               return o->str(sv.substr(f.key.size() + 1));
+             if (sv.size() > n + 1 && sv[n] == '=' && sv.substr(0, n) == f.key) {
+               sv.remove_prefix(n + 1);
+               const size_t first = sv.find_first_not_of(' ');
+               if (first == std::string_view::npos) return o->str({});
+               return o->str(sv.substr(first, sv.find_last_not_of(' ') - first + 1));
+             }
            }
-           return;
+           return o->str({});
          } std::string& b = c.scratch->buffer();
          for (size_t i = 0; i < p->env.size(); ++i) {
            if (i) b += ' ';
@@ -370,17 +381,39 @@ constexpr FieldDef kRows[] = {
      .type = T::kBool,
      .extract = EXTRACT(if (p) o->boolean(false);),
      .cost = {1},
-     .cls = FC::kRareFlag},
+     .cls = FC::kRareFlag,
+     .unfilled = kNoProbes},
     {.name = "proc.is_container_liveness_probe",
      .type = T::kBool,
      .extract = EXTRACT(if (p) o->boolean(false);),
      .cost = {1},
-     .cls = FC::kRareFlag},
+     .cls = FC::kRareFlag,
+     .unfilled = kNoProbes},
     {.name = "proc.is_container_readiness_probe",
      .type = T::kBool,
      .extract = EXTRACT(if (p) o->boolean(false);),
      .cost = {1},
-     .cls = FC::kRareFlag},
+     .cls = FC::kRareFlag,
+     .unfilled = kNoProbes},
+    // libsinsp's thread.cpu*: the CPU time a thread used in the last second, extracted only on
+    // the kernel module's procinfo events (PPME_PROCINFO_E), never on a syscall event: no
+    // value, as there. libsinsp types them PT_DOUBLE yet refuses `= 1.0` and takes `= 1`
+    // (its compiler tests): an integer type compiles what it compiles.
+    {.name = "thread.cpu",
+     .type = T::kInt,
+     .extract = EXTRACT((void)o;),
+     .cost = {1},
+     .unfilled = kNoCpuTime},
+    {.name = "thread.cpu.user",
+     .type = T::kInt,
+     .extract = EXTRACT((void)o;),
+     .cost = {1},
+     .unfilled = kNoCpuTime},
+    {.name = "thread.cpu.system",
+     .type = T::kInt,
+     .extract = EXTRACT((void)o;),
+     .cost = {1},
+     .unfilled = kNoCpuTime},
     {.name = "thread.tid",
      .type = T::kInt,
      .extract = EXTRACT(if (p) o->num(p->tid);),

@@ -94,6 +94,10 @@ struct FieldDef {
   bool both_ends = false;
   // A list (k8s_audit's list fields): an output shows every value, "(a,b)", as libsinsp does.
   bool list = false;
+  // Why riposte's sensor never fills this field ("DNS names are not tracked"); empty when it
+  // does. A rule reading it loads, with a LOAD_UNFILLED_FIELD warning where asked for
+  // (LoadOptions::warn_unfilled_fields).
+  std::string_view unfilled{};
 };
 
 // The families' tables, in catalogue order (known_field_names lists them in this order).

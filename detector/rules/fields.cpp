@@ -191,6 +191,17 @@ bool resolve_field_prefix(std::string_view text, ResolvedField* out, size_t* con
   return true;
 }
 
+std::optional<UnfilledField> field_unfilled(std::string_view name) {
+  ResolvedField rf;
+  size_t consumed = 0;
+  std::string err;
+  if (!resolve_field_prefix(name, &rf, &consumed, &err) || rf.def == nullptr ||
+      rf.def->unfilled.empty()) {
+    return std::nullopt;
+  }
+  return UnfilledField{rf.def->name, rf.def->unfilled};
+}
+
 size_t extract_field(const ResolvedField& f, const EvalContext& c, FieldValue* vals, size_t cap) {
   const FieldDef& d = *f.def;
   Out o{vals, cap, 0, f.type};

@@ -61,6 +61,15 @@ bool resolve_field(std::string_view name, std::string_view arg, bool has_arg, Re
 // says why, in the words of an unknown field.
 bool field_in_source(const ResolvedField& f, RuleSource src, std::string* error);
 
+// A field riposte's sensor never fills: its catalogue name ("container.mount.dest" for
+// "container.mount.dest[/proc]") and why, as its catalogue row says.
+struct UnfilledField {
+  std::string_view field, reason;
+};
+// For a canonical field name ("fd.sip.name", "container.mount.dest[/proc]"); nullopt when the
+// sensor fills it, or the name is unknown.
+std::optional<UnfilledField> field_unfilled(std::string_view name);
+
 // Resolves a field written in output format syntax starting at text[0] ("proc.aname[2]=..."):
 // the longest known field name, then an optional [arg] or .arg. Sets *consumed.
 bool resolve_field_prefix(std::string_view text, ResolvedField* out, size_t* consumed,

@@ -281,6 +281,8 @@ class Loader : public SymbolTable {
   Origin error_origin(const RuleDef& r, const CompileError& ce);
 
   std::unique_ptr<CompiledRule> compile_rule(const RuleDef& r);
+  // LOAD_UNFILLED_FIELD for the fields of a compiled rule the sensor never fills.
+  void warn_unfilled(const RuleDef& r, const Filter& filter, const OutputFormat& format);
 
   const LoadOptions& opts_;
   std::vector<File> files_;

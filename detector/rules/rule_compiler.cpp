@@ -354,6 +354,22 @@ Origin Loader::error_origin(const RuleDef& r, const CompileError& ce) {
   return locate(r.cond, ce.pos);
 }
 
+void Loader::warn_unfilled(const RuleDef& r, const Filter& filter, const OutputFormat& format) {
+  // Once per catalogue field: container.mount.dest[/proc] and [/etc] are one warning.
+  std::vector<std::string_view> seen;
+  auto check = [&](const std::string& name) {
+    const std::optional<UnfilledField> u = field_unfilled(name);
+    if (!u || std::find(seen.begin(), seen.end(), u->field) != seen.end()) return;
+    seen.push_back(u->field);
+    warning(r.origin, "LOAD_UNFILLED_FIELD",
+            "rule '" + r.name + "': field '" + std::string(u->field) +
+                "' is never filled by riposte's sensor (" + std::string(u->reason) +
+                "); the rule loads but cannot see what it reads");
+  };
+  for (const std::string& f : filter.fields()) check(f);
+  for (const std::string& f : format.field_names()) check(f);
+}
+
 std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
   std::string what = "rule '" + r.name + "'";
   std::string expanded;
@@ -412,6 +428,7 @@ std::unique_ptr<CompiledRule> Loader::compile_rule(const RuleDef& r) {
     error(locate(r.output, opos), "LOAD_ERR_COMPILE_OUTPUT", what + ": " + oerr);
     return nullptr;
   }
+  if (opts_.warn_unfilled_fields) warn_unfilled(r, *filter, cr->format);
   cr->name = r.name;
   cr->desc = r.desc;
   cr->source = r.source;

@@ -45,6 +45,20 @@ const CompiledRule* Ruleset::find(std::string_view name) const {
   return nullptr;
 }
 
+bool Ruleset::reads_field(std::string_view field) const {
+  // "proc.env" matches "proc.env" and "proc.env[HOME]", not "proc.envx"
+  auto is = [field](std::string_view name) {
+    return name.starts_with(field) && (name.size() == field.size() || name[field.size()] == '[');
+  };
+  for (const CompiledRule* r : enabled_) {
+    for (const std::string& f : r->filter.fields())
+      if (is(f)) return true;
+    for (const std::string& f : r->format.field_names())
+      if (is(f)) return true;
+  }
+  return false;
+}
+
 namespace {
 thread_local EvalScratch t_scratch;
 }  // namespace

@@ -39,7 +39,8 @@ struct Diagnostic {
   // LOAD_UNUSED_LIST, LOAD_UNKNOWN_ITEM, LOAD_UNKNOWN_KEY, LOAD_DEPRECATED_ITEM,
   // LOAD_APPEND_NO_VALUES, LOAD_UNKNOWN_EVTTYPE, LOAD_ENGINE_VERSION, LOAD_COMPILE_CONDITION
   // (libsinsp's compiler hints), LOAD_RULE_REDEFINED
-  // (riposte's: a later file replaces a rule of an earlier one without override).
+  // (riposte's: a later file replaces a rule of an earlier one without override),
+  // LOAD_UNFILLED_FIELD (riposte's: a field the sensor never fills, see LoadOptions).
   std::string code;
   std::string message;
   // "file:line:col: error: message" (or "warning"); ":line:col" left out when unknown.
@@ -58,6 +59,11 @@ struct LoadOptions {
   std::string hostname;
   // Fill CompiledRule::expanded_condition (for `riposte rules explain`).
   bool expand_conditions = false;
+  // Warn (LOAD_UNFILLED_FIELD, riposte's) once per rule and field for each field a rule's
+  // condition or output reads that riposte's sensor never fills (fd.sip.name, evt.buffer...):
+  // the rule loads but cannot see what it looks for. Set by the detector and `riposte rules
+  // validate`; off for the language alone (Falco's own test cases).
+  bool warn_unfilled_fields = false;
 };
 
 struct CompiledRule {
@@ -96,6 +102,10 @@ class Ruleset {
   // The open(2) paths an enabled rule can match, per access class (for the kernel-side open
   // filter; see open_paths.h).
   const OpenPaths& open_paths() const { return open_paths_; }
+
+  // Whether an enabled rule's condition or output reads `field` (with any argument:
+  // "proc.env" covers proc.env[HOME]); the sensor captures some data only for such rules.
+  bool reads_field(std::string_view field) const;
 
   // Enabled rules, in load order.
   const std::vector<const CompiledRule*>& enabled_rules() const { return enabled_; }

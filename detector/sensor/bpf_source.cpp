@@ -250,6 +250,7 @@ Status BpfSource::start(RecordHandler* handler) {
   }
   exec_->rodata->wakeup_bytes = options_.wakeup_bytes;
   process_->rodata->wakeup_bytes = options_.wakeup_bytes;
+  process_->rodata->env_wanted = options_.env;
   const BpfSourceOptions::ExecHold& hold = options_.hold;
   exec_->rodata->hold_enabled = hold.enabled;
   exec_->bss->hold_by_name = !hold.names_any;
@@ -310,6 +311,11 @@ void BpfSource::dispatch(const void* data, size_t size) {
     case RIPOSTE_REC_EXIT:
       if (auto rec = decode_exit_record(data, size)) return handler_->on_exit(*rec);
       break;
+    case RIPOSTE_REC_ENV: {
+      EnvRecord rec;
+      if (decode_env_record(data, size, &rec)) return handler_->on_env(rec);
+      break;
+    }
   }
   ++malformed_;
 }

@@ -47,6 +47,9 @@ struct BpfSourceOptions {
     std::vector<std::string> prefixes;
   };
   OpenClass open_read, open_write;
+  // proc.env: each exec's environment (its first RIPOSTE_ENV_LEN bytes) in a record before
+  // the exec record (RecordHandler::on_env); set when a loaded rule reads proc.env.
+  bool env = false;
   // The exec hold (bpf/exec.bpf.c): execs whose comm is in `names` (any when names_any) and
   // whose parent's comm is in `pnames` (any when pnames_any) are stopped before their first
   // instruction and reported with ExecRecord::held; see detector/enforce/exec_hold.h.

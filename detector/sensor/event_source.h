@@ -19,6 +19,9 @@ class RecordHandler {
   virtual void on_exit(const ExitRecord& rec) = 0;
   // rec's strings are valid only during the call.
   virtual void on_syscall(const SyscallRecord& rec) = 0;
+  // The environment of the exec record that follows for rec.pid (only when asked for:
+  // BpfSourceOptions::env); its view is valid only during the call.
+  virtual void on_env(const EnvRecord& /*rec*/) {}
 };
 
 class EventSource {

@@ -69,6 +69,23 @@ std::optional<ExitRecord> decode_exit_record(const void* data, size_t size) {
   return ExitRecord{raw.h.boot_ns, raw.h.pid, raw.h.tid, raw.exit_code, raw.h.cpu};
 }
 
+bool decode_env_record(const void* data, size_t size, EnvRecord* out) {
+  constexpr size_t kFixed = offsetof(riposte_env_record, env);
+  if (size < kFixed) return false;
+  riposte_env_record raw;
+  std::memcpy(&raw, data, kFixed);
+  if (raw.h.kind != RIPOSTE_REC_ENV || raw.h.size > size || raw.h.size < kFixed ||
+      raw.env_len > RIPOSTE_ENV_LEN || raw.env_len > raw.h.size - kFixed) {
+    return false;
+  }
+  out->boot_ns = raw.h.boot_ns;
+  out->pid = raw.h.pid;
+  out->tid = raw.h.tid;
+  out->env = std::string_view(static_cast<const char*>(data) + kFixed, raw.env_len);
+  out->truncated = raw.truncated != 0;
+  return true;
+}
+
 bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
   constexpr size_t kShort = offsetof(riposte_syscall_record, fd);
   constexpr size_t kFixed = offsetof(riposte_syscall_record, strings);
@@ -127,6 +144,20 @@ bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out) {
     // The call got past path lookup only if it was a directory.
     out->dir2.type = raw.res >= 0 ? KernelFd::Type::kDirectory : KernelFd::Type::kNone;
     out->args[5] = 0;
+  }
+  out->creds.reset();
+  if (raw.flags & RIPOSTE_SC_CREDS) {
+    Credentials& c = out->creds.emplace();
+    if (raw.nr == RIPOSTE_NR_capset) {
+      c.caps = true;
+      c.cap_inheritable = raw.args[2];
+      c.cap_permitted = raw.args[3];
+      c.cap_effective = raw.args[4];
+    } else {
+      c.uid = static_cast<uint32_t>(raw.args[5]);
+      c.gid = static_cast<uint32_t>(raw.args[5] >> 32);
+      out->args[5] = 0;  // not an argument of the call
+    }
   }
   return true;
 }

@@ -41,6 +41,14 @@ struct KernelFd {
   std::string_view hint;  // anon inode name ("[eventfd]"), mount's fstype
 };
 
+// What a successful credential call (setuid family, capset) left the task with, read by the
+// kernel after the call (RIPOSTE_SC_CREDS).
+struct Credentials {
+  bool caps = false;  // capset: the capabilities below; otherwise the effective ids
+  uint32_t uid = 0, gid = 0;
+  uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0;
+};
+
 struct SyscallRecord {
   uint64_t boot_ns = 0;
   uint32_t pid = 0, tid = 0;
@@ -53,12 +61,23 @@ struct SyscallRecord {
   KernelFd dir2;
   std::string_view str1, str2;
   bool path_resolved = false;  // str1 is the kernel's absolute path, str2 the caller's
+  std::optional<Credentials> creds;  // the call changed the process's credentials
+};
+
+// The environment of the exec whose record follows (RIPOSTE_REC_ENV): a view into the ring
+// buffer, valid only while the handler runs.
+struct EnvRecord {
+  uint64_t boot_ns = 0;
+  uint32_t pid = 0, tid = 0;
+  std::string_view env;  // NUL-separated NAME=value entries, at most RIPOSTE_ENV_LEN bytes
+  bool truncated = false;
 };
 
 // nullopt when the buffer is not a well-formed record of that kind.
 std::optional<ForkRecord> decode_fork_record(const void* data, size_t size);
 std::optional<ExitRecord> decode_exit_record(const void* data, size_t size);
 bool decode_syscall_record(const void* data, size_t size, SyscallRecord* out);
+bool decode_env_record(const void* data, size_t size, EnvRecord* out);
 
 // The record's kind (bpf/events.h riposte_record_kind), 0 when too short to tell.
 uint32_t record_kind(const void* data, size_t size);

@@ -84,6 +84,7 @@ void select_syscalls(const rules::Ruleset& rules, BpfSourceOptions* options) {
   };
   set(rules.open_paths().read, &options->open_read);
   set(rules.open_paths().write, &options->open_write);
+  options->env = rules.reads_field("proc.env");
 }
 
 }  // namespace riposte::detector

@@ -21,12 +21,14 @@ EventType event_type_of_syscall(uint32_t nr);
 // except the data path: read/write/send/recv/mmap/ioctl, which only a rule naming them
 // turns on), and
 // RIPOSTE_WANT_STATE for the dup family and fcntl, which keep the fd tables right whatever
-// the rules are (close does not: entries are checked at use against the fd's identity), and
-// chdir/fchdir, which keep proc.cwd right (rare calls). Process lifecycle (fork, exec, exit) has
-// its own programs.
+// the rules are (close does not: entries are checked at use against the fd's identity),
+// chdir/fchdir, which keep proc.cwd right, and the setuid family and capset, which keep
+// user.*, group.* and thread.cap_* right (rare calls; the kernel sends only successful ones
+// for the state). Process lifecycle (fork, exec, exit) has its own programs.
 std::vector<uint8_t> interest_map(const std::vector<EventType>& rule_types, bool all);
 
-// What the kernel reports for `rules`: the interest map and the open filter.
+// What the kernel reports for `rules`: the interest map, the open filter, and each exec's
+// environment when a rule reads proc.env.
 void select_syscalls(const rules::Ruleset& rules, BpfSourceOptions* options);
 
 }  // namespace riposte::detector

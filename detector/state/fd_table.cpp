@@ -17,7 +17,7 @@ void clear_fd(FdInfo* fd) {
   fd->server_ip = IpAddr{};
   fd->client_port = fd->server_port = 0;
   fd->l4proto = 0;
-  fd->is_server = fd->connected = fd->name_changed = false;
+  fd->is_server = fd->connected = fd->name_changed = fd->server_socket = false;
   fd->ino = fd->dev = 0;
 }
 
@@ -170,12 +170,23 @@ bool is_inet(FdType t) { return t == FdType::kIpv4 || t == FdType::kIpv6; }
 }  // namespace
 
 void set_socket(FdInfo* fd, const KernelFd& k, bool accepted) {
+  fd->server_socket = false;
   fd->type = fd_type_of(k);
   if (!is_inet(fd->type)) return;
   fd->l4proto = k.l4proto;
   set_socket_ends(fd, ip_of(k.laddr, fd->type), k.lport, ip_of(k.raddr, fd->type), k.rport,
                   accepted);
   format_socket_name(*fd, &fd->name);
+}
+
+void set_server_socket(FdInfo* fd, const KernelFd& k) {
+  set_socket(fd, k, true);
+  if (!is_inet(fd->type) || fd->server_port == 0) return;  // as libsinsp: a port makes a server
+  fd->server_socket = true;
+  fd->name.clear();
+  append_ip(fd->server_ip, &fd->name);
+  fd->name += ':';
+  fd->name += std::to_string(fd->server_port);
 }
 
 void reset_from_kernel(FdInfo* fd, const KernelFd& k) {
@@ -190,6 +201,7 @@ void reset_from_kernel(FdInfo* fd, const KernelFd& k) {
 void set_send_peer(FdInfo* fd, const KernelFd& k) {
   if (fd->connected || !is_inet(fd->type)) return;
   if (k.type != KernelFd::Type::kIpv4 && k.type != KernelFd::Type::kIpv6) return;
+  fd->server_socket = false;  // a bound UDP socket: it has a peer now
   const IpAddr to = ip_of(k.raddr, fd->type);
   fd->name_changed = to.bytes != fd->server_ip.bytes || k.rport != fd->server_port;
   fd->server_ip = to;

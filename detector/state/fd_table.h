@@ -71,6 +71,10 @@ bool same_file(const FdInfo& fd, const KernelFd& k);
 // type for what is not an inet socket.
 void set_socket(FdInfo* fd, const KernelFd& k, bool accepted);
 
+// A successful bind, or a listen: the kernel's view of a socket whose local end is a server's
+// with no peer (FdInfo::server_socket; libsinsp's SERVSOCK when the port is not 0).
+void set_server_socket(FdInfo* fd, const KernelFd& k);
+
 // *fd := what the kernel says (k), keeping its number. A file's name is not in k: the caller
 // reads it from /proc (ProcReader::read_fd_path).
 void reset_from_kernel(FdInfo* fd, const KernelFd& k);

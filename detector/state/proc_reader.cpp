@@ -12,6 +12,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "detector/state/environ.h"
 #include "detector/state/proc_file.h"
 
 namespace riposte::detector {
@@ -159,6 +160,8 @@ ProcSnapshot ProcReader::read_process(int64_t pid) const {
     }
     start = end + 1;
   }
+  // proc.env as an exec record would have carried it (only when a rule reads it)
+  if (read_env_) p->env = split_environ(read_proc_file(dir + "/environ", kEnvBytes));
   p->exepath = read_link(dir + "/exe");
   if (p->exepath.ends_with(" (deleted)")) p->exepath.resize(p->exepath.size() - 10);
   p->cwd = read_link(dir + "/cwd");

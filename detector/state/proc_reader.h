@@ -37,6 +37,10 @@ class ProcReader {
   // Forgets cached socket tables (call before a scan, so it sees current sockets).
   void reset_socket_cache() const { sockets_.clear(); }
 
+  // Also read /proc/<pid>/environ (its first kEnvBytes) into ProcessInfo::env: set when a
+  // rule reads proc.env (BpfSourceOptions::env).
+  void set_read_env(bool on) { read_env_ = on; }
+
   const std::string& root() const { return proc_root_; }
   // *out := the path fd `fd` of `pid` names, when it is a path and (ino != 0) still the file
   // with that inode: a record carries no path for an fd it uses, and the fd may have changed
@@ -62,6 +66,7 @@ class ProcReader {
   std::string proc_root_;
   int64_t boot_to_wall_ns_;
   long clock_ticks_;
+  bool read_env_ = false;
   mutable std::unordered_map<std::string, SocketTable> sockets_;  // by network namespace
 };
 

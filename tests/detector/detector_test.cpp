@@ -3,6 +3,7 @@
 // resolved paths and container/pod context, and the rules' alerts carry them.
 #include "detector/detector.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -64,6 +65,21 @@ const char* kRules = R"(
   desc: t
   condition: evt.type = execve and k8s.pod.name = web-1
   output: exec (proc=%proc.name pod=%k8s.pod.name container=%container.id)
+  priority: NOTICE
+- rule: As www-data
+  desc: t
+  condition: evt.type in (setuid, openat) and user.uid = 33
+  output: www (uid=%user.uid gid=%group.gid type=%evt.type)
+  priority: NOTICE
+- rule: Inbound
+  desc: t
+  condition: evt.type in (listen, bind) and fd.ip != "0.0.0.0" and fd.net != "127.0.0.0/8"
+  output: inbound (name=%fd.name sip=%fd.sip sport=%fd.sport cip=%fd.cip lport=%fd.lport type=%evt.type)
+  priority: NOTICE
+- rule: Marked env
+  desc: t
+  condition: evt.type = execve and proc.env[MARK] = yes
+  output: env (mark=%proc.env[MARK] env=%proc.env)
   priority: NOTICE
 )";
 
@@ -166,6 +182,44 @@ TEST_F(DetectorTest, ExecCarriesPodContext) {
   EXPECT_EQ(field(*a, "proc.name"), "cat");
 }
 
+// libsinsp parses a setuid before the rules see it: the call's own event has the new user.
+TEST_F(DetectorTest, SuccessfulSetuidChangesTheUserFromItsOwnEventOn) {
+  fork_exec(101, 100, "su", {"su"});
+  SyscallRecord failed = sc(101, SYS_setuid, -EPERM, {33});  // reported for a rule: no creds
+  det_.on_syscall(failed);
+  EXPECT_EQ(find("As www-data"), nullptr);
+  SyscallRecord r = sc(101, SYS_setuid, 0, {33});
+  r.creds = Credentials{.uid = 33, .gid = 33};
+  det_.on_syscall(r);
+  const Alert* a = find("As www-data");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "evt.type"), "setuid");
+  EXPECT_EQ(field(*a, "group.gid"), "33");
+  SyscallRecord open = sc(101, SYS_openat, 3, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY, 0});
+  open.str1 = "/tmp/x";
+  det_.on_syscall(open);
+  EXPECT_EQ(find("As www-data")->output_fields.value("evt.type", ""), "openat");
+}
+
+// The environment record comes just before its exec record; it is that exec's proc.env.
+TEST_F(DetectorTest, EnvironmentRecordGoesToTheExecThatFollows) {
+  ForkRecord f;
+  f.pid = f.tid = 101;
+  f.ppid = f.parent_tid = 100;
+  det_.on_fork(f);
+  EnvRecord env;
+  env.pid = 101;
+  env.env = std::string_view("A=1\0MARK=yes\0", 13);
+  det_.on_env(env);
+  det_.on_exec(exec(101, 100, "env", {"env"}, "/"));
+  const Alert* a = find("Marked env");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "proc.env"), "A=1 MARK=yes");
+  sink_.alerts.clear();
+  det_.on_exec(exec(101, 100, "env", {"env"}, "/"));  // no record: no environment
+  EXPECT_EQ(find("Marked env"), nullptr);
+}
+
 TEST_F(DetectorTest, RelativeOpenIsResolvedAgainstTheCwd) {
   fork_exec(101, 100, "cat", {"cat", "../etc/shadow"}, "/tmp");
   SyscallRecord r = sc(101, SYS_openat, 3, {static_cast<uint64_t>(AT_FDCWD), 0, O_RDONLY, 0});
@@ -250,6 +304,42 @@ TEST_F(DetectorTest, ConnectThenDupToStdinIsAReverseShell) {
   ASSERT_NE(dup, nullptr);
   EXPECT_EQ(field(*dup, "fd.name"), "10.0.0.5:40000->192.0.2.1:4444");
   EXPECT_EQ(procs_.fds(101)->get(0)->type, FdType::kIpv4);
+}
+
+// A listening (or bound) socket is libsinsp's server socket: only its own end exists, so
+// fd.ip != "0.0.0.0" (both ends must differ otherwise) holds for one bound to an address,
+// which is what Falco's `inbound` macro asks of a listen.
+TEST_F(DetectorTest, ListeningSocketIsAServerSocket) {
+  fork_exec(101, 100, "python3", {"python3"});
+  SyscallRecord l = sc(101, SYS_listen, 0, {3, 16});
+  testing::tcp4(&l.fd, "\x0a\x00\x00\x05", 8080, "\x00\x00\x00\x00", 0);
+  l.fd.num = 3;
+  l.fd.ino = 77;
+  det_.on_syscall(l);
+  const Alert* a = find("Inbound");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "fd.name"), "10.0.0.5:8080");
+  EXPECT_EQ(field(*a, "fd.sip"), "10.0.0.5");
+  EXPECT_EQ(field(*a, "fd.sport"), "8080");
+  EXPECT_TRUE(a->output_fields["fd.cip"].is_null()) << a->output;
+  EXPECT_TRUE(a->output_fields["fd.lport"].is_null()) << a->output;
+  sink_.alerts.clear();
+  // bound to every address: not inbound, as in Falco
+  SyscallRecord any = sc(101, SYS_listen, 0, {4, 16});
+  testing::tcp4(&any.fd, "\x00\x00\x00\x00", 8081, "\x00\x00\x00\x00", 0);
+  any.fd.num = 4;
+  any.fd.ino = 78;
+  det_.on_syscall(any);
+  EXPECT_EQ(find("Inbound"), nullptr);
+  // a successful bind to a port makes one too
+  SyscallRecord b = sc(101, SYS_bind, 0, {5});
+  testing::tcp4(&b.fd, "\x0a\x00\x00\x05", 9090, "\x00\x00\x00\x00", 0);
+  b.fd.num = 5;
+  b.fd.ino = 79;
+  det_.on_syscall(b);
+  a = find("Inbound");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(field(*a, "fd.name"), "10.0.0.5:9090");
 }
 
 TEST_F(DetectorTest, DupOfAnUnknownSocketUsesTheKernelsTuple) {

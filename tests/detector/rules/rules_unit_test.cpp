@@ -353,7 +353,7 @@ class RulesOps : public ::testing::Test {
     p->exepath = "/usr/bin/cat";
     p->start_ns = 1700000000000000000ull;
     p->cap_effective = (1ull << 21) | (1ull << 1);  // CAP_SYS_ADMIN, CAP_DAC_OVERRIDE
-    p->env = {"HOME=/home/alice", "HTTP_PROXY=http://proxy:3128"};
+    p->env = {"HOME=/home/alice", "HTTP_PROXY=http://proxy:3128", "PADDED=  two words  ", "EMPTY="};
     fd.num = 3;
     fd.type = FdType::kFile;
     fd.name = "/etc/shadow";
@@ -465,6 +465,13 @@ TEST_F(RulesOps, ProcessFields) {
       {"user.name = alice and group.gid = 1000 and group.name = staff", true},
       {"proc.env contains HTTP_PROXY", true},
       {"proc.env[HOME] = /home/alice", true},
+      // libsinsp's get_env: blanks at both ends trimmed; unset or empty is "", not no value
+      {"proc.env[PADDED] = \"two words\"", true},
+      {"proc.env[EMPTY] = \"\"", true},
+      {"proc.env[UNSET] = \"\"", true},
+      {"proc.env[HOM] = \"\"", true},
+      {"proc.env = \"HOME=/home/alice HTTP_PROXY=http://proxy:3128 PADDED=  two words   EMPTY=\"",
+       true},
       {"thread.cap_effective contains CAP_SYS_ADMIN", true},
       {"thread.cap_effective icontains sys_admin", true},
       {"thread.cap_effective contains CAP_SYS_MODULE", false},
@@ -552,6 +559,52 @@ TEST(RulesLoader, ErrorsHaveFileLineColAndCode) {
   EXPECT_EQ(d.code, "LOAD_ERR_COMPILE_CONDITION");
   EXPECT_NE(d.message.find("proc.nme"), std::string::npos);
   EXPECT_EQ(d.str().substr(0, 22), "test.yaml:5:34: error:");
+}
+
+// A field the sensor never fills: the rule loads, and (where asked for) a warning names the
+// rule and the field, once per rule and field, whether the condition (through a macro too) or
+// the output reads it.
+TEST(RulesLoader, FieldsTheSensorNeverFillsAreWarnedAbout) {
+  const std::string yaml = R"(- macro: api_server
+  condition: fd.sip.name = kubernetes.default.svc.cluster.local
+- rule: K8s API
+  desc: d
+  priority: NOTICE
+  output: api (name=%fd.sip.name buf=%evt.buffer)
+  condition: evt.type = connect and api_server
+- rule: Plain
+  desc: d
+  priority: NOTICE
+  output: plain (name=%proc.name sip=%fd.sip)
+  condition: evt.type = connect and fd.sport = 443
+- rule: Mounts
+  desc: d
+  priority: NOTICE
+  output: mounts
+  condition: evt.type = execve and (container.mount.dest[/proc] != "<NA>" or container.mount.dest[/etc] != "<NA>")
+)";
+  LoadOptions opts;
+  opts.warn_unfilled_fields = true;
+  auto r = load_rules_from_string(yaml, opts, "test.yaml");
+  ASSERT_TRUE(r.ok()) << diags(r);
+  std::vector<std::string> got;
+  for (const auto& d : r.diagnostics)
+    if (d.code == "LOAD_UNFILLED_FIELD") got.push_back(d.str());
+  ASSERT_EQ(got.size(), 3u) << diags(r);
+  EXPECT_EQ(got[0],
+            "test.yaml:3:3: warning: rule 'K8s API': field 'fd.sip.name' is never filled by "
+            "riposte's sensor (DNS names are not tracked); the rule loads but cannot see what it "
+            "reads");
+  EXPECT_NE(got[1].find("rule 'K8s API': field 'evt.buffer' is never filled by riposte's sensor "
+                        "(I/O buffers are not captured)"),
+            std::string::npos)
+      << got[1];
+  // one per catalogue field, whatever its arguments
+  EXPECT_NE(got[2].find("rule 'Mounts': field 'container.mount.dest' is never filled"),
+            std::string::npos)
+      << got[2];
+  // The language alone (Falco's own cases, the default) says nothing about the sensor.
+  EXPECT_FALSE(has_code(load_rules_from_string(yaml, {}, "test.yaml"), "LOAD_UNFILLED_FIELD"));
 }
 
 TEST(RulesLoader, ErrorInsideFoldedConditionAndMacro) {

@@ -365,6 +365,9 @@ TEST_F(BpfSourceTest, ConnectAndDupCarryTheSocketTuple) {
   EXPECT_EQ(c->rec.fd.rport, port);
   EXPECT_NE(c->rec.fd.lport, 0);
   EXPECT_EQ(c->rec.fd.raddr[0], 127);
+  // the local address comes from the kernel's socket, every byte of it
+  EXPECT_EQ(std::vector<uint8_t>(c->rec.fd.laddr.begin(), c->rec.fd.laddr.begin() + 4),
+            (std::vector<uint8_t>{127, 0, 0, 1}));
   const Syscall* sock = syscall_of(child, SYS_socket);
   ASSERT_NE(sock, nullptr);
   EXPECT_EQ(sock->rec.fd.type, KernelFd::Type::kIpv4);
@@ -373,6 +376,9 @@ TEST_F(BpfSourceTest, ConnectAndDupCarryTheSocketTuple) {
   EXPECT_EQ(d->rec.res, 0);
   EXPECT_EQ(d->rec.fd.type, KernelFd::Type::kIpv4);
   EXPECT_EQ(d->rec.fd.rport, port);
+  EXPECT_EQ(std::vector<uint8_t>(d->rec.fd.raddr.begin(), d->rec.fd.raddr.begin() + 4),
+            (std::vector<uint8_t>{127, 0, 0, 1}))
+      << "dup2's tuple is all the kernel's";
   for (const auto& s : rec_.syscalls) {
     EXPECT_NE(s.rec.nr, static_cast<uint32_t>(SYS_mkdir)) << "not in the interest map";
     EXPECT_NE(s.rec.pid, static_cast<uint32_t>(getpid())) << "the loader's own syscalls are ignored";

@@ -143,6 +143,59 @@ TEST(SyscallRecord, RejectsLiesAboutSize) {
   EXPECT_EQ(record_kind(bytes.data(), 3), 0u);
 }
 
+TEST(SyscallRecord, CredentialsComeOutOfTheSpareArguments) {
+  riposte_syscall_record raw{};
+  raw.h.kind = RIPOSTE_REC_SYSCALL;
+  raw.h.size = offsetof(riposte_syscall_record, fd);
+  raw.nr = SYS_setresuid;
+  raw.args[0] = raw.args[1] = raw.args[2] = 1000;
+  raw.args[5] = (uint64_t{100} << 32) | 1000;  // egid 100, euid 1000
+  raw.flags = RIPOSTE_SC_CREDS;
+  SyscallRecord r;
+  ASSERT_TRUE(decode_syscall_record(&raw, raw.h.size, &r));
+  ASSERT_TRUE(r.creds.has_value());
+  EXPECT_FALSE(r.creds->caps);
+  EXPECT_EQ(r.creds->uid, 1000u);
+  EXPECT_EQ(r.creds->gid, 100u);
+  EXPECT_EQ(r.args[5], 0u) << "not an argument of the call";
+
+  raw.nr = SYS_capset;
+  raw.args[2] = 1;        // inheritable
+  raw.args[3] = 3;        // permitted
+  raw.args[4] = 1 << 21;  // effective
+  ASSERT_TRUE(decode_syscall_record(&raw, raw.h.size, &r));
+  ASSERT_TRUE(r.creds.has_value());
+  EXPECT_TRUE(r.creds->caps);
+  EXPECT_EQ(r.creds->cap_inheritable, 1u);
+  EXPECT_EQ(r.creds->cap_permitted, 3u);
+  EXPECT_EQ(r.creds->cap_effective, 1u << 21);
+
+  raw.flags = 0;  // a failed call, reported for a rule: no credentials
+  ASSERT_TRUE(decode_syscall_record(&raw, raw.h.size, &r));
+  EXPECT_FALSE(r.creds.has_value());
+}
+
+TEST(EnvRecord, DecodesTheUsedBytesOnly) {
+  riposte_env_record raw{};
+  raw.h.kind = RIPOSTE_REC_ENV;
+  raw.h.pid = 42;
+  const char env[] = "A=1\0B=2";  // 7 bytes, the NUL between the entries included
+  std::memcpy(raw.env, env, sizeof env - 1);
+  raw.env_len = sizeof env - 1;
+  raw.h.size = static_cast<uint32_t>(offsetof(riposte_env_record, env) + raw.env_len);
+  EnvRecord r;
+  ASSERT_TRUE(decode_env_record(&raw, raw.h.size, &r));
+  EXPECT_EQ(r.pid, 42u);
+  EXPECT_EQ(r.env, std::string_view("A=1\0B=2", 7));
+  EXPECT_FALSE(r.truncated);
+  raw.env_len = 100;  // more than the record holds
+  EXPECT_FALSE(decode_env_record(&raw, raw.h.size, &r));
+  raw.env_len = 7;
+  EXPECT_FALSE(decode_env_record(&raw, raw.h.size - 1, &r)) << "size > buffer";
+  raw.h.kind = RIPOSTE_REC_EXIT;
+  EXPECT_FALSE(decode_env_record(&raw, raw.h.size, &r));
+}
+
 TEST(ForkExitRecord, Decode) {
   riposte_fork_record f{};
   f.h.kind = RIPOSTE_REC_FORK;
@@ -184,6 +237,9 @@ TEST(SyscallTable, InterestFollowsRulesPlusFdTableState) {
   EXPECT_EQ(map[SYS_dup2], RIPOSTE_WANT_STATE);
   EXPECT_EQ(map[SYS_fcntl], RIPOSTE_WANT_STATE);
   EXPECT_EQ(map[SYS_chdir], RIPOSTE_WANT_STATE);
+  EXPECT_EQ(map[SYS_setuid], RIPOSTE_WANT_STATE) << "credentials: user.* of later events";
+  EXPECT_EQ(map[SYS_setresgid], RIPOSTE_WANT_STATE);
+  EXPECT_EQ(map[SYS_capset], RIPOSTE_WANT_STATE);
   auto all = interest_map({}, true);
   EXPECT_EQ(all[SYS_ptrace], RIPOSTE_WANT_RULES);
   EXPECT_EQ(all[SYS_read], 0) << "the data path needs a rule that names it";

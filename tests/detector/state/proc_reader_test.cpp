@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "detector/state/environ.h"
 #include "tests/support/test_util.h"
 
 namespace riposte::detector {
@@ -27,6 +28,8 @@ class FakeProc : public ::testing::Test {
     dir_.write(p + "stat", "4242 (nginx: worker) S 4200 4242 4200 34816 0 0 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0\n");
     dir_.write(p + "cmdline", std::string("nginx: worker\0-g\0daemon off;\0", 29));
     dir_.write(p + "loginuid", "4294967295");
+    dir_.write(p + "environ",
+               std::string("HOME=/var/www\0PAD=", 18) + std::string(5000, 'x') + '\0');
     dir_.write(p + "cgroup",
                "12:cpu,cpuacct:/kubepods/pod1/abc\n0::/kubepods.slice/x.scope\n");
     fs::create_symlink("/usr/sbin/nginx", dir_.path() + "/" + p + "exe");
@@ -82,6 +85,27 @@ TEST_F(FakeProc, ReadsProcess) {
   auto pids = r.list_pids();
   std::sort(pids.begin(), pids.end());
   EXPECT_EQ(pids, (std::vector<int64_t>{4242, 4243}));
+}
+
+// proc.env of a process that predates the detector: only when a rule reads it, and as an
+// exec record carries it, the first 4 KiB.
+TEST_F(FakeProc, ReadsTheEnvironmentWhenAsked) {
+  ProcReader r(dir_.path());
+  EXPECT_TRUE(r.read_process(4242).info->env.empty());
+  r.set_read_env(true);
+  ProcSnapshot s = r.read_process(4242);
+  ASSERT_EQ(s.info->env.size(), 2u);
+  EXPECT_EQ(s.info->env[0], "HOME=/var/www");
+  EXPECT_EQ(s.info->env[1].size(), kEnvBytes - std::string("HOME=/var/www").size() - 1);
+}
+
+TEST(Environ, SplitsAsLibsinspDoes) {
+  EXPECT_EQ(split_environ(std::string_view("A=1\0B=\0\0C=3\0", 12)),
+            (std::vector<std::string>{"A=1", "B=", "", "C=3"}));
+  EXPECT_EQ(split_environ(std::string_view("A=1\0B=2", 7)),
+            (std::vector<std::string>{"A=1", "B=2"}));
+  EXPECT_TRUE(split_environ({}).empty());
+  EXPECT_TRUE(split_environ(std::string_view("\0", 1)).empty());
 }
 
 TEST_F(FakeProc, ReadsFdsWithSockets) {
