@@ -11,6 +11,7 @@
 
 #include "common/metrics.h"
 #include "detector/enforce/exec_hold.h"
+#include "detector/enforce/kernel_decision.h"
 #include "detector/enricher.h"
 #include "detector/event/syscall_events.h"
 #include "detector/output/alert_sink.h"
@@ -36,6 +37,8 @@ class Detector final : public RecordHandler {
   // Held execs (enforce/exec_hold.h) are decided here, right after their evaluation and
   // before their alerts are made; null: no hold.
   void set_exec_hold(ExecHold* hold) { hold_ = hold; }
+  // The in-kernel decision: the cgroups of execs it left to the hold are classified for it.
+  void set_kernel_decision(KernelDecision* kd) { kernel_decision_ = kd; }
 
  private:
   void evaluate(const Event& ev);
@@ -65,6 +68,7 @@ class Detector final : public RecordHandler {
   Counter* unknown_process_;
   Counter* emit_failures_;
   ExecHold* hold_ = nullptr;
+  KernelDecision* kernel_decision_ = nullptr;
 };
 
 }  // namespace riposte::detector
