@@ -92,11 +92,11 @@ done
 
 # The two paths in one run, alternated exec by exec so both see the same load.
 start --enforce "Forbidden tool with a bad argument" --enforce "Forbidden tool" --enforce-host
-"$work/riposte-kforbid" || true  # the first exec in this cgroup classifies it (hold path)
+{ "$work/riposte-kforbid" || true; } 2>/dev/null  # the first exec here classifies the cgroup (hold path)
 for ((i = 0; i < n; i++)); do
   "$work/riposte-forbid" bad || true
   "$work/riposte-kforbid" || true
-done
+done 2>/dev/null  # bash's "Killed" lines
 sleep 1  # the exit records of the last kills (the counts below show what was seen)
 echo "exec -> killed, $n each, alternated: hold-and-decide p50 <= $(exec_kill hold 0.5), p99 <= $(exec_kill hold 0.99); in-kernel decision p50 <= $(exec_kill kernel 0.5), p99 <= $(exec_kill kernel 0.99); killed_in_kernel $(killed killed_in_kernel), killed_in_kernel_unmatched $(killed killed_in_kernel_unmatched)"
 stop

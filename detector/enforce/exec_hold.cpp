@@ -65,9 +65,9 @@ constexpr const char* kExecKill = "riposte_detector_exec_kill_seconds";
 constexpr const char* kExecKillHelp =
     "From the exec (sched_process_exec) to the process's exit, for execs killed at exec: by "
     "the kernel on its own (path=kernel) or by the detector after a hold (path=hold)";
-const std::vector<double> kExecKillBuckets = {5e-6,   10e-6,  25e-6,  50e-6,  75e-6,
-                                              100e-6, 150e-6, 200e-6, 300e-6, 500e-6,
-                                              1e-3,   2e-3,   5e-3,   10e-3,  50e-3};
+const std::vector<double> kExecKillBuckets = {5e-6,   10e-6,  15e-6, 20e-6,  25e-6,  30e-6,  40e-6,
+                                              50e-6,  60e-6,  75e-6, 100e-6, 125e-6, 150e-6, 200e-6,
+                                              300e-6, 500e-6, 1e-3,  2e-3,   5e-3,   10e-3,  50e-3};
 constexpr size_t kDyingMax = 4096;  // killed processes exit at once; a bound all the same
 
 }  // namespace
