@@ -135,21 +135,48 @@ class NodeActionsE2E : public ::testing::Test {
     return r.ok() ? *r : NodeActionReply{};
   }
 
-  // A `sleep` started in the pod's container, as the host sees it.
+  // A `sleep` started in the pod's container, as the host sees it. The shell prints the
+  // sleep's pid in the container ($!), so the host process is known exactly (its innermost
+  // NSpid) instead of guessed from a scan; it is returned once it runs sleep (until its exec
+  // it is the shell's fork). A failed `kubectl exec` (its exit status was not checked, and a
+  // scan then found nothing: pid 0) is printed and retried, up to 3 times, once the pod's
+  // container is reported ready again; then it fails the test with kubectl's output.
   static HostProcess start_sleep(const RealPod& pod, const std::string& secs) {
-    int rc = 0;
-    exec_in(cluster_, ns_, pod, "sh -c 'sleep " + secs + " >/dev/null 2>&1 &'", &rc);
-    std::vector<HostProcess> found;
-    eventually([&] {
+    std::string out;
+    int rc = -1;
+    for (int attempt = 0; attempt < 3 && rc != 0; ++attempt) {
+      out =
+          exec_in(cluster_, ns_, pod, "sh -c 'sleep " + secs + " >/dev/null 2>&1 & echo $!'", &rc);
+      if (rc == 0) break;
+      std::printf("kubectl exec into %s failed (rc %d): %s\n", pod.name.c_str(), rc, out.c_str());
+      eventually([&] {
+        return kubectl(cluster_, "-n " + ns_ + " get pod " + pod.name +
+                                     " -o jsonpath={.status.containerStatuses[0].ready}") == "true";
+      });
+    }
+    EXPECT_EQ(rc, 0) << "kubectl exec failed: " << out;
+    const std::string cpid = trim(out);
+    if (rc != 0 || cpid.empty() || cpid.find_first_not_of("0123456789") != std::string::npos) {
+      ADD_FAILURE() << "no pid from the container's shell: '" << out << "'";
+      return {};
+    }
+    HostProcess found;
+    const bool ran = eventually([&] {
       for (const auto& p : container_processes(pod.cid, "sleep")) {
-        if (trim(read_file("/proc/" + std::to_string(p.pid) + "/cmdline")).find(secs) !=
-            std::string::npos) {
-          found = {p};
+        const std::string status = read_file("/proc/" + std::to_string(p.pid) + "/status");
+        const auto at = status.find("NSpid:");
+        if (at == std::string::npos) continue;
+        const std::string line = status.substr(at, status.find('\n', at) - at);
+        if (line.substr(line.find_last_of(" \t") + 1) == cpid) {
+          found = p;
+          return true;
         }
       }
-      return !found.empty();
+      return false;
     });
-    return found.empty() ? HostProcess{} : found[0];
+    EXPECT_TRUE(ran) << "container pid " << cpid << " of " << pod.name
+                     << " never ran sleep on the host";
+    return found;
   }
 
   static HostProcess nginx_master(const RealPod& pod) {
