@@ -206,4 +206,65 @@ struct riposte_env_record {
   char env[RIPOSTE_ENV_LEN];
 };
 
+/* ---- The in-kernel decision (bpf/exec.bpf.c, detector/rules/kernel_program.h) ------------
+ * An enforcing rule whose condition the kernel can evaluate exactly at exec (proc.name,
+ * proc.pname, proc.tty, container.id against host, and/or/not) is encoded as up to
+ * RIPOSTE_KDEC_NODES nodes per rule, in prefix order (a node's operands have larger indices),
+ * and evaluated in Kleene's three-valued logic: a fact the kernel is not sure of is unknown,
+ * and only a condition that is true whatever the unknowns are kills in the kernel. Anything
+ * else takes the hold path. */
+#define RIPOSTE_KDEC_RULES 8
+#define RIPOSTE_KDEC_NODES 32
+#define RIPOSTE_HELD_KILLED_IN_KERNEL 2 /* riposte_exec_record.held: SIGKILLed at exec */
+/* kdec_cgroups values: bit r (r < 8) rule r may kill there, bits 16-23 the generation of
+ * kdec_rules it was made for, and this bit: not the host. */
+#define RIPOSTE_KDEC_CGROUP_IN_CONTAINER (1u << 31)
+
+enum riposte_kdec_kind {
+  RIPOSTE_KDEC_UNUSED = 0,
+  RIPOSTE_KDEC_AND, /* of the nodes in `kids` */
+  RIPOSTE_KDEC_OR,
+  RIPOSTE_KDEC_NOT, /* of its one kid */
+  RIPOSTE_KDEC_TRUE,
+  RIPOSTE_KDEC_FALSE,
+  RIPOSTE_KDEC_NAME_IN,      /* proc.name in name set `arg` */
+  RIPOSTE_KDEC_PNAME_IN,     /* proc.pname in name set `arg` (unknown: parent not tracked) */
+  RIPOSTE_KDEC_PNAME_EXISTS, /* true when the parent is tracked, else unknown */
+  RIPOSTE_KDEC_TTY_EQ,       /* proc.tty == arg */
+  RIPOSTE_KDEC_IN_CONTAINER, /* container.id != host (unknown: cgroup not yet classified) */
+};
+
+struct riposte_kdec_node {
+  __u32 kind; /* riposte_kdec_kind */
+  __u32 arg;
+  __u64 kids; /* bit i: node i is an operand */
+};
+
+struct riposte_kdec_name_key {
+  __u32 set;
+  char comm[RIPOSTE_COMM_LEN];
+};
+
+/* The cgroups that decide container.id (the default hierarchy's and the cpu controller's, as
+ * the exec record's two paths); user space classifies them: container or host, and which
+ * kernel rules' guardrails allow a kill there. */
+struct riposte_kdec_cgroup_key {
+  __u64 dfl_id;
+  __u64 cpu_id;
+};
+
+/* A kernel rule held (or could hold: the cgroup is unclassified) but the kernel did not kill:
+ * the exec took the hold path, and this (by pid) tells user space which cgroup to classify. */
+struct riposte_kdec_pending {
+  __u64 start_boot_ns;
+  struct riposte_kdec_cgroup_key cgroup;
+};
+
+/* proc.pname as the detector's process table has it: the name each process got at its last
+ * exec (by tgid, with its start time against pid reuse). */
+struct riposte_exec_name {
+  __u64 start_boot_ns;
+  char comm[RIPOSTE_COMM_LEN];
+};
+
 #endif

@@ -77,6 +77,182 @@ static __always_inline bool parent_does_job_control(struct task_struct *task) {
   return group_pid(task, sid) == group_pid(parent, sid) && group_pid(task, pgid) != group_pid(parent, pgid);
 }
 
+/* ---- the in-kernel decision (events.h, struct riposte_kdec_node) ------------------------ */
+
+#define RIPOSTE_SIGKILL 9
+
+/* What to evaluate, one word so a program reads it at once: bits 0-7 how many rules (0:
+ * none), bit 8 which bank of kdec_nodes, bits 16-23 the generation (kdec_cgroups values of
+ * another generation are stale: unknown). User space writes a new program into the other bank
+ * and then flips this word, so a program in flight never reads a half-written one. */
+volatile __u32 kdec_rules = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 2 * RIPOSTE_KDEC_RULES * RIPOSTE_KDEC_NODES);
+  __type(key, __u32);
+  __type(value, struct riposte_kdec_node);
+} kdec_nodes SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct riposte_kdec_name_key);
+  __type(value, __u8);
+} kdec_names SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct riposte_kdec_cgroup_key);
+  __type(value, __u32);
+} kdec_cgroups SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct riposte_kdec_pending);
+} kdec_pending SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u32);
+  __type(value, struct riposte_exec_name);
+} exec_names SEC(".maps");
+
+/* The facts the rules read, and the three-valued results: node i is true when bit i of
+ * is_true is set, false when bit i of is_false is, unknown when neither. */
+struct kdec_ctx {
+  char comm[RIPOSTE_COMM_LEN];
+  char pcomm[RIPOSTE_COMM_LEN];
+  __u32 tty;
+  __u32 scope;       /* kdec_cgroups value */
+  __u32 bank;        /* first key of the bank in kdec_nodes */
+  __u8 parent_known; /* pcomm is what the process table has */
+  __u8 scope_known;
+  __u8 kill;  /* a rule held true within its guardrails */
+  __u8 defer; /* a rule held true, its cgroup unclassified or out of scope */
+  __u64 is_true, is_false;
+};
+
+static __always_inline int kdec_name_in(__u32 set, const char* comm) {
+  struct riposte_kdec_name_key k = {.set = set};
+  __builtin_memcpy(k.comm, comm, sizeof(k.comm));
+  return bpf_map_lookup_elem(&kdec_names, &k) != NULL;
+}
+
+/* One node per call, each rule's nodes from the last to the first, so operands come first. */
+static long kdec_step(__u64 index, void* data) {
+  struct kdec_ctx* c = data;
+  __u32 rule = index / RIPOSTE_KDEC_NODES;
+  __u32 i = RIPOSTE_KDEC_NODES - 1 - index % RIPOSTE_KDEC_NODES;
+  if (i == RIPOSTE_KDEC_NODES - 1) c->is_true = c->is_false = 0;
+  __u32 key = c->bank + rule * RIPOSTE_KDEC_NODES + i;
+  struct riposte_kdec_node* n = bpf_map_lookup_elem(&kdec_nodes, &key);
+  if (!n || n->kind == RIPOSTE_KDEC_UNUSED) return 0;
+  __u64 k = n->kids;
+  int t = -1; /* 1 true, 0 false, -1 unknown */
+  switch (n->kind) {
+    case RIPOSTE_KDEC_AND:
+      t = (c->is_false & k) ? 0 : ((c->is_true & k) == k ? 1 : -1);
+      break;
+    case RIPOSTE_KDEC_OR:
+      t = (c->is_true & k) ? 1 : ((c->is_false & k) == k ? 0 : -1);
+      break;
+    case RIPOSTE_KDEC_NOT:
+      t = (c->is_true & k) ? 0 : ((c->is_false & k) ? 1 : -1);
+      break;
+    case RIPOSTE_KDEC_TRUE:
+      t = 1;
+      break;
+    case RIPOSTE_KDEC_FALSE:
+      t = 0;
+      break;
+    case RIPOSTE_KDEC_NAME_IN:
+      t = kdec_name_in(n->arg, c->comm);
+      break;
+    case RIPOSTE_KDEC_PNAME_IN:
+      t = c->parent_known ? kdec_name_in(n->arg, c->pcomm) : -1;
+      break;
+    case RIPOSTE_KDEC_PNAME_EXISTS:
+      t = c->parent_known ? 1 : -1;
+      break;
+    case RIPOSTE_KDEC_TTY_EQ:
+      t = c->tty == n->arg;
+      break;
+    case RIPOSTE_KDEC_IN_CONTAINER:
+      t = c->scope_known ? ((c->scope & RIPOSTE_KDEC_CGROUP_IN_CONTAINER) != 0) : -1;
+      break;
+    default:
+      break; /* a kind this program does not know: unknown */
+  }
+  if (t == 1) c->is_true |= 1ull << i;
+  if (t == 0) c->is_false |= 1ull << i;
+  if (i != 0) return 0;
+  if (t == 1 && c->scope_known && (c->scope & (1u << rule))) {
+    c->kill = 1;
+    return 1; /* stop: decided */
+  }
+  /* True but out of scope, or not false while the cgroup is unclassified (container.id is
+   * then unknown): the detector decides, and classifies the cgroup for the next exec. */
+  if (t == 1 || (t == -1 && !c->scope_known)) c->defer = 1;
+  return 0;
+}
+
+static __always_inline struct riposte_kdec_cgroup_key cgroup_key(struct task_struct* task) {
+  struct riposte_kdec_cgroup_key key = {.dfl_id = bpf_get_current_cgroup_id()};
+  struct css_set* cset = BPF_CORE_READ(task, cgroups);
+  int cpu_id = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
+  struct cgroup_subsys_state* css = NULL;
+  if (cpu_id >= 0 && cpu_id < 12) bpf_probe_read_kernel(&css, sizeof(css), &cset->subsys[cpu_id]);
+  if (css) key.cpu_id = BPF_CORE_READ(css, cgroup, kn, id);
+  return key;
+}
+
+/* The name the process table gives this process from now on (its exec record's comm). */
+static __always_inline void track_exec_name(struct riposte_exec_record* r) {
+  if (!(kdec_rules & 0xff)) return;
+  struct riposte_exec_name v = {.start_boot_ns = r->start_boot_ns};
+  __builtin_memcpy(v.comm, r->comm, sizeof(v.comm));
+  __u32 pid = r->h.pid;
+  bpf_map_update_elem(&exec_names, &pid, &v, BPF_ANY);
+}
+
+/* 1: a kernel rule holds for this exec within its guardrails; the caller kills it. */
+static __always_inline int kernel_decides_kill(struct task_struct* task,
+                                               struct riposte_exec_record* r) {
+  __u32 word = kdec_rules;
+  __u32 rules = word & 0xff;
+  if (!rules) return 0;
+  if (rules > RIPOSTE_KDEC_RULES) rules = RIPOSTE_KDEC_RULES;
+  struct kdec_ctx c = {.tty = r->tty,
+                       .bank = ((word >> 8) & 1) * RIPOSTE_KDEC_RULES * RIPOSTE_KDEC_NODES};
+  __builtin_memcpy(c.comm, r->comm, sizeof(c.comm));
+  struct task_struct* parent = BPF_CORE_READ(task, real_parent);
+  __u32 ppid = BPF_CORE_READ(parent, tgid);
+  struct riposte_exec_name* pn = bpf_map_lookup_elem(&exec_names, &ppid);
+  if (pn && pn->start_boot_ns == BPF_CORE_READ(parent, group_leader, start_boottime)) {
+    __builtin_memcpy(c.pcomm, pn->comm, sizeof(c.pcomm));
+    c.parent_known = 1;
+  }
+  struct riposte_kdec_cgroup_key key = cgroup_key(task);
+  __u32* scope = bpf_map_lookup_elem(&kdec_cgroups, &key);
+  if (scope && ((*scope >> 16) & 0xff) == ((word >> 16) & 0xff)) {
+    c.scope = *scope;
+    c.scope_known = 1;
+  }
+  bpf_loop(rules * RIPOSTE_KDEC_NODES, kdec_step, &c, 0);
+  if (c.kill) return 1;
+  if (c.defer) {
+    struct riposte_kdec_pending p = {.start_boot_ns = r->start_boot_ns, .cgroup = key};
+    __u32 pid = r->h.pid;
+    bpf_map_update_elem(&kdec_pending, &pid, &p, BPF_ANY);
+  }
+  return 0;
+}
+
 /* Stops the process before its first instruction when its names make it a candidate. */
 static __always_inline __u32 hold_if_candidate(struct task_struct *task, struct riposte_exec_record *r) {
   if (!hold_enabled) return 0;
@@ -92,6 +268,10 @@ static __always_inline __u32 hold_if_candidate(struct task_struct *task, struct 
     bpf_probe_read_kernel_str(parent.comm, sizeof(parent.comm), BPF_CORE_READ(task, real_parent, comm));
     if (!bpf_map_lookup_elem(&hold_pnames, &parent)) return 0;
   }
+  /* Decided here with no round trip when a kernel rule holds; SIGKILL is pending like the
+   * stop: the new program never runs. Otherwise the hold path decides. */
+  if (kernel_decides_kill(task, r) && bpf_send_signal(RIPOSTE_SIGKILL) == 0)
+    return RIPOSTE_HELD_KILLED_IN_KERNEL;
   if (parent_does_job_control(task)) return 0;
   struct riposte_held h = {.start_boot_ns = r->start_boot_ns, .held_at_ns = now};
   __u32 pid = r->h.pid;
@@ -256,6 +436,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
             sizeof(r->cwd));
   read_cgroups(task, r);
   read_args(task, r);
+  track_exec_name(r);
   r->held = hold_if_candidate(task, r);
   r->pad = 0;
   /* A held process waits for the reader: wake it even behind records written without a

@@ -37,13 +37,16 @@ int rules_explain(const Args& args) {
           "rule: its condition after macro, list and exception expansion, the event types it "
           "needs (the kernel-side filter and the rule index use them), and the checks in the "
           "order they are evaluated. Load errors go to stderr; a rule that did not compile "
-          "cannot be explained. Exits 1 when the rule is unknown or did not compile.",
-          "riposte rules explain RULE --rules FILE [--rules FILE ...]");
+          "cannot be explained. Without RULE: for each rule that can match an exec, the path "
+          "it takes when enforcing (--enforce or an enforcing playbook): kernel (killed at "
+          "exec by the kernel) or hold-and-decide, with the reason, naming the field. Exits 1 "
+          "when the rule is unknown or did not compile.",
+          "riposte rules explain [RULE] --rules FILE [--rules FILE ...]");
   f.add_list("rules", &files, "FILE", "Falco rules file; repeat to load several, in order");
   f.add_positional("RULE", &names, "the rule's name (quote it: names have spaces)");
   if (int rc = parse_flags(f, args); rc >= 0) return rc;
-  if (names.size() != 1) {
-    std::fprintf(stderr, "riposte rules explain: give exactly one rule name (see --help)\n");
+  if (names.size() > 1) {
+    std::fprintf(stderr, "riposte rules explain: give at most one rule name (see --help)\n");
     return 2;
   }
   if (files.empty()) {
@@ -56,6 +59,11 @@ int rules_explain(const Args& args) {
   for (const auto& d : res.diagnostics)
     if (d.severity == detector::rules::Diagnostic::kError)
       std::fprintf(stderr, "%s\n", d.str().c_str());
+  if (names.empty()) {
+    if (!res.ruleset) return 1;
+    std::fputs(detector::rules::explain_enforcement(*res.ruleset).c_str(), stdout);
+    return res.ok() ? 0 : 1;
+  }
   const detector::rules::CompiledRule* rule =
       res.ruleset ? res.ruleset->find(names[0]) : nullptr;
   if (rule == nullptr) {

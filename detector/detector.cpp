@@ -73,6 +73,10 @@ void Detector::on_exec(const ExecRecord& rec) {
         hold_->should_kill(*by, *evp,
                            ExecHold::needs_alert(*by) ? enforced_alert(*by, ev) : Alert{});
     hold_->decide(rec, kill ? by->rule : nullptr);
+    // A kernel rule that held for this exec matches here too (it is exact): only then may the
+    // kernel have left its cgroup to classify.
+    if (kernel_decision_ != nullptr && by != nullptr && !rec.killed_in_kernel)
+      kernel_decision_->classify(rec, *evp, *hold_);
   }
   emit(ev);
 }
@@ -111,6 +115,7 @@ void Detector::on_fork(const ForkRecord& rec) {
 
 void Detector::on_exit(const ExitRecord& rec) {
   count(EventType::kProcExit);
+  if (hold_ != nullptr) hold_->exited(rec.pid, rec.boot_ns);
   if (rules_->event_types().contains(EventType::kProcExit)) {
     procs_->find(rec.pid);  // read from /proc when unknown
     procs_->prepare(rec.pid);

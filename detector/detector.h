@@ -12,6 +12,7 @@
 
 #include "common/metrics.h"
 #include "detector/enforce/exec_hold.h"
+#include "detector/enforce/kernel_decision.h"
 #include "detector/enricher.h"
 #include "detector/event/syscall_events.h"
 #include "detector/output/alert_sink.h"
@@ -41,6 +42,8 @@ class Detector final : public RecordHandler {
   // The rules in force from the next event on (rules_reload.h); on the event thread, between
   // polls. The old set must outlive alerts in flight (the reloader keeps every set).
   void set_rules(const rules::Ruleset* rules) { rules_ = rules; }
+  // The in-kernel decision: the cgroups of execs it left to the hold are classified for it.
+  void set_kernel_decision(KernelDecision* kd) { kernel_decision_ = kd; }
 
  private:
   void evaluate(const Event& ev);
@@ -74,6 +77,7 @@ class Detector final : public RecordHandler {
   // before; records of other CPUs may come between). Bounded: an exec record the ring buffer
   // dropped leaves its environment here until the map is full.
   std::unordered_map<uint32_t, std::vector<std::string>> pending_env_;
+  KernelDecision* kernel_decision_ = nullptr;
 };
 
 }  // namespace riposte::detector

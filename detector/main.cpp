@@ -90,6 +90,7 @@ struct Config {
   std::vector<std::string> enforce_namespaces;
   bool enforce_host = false;
   std::string hold_timeout = "resume";
+  std::string kernel_decision = "on";
   bool node_actions = false;
   int node_action_rate = 20;
   std::vector<std::string> node_action_protected = {"kube-system", "kube-public",
@@ -148,6 +149,10 @@ Config parse_flags(int argc, char** argv) {
   f.add_string("hold-timeout", &c.hold_timeout, "resume|kill",
                "what happens to an exec held past the deadline or when the detector dies: resume "
                "it (fail-open, the default) or kill it (fail-closed)");
+  f.add_string("kernel-decision", &c.kernel_decision, "on|off",
+               "kill in the kernel at exec, with no round trip, for enforcing rules the kernel "
+               "can decide exactly on its own (see riposte rules explain); off: every enforcing "
+               "rule is hold-and-decide");
   f.add_bool("node-actions", &c.node_actions,
              "serve the responder's node actions (process.kill, container.kill/freeze/thaw, "
              "forensics.capture) on riposte.node.<node>.action; needs --nats");
@@ -173,6 +178,8 @@ Config parse_flags(int argc, char** argv) {
   if (c.hold_timeout != "resume" && c.hold_timeout != "kill")
     die("--hold-timeout is resume or kill");
   if (c.hold_deadline_ms <= 0) die("--hold-deadline-ms must be positive");
+  if (c.kernel_decision != "on" && c.kernel_decision != "off")
+    die("--kernel-decision is on or off");
   if (c.node_actions && c.nats.url.empty()) die("--node-actions needs --nats");
   if (c.playbook_objects && c.no_kube) die("--playbook-objects needs the Kubernetes API");
   if (c.node_action_rate <= 0) die("--node-action-rate must be positive");
@@ -335,6 +342,21 @@ int main(int argc, char** argv) {
       "Times the enforcing rules changed since start (playbooks added, changed or removed)");
   registry.gauge("riposte_detector_enforcing_rules", "Rules whose matching execs are stopped")
       .set_function([&hold] { return static_cast<double>(hold.rules().size()); });
+  std::unique_ptr<detector::KernelDecision> kernel_decision;
+  if (holding && cfg.kernel_decision == "on") {
+    kernel_decision = std::make_unique<detector::KernelDecision>(
+        source.kernel_decision_maps(), [&source](uint32_t n) { source.set_kernel_rule_count(n); },
+        &registry);
+  }
+  const auto install_kernel_rules = [&] {
+    if (!kernel_decision) return;
+    if (Status st = kernel_decision->install(hold.plan()); !st.ok()) {
+      log::error("in-kernel decision not installed (the hold path decides)",
+                 {{"error", st.error()}});
+      return;
+    }
+    log::info("in-kernel decision", {{"kernel_rules", kernel_decision->rule_names()}});
+  };
   // Applies the playbooks in force when they changed: the rules they enforce join --enforce's.
   const auto reload_enforcing = [&] {
     auto playbooks = enforcement.poll();
@@ -352,6 +374,7 @@ int main(int argc, char** argv) {
     nlohmann::json names = nlohmann::json::array();
     for (const auto& r : plan.rules) names.push_back(r.rule->name);
     hold.replace(std::move(plan));
+    install_kernel_rules();
     enforce_reloads.inc();
     log::info("enforcing rules changed",
               {{"enforcing_rules", hold.rules().size()},
@@ -362,6 +385,10 @@ int main(int argc, char** argv) {
   if (holding) {
     if (Status st = hold.start(source.held_map_fd()); !st.ok()) die(st.error());
     det.set_exec_hold(&hold);
+    if (kernel_decision) {
+      det.set_kernel_decision(kernel_decision.get());
+      install_kernel_rules();
+    }
     hold_alive();
     registry
         .gauge("riposte_detector_exec_hold_failures_total",

@@ -4,6 +4,11 @@
 #  - held and killed: N execs of a matching candidate, each stopped at exec and killed; the
 #    detector's riposte_detector_exec_hold_seconds histogram gives hold -> kill (p50/p99 as
 #    bucket bounds);
+#  - exec -> killed, in-kernel decision next to hold-and-decide, in one detector run: N execs
+#    of a candidate only the detector can decide (proc.args: held, then killed) and N of one
+#    the kernel decides on its own (proc.name only: SIGKILLed at exec), alternated; the
+#    detector's riposte_detector_exec_kill_seconds{path=hold|kernel} histogram gives exec ->
+#    exit of each killed process (p50/p99 as bucket bounds);
 #  - the cost to everything else: N fork+exec of /bin/true (not a candidate), and N of a
 #    candidate the rule does not match (held, then resumed), timed with the detector
 #    enforcing and with the same detector not enforcing, alternated ROUNDS times.
@@ -21,10 +26,16 @@ cleanup() {
 }
 trap cleanup EXIT
 cp /bin/true "$work/riposte-forbid"
+cp /bin/true "$work/riposte-kforbid"
 cat >"$work/rules.yaml" <<'RULES'
 - rule: Forbidden tool with a bad argument
   desc: the benchmark's enforcing rule
   condition: evt.type = execve and evt.dir = < and proc.name = riposte-forbid and proc.args contains bad
+  output: "forbidden %proc.cmdline"
+  priority: CRITICAL
+- rule: Forbidden tool
+  desc: the benchmark's rule the kernel decides (proc.name only)
+  condition: evt.type = execve and proc.name = riposte-kforbid
   output: "forbidden %proc.cmdline"
   priority: CRITICAL
 RULES
@@ -51,8 +62,14 @@ quantile() {  # quantile Q: the smallest bucket bound holding Q of the hold hist
     END { for (i = 1; i <= k; i++) if (c[i] >= q * total) { printf "%s s (of %d)", b[i], total; exit } }'
 }
 
-killed() {  # killed: the held execs the detector killed
-  curl -s "http://127.0.0.1:$port/metrics" | awk '/^riposte_detector_exec_holds_total\{outcome="killed"\}/ { print $NF }'
+killed() {  # killed [OUTCOME]: the held execs the detector killed (or another outcome)
+  curl -s "http://127.0.0.1:$port/metrics" | awk -v o="${1:-killed}" '$1 == "riposte_detector_exec_holds_total{outcome=\"" o "\"}" { print $NF }'
+}
+exec_kill() {  # exec_kill PATH Q: the smallest bucket bound holding Q of exec -> exit, by path
+  curl -s "http://127.0.0.1:$port/metrics" | awk -v q="$2" -v p="path=\"$1\"" '
+    /^riposte_detector_exec_kill_seconds_bucket/ && index($0, p) { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); b[++k] = le; c[k] = $NF }
+    /^riposte_detector_exec_kill_seconds_count/ && index($0, p) { total = $NF }
+    END { for (i = 1; i <= k; i++) if (c[i] >= q * total) { printf "%s s (of %d)", b[i], total; exit } }'
 }
 # The benchmark runs on the host: kills there need --enforce-host (or the playbook's host).
 mkdir -p "$work/playbooks"
@@ -72,6 +89,17 @@ for how in "--enforce" "--playbooks"; do
   echo "held and killed ($how): $n execs in $killed_ms ms, $(killed) killed; hold -> kill p50 <= $(quantile 0.5), p99 <= $(quantile 0.99)"
   stop
 done
+
+# The two paths in one run, alternated exec by exec so both see the same load.
+start --enforce "Forbidden tool with a bad argument" --enforce "Forbidden tool" --enforce-host
+{ "$work/riposte-kforbid" || true; } 2>/dev/null  # the first exec here classifies the cgroup (hold path)
+for ((i = 0; i < n; i++)); do
+  "$work/riposte-forbid" bad || true
+  "$work/riposte-kforbid" || true
+done 2>/dev/null  # bash's "Killed" lines
+sleep 1  # the exit records of the last kills (the counts below show what was seen)
+echo "exec -> killed, $n each, alternated: hold-and-decide p50 <= $(exec_kill hold 0.5), p99 <= $(exec_kill hold 0.99); in-kernel decision p50 <= $(exec_kill kernel 0.5), p99 <= $(exec_kill kernel 0.99); killed_in_kernel $(killed killed_in_kernel), killed_in_kernel_unmatched $(killed killed_in_kernel_unmatched)"
+stop
 
 for ((r = 1; r <= rounds; r++)); do
   start

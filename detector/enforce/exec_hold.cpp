@@ -61,6 +61,15 @@ uint64_t boot_now_ns() {
   }
 }
 
+constexpr const char* kExecKill = "riposte_detector_exec_kill_seconds";
+constexpr const char* kExecKillHelp =
+    "From the exec (sched_process_exec) to the process's exit, for execs killed at exec: by "
+    "the kernel on its own (path=kernel) or by the detector after a hold (path=hold)";
+const std::vector<double> kExecKillBuckets = {5e-6,   10e-6,  15e-6, 20e-6,  25e-6,  30e-6,  40e-6,
+                                              50e-6,  60e-6,  75e-6, 100e-6, 125e-6, 150e-6, 200e-6,
+                                              300e-6, 500e-6, 1e-3,  2e-3,   5e-3,   10e-3,  50e-3};
+constexpr size_t kDyingMax = 4096;  // killed processes exit at once; a bound all the same
+
 }  // namespace
 
 Result<HoldPlan> plan_exec_hold(const rules::Ruleset& ruleset,
@@ -136,7 +145,17 @@ ExecHold::ExecHold(HoldPlan plan, HoldOptions options, Registry* registry)
       dry_run_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
                                   {{"outcome", "matched_dry_run"}})),
       missed_(&registry->counter("riposte_detector_exec_holds_total", "Held execs, by outcome",
-                                 {{"outcome", "released_by_watchdog"}})) {
+                                 {{"outcome", "released_by_watchdog"}})),
+      killed_in_kernel_(&registry->counter("riposte_detector_exec_holds_total",
+                                           "Held execs, by outcome",
+                                           {{"outcome", "killed_in_kernel"}})),
+      killed_in_kernel_unmatched_(&registry->counter("riposte_detector_exec_holds_total",
+                                                     "Held execs, by outcome",
+                                                     {{"outcome", "killed_in_kernel_unmatched"}})),
+      exec_to_death_kernel_(
+          &registry->histogram(kExecKill, kExecKillHelp, kExecKillBuckets, {{"path", "kernel"}})),
+      exec_to_death_hold_(
+          &registry->histogram(kExecKill, kExecKillHelp, kExecKillBuckets, {{"path", "hold"}})) {
   registry
       ->gauge("riposte_detector_exec_holds_expired_total",
               "Held execs the watchdog released at the deadline or at the detector's death")
@@ -183,6 +202,19 @@ Status ExecHold::start(int held_fd) {
 
 void ExecHold::decide(const ExecRecord& rec, const rules::CompiledRule* by) {
   if (held_fd_ < 0) return;
+  if (rec.killed_in_kernel) {
+    if (dying_.size() < kDyingMax) dying_[rec.pid] = {rec.boot_ns, true};
+    if (by != nullptr) {
+      killed_in_kernel_->inc();
+      log::warn("exec killed in the kernel before it ran",
+                {{"rule", by->name}, {"pid", rec.pid}, {"comm", rec.comm}, {"exe", rec.exe_path}});
+    } else {
+      killed_in_kernel_unmatched_->inc();
+      log::error("exec killed in the kernel but no enforcing rule kills it here",
+                 {{"pid", rec.pid}, {"comm", rec.comm}, {"exe", rec.exe_path}});
+    }
+    return;
+  }
   if (!rec.held) {
     if (by != nullptr) kill_running(rec, *by, killed_unheld_);
     return;
@@ -193,6 +225,7 @@ void ExecHold::decide(const ExecRecord& rec, const rules::CompiledRule* by) {
     held_for_->observe(static_cast<double>(boot_now_ns() - held_at) / 1e9);
     (by != nullptr ? killed_ : resumed_)->inc();
     if (by != nullptr) {
+      if (dying_.size() < kDyingMax) dying_[rec.pid] = {rec.boot_ns, false};
       log::warn("exec killed before it ran",
                 {{"rule", by->name}, {"pid", rec.pid}, {"comm", rec.comm}, {"exe", rec.exe_path}});
     }
@@ -251,6 +284,17 @@ bool ExecHold::in_scope(const Enforcer& by, const ProcessInfo& proc, const Alert
     }
   }
   return !by.match || by.match->matches(alert);
+}
+
+void ExecHold::exited(uint32_t pid, uint64_t boot_ns) {
+  auto it = dying_.find(pid);
+  if (it == dying_.end()) return;
+  const auto [exec_ns, in_kernel] = it->second;
+  dying_.erase(it);
+  if (boot_ns >= exec_ns) {
+    (in_kernel ? exec_to_death_kernel_ : exec_to_death_hold_)
+        ->observe(static_cast<double>(boot_ns - exec_ns) / 1e9);
+  }
 }
 
 uint64_t ExecHold::expired() const { return shared_ != nullptr ? shared_->expired.load() : 0; }

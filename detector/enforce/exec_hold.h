@@ -23,6 +23,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/alert.h"
@@ -101,7 +103,9 @@ class ExecHold {
   // The exec event was evaluated; `by` is the enforcing rule that matched it, or null. A held
   // process is killed (by) or resumed (!by). One that was not held (a job-control parent
   // would have seen the stop, or the deadline passed) is killed as it runs when `by`, if it
-  // is still the same process.
+  // is still the same process. One the kernel killed on its own (kernel_decision.h) is only
+  // counted: killed_in_kernel when `by` agrees, killed_in_kernel_unmatched (an error: the
+  // kernel's decision was not exact) when not.
   void decide(const ExecRecord& rec, const rules::CompiledRule* by);
   // Whether a match of `rule` in this process, which raises `alert`, is to be killed: one of
   // its enforcers has it in scope and is not a dry run. Otherwise counted (dry run or out of
@@ -111,6 +115,10 @@ class ExecHold {
   static bool needs_alert(const EnforcedRule& rule);
   // Whether an enforcer's guardrails let it kill this process.
   bool in_scope(const Enforcer& by, const ProcessInfo& proc, const Alert& alert) const;
+
+  // A process exited (its exit record): for an exec killed at exec, from the exec to its
+  // death goes to riposte_detector_exec_kill_seconds{path=kernel|hold}.
+  void exited(uint32_t pid, uint64_t boot_ns);
 
   // Processes the watchdog released at the deadline or at the detector's death.
   uint64_t expired() const;
@@ -136,6 +144,12 @@ class ExecHold {
   Counter* out_of_scope_;
   Counter* dry_run_;
   Counter* missed_;
+  Counter* killed_in_kernel_;
+  Counter* killed_in_kernel_unmatched_;
+  // Killed at exec, not yet exited: pid -> (exec time, by the kernel).
+  std::unordered_map<uint32_t, std::pair<uint64_t, bool>> dying_;
+  Histogram* exec_to_death_kernel_;
+  Histogram* exec_to_death_hold_;
 };
 
 }  // namespace riposte::detector

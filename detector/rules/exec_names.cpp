@@ -14,20 +14,6 @@ constexpr size_t kCommMax = 15;  // TASK_COMM_LEN - 1
 // Beyond this many names the kernel's map is no filter worth having.
 constexpr size_t kMaxNames = 1024;
 
-// For the exec event: evt.type (execve) and evt.dir (the exit, "<") are decided.
-Tri fold_for_exec(const Check& c) {
-  if (c.type_fast) {
-    EventTypeSet exec;
-    exec.insert(EventType::kExecve);
-    return fold_event_type(c, exec);
-  }
-  if (c.field.name == "evt.dir" && !c.rhs_is_field && c.xforms.empty() && c.strs.size() == 1 &&
-      (c.op == Op::kEq || c.op == Op::kNe)) {
-    return (c.strs[0] == "<") == (c.op == Op::kEq) ? Tri::kTrue : Tri::kFalse;
-  }
-  return Tri::kUnknown;
-}
-
 NameSet names_for(const Check& c, std::string_view field) {
   if (c.field.name != field || c.rhs_is_field || !c.xforms.empty()) return NameSet::any();
   if (c.op == Op::kEq || c.op == Op::kIn) return NameSet::of(c.strs);

@@ -25,6 +25,7 @@
 #include "detector/rules/ast.h"
 #include "detector/rules/exec_names.h"
 #include "detector/rules/fields.h"
+#include "detector/rules/kernel_program.h"
 #include "detector/rules/open_paths.h"
 
 namespace riposte::detector::rules {
@@ -115,6 +116,9 @@ class Filter {
   // For the exec event, the process and parent names outside which the condition cannot
   // hold (exec_names.h); any when it does not depend on them.
   ExecNames exec_names() const;
+  // For the exec event, the condition as the kernel's exec program evaluates it, or why the
+  // kernel cannot decide it exactly (kernel_program.h).
+  KernelProgram kernel_program() const;
   // Fields the condition reads (for diagnostics).
   const std::vector<std::string>& fields() const { return fields_; }
   // The program as evaluated, one node per line (for `riposte rules explain`): operands in

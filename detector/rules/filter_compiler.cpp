@@ -10,6 +10,7 @@
 #include "detector/rules/check.h"
 #include "detector/rules/compile_hints.h"
 #include "detector/rules/filter.h"
+#include "detector/rules/necessary_set.h"
 #include "detector/rules/operators.h"
 #include "detector/rules/parser.h"
 #include "detector/rules/value_tree.h"
@@ -572,25 +573,13 @@ class FilterCompiler {
     return wrap(std::move(c), e, values);
   }
 
-  // libsinsp's evttype analysis (ppm_codes.cpp): evt.num starts at 1, so "evt.num = 0",
-  // "< 1", "<= 0", "in (0)" hold for no event (Falco's never_true idiom: no LOAD_NO_EVTTYPE
-  // for a rule that is only that) and "!= 0", "> 0", ">= 1" for every one.
+  // evt.num checks that hold for no event or for every one (evt_num_constant).
   static void evt_num_invariant(const Check& c, EventTypeSet* may_true, EventTypeSet* may_false) {
-    if (c.field.name != "evt.num" || c.tree || !c.xforms.empty() || c.rhs_is_field ||
-        c.field.def == nullptr)
-      return;
-    const bool all_zero =
-        std::all_of(c.nums.begin(), c.nums.end(), [](int64_t n) { return n == 0; });
-    const int64_t n = c.nums.size() == 1 ? c.nums[0] : -1;
-    const Op op = c.op;
-    const bool never = ((op == Op::kEq || op == Op::kIn || op == Op::kIntersects) && all_zero) ||
-                       (op == Op::kLt && (n == 0 || n == 1)) || (op == Op::kLe && n == 0);
-    const bool always =
-        ((op == Op::kNe || op == Op::kGt) && n == 0) || (op == Op::kGe && (n == 0 || n == 1));
-    if (never) {
+    const Tri t = evt_num_constant(c);
+    if (t == Tri::kFalse) {
       *may_true = EventTypeSet{};
       *may_false = EventTypeSet::all();
-    } else if (always) {
+    } else if (t == Tri::kTrue) {
       *may_true = EventTypeSet::all();
       *may_false = EventTypeSet{};
     }

@@ -34,6 +34,40 @@ inline Tri fold_event_type(const Check& c, const EventTypeSet& of_class) {
   return Tri::kUnknown;
 }
 
+// libsinsp's evttype analysis (ppm_codes.cpp): evt.num starts at 1, so "evt.num = 0",
+// "< 1", "<= 0", "in (0)" hold for no event (Falco's never_true idiom: no LOAD_NO_EVTTYPE
+// for a rule that is only that) and "!= 0", "> 0", ">= 1" for every one.
+inline Tri evt_num_constant(const Check& c) {
+  if (c.field.name != "evt.num" || c.tree || !c.xforms.empty() || c.rhs_is_field ||
+      c.field.def == nullptr)
+    return Tri::kUnknown;
+  bool all_zero = true;
+  for (int64_t v : c.nums) all_zero = all_zero && v == 0;
+  const int64_t n = c.nums.size() == 1 ? c.nums[0] : -1;
+  const Op op = c.op;
+  if (((op == Op::kEq || op == Op::kIn || op == Op::kIntersects) && all_zero) ||
+      (op == Op::kLt && (n == 0 || n == 1)) || (op == Op::kLe && n == 0))
+    return Tri::kFalse;
+  if (((op == Op::kNe || op == Op::kGt) && n == 0) || (op == Op::kGe && (n == 0 || n == 1)))
+    return Tri::kTrue;
+  return Tri::kUnknown;
+}
+
+// For the exec event riposte makes (execve, exit direction): evt.type, evt.dir and the evt.num
+// invariant are decided.
+inline Tri fold_for_exec(const Check& c) {
+  if (c.type_fast) {
+    EventTypeSet exec;
+    exec.insert(EventType::kExecve);
+    return fold_event_type(c, exec);
+  }
+  if (c.field.name == "evt.dir" && !c.rhs_is_field && c.xforms.empty() && c.strs.size() == 1 &&
+      (c.op == Op::kEq || c.op == Op::kNe)) {
+    return (c.strs[0] == "<") == (c.op == Op::kEq) ? Tri::kTrue : Tri::kFalse;
+  }
+  return evt_num_constant(c);
+}
+
 // Fold: Tri(const Check&). Leaf: Set(const Check&), the values for which the check can hold
 // (Set::any() when it does not constrain the field).
 template <class Set, class Fold, class Leaf>

@@ -111,6 +111,20 @@ std::string format_text_line(const Alert& alert) {
   return s;
 }
 
+std::string explain_enforcement(const Ruleset& rules) {
+  std::string s;
+  size_t kernel = 0, hold = 0;
+  for (const CompiledRule* r : rules.enabled_rules()) {
+    if (!r->event_types.contains(EventType::kExecve)) continue;
+    const KernelProgram k = r->filter.kernel_program();
+    s += r->name + ": " + (k.decidable() ? "kernel" : "hold-and-decide (" + k.why_not + ")") + "\n";
+    ++(k.decidable() ? kernel : hold);
+  }
+  s += std::to_string(kernel) + " rules decided in the kernel, " + std::to_string(hold) +
+       " hold-and-decide (if enforcing; rules that cannot match an exec are left out)\n";
+  return s;
+}
+
 std::string explain_rule(const CompiledRule& rule) {
   std::string s;
   s += "rule: " + rule.name + "\n";
@@ -157,6 +171,12 @@ std::string explain_rule(const CompiledRule& rule) {
     s += "exec hold (--enforce): held in the kernel when proc.name is " + describe(n.name) +
          " and proc.pname is " + describe(n.pname) +
          " (not under a job-control shell: killed as it runs there); decided in user space\n";
+    // Which path an enforcing rule takes (kernel_program.h).
+    const KernelProgram k = rule.filter.kernel_program();
+    s += k.decidable()
+             ? "enforcement path: kernel (killed at exec by the kernel, no round trip; a "
+               "process whose parent or cgroup the kernel is not sure of takes the hold path)\n"
+             : "enforcement path: hold-and-decide (" + k.why_not + ")\n";
   }
   s += "condition (macros, lists and exceptions expanded):\n  ";
   s += rule.expanded_condition.empty() ? std::string("(not expanded: load with expand_conditions)")

@@ -163,4 +163,9 @@ std::string format_text_line(const Alert& alert);
 // the checks as they are evaluated (cheapest likely-deciding operand first).
 std::string explain_rule(const CompiledRule& rule);
 
+// What `riposte rules explain` prints without a rule: for each enabled rule that can match an
+// exec, the path it would take if enforcing: "kernel" (decided at exec by the kernel) or
+// "hold-and-decide" with the reason the kernel cannot decide it, naming the field.
+std::string explain_enforcement(const Ruleset& rules);
+
 }  // namespace riposte::detector::rules

@@ -231,6 +231,16 @@ uint64_t BpfSource::hold_failures() const {
   return exec_ ? per_cpu_sum(exec_->maps.hold_failures) : 0;
 }
 
+BpfSource::KernelDecisionMaps BpfSource::kernel_decision_maps() const {
+  if (!exec_ || !options_.hold.enabled) return {};
+  return {bpf_map__fd(exec_->maps.kdec_nodes), bpf_map__fd(exec_->maps.kdec_names),
+          bpf_map__fd(exec_->maps.kdec_cgroups), bpf_map__fd(exec_->maps.kdec_pending)};
+}
+
+void BpfSource::set_kernel_rule_count(uint32_t n) {
+  if (exec_ && options_.hold.enabled) exec_->bss->kdec_rules = n;
+}
+
 Status BpfSource::attach_syscall() {
   if (int err = syscall_bpf__attach(syscall_.get())) {
     return Error{std::string("eBPF: cannot attach the syscall programs (") + to_string(hook_) + "): " + errno_text(err)};

@@ -91,6 +91,13 @@ class BpfSource final : public EventSource {
   int held_map_fd() const;
   // Candidate execs the kernel could not hold (map full, signal refused).
   uint64_t hold_failures() const;
+  // The in-kernel decision (detector/enforce/kernel_decision.h): its maps (-1 when the hold
+  // is off), and how many rules the exec program evaluates (0: none; set it after the maps).
+  struct KernelDecisionMaps {
+    int nodes = -1, names = -1, cgroups = -1, pending = -1;
+  };
+  KernelDecisionMaps kernel_decision_maps() const;
+  void set_kernel_rule_count(uint32_t n);
 
  private:
   struct Deleter {

@@ -48,7 +48,8 @@ std::optional<ExecRecord> decode_exec_record(const void* data, size_t size) {
   r.gid = raw.gid;
   r.loginuid = raw.loginuid;
   r.tty = raw.tty;
-  r.held = raw.held != 0;
+  r.held = raw.held == 1;
+  r.killed_in_kernel = raw.held == RIPOSTE_HELD_KILLED_IN_KERNEL;
   r.cap_effective = raw.cap_effective;
   r.cap_permitted = raw.cap_permitted;
   r.cap_inheritable = raw.cap_inheritable;

@@ -24,6 +24,9 @@ struct ExecRecord {
   // The kernel stopped the process at this exec (the exec hold): it runs again only when
   // someone deletes its riposte_held entry and signals it (BpfSource::release_held).
   bool held = false;
+  // The kernel decided on its own that an enforcing rule matches, and SIGKILLed the process
+  // at this exec (kernel_program.h): it dies before its first instruction.
+  bool killed_in_kernel = false;
   uint64_t exe_ino = 0, exe_ctime_ns = 0, exe_mtime_ns = 0;  // ctime/mtime: ns since the epoch
   std::string comm;
   std::string filename;           // path given to execve

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "common/kube/http_kube_client.h"
 #include "common/kube/kube_config.h"
@@ -139,21 +140,72 @@ class NodeActionsE2E : public ::testing::Test {
     return r.ok() ? *r : NodeActionReply{};
   }
 
-  // A `sleep` started in the pod's container, as the host sees it.
+  // A `sleep` started in the pod's container, as the host sees it. The shell prints the
+  // sleep's pid in the container ($!), so the host process is known exactly (its innermost
+  // NSpid) instead of guessed from a scan; it is returned once it runs sleep (until its exec
+  // it is the shell's fork).
+  // Right after a container.thaw (LatencyFigures), runc may still refuse the exec ("cannot
+  // exec in a paused container", seen after the node agent's thaw had answered done): the
+  // exec's exit status was not checked, nothing was started, and the scan returned pid 0. So
+  // the exec is retried until it succeeds (bounded by eventually(), each failure printed with
+  // the freezer's state), else the test fails with kubectl's output.
   static HostProcess start_sleep(const RealPod& pod, const std::string& secs) {
-    int rc = 0;
-    exec_in(cluster_, ns_, pod, "sh -c 'sleep " + secs + " >/dev/null 2>&1 &'", &rc);
-    std::vector<HostProcess> found;
+    std::string out;
+    int rc = -1, failures = 0;
     eventually([&] {
+      out =
+          exec_in(cluster_, ns_, pod, "sh -c 'sleep " + secs + " >/dev/null 2>&1 & echo $!'", &rc);
+      if (rc != 0) {
+        std::printf("kubectl exec into %s failed (rc %d, freezer %s): %s\n", pod.name.c_str(), rc,
+                    freezer_state(pod.cid).c_str(), out.c_str());
+        ++failures;
+      }
+      return rc == 0;
+    });
+    if (failures > 0)
+      std::printf("kubectl exec into %s: %d failed before it ran\n", pod.name.c_str(), failures);
+    EXPECT_EQ(rc, 0) << "kubectl exec failed: " << out;
+    // kubectl's own messages come with the output (2>&1), e.g. its websocket client's
+    // "Unknown stream id 1, discarding message" (seen once: the pid came through): the pid is
+    // the last line of digits; the other lines are printed.
+    std::string cpid;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      line = trim(line);
+      if (line.empty()) continue;
+      if (line.find_first_not_of("0123456789") == std::string::npos) {
+        cpid = line;
+      } else {
+        std::printf("kubectl exec into %s said: %s\n", pod.name.c_str(), line.c_str());
+      }
+    }
+    if (rc != 0) return {};
+    // Without the pid (should kubectl drop the shell's output), the sleep is the one whose
+    // command line has these seconds.
+    const auto is_ours = [&](const HostProcess& p) {
+      if (cpid.empty()) {
+        return read_file("/proc/" + std::to_string(p.pid) + "/cmdline").find(secs) !=
+               std::string::npos;
+      }
+      const std::string status = read_file("/proc/" + std::to_string(p.pid) + "/status");
+      const auto at = status.find("NSpid:");
+      if (at == std::string::npos) return false;
+      const std::string line = status.substr(at, status.find('\n', at) - at);
+      return line.substr(line.find_last_of(" \t") + 1) == cpid;
+    };
+    HostProcess found;
+    const bool ran = eventually([&] {
       for (const auto& p : container_processes(pod.cid, "sleep")) {
-        if (trim(read_file("/proc/" + std::to_string(p.pid) + "/cmdline")).find(secs) !=
-            std::string::npos) {
-          found = {p};
+        if (is_ours(p)) {
+          found = p;
+          return true;
         }
       }
-      return !found.empty();
+      return false;
     });
-    return found.empty() ? HostProcess{} : found[0];
+    EXPECT_TRUE(ran) << "container pid " << cpid << " of " << pod.name
+                     << " never ran sleep on the host";
+    return found;
   }
 
   static HostProcess nginx_master(const RealPod& pod) {
