@@ -82,13 +82,15 @@ void Detector::on_exec(const ExecRecord& rec) {
 }
 
 const EnforcedRule* Detector::enforcing_match(const Event& ev) const {
-  if (matches_.empty()) return nullptr;  // every rule was asked, none matched
   for (const EnforcedRule& r : hold_->rules()) {
     for (const rules::CompiledRule* m : matches_) {
       if (m == r.rule) return &r;
     }
   }
-  if (rules_->rule_matching() == rules::RuleMatching::kAll) return nullptr;
+  // Not among this event's matches: first-match may have stopped at another rule, or the rules
+  // were reloaded since the hold was set up (it keeps the rules it started with, whose
+  // compiled rules are not the new set's): each enforcing rule is asked itself. Only exec
+  // events reach here, and only while something is enforced.
   for (const EnforcedRule& r : hold_->rules()) {
     if (rules_->matches(ev, *r.rule)) return &r;
   }

@@ -128,6 +128,54 @@ TEST_F(ExecHoldTest, MatchingExecIsKilledBeforeItPrintsAnything) {
       [&] { return metric("riposte_detector_exec_holds_total{outcome=\"killed\"}") >= 1; }));
 }
 
+// The watchdog sleeps between its scans, whatever the deadline: with --hold-deadline-ms 10000
+// (as these tests run) its nanosleep was EINVAL (tv_nsec of 2 s) and it spun on a core. A
+// sleeping process counts voluntary context switches, one per sleep; a spinning one none.
+TEST_F(ExecHoldTest, TheWatchdogSleepsBetweenItsScans) {
+  start_detector();  // deadline 10 s: a scan every 2 s
+  pid_t watchdog = 0;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& e : fs::directory_iterator("/proc")) {
+      const std::string pid = e.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      const std::string status = testing::read_file(e.path().string() + "/status");
+      if (status.find("Name:\triposte-holdwd\n") != std::string::npos &&
+          status.find("PPid:\t" + std::to_string(detector_->pid()) + "\n") != std::string::npos)
+        watchdog = std::stoi(pid);
+    }
+    return watchdog != 0;
+  })) << "no watchdog process";
+  const auto voluntary = [&] {
+    const std::string status = testing::read_file("/proc/" + std::to_string(watchdog) + "/status");
+    const auto at = status.find("voluntary_ctxt_switches:");
+    return at == std::string::npos
+               ? 0L
+               : std::stol(status.substr(at + sizeof "voluntary_ctxt_switches:"));
+  };
+  EXPECT_TRUE(eventually([&] { return voluntary() >= 3; })) << "the watchdog never slept";
+}
+
+// A rules reload (the falcoctl follower, on by default) keeps the enforcement the detector
+// started with: with every matching rule reported (--rule-matching all), a held match is still
+// killed after the rules file changed, though the new set's compiled rules are other objects.
+TEST_F(ExecHoldTest, ARulesReloadKeepsTheEnforcingRule) {
+  start_detector({"--rule-matching", "all"});
+  std::ofstream(dir_ + "/rules.yaml", std::ios::app) << R"(
+- rule: another rule
+  desc: added after the start
+  condition: evt.type = execve and evt.dir = < and proc.name = riposte-forbid
+  output: "another %proc.cmdline"
+  priority: NOTICE
+)";
+  ASSERT_TRUE(eventually(
+      [&] { return metric("riposte_detector_rules_reloads_total{outcome=\"loaded\"}") >= 1; }));
+  const pid_t pid = spawn_tool("bad", dir_ + "/bad.out");
+  const int status = wait_status(pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_EQ(testing::read_file(dir_ + "/bad.out"), "") << "it ran before it was killed";
+}
+
 // Guardrail on by default: without --enforce-host a match on the host is resumed, not killed
 // (the alert still goes out).
 TEST_F(ExecHoldTest, HostProcessesAreNotKilledUnlessAskedFor) {
