@@ -34,7 +34,9 @@ uint64_t boot_now_ns() {
 [[noreturn]] void watchdog_loop(int held_fd, pid_t detector, uint64_t deadline_ns, int timeout_sig,
                                 std::atomic<uint64_t>* expired) {
   prctl(PR_SET_NAME, "riposte-holdwd");
-  const uint64_t period_ns = deadline_ns / 5 > 1000000 ? deadline_ns / 5 : 1000000;
+  // A fifth of the deadline, within [1 ms, 200 ms]: the upper bound is how long the
+  // detector's death goes unnoticed (getppid below) while processes are held.
+  const uint64_t period_ns = std::clamp<uint64_t>(deadline_ns / 5, 1000000, 200000000);
   for (;;) {
     const bool orphaned = getppid() != detector;
     const uint64_t now = boot_now_ns();

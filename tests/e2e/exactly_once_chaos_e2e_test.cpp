@@ -72,7 +72,9 @@ class Observer {
           }
           prev = j;
         });
-    EXPECT_TRUE(runs.ok() && ledger.ok());
+    auto kv = conn.key_value(responder::kRunsBucket);  // made by ensure_streams before
+    EXPECT_TRUE(runs.ok() && ledger.ok() && kv.ok());
+    if (kv.ok()) runs_ = std::move(*kv);
     if (runs.ok()) subs_.push_back(std::move(*runs));
     if (ledger.ok()) subs_.push_back(std::move(*ledger));
     (void)conn.flush(2000);
@@ -94,14 +96,26 @@ class Observer {
     if (it == taken_.end()) return std::nullopt;
     return it->second;
   }
-  // A run some replica in `live` holds right now (owner and run key), if any.
-  std::optional<std::pair<std::string, std::string>> running(
-      const std::set<std::string>& live) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [subject, rec] : ledger_) {
-      if (rec.value("state", "") != "running" || rec.value("released", false)) continue;
-      if (live.count(rec.value("owner", "")) == 0) continue;
-      return std::make_pair(rec.value("owner", ""), subject.substr(subject.rfind('.') + 1));
+  // A run some replica in `live` holds right now (owner and run key), if any. The core
+  // subscription also delivers ledger writes the stream refused (a takeover that lost its
+  // CAS): each candidate is confirmed by the bucket itself before it is believed.
+  std::optional<std::pair<std::string, std::string>> running(const std::set<std::string>& live) {
+    std::vector<std::pair<std::string, std::string>> candidates;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [subject, rec] : ledger_) {
+        if (rec.value("state", "") != "running" || rec.value("released", false)) continue;
+        if (live.count(rec.value("owner", "")) == 0) continue;
+        candidates.emplace_back(rec.value("owner", ""), subject.substr(subject.rfind('.') + 1));
+      }
+    }
+    for (const auto& c : candidates) {
+      auto got = runs_->get(c.second);
+      if (!got.ok() || !got->has_value()) continue;
+      auto j = nlohmann::json::parse((*got)->value, nullptr, false);
+      if (j.is_object() && j.value("state", "") == "running" && !j.value("released", false) &&
+          j.value("owner", "") == c.first)
+        return c;
     }
     return std::nullopt;
   }
@@ -112,6 +126,7 @@ class Observer {
   std::map<std::string, nlohmann::json> ledger_;
   std::map<std::string, Clock::time_point> taken_;
   std::vector<std::unique_ptr<nats::Subscription>> subs_;
+  std::unique_ptr<nats::KeyValue> runs_;
 };
 
 class ExactlyOnceChaos : public ClusterFixture {

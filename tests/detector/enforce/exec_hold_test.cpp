@@ -132,7 +132,7 @@ TEST_F(ExecHoldTest, MatchingExecIsKilledBeforeItPrintsAnything) {
 // (as these tests run) its nanosleep was EINVAL (tv_nsec of 2 s) and it spun on a core. A
 // sleeping process counts voluntary context switches, one per sleep; a spinning one none.
 TEST_F(ExecHoldTest, TheWatchdogSleepsBetweenItsScans) {
-  start_detector();  // deadline 10 s: a scan every 2 s
+  start_detector();  // deadline 10 s: a scan every 200 ms
   pid_t watchdog = 0;
   ASSERT_TRUE(eventually([&] {
     for (const auto& e : fs::directory_iterator("/proc")) {
