@@ -84,13 +84,7 @@ TEST(ExecNames, FalcosTerminalShellRuleHoldsShells) {
 TEST(ExecNames, NeverLeavesOutAnExecTheCorpusMatches) {
   const std::string stable = corpus("falco_rules.yaml");
   ASSERT_TRUE(std::filesystem::exists(stable)) << "Falco rules corpus not found at " << stable;
-  LoadOptions o;
-  o.rule_matching = RuleMatching::kAll;
-  auto res = load_rules(
-      {stable, corpus("falco-incubating_rules.yaml"), corpus("falco-sandbox_rules.yaml"),
-       std::string(std::getenv("RIPOSTE_SOURCE_DIR") ? std::getenv("RIPOSTE_SOURCE_DIR") : ".") +
-           "/detector/default_rules/riposte_rules.yaml"},
-      o);
+  auto res = testing::load_every_syscall_ruleset();
   ASSERT_NE(res.ruleset, nullptr);
   const std::vector<std::string> names = {
       "sh",    "bash",    "dash",    "zsh",      "apt-get", "dpkg",  "yum",  "nc",

@@ -85,6 +85,19 @@ inline std::string corpus_file(const std::string& name) {
   return (base / ".." / "shared" / "falco-rules" / name).lexically_normal().string();
 }
 
+// Falco's three syscall rulesets and riposte's defaults, in load order, every rule reported:
+// the corpus the exactness sweeps (exec names, kernel programs) run over.
+inline LoadResult load_every_syscall_ruleset() {
+  const char* src = std::getenv("RIPOSTE_SOURCE_DIR");
+  LoadOptions o;
+  o.rule_matching = RuleMatching::kAll;
+  return load_rules(
+      {corpus_file("falco_rules.yaml"), corpus_file("falco-incubating_rules.yaml"),
+       corpus_file("falco-sandbox_rules.yaml"),
+       std::string(src != nullptr ? src : ".") + "/detector/default_rules/riposte_rules.yaml"},
+      o);
+}
+
 inline std::string diags(const LoadResult& r) {
   std::string s;
   for (const auto& d : r.diagnostics) s += d.str() + "\n";
